@@ -205,5 +205,85 @@ TEST(Vlp, ErrorActionMap) {
   EXPECT_STREQ(vlp::tb_error_name(9), "TB_ERR_MODULE_VERIFICATION_FAILED");
 }
 
+// tboot HEAD's get_hash_size() (include/hash.h) knows only SHA-256, SM3, SHA-384 and SHA-512:
+// SHA-1 (0x04) and the legacy 0x00 give H = 0, so their entries carry zero-length digests.
+TEST(Vlp, DigestSizeFollowsTbootHead) {
+  EXPECT_EQ(vlp::policy_digest_size(0x0B), 32);
+  EXPECT_EQ(vlp::policy_digest_size(0x12), 32);
+  EXPECT_EQ(vlp::policy_digest_size(0x0C), 48);
+  EXPECT_EQ(vlp::policy_digest_size(0x0D), 64);
+  EXPECT_EQ(vlp::policy_digest_size(0x04), 0);
+  EXPECT_EQ(vlp::policy_digest_size(0x00), 0);
+  EXPECT_EQ(vlp::policy_digest_size(0x10), 0);
+  // A SHA-1 policy whose entry announces 2 hashes and has no digest bytes is valid for HEAD.
+  auto b = unhex("02000401000000000000000100ff010000000002");
+  auto r = vlp::decode(ByteSpan(b.data(), b.size()));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 20u);
+  EXPECT_EQ(encode_vec(*r), b);
+}
+
+TEST(Vlp, InsertEntryKeepsDigestsWithTheirEntries) {
+  vlp::Policy p = vlp::Policy::create(vlp::kHalt, 0x0B, 1);
+  uint8_t d1[32], d2[32];
+  for (int i = 0; i < 32; ++i) {
+    d1[i] = static_cast<uint8_t>(i);
+    d2[i] = static_cast<uint8_t>(0xA0 + i);
+  }
+  vlp::Entry e;
+  e.mod_num = 0;
+  e.hash_type = vlp::kHashImage;
+  ASSERT_TRUE(p.add_entry(e).ok());
+  ASSERT_TRUE(p.add_hash(0, ByteSpan(d1, 32)).ok());
+  e.mod_num = vlp::kModNumAny;
+  e.hash_type = vlp::kHashAny;
+  ASSERT_TRUE(p.add_entry(e).ok());
+  e.mod_num = 1;
+  e.hash_type = vlp::kHashImage;
+  auto at = p.insert_entry(1, e);
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(*at, 1u);
+  ASSERT_TRUE(p.add_hash(1, ByteSpan(d2, 32)).ok());
+  ASSERT_EQ(p.num_entries(), 3u);
+  EXPECT_EQ(p.entry(0).mod_num, 0);
+  EXPECT_EQ(p.entry(1).mod_num, 1);
+  EXPECT_EQ(p.entry(2).mod_num, vlp::kModNumAny);
+  EXPECT_TRUE(equal_bytes(p.hash(0, 0).data, d1, 32));
+  EXPECT_TRUE(equal_bytes(p.hash(1, 0).data, d2, 32));
+  EXPECT_EQ(p.entry(2).num_hashes, 0);
+  EXPECT_EQ(p.insert_entry(4, e).error().code, Errc::kNotFound);
+  auto bytes = encode_vec(p);
+  auto back = vlp::decode(ByteSpan(bytes.data(), bytes.size()));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(encode_vec(*back), bytes);
+}
+
+// num_entries is a u8: the 256th entry is refused (upstream tb_polgen wraps the count to 0).
+TEST(Vlp, EntryCountLimit) {
+  vlp::Policy p = vlp::Policy::create(vlp::kHalt, 0x0B, 1);
+  vlp::Entry e;
+  for (int i = 0; i < 255; ++i) ASSERT_TRUE(p.add_entry(e).ok()) << i;
+  EXPECT_EQ(p.size(), 12u + 255u * 8u);
+  auto r = p.add_entry(e);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kTooLarge);
+}
+
+// A buffer larger than MAX_TB_POLICY_SIZE holding a policy that needs more than 2124 bytes.
+TEST(Vlp, DecodeRefusesPolicyLargerThanTbootBuffer) {
+  std::vector<uint8_t> b = unhex("02020d010000000000000009");
+  for (int e = 0; e < 9; ++e) {
+    auto h = unhex("00ff010000000004");
+    h[0] = static_cast<uint8_t>(e);
+    b.insert(b.end(), h.begin(), h.end());
+    b.insert(b.end(), 4 * 64, 0x5A);
+  }
+  auto r = vlp::decode(ByteSpan(b.data(), b.size()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kTooLarge);
+  EXPECT_EQ(r.error().item, 8);
+  EXPECT_EQ(r.error().offset, 12u + 8u * (8u + 256u));
+}
+
 }  // namespace
 }  // namespace tlaunch

@@ -34,14 +34,31 @@ int Policy::find_entry(uint8_t mod_num) const {
   return -1;
 }
 
-Result<size_t> Policy::add_entry(const Entry& e) {
-  if (num_entries_ >= kMaxEntries || size() + kEntryHeaderSize > kMaxPolicySize)
+uint8_t policy_digest_size(uint8_t hash_alg) {
+  switch (hash_alg) {
+    case static_cast<uint8_t>(HashAlg::kSha256):
+    case static_cast<uint8_t>(HashAlg::kSm3_256): return 32;
+    case static_cast<uint8_t>(HashAlg::kSha384): return 48;
+    case static_cast<uint8_t>(HashAlg::kSha512): return 64;
+    default: return 0;
+  }
+}
+
+Result<size_t> Policy::insert_entry(size_t at, const Entry& e) {
+  if (at > num_entries_) return make_error(Errc::kNotFound, "no such policy entry");
+  // num_entries is a u8: upstream tb_polgen lets it wrap to 0 at 256 entries; we refuse.
+  if (num_entries_ >= kMaxEntries)
+    return make_error(Errc::kTooLarge, "cannot add another entry: num_entries is at most 255",
+                      "num_entries");
+  if (size() + kEntryHeaderSize > kMaxPolicySize)
     return make_error(Errc::kTooLarge, "cannot add another entry: the policy would exceed 2124 bytes",
                       "num_entries");
+  for (size_t i = num_entries_; i > at; --i) entries_[i] = entries_[i - 1];
   Entry n = e;
-  n.num_hashes = 0;
-  entries_[num_entries_] = n;
-  return num_entries_++;
+  n.num_hashes = 0;  // the entry's digests start empty: no hash_pool bytes to move
+  entries_[at] = n;
+  ++num_entries_;
+  return at;
 }
 
 Status Policy::add_hash(size_t entry_index, ByteSpan digest) {
@@ -140,6 +157,13 @@ Result<Policy> decode(ByteSpan bytes) {
                                              "policy entry's hashes extend past the end",
                                              "num_hashes", at + 7),
                                   e.num_hashes),
+                       item);
+    // tboot never reads more than MAX_TB_POLICY_SIZE bytes (vlp.md §2.2, §5.2), so a policy that
+    // only fits in a larger buffer cannot be used; also keeps the model's fixed capacity.
+    if (r.offset() > kMaxPolicySize)
+      return with_item(make_error(Errc::kTooLarge,
+                                  "policy is larger than 2124 bytes (MAX_TB_POLICY_SIZE)", "entry",
+                                  at),
                        item);
     auto idx = p.add_entry(e);
     if (!idx.ok()) return with_item(idx.error(), item);

@@ -26,6 +26,12 @@ inline constexpr uint8_t kMaxPcr = 23;
 inline constexpr uint8_t kPcrNone = 255;
 inline constexpr uint32_t kCtlExtendPcr17 = 0x00000001;
 
+// Digest size H of a policy hash_alg byte, as tboot HEAD's get_hash_size() (include/hash.h)
+// defines it: SHA-256/SM3 32, SHA-384 48, SHA-512 64, anything else 0. SHA-1 (0x04, and the
+// legacy 0x00) is deliberately 0: HEAD removed it (vlp.md §3.3), so a policy naming it carries
+// zero-length digests for tboot and for tb_polgen, and must for us too.
+uint8_t policy_digest_size(uint8_t hash_alg);
+
 struct Entry {
   uint8_t mod_num = 0;
   uint8_t pcr = kPcrNone;
@@ -50,7 +56,7 @@ class Policy {
   const Entry& entry(size_t i) const { return entries_[i]; }
   Entry& entry(size_t i) { return entries_[i]; }
   // H: digest size of hash_alg; 0 for an unknown algorithm (the structure still parses).
-  size_t digest_size() const { return tlaunch::digest_size(hash_alg); }
+  size_t digest_size() const { return policy_digest_size(hash_alg); }
   ByteSpan hash(size_t entry_index, size_t hash_index) const;
   // Serialized size: 12 + sum(8 + num_hashes * H) (tboot calc_policy_size()).
   size_t size() const;
@@ -59,7 +65,9 @@ class Policy {
   // find_policy_entry(); an earlier ANY entry shadows later specific entries). -1 if none.
   int find_entry(uint8_t mod_num) const;
   // Appends an entry; fails with kTooLarge ("cannot add another entry") beyond 2124 bytes.
-  Result<size_t> add_entry(const Entry& e);
+  Result<size_t> add_entry(const Entry& e) { return insert_entry(num_entries_, e); }
+  // Inserts an entry (without hashes) before entry `at` (at == num_entries() appends).
+  Result<size_t> insert_entry(size_t at, const Entry& e);
   // Appends a digest (exactly digest_size() bytes) to entry i.
   Status add_hash(size_t entry_index, ByteSpan digest);
   Status del_entry(size_t entry_index);
