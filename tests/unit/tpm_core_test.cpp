@@ -1,0 +1,244 @@
+// libtpmnv core: TPM 2.0 command bytes (hand-assembled from TCG Part 3 tables) and response
+// parsing against a fake transport, including malformed and error responses.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/tpmnv/core/commands.h"
+
+namespace tlaunch::tpm {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes unhex(const std::string& s) {
+  Bytes out;
+  auto nib = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  std::string h;
+  for (char c : s)
+    if (c != ' ' && c != '|') h.push_back(c);
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(nib(h[i]) * 16 + nib(h[i + 1])));
+  return out;
+}
+
+std::string hx(const Bytes& b) { return host::hex(b.data(), b.size()); }
+
+// Records every command; answers with queued responses (or a transport failure).
+class FakeTransport final : public Transport {
+ public:
+  std::vector<Bytes> sent;
+  std::deque<Bytes> replies;
+  bool fail_send = false;
+
+  Status send(ByteSpan command) override {
+    if (fail_send) return make_error(Errc::kTpmUnreachable, "TPM did not answer (timeout)");
+    sent.emplace_back(command.begin(), command.end());
+    return ok_status();
+  }
+  Result<size_t> receive(MutableByteSpan out) override {
+    if (replies.empty()) return make_error(Errc::kTpmUnreachable, "no response");
+    Bytes r = replies.front();
+    replies.pop_front();
+    if (r.size() > out.size) return make_error(Errc::kTooLarge, "response too large");
+    copy_bytes(out.data, r.data(), r.size());
+    return r.size();
+  }
+};
+
+// Response = tag, size, rc, body (size computed).
+Bytes response(uint16_t tag, uint32_t rc, const Bytes& body) {
+  Bytes r = {static_cast<uint8_t>(tag >> 8), static_cast<uint8_t>(tag)};
+  uint32_t size = static_cast<uint32_t>(10 + body.size());
+  for (int i = 3; i >= 0; --i) r.push_back(static_cast<uint8_t>(size >> (8 * i)));
+  for (int i = 3; i >= 0; --i) r.push_back(static_cast<uint8_t>(rc >> (8 * i)));
+  r.insert(r.end(), body.begin(), body.end());
+  return r;
+}
+
+const Bytes kEmptyAuthResponse = unhex("0000 01 0000");
+
+TEST(TpmCommands, NvReadPublicBytesAndParse) {
+  FakeTransport t;
+  // TPM2B_NV_PUBLIC {0x01C10131, SHA256, 0x2204000A, no policy, 100 bytes} + a SHA-256 name.
+  Bytes body = unhex("000e 01c10131 000b 2204000a 0000 0064 0022 000b") ;
+  body.resize(body.size() + 32, 0xAB);
+  t.replies.push_back(response(kStNoSessions, 0, body));
+  auto p = nv_read_public(t, 0x01C10131);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(hx(t.sent.at(0)), "80010000000e0000016901c10131");
+  EXPECT_EQ(p->index, 0x01C10131u);
+  EXPECT_EQ(p->name_alg, 0x000B);
+  EXPECT_EQ(p->attributes, 0x2204000Au);
+  EXPECT_EQ(p->data_size, 100);
+  EXPECT_EQ(p->auth_policy_size, 0);
+}
+
+TEST(TpmCommands, NvReadPublicRejectsOtherIndex) {
+  FakeTransport t;
+  Bytes body = unhex("000e 01c10132 000b 2204000a 0000 0064 0000");
+  t.replies.push_back(response(kStNoSessions, 0, body));
+  auto p = nv_read_public(t, 0x01C10131);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, Errc::kBadValue);
+  EXPECT_STREQ(p.error().field, "nvIndex");
+  EXPECT_EQ(p.error().offset, 12u);  // header 10 + TPM2B size 2
+}
+
+TEST(TpmCommands, UndefinedIndexGivesRawRc) {
+  FakeTransport t;
+  t.replies.push_back(response(kStNoSessions, 0x18B, {}));
+  auto p = nv_read_public(t, 0x01C10131);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, Errc::kTpm);
+  EXPECT_EQ(p.error().tpm_rc, 0x18Bu);
+  EXPECT_TRUE(rc_is_no_such_handle(p.error().tpm_rc));
+  EXPECT_FALSE(rc_is_no_such_handle(0x14A));
+  EXPECT_EQ(rc_base(0x28B), 0x08Bu);
+  EXPECT_EQ(rc_base(0x907), 0x907u);  // format-0 warnings are left alone
+}
+
+TEST(TpmCommands, NvReadBytesAndData) {
+  FakeTransport t;
+  Bytes params = unhex("0004 deadbeef");
+  Bytes body = unhex("00000006");
+  body.insert(body.end(), params.begin(), params.end());
+  body.insert(body.end(), kEmptyAuthResponse.begin(), kEmptyAuthResponse.end());
+  t.replies.push_back(response(kStSessions, 0, body));
+  uint8_t buf[256];
+  auto n = nv_read(t, 0x01C10131, 0x01C10131, 256, 0x100, MutableByteSpan(buf, sizeof(buf)));
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 4u);
+  EXPECT_EQ(host::hex(buf, 4), "deadbeef");
+  // Part 3 §31.13: tag SESSIONS, size 35, NV_Read, authHandle, nvIndex, PW session, size, offset.
+  EXPECT_EQ(hx(t.sent.at(0)),
+            "80020000002300000" "14e01c1013101c10131000000094000000900000100000100" "0100");
+}
+
+TEST(TpmCommands, NvReadDataLargerThanBufferIsError) {
+  FakeTransport t;
+  Bytes body = unhex("00000006 0004 01020304");
+  body.insert(body.end(), kEmptyAuthResponse.begin(), kEmptyAuthResponse.end());
+  t.replies.push_back(response(kStSessions, 0, body));
+  uint8_t buf[2];
+  auto n = nv_read(t, 1, 1, 2, 0, MutableByteSpan(buf, sizeof(buf)));
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.error().code, Errc::kTooLarge);
+}
+
+TEST(TpmCommands, TruncatedAndInconsistentResponses) {
+  uint8_t buf[16];
+  // Parameter size claims more bytes than present.
+  Bytes bad = response(kStSessions, 0, unhex("00000010 0004 0102"));
+  auto r2 = parse_nv_read(ByteSpan(bad.data(), bad.size()), MutableByteSpan(buf, sizeof(buf)));
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().code, Errc::kTruncated);
+  EXPECT_STREQ(r2.error().field, "parameters");
+  EXPECT_EQ(r2.error().offset, 14u);
+  // responseSize differs from what was received.
+  Bytes sz = response(kStNoSessions, 0, {});
+  sz[5] = 11;
+  auto r3 = parse_startup(ByteSpan(sz.data(), sz.size()));
+  ASSERT_FALSE(r3.ok());
+  EXPECT_STREQ(r3.error().field, "responseSize");
+  // Shorter than a header.
+  Bytes tiny = unhex("8001 0000");
+  auto r4 = parse_startup(ByteSpan(tiny.data(), tiny.size()));
+  ASSERT_FALSE(r4.ok());
+  EXPECT_EQ(r4.error().code, Errc::kTruncated);
+}
+
+TEST(TpmCommands, StartupAndInitializeRc) {
+  FakeTransport t;
+  t.replies.push_back(response(kStNoSessions, kRcInitialize, {}));
+  auto s = startup(t, kSuClear);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().tpm_rc, kRcInitialize);
+  EXPECT_EQ(hx(t.sent.at(0)), "80010000000c000001440000");
+}
+
+TEST(TpmCommands, PcrExtendTwoBanks) {
+  FakeTransport t;
+  t.replies.push_back(response(kStSessions, 0, unhex("00000000 0000 01 0000")));
+  Digest d[2];
+  d[0].alg = HashAlg::kSha256;
+  d[0].size = 32;
+  fill_bytes(d[0].bytes, 0x11, 32);
+  d[1].alg = HashAlg::kSha384;
+  d[1].size = 48;
+  fill_bytes(d[1].bytes, 0x22, 48);
+  ASSERT_TRUE(pcr_extend(t, 17, d, 2).ok());
+  std::string want = "8002" "00000073" "00000182" "00000011" "00000009400000090000010000" "00000002" "000b";
+  want += std::string(64, '1') + "000c" + std::string(96, '2');
+  EXPECT_EQ(hx(t.sent.at(0)), want);
+  // A digest whose size does not match its algorithm is refused before sending.
+  d[1].size = 32;
+  EXPECT_EQ(pcr_extend(t, 17, d, 2).error().code, Errc::kBadValue);
+  EXPECT_EQ(t.sent.size(), 1u);
+}
+
+TEST(TpmCommands, PcrExtendLocalityErrorSurfaces) {
+  FakeTransport t;
+  t.replies.push_back(response(kStSessions, kRcLocality, {}));
+  Digest d;
+  d.alg = HashAlg::kSha256;
+  d.size = 32;
+  auto s = pcr_extend(t, 17, &d, 1);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::kTpm);
+  EXPECT_EQ(s.error().tpm_rc, 0x907u);
+}
+
+TEST(TpmCommands, PcrRead) {
+  FakeTransport t;
+  Bytes body = unhex("00000005 00000001 000b 03 000002 00000001 0020");
+  body.resize(body.size() + 32, 0xFF);
+  t.replies.push_back(response(kStNoSessions, 0, body));
+  auto d = pcr_read(t, 17, HashAlg::kSha256);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(hx(t.sent.at(0)), "80010000001400000" "17e00000001000b03000002");
+  EXPECT_EQ(d->size, 32);
+  EXPECT_EQ(d->bytes[0], 0xFF);
+  // Bank not returned (e.g. unallocated): kNotFound, not a garbage digest.
+  t.replies.push_back(response(kStNoSessions, 0, unhex("00000005 00000000 00000000")));
+  auto e = pcr_read(t, 17, HashAlg::kSha384);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code, Errc::kNotFound);
+}
+
+TEST(TpmCommands, GetPcrBanks) {
+  FakeTransport t;
+  t.replies.push_back(response(
+      kStNoSessions, 0, unhex("00 00000005 00000002 000b 03 ffffff 000c 03 000000")));
+  auto b = get_pcr_banks(t);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(hx(t.sent.at(0)), "80010000001600000" "17a000000050000000000000001");
+  ASSERT_EQ(b->count, 2u);
+  EXPECT_EQ(b->banks[0].alg, 0x000B);
+  EXPECT_EQ(b->banks[0].pcrs, 0xFFFFFFu);
+  EXPECT_EQ(b->banks[1].alg, 0x000C);
+  EXPECT_EQ(b->banks[1].pcrs, 0u);
+}
+
+TEST(TpmCommands, NvWriteBytes) {
+  FakeTransport t;
+  t.replies.push_back(response(kStSessions, 0, unhex("00000000 0000 01 0000")));
+  const uint8_t v[4] = {9, 0, 0, 0};
+  ASSERT_TRUE(nv_write(t, 0x01C10132, 0x01C10132, ByteSpan(v, 4), 0).ok());
+  EXPECT_EQ(hx(t.sent.at(0)),
+            "8002000000270000013701c1013201c1013200000009400000090000010000" "000409000000" "0000");
+}
+
+TEST(TpmCommands, TransportFailurePropagates) {
+  FakeTransport t;
+  t.fail_send = true;
+  auto p = nv_read_public(t, 0x01C10131);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, Errc::kTpmUnreachable);
+}
+
+}  // namespace
+}  // namespace tlaunch::tpm
