@@ -5,11 +5,15 @@ namespace tlaunch::cli {
 
 // Verb setup functions (one per file in cli/commands/).
 void setup_version(CLI::App&, Invocation&);
+void setup_lcp_element(CLI::App&, Invocation&);  // lcp element create|show|wrap-vlp|unwrap-vlp
+void setup_lcp_mlehash(CLI::App&, Invocation&);  // lcp mlehash
 
 namespace {
 constexpr CommandEntry kCommands[] = {
     // {noun, noun help, setup}
     {nullptr, nullptr, setup_version},
+    {"lcp", "Intel TXT Launch Control Policy: elements, lists, policies, MLE hashes", setup_lcp_element},
+    {"lcp", nullptr, setup_lcp_mlehash},
 };
 }  // namespace
 
