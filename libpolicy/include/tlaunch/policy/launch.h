@@ -1,0 +1,136 @@
+// The launch decision of tboot's verified launch, shared by the launcher (which enforces it) and
+// `tlaunch predict` (which computes the same result offline). One copy of the rules:
+//   * which policy is in force (NV policy, else the built-in default; vlp.md §5),
+//   * the ordered list of measurements ("VL entries") and their PCRs (vlp.md §6.2–§6.4),
+//   * per-module verification against the policy (vlp.md §6.2),
+//   * the error of each step and the action the policy in force takes for it (vlp.md §7).
+// Sources: tboot/common/policy.c (set_policy, verify_g_policy, verify_module, verify_all_modules,
+// apply_policy, evaluate_error) and tboot/common/tboot.c (begin_launch order of checks).
+// Core code: no heap, fixed capacities, errors as values.
+#pragma once
+
+#include "tlaunch/policy/hash_alg.h"
+#include "tlaunch/policy/measure.h"
+#include "tlaunch/policy/vlp.h"
+
+namespace tlaunch::launch {
+
+inline constexpr size_t kMaxBanks = 4;     // measurement algorithms per event
+inline constexpr size_t kMaxEvents = 32;   // tboot MAX_VL_HASHES: later entries are dropped
+inline constexpr size_t kMaxModules = 128; // module indices a policy can name (0..127)
+inline constexpr size_t kMaxSteps = kMaxModules + 4;
+
+// PCR mapping (vlp.md §6.4). TPM 2.0 always uses DA; legacy is tboot's TPM 1.2 default.
+enum class PcrMap : uint8_t { kDa = 0, kLegacy = 1 };
+
+// tboot's `extpol=` (vlp.md §6.1): a fixed algorithm (cur_alg; modules are verified against the
+// policy) or "embedded" (one digest per PCR bank, each with its own algorithm; no verification).
+struct Config {
+  PcrMap pcr_map = PcrMap::kDa;
+  bool embedded = false;
+  HashAlg cur_alg = HashAlg::kSha256;
+  // With embedded: the PCR banks to measure for (the TPM's active banks we can hash).
+  size_t num_banks = 0;
+  HashAlg banks[kMaxBanks] = {};
+};
+
+// The algorithms every module image must be hashed with under `config`, in event digest order:
+// {cur_alg} for a fixed extpol, the banks for embedded. Returns the count.
+size_t measurement_algs(const Config& config, HashAlg out[kMaxBanks]);
+
+// Where the VLP came from, as seen by the caller that talked to the TPM (vlp.md §5.1–§5.2).
+enum class PolicySource : uint8_t {
+  kNvRead = 0,     // `bytes` = what NV_Read returned (capped at 2124 bytes like tboot)
+  kNvAbsent,       // the index is not defined
+  kNvUnreadable,   // NV_ReadPublic / NV_Read failed or returned 0 bytes
+  kNvPpWrite,      // the index has TPMA_NV_PPWRITE: refused (nv.md §4 check_index_attribute)
+  kTpmNotReady,    // no usable TPM: TB_ERR_TPM_NOT_READY before any policy is read
+};
+const char* policy_source_name(PolicySource s);
+
+struct ModuleInput {
+  ByteSpan cmdline;  // the module's string exactly as the loader passed it, without its NUL
+  size_t num_digests = 0;
+  Digest image[kMaxBanks];  // H(image bytes as loaded), one per measurement_algs() entry
+};
+
+struct Input {
+  PolicySource source = PolicySource::kNvAbsent;
+  ByteSpan policy_bytes;  // for kNvRead
+  // tboot verify_loader_context(): false if the boot information was malformed, had no module,
+  // or a module ended before it started. Gives TB_ERR_FATAL.
+  bool loader_ok = true;
+  const ModuleInput* modules = nullptr;
+  size_t num_modules = 0;
+};
+
+enum class EventKind : uint8_t { kPolicyControl = 0, kModule0 = 1, kModule = 2 };
+const char* event_kind_name(EventKind k);
+
+// One VL entry: what is extended into which PCR (one digest per measurement algorithm).
+struct Event {
+  uint8_t pcr = 0;
+  EventKind kind = EventKind::kModule;
+  uint8_t module = 0;  // for kModule0 / kModule
+  int16_t entry = -1;  // policy entry that placed it (kModule), else -1
+  size_t num_digests = 0;
+  Digest digests[kMaxBanks];
+};
+
+// One apply_policy() call of tboot: a check, its error and the resulting action.
+enum class StepKind : uint8_t { kTpm = 0, kPolicy, kLoader, kModule0, kModule };
+const char* step_kind_name(StepKind k);
+
+struct Step {
+  StepKind kind = StepKind::kPolicy;
+  uint16_t module = 0;     // kModule0 / kModule
+  int16_t entry = -1;      // matching policy entry (kModule), -1 if none
+  int16_t matched = -1;    // index of the matching hash in the entry, -1 if none/ANY
+  bool verified = false;   // the module was checked against the entry (fixed extpol, IMAGE)
+  vlp::TbError error = vlp::TbError::kNone;
+  vlp::Action action = vlp::Action::kContinue;
+};
+
+struct Outcome {
+  vlp::Policy policy;            // the policy in force at the end
+  bool policy_from_nv = false;
+  Error policy_error;            // why the NV policy was not used (decode error), if it was read
+  size_t num_events = 0;
+  Event events[kMaxEvents];
+  size_t dropped_events = 0;     // VL entries beyond kMaxEvents (tboot drops them with a warning)
+  size_t num_steps = 0;
+  Step steps[kMaxSteps];
+  // The result: if a step's action is not continue, processing stops there and that step's
+  // error/action are the result; otherwise the action is continue and the error is the first
+  // non-NONE error of any step (TB_ERR_NONE when everything verified).
+  vlp::TbError error = vlp::TbError::kNone;
+  vlp::Action action = vlp::Action::kContinue;
+  bool pass() const { return error == vlp::TbError::kNone; }
+};
+
+// Runs the launch decision. Returns an error only for misuse (unsupported algorithm in config,
+// a module without the image digests measurement_algs() asks for); every policy outcome, good or
+// bad, is a successful return with the verdict in *out.
+Status evaluate(Hasher& h, const Config& config, const Input& input, Outcome* out);
+
+// PCR prediction: the values of every PCR an event touches, in each of `banks`, after extending
+// the events in order. Events carry digests only for their measurement algorithms; a bank with no
+// digest in an event is not extended by it (tboot fixed extpol extends one bank).
+// Start: PCRs 17–22 start at all 0xFF when there was no DRTM (QEMU: locality 4 never resets them,
+// shared/BOOT-LAB.md), at zero after a DRTM reset; all other PCRs start at zero.
+enum class PcrStart : uint8_t { kAllOnes = 0, kZero = 1 };
+inline constexpr size_t kMaxPcrValues = 24 * kMaxBanks;
+struct PcrValue {
+  uint8_t pcr = 0;
+  Digest value;
+  size_t extends = 0;  // how many events extended this PCR in this bank
+};
+struct PcrValues {
+  size_t count = 0;
+  PcrValue values[kMaxPcrValues];  // sorted by PCR, then bank order
+};
+Digest pcr_start_value(uint8_t pcr, HashAlg bank, PcrStart start);
+Status predict_pcrs(Hasher& h, const Outcome& outcome, const HashAlg* banks, size_t num_banks,
+                    PcrStart start, PcrValues* out);
+
+}  // namespace tlaunch::launch

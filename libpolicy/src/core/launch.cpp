@@ -1,0 +1,317 @@
+// The verified-launch decision (see launch.h). Order and rules follow tboot HEAD:
+// tboot/common/tboot.c begin_launch(): tpm_detect → set_policy → verify_loader_context;
+// tboot/common/policy.c verify_all_modules(): verify_g_policy, module 0, then every module.
+#include "tlaunch/policy/launch.h"
+
+namespace tlaunch::launch {
+namespace {
+
+using vlp::Action;
+using vlp::TbError;
+
+bool hashable(HashAlg a) {
+  return a == HashAlg::kSha256 || a == HashAlg::kSha384 || a == HashAlg::kSha512;
+}
+
+class Run {
+ public:
+  Run(Hasher& h, const Config& c, const Input& in, Outcome* out) : h_(h), c_(c), in_(in), o_(*out) {}
+
+  Status go() {
+    num_algs_ = measurement_algs(c_, algs_);
+    if (num_algs_ == 0)
+      return make_error(Errc::kUnsupported, "no measurement algorithm (embedded with no banks)");
+    for (size_t i = 0; i < num_algs_; ++i)
+      if (!hashable(algs_[i]))
+        return with_value(make_error(Errc::kUnsupported, "measurement algorithm not supported"),
+                          static_cast<uint16_t>(algs_[i]));
+    if (in_.num_modules > kMaxModules)
+      return with_value(make_error(Errc::kTooLarge, "more modules than a policy can name"),
+                        in_.num_modules);
+    if (in_.num_modules > 0 && in_.modules == nullptr)
+      return make_error(Errc::kInternal, "modules pointer missing");
+    for (size_t m = 0; m < in_.num_modules; ++m) {
+      if (in_.modules[m].num_digests != num_algs_)
+        return with_item(make_error(Errc::kBadValue,
+                                    "module lacks an image digest for a measurement algorithm"),
+                         static_cast<int32_t>(m));
+      for (size_t i = 0; i < num_algs_; ++i)
+        if (in_.modules[m].image[i].alg != algs_[i] ||
+            in_.modules[m].image[i].size != digest_size(static_cast<uint16_t>(algs_[i])))
+          return with_item(make_error(Errc::kBadValue, "module image digest has the wrong algorithm"),
+                           static_cast<int32_t>(m));
+    }
+
+    // g_policy starts as the legacy default (policy.c), so errors before set_policy() are
+    // evaluated against a nonfatal policy.
+    o_.policy = vlp::default_policy(false);
+    if (in_.source == PolicySource::kTpmNotReady) {
+      if (stop(apply(StepKind::kTpm, TbError::kTpmNotReady))) return ok_status();
+    }
+    if (stop(apply(StepKind::kPolicy, set_policy()))) return ok_status();
+    if (!in_.loader_ok || in_.num_modules == 0) {
+      // TB_ERR_FATAL halts under every policy type (vlp.md §7.3); there is nothing to measure.
+      stop(apply(StepKind::kLoader, TbError::kFatal));
+      return ok_status();
+    }
+    return verify_all_modules();
+  }
+
+ private:
+  // set_policy(): the NV policy if it reads and validates, else the default for the PCR mapping
+  // with TB_ERR_POLICY_NOT_PRESENT — also for an invalid or PPWRITE index (policy.c returns
+  // NOT_PRESENT whenever it falls back; TB_ERR_POLICY_INVALID is never raised by tboot).
+  // The LCP PO-index fallback (vlp.md §5 step 2) is not part of this launcher.
+  TbError set_policy() {
+    if (in_.source == PolicySource::kNvRead) {
+      auto p = vlp::decode(in_.policy_bytes);
+      if (p.ok()) {
+        o_.policy = *p;
+        o_.policy_from_nv = true;
+        return TbError::kNone;
+      }
+      o_.policy_error = p.error();
+    }
+    o_.policy = vlp::default_policy(c_.pcr_map == PcrMap::kDa);
+    return TbError::kPolicyNotPresent;
+  }
+
+  Step& new_step(StepKind kind) {
+    Step& s = o_.steps[o_.num_steps < kMaxSteps ? o_.num_steps++ : kMaxSteps - 1];
+    s = Step();
+    s.kind = kind;
+    return s;
+  }
+
+  Step& apply(StepKind kind, TbError err) {
+    Step& s = new_step(kind);
+    return finish_step(s, err);
+  }
+
+  Step& finish_step(Step& s, TbError err) {
+    s.error = err;
+    s.action = vlp::evaluate_error(o_.policy.policy_type, err);
+    if (err != TbError::kNone && first_error_ == TbError::kNone) first_error_ = err;
+    return s;
+  }
+
+  // True when the step's action ends processing (halt, or the unmeasured launch of tboot's
+  // apply_policy(), which boots right away); records the result.
+  bool stop(const Step& s) {
+    if (s.action == Action::kContinue) {
+      o_.error = first_error_;
+      o_.action = Action::kContinue;
+      return false;
+    }
+    o_.error = s.error;
+    o_.action = s.action;
+    return true;
+  }
+
+  Event* new_event() {
+    if (o_.num_events >= kMaxEvents) {
+      ++o_.dropped_events;
+      return nullptr;
+    }
+    Event* e = &o_.events[o_.num_events++];
+    *e = Event();
+    return e;
+  }
+
+  // verify_g_policy(): H_bank(policy_control || H_cur(policy)) for PCR 17, copied to 18 with DA.
+  Status policy_control_event() {
+    Event ev;
+    ev.pcr = 17;
+    ev.kind = EventKind::kPolicyControl;
+    ev.num_digests = num_algs_;
+    for (size_t i = 0; i < num_algs_; ++i) {
+      auto d = policy_control_measurement(h_, o_.policy, c_.cur_alg, algs_[i]);
+      if (!d.ok()) return d.error();
+      ev.digests[i] = *d;
+    }
+    if (Event* e = new_event()) *e = ev;
+    if (c_.pcr_map == PcrMap::kDa) {
+      ev.pcr = 18;
+      if (Event* e = new_event()) *e = ev;
+    }
+    return ok_status();
+  }
+
+  Result<Event> measure_module(size_t m) {
+    Event ev;
+    ev.module = static_cast<uint8_t>(m);
+    ev.num_digests = num_algs_;
+    for (size_t i = 0; i < num_algs_; ++i) {
+      auto d = module_measurement(h_, algs_[i], in_.modules[m].cmdline, in_.modules[m].image[i]);
+      if (!d.ok()) return d.error();
+      ev.digests[i] = *d;
+    }
+    return ev;
+  }
+
+  // is_hash_in_policy_entry(): ANY passes; IMAGE needs one of the entry's hashes to equal the
+  // cur_alg measurement over the policy's digest size. tboot compares get_hash_size(policy alg)
+  // bytes of the computed hash: with a policy alg other than cur_alg that reads bytes the
+  // computation never wrote, so such a policy cannot match; here it simply does not match.
+  bool in_entry(const vlp::Entry& entry, size_t entry_index, const Digest& d, int16_t* matched) {
+    if (entry.hash_type == vlp::kHashAny) return true;
+    if (entry.hash_type != vlp::kHashImage) return false;
+    const size_t hs = o_.policy.digest_size();
+    if (hs == 0 || o_.policy.hash_alg != static_cast<uint16_t>(d.alg) || hs != d.size) return false;
+    for (size_t k = 0; k < entry.num_hashes; ++k) {
+      if (equal_bytes(o_.policy.hash(entry_index, k).data, d.bytes, hs)) {
+        *matched = static_cast<int16_t>(k);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  Status verify_all_modules() {
+    TLAUNCH_TRY(policy_control_event());
+
+    // Module 0 is always measured, with no policy check, into PCR 17 (DA) / 18 (legacy).
+    {
+      auto ev = measure_module(0);
+      if (!ev.ok()) return ev.error();
+      ev->kind = EventKind::kModule0;
+      ev->pcr = c_.pcr_map == PcrMap::kDa ? 17 : 18;
+      if (Event* e = new_event()) *e = *ev;
+      Step& s = new_step(StepKind::kModule0);
+      s.module = 0;
+      if (stop(finish_step(s, TbError::kNone))) return ok_status();
+    }
+
+    for (size_t m = 0; m < in_.num_modules; ++m) {
+      Step& s = new_step(StepKind::kModule);
+      s.module = static_cast<uint16_t>(m);
+      const int idx = m <= 0xFF ? o_.policy.find_entry(static_cast<uint8_t>(m)) : -1;
+      if (idx < 0) {
+        if (stop(finish_step(s, TbError::kModulesNotInPolicy))) return ok_status();
+        continue;
+      }
+      s.entry = static_cast<int16_t>(idx);
+      const vlp::Entry& entry = o_.policy.entry(static_cast<size_t>(idx));
+      auto ev = measure_module(m);
+      if (!ev.ok()) return ev.error();
+      // The measurement is recorded before it is checked, so a module that fails verification
+      // under a "continue" policy is still extended (policy.c verify_module()).
+      if (entry.pcr != vlp::kPcrNone) {
+        ev->kind = EventKind::kModule;
+        ev->pcr = entry.pcr;
+        ev->entry = static_cast<int16_t>(idx);
+        if (Event* e = new_event()) *e = *ev;
+      }
+      TbError err = TbError::kNone;
+      if (!c_.embedded) {  // extpol=embedded: tboot skips verification entirely
+        s.verified = entry.hash_type == vlp::kHashImage;
+        if (!in_entry(entry, static_cast<size_t>(idx), ev->digests[0], &s.matched))
+          err = TbError::kModuleVerificationFailed;
+      }
+      if (stop(finish_step(s, err))) return ok_status();
+    }
+    return ok_status();
+  }
+
+  Hasher& h_;
+  const Config& c_;
+  const Input& in_;
+  Outcome& o_;
+  HashAlg algs_[kMaxBanks] = {};
+  size_t num_algs_ = 0;
+  TbError first_error_ = TbError::kNone;
+};
+
+}  // namespace
+
+size_t measurement_algs(const Config& config, HashAlg out[kMaxBanks]) {
+  if (!config.embedded) {
+    out[0] = config.cur_alg;
+    return 1;
+  }
+  size_t n = config.num_banks < kMaxBanks ? config.num_banks : kMaxBanks;
+  for (size_t i = 0; i < n; ++i) out[i] = config.banks[i];
+  return n;
+}
+
+const char* policy_source_name(PolicySource s) {
+  switch (s) {
+    case PolicySource::kNvRead: return "nv";
+    case PolicySource::kNvAbsent: return "nv-absent";
+    case PolicySource::kNvUnreadable: return "nv-unreadable";
+    case PolicySource::kNvPpWrite: return "nv-ppwrite";
+    case PolicySource::kTpmNotReady: return "tpm-not-ready";
+  }
+  return "unknown";
+}
+
+const char* event_kind_name(EventKind k) {
+  switch (k) {
+    case EventKind::kPolicyControl: return "policy-control";
+    case EventKind::kModule0: return "module0";
+    case EventKind::kModule: return "module";
+  }
+  return "unknown";
+}
+
+const char* step_kind_name(StepKind k) {
+  switch (k) {
+    case StepKind::kTpm: return "tpm";
+    case StepKind::kPolicy: return "policy";
+    case StepKind::kLoader: return "loader";
+    case StepKind::kModule0: return "module0";
+    case StepKind::kModule: return "module";
+  }
+  return "unknown";
+}
+
+Status evaluate(Hasher& h, const Config& config, const Input& input, Outcome* out) {
+  *out = Outcome();
+  Run run(h, config, input, out);
+  return run.go();
+}
+
+Digest pcr_start_value(uint8_t pcr, HashAlg bank, PcrStart start) {
+  Digest d;
+  d.alg = bank;
+  d.size = digest_size(static_cast<uint16_t>(bank));
+  // TCG PC Client Platform TPM Profile: PCRs 17–22 are reset to all ones at TPM startup and only
+  // a locality-4 DRTM event sets them to zero.
+  const bool ones = start == PcrStart::kAllOnes && pcr >= 17 && pcr <= 22;
+  fill_bytes(d.bytes, ones ? 0xFF : 0x00, d.size);
+  return d;
+}
+
+Status predict_pcrs(Hasher& h, const Outcome& outcome, const HashAlg* banks, size_t num_banks,
+                    PcrStart start, PcrValues* out) {
+  out->count = 0;
+  for (uint8_t pcr = 0; pcr <= vlp::kMaxPcr; ++pcr) {
+    bool used = false;
+    for (size_t e = 0; e < outcome.num_events; ++e) used = used || outcome.events[e].pcr == pcr;
+    if (!used) continue;
+    for (size_t b = 0; b < num_banks; ++b) {
+      if (digest_size(static_cast<uint16_t>(banks[b])) == 0)
+        return with_value(make_error(Errc::kUnsupported, "unknown PCR bank algorithm"),
+                          static_cast<uint16_t>(banks[b]));
+      if (out->count >= kMaxPcrValues) return make_error(Errc::kTooLarge, "too many PCR values");
+      PcrValue& v = out->values[out->count++];
+      v = PcrValue();
+      v.pcr = pcr;
+      v.value = pcr_start_value(pcr, banks[b], start);
+      for (size_t e = 0; e < outcome.num_events; ++e) {
+        const Event& ev = outcome.events[e];
+        if (ev.pcr != pcr) continue;
+        for (size_t k = 0; k < ev.num_digests; ++k) {
+          if (ev.digests[k].alg != banks[b]) continue;
+          auto nv = pcr_extend(h, v.value, ev.digests[k]);
+          if (!nv.ok()) return nv.error();
+          v.value = *nv;
+          ++v.extends;
+        }
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace tlaunch::launch
