@@ -1,0 +1,199 @@
+# shellcheck shell=bash
+# The boot lab's shell library: GRUB ISOs, swtpm (TCP for provisioning from the host, unixio for
+# QEMU), QEMU runs and serial-log parsing. Sourced by tests/boot/run-scenario and scripts/demo.
+# Facts behind every choice here: ../shared/BOOT-LAB.md (measured on these machines).
+#
+# Conventions: functions are prefixed bl_; they log to stderr; a missing prerequisite is reported
+# through bl_skip (exit code 77, which CMake registers as SKIP_RETURN_CODE).
+
+BL_SKIP_CODE=77
+
+bl_log() { echo "bootlab: $*" >&2; }
+bl_die() { echo "bootlab: FAIL: $*" >&2; exit 1; }
+bl_skip() { echo "bootlab: SKIP: $*" >&2; exit "$BL_SKIP_CODE"; }
+
+# bl_require_tools CMD… : skip (not fail) when a host tool of the lab is not installed.
+bl_require_tools() {
+  local missing=() c
+  for c in "$@"; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
+  ((${#missing[@]} == 0)) || bl_skip "missing host tools: ${missing[*]} (run scripts/deps)"
+}
+
+# --- GRUB ISO ------------------------------------------------------------------------------------
+# bl_mkiso ISO GRUB_CFG FILE… : builds a BIOS GRUB rescue ISO whose root holds each FILE (by base
+# name) and /boot/grub/grub.cfg. ~0.5 s (BOOT-LAB.md).
+bl_mkiso() {
+  local iso="$1" cfg="$2"
+  shift 2
+  local tree
+  tree=$(mktemp -d "${iso}.tree.XXXXXX")
+  mkdir -p "$tree/boot/grub"
+  cp "$cfg" "$tree/boot/grub/grub.cfg"
+  local f
+  for f in "$@"; do cp "$f" "$tree/"; done
+  # Only the i386-pc platform is installed (grub-pc-bin); pin it so an EFI platform that happens to
+  # be present does not change the image. The output of grub-mkrescue goes to the log only.
+  if ! grub-mkrescue -d /usr/lib/grub/i386-pc -o "$iso" "$tree" >"$iso.mkrescue.log" 2>&1; then
+    cat "$iso.mkrescue.log" >&2
+    rm -rf "$tree"
+    bl_die "grub-mkrescue failed for $iso"
+  fi
+  rm -rf "$tree"
+}
+
+# bl_grub_cfg_header : the common start of every grub.cfg — serial console, no menu delay.
+bl_grub_cfg_header() {
+  cat <<'CFG'
+serial --unit=0 --speed=115200
+terminal_input serial
+terminal_output serial
+set timeout=0
+set default=0
+CFG
+}
+
+# --- swtpm -----------------------------------------------------------------------------------------
+# bl_free_port : prints a TCP port P such that P and P+1 are free on 127.0.0.1 (swtpm needs both:
+# server and control channel). Random start so parallel tests rarely collide; bl_swtpm_tcp_start
+# retries on a bind race anyway.
+bl_free_port() {
+  local p tries=0 used
+  used=$(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u)
+  while ((tries++ < 200)); do
+    p=$((20000 + (RANDOM % 20000) * 2))
+    if ! grep -qx "$p" <<<"$used" && ! grep -qx "$((p + 1))" <<<"$used"; then
+      echo "$p"
+      return 0
+    fi
+  done
+  bl_die "no free TCP port pair found"
+}
+
+# bl_swtpm_init STATE_DIR [BANKS] : creates a fresh TPM 2.0 state with the PCR banks BANKS
+# (default $BL_PCR_BANKS or sha256,sha384). The banks are explicit because swtpm_setup's own default
+# comes from /etc/swtpm_setup.conf (sha256 only on Debian 12) while a state that `swtpm socket`
+# manufactures by itself has all four banks (BOOT-LAB.md).
+bl_swtpm_init() {
+  local dir="$1" banks="${2:-${BL_PCR_BANKS:-sha256,sha384}}"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  swtpm_setup --tpm2 --tpmstate "$dir" --pcr-banks "$banks" --overwrite >"$dir/setup.log" 2>&1 ||
+    { cat "$dir/setup.log" >&2; bl_die "swtpm_setup failed in $dir"; }
+}
+
+# bl_swtpm_tcp_start STATE_DIR : starts swtpm over TCP for provisioning from the host. Sets
+# BL_SWTPM_PORT and BL_TCTI (the string tpm2-tss and `tlaunch nv --tcti` accept).
+bl_swtpm_tcp_start() {
+  local dir attempt
+  dir=$(cd "$1" && pwd)  # absolute: -d changes to / (a relative path puts the TPM in failure mode)
+  for attempt in 1 2 3 4 5; do
+    BL_SWTPM_PORT=$(bl_free_port)
+    rm -f "$dir/swtpm-tcp.pid"
+    if swtpm socket --tpm2 --tpmstate dir="$dir" \
+        --server type=tcp,port="$BL_SWTPM_PORT",bindaddr=127.0.0.1 \
+        --ctrl type=tcp,port="$((BL_SWTPM_PORT + 1))",bindaddr=127.0.0.1 \
+        --flags not-need-init,startup-clear --pid file="$dir/swtpm-tcp.pid" \
+        --log file="$dir/swtpm-tcp.log" -d 2>>"$dir/swtpm-tcp.err"; then
+      BL_TCTI="swtpm:host=127.0.0.1,port=$BL_SWTPM_PORT"
+      export BL_SWTPM_PORT BL_TCTI
+      return 0
+    fi
+    sleep 0.2
+  done
+  cat "$dir/swtpm-tcp.err" >&2
+  bl_die "could not start swtpm (tcp) on $dir"
+}
+
+# bl_swtpm_tcp_stop STATE_DIR : orderly shutdown (so the state is saved as after a clean power
+# cycle), then stops the process through its control channel, then by pid if it is still alive.
+bl_swtpm_tcp_stop() {
+  local dir="$1" pid
+  tpm2_shutdown -T "$BL_TCTI" >/dev/null 2>&1 || true
+  swtpm_ioctl --tcp "127.0.0.1:$((BL_SWTPM_PORT + 1))" -s >/dev/null 2>&1 || true
+  pid=$(cat "$dir/swtpm-tcp.pid" 2>/dev/null || true)
+  bl_wait_pid_gone "$pid"
+}
+
+# bl_wait_pid_gone PID : waits up to 5 s for PID to exit, then kills it (by that pid only).
+bl_wait_pid_gone() {
+  local pid="$1" i
+  [[ -n "$pid" ]] || return 0
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill "$pid" 2>/dev/null || true
+  sleep 0.2
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# bl_swtpm_unix_start STATE_DIR : starts swtpm for QEMU (unixio control channel in the state dir,
+# --terminate: it exits when QEMU disconnects). Sets BL_SWTPM_SOCK.
+bl_swtpm_unix_start() {
+  local dir i
+  dir=$(cd "$1" && pwd)
+  BL_SWTPM_SOCK="$dir/swtpm.sock"
+  rm -f "$BL_SWTPM_SOCK" "$dir/swtpm-qemu.pid"
+  swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$BL_SWTPM_SOCK" \
+    --terminate --pid file="$dir/swtpm-qemu.pid" --log file="$dir/swtpm-qemu.log" -d \
+    2>>"$dir/swtpm-qemu.err" || { cat "$dir/swtpm-qemu.err" >&2; bl_die "swtpm (unixio) failed"; }
+  for i in $(seq 50); do [[ -S "$BL_SWTPM_SOCK" ]] && break; sleep 0.1; done
+  [[ -S "$BL_SWTPM_SOCK" ]] || bl_die "swtpm socket $BL_SWTPM_SOCK did not appear"
+  export BL_SWTPM_SOCK
+}
+
+# bl_swtpm_unix_stop STATE_DIR : after QEMU, kill swtpm by its pid if --terminate did not end it.
+bl_swtpm_unix_stop() {
+  local dir="$1"
+  bl_wait_pid_gone "$(cat "$dir/swtpm-qemu.pid" 2>/dev/null || true)"
+}
+
+# --- QEMU ------------------------------------------------------------------------------------------
+# bl_qemu ISO SERIAL_LOG TIMEOUT_S [SWTPM_SOCK] : boots the ISO under TCG with the serial port in
+# SERIAL_LOG and an isa-debug-exit device; prints QEMU's exit status (124 = timeout) on stdout.
+#   exit status 0     guest powered off (ACPI)
+#   (v << 1) | 1      guest wrote v to port 0xf4 (isa-debug-exit)
+# Always -accel tcg: /dev/kvm may exist without working VT-x and a KVM guest then hangs silently.
+# q35 reaches the first serial line ~1.5 s earlier than pc under TCG.
+bl_qemu() {
+  local iso="$1" log="$2" timeout_s="$3" sock="${4:-}"
+  local args=(-machine q35 -accel tcg -m "${BL_QEMU_MEM:-512M}" -smp 1 -nographic -no-reboot
+    -monitor none -serial "file:$log" -display none
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04
+    -boot d -cdrom "$iso")
+  if [[ -n "$sock" ]]; then
+    args+=(-chardev "socket,id=chrtpm,path=$sock" -tpmdev emulator,id=tpm0,chardev=chrtpm
+      -device tpm-tis,tpmdev=tpm0)
+  fi
+  local rc=0
+  timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" \
+    </dev/null >"$log.qemu-stdout" 2>"$log.qemu-stderr" || rc=$?
+  echo "$rc"
+}
+
+# --- serial log ------------------------------------------------------------------------------------
+# The serial log has CR LF line ends and kernel noise; strip CRs before matching.
+bl_serial_lines() { tr -d '\r' <"$1"; }
+
+# bl_guest_marker LOG : true when the initramfs /init printed its marker.
+bl_guest_marker() { bl_serial_lines "$1" | grep -q '^TLAUNCH-GUEST: marker: linux userspace reached'; }
+
+# bl_guest_pcr LOG BANK INDEX [SOURCE] : the value the guest read (lower-case hex), or nothing.
+bl_guest_pcr() {
+  local src="${4:-tpm2_pcrread}"
+  bl_serial_lines "$1" | sed -n "s/^TLAUNCH-GUEST: pcr source=$src bank=$2 index=$3 value=\([0-9a-f]*\)\$/\1/p" |
+    tail -n 1
+}
+
+# bl_verdict_line LOG : the launcher's last verdict line
+#   TLAUNCH: verdict=<pass|fail> action=<continue|unmeasured|halt> error=<tboot error name>
+bl_verdict_line() { bl_serial_lines "$1" | grep -E '^TLAUNCH: verdict=' | tail -n 1; }
+
+# bl_verdict_field LOG FIELD : one field (verdict, action, error) of that line.
+bl_verdict_field() {
+  bl_verdict_line "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# bl_show_log LOG [N] : the last N lines of a serial log, for a failure report.
+bl_show_log() {
+  echo "---- last ${2:-60} lines of $1 ----" >&2
+  bl_serial_lines "$1" | tail -n "${2:-60}" >&2
+  echo "----" >&2
+}
