@@ -2,12 +2,14 @@
 // parsing against a fake transport, including malformed and error responses.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <vector>
 
 #include "tlaunch/policy/host/file_io.h"
 #include "tlaunch/tpmnv/core/commands.h"
+#include "tlaunch/tpmnv/core/launch_nv.h"
 
 namespace tlaunch::tpm {
 namespace {
@@ -238,6 +240,160 @@ TEST(TpmCommands, TransportFailurePropagates) {
   auto p = nv_read_public(t, 0x01C10131);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, Errc::kTpmUnreachable);
+}
+
+
+// A small TPM model for NV: one index with attributes and contents; answers NV_ReadPublic,
+// NV_Read and NV_Write by decoding the command bytes.
+class FakeNvTpm final : public Transport {
+ public:
+  uint32_t index = kVlpIndexTcg;
+  bool defined = true;
+  uint32_t attributes = 0x2204000A;
+  Bytes data;
+  int fail_read_call = -1;  // NV_Read number (0-based) that fails with TPM_RC_NV_RANGE-ish
+  std::vector<std::pair<uint16_t, uint16_t>> reads;  // (size, offset) of each NV_Read
+  Bytes written;
+  Bytes last_response;
+
+  Status send(ByteSpan c) override {
+    Bytes cmd(c.begin(), c.end());
+    uint32_t cc = be32(cmd, 6);
+    if (cc == kCcNvReadPublic) {
+      if (!defined || be32(cmd, 10) != index) {
+        last_response = response(kStNoSessions, 0x18B, {});
+      } else {
+        Bytes b = {0x00, 0x0e};
+        put32(b, index);
+        b.push_back(0x00);
+        b.push_back(0x0b);
+        put32(b, attributes);
+        b.push_back(0);
+        b.push_back(0);
+        b.push_back(static_cast<uint8_t>(data.size() >> 8));
+        b.push_back(static_cast<uint8_t>(data.size()));
+        b.push_back(0);
+        b.push_back(0);
+        last_response = response(kStNoSessions, 0, b);
+      }
+    } else if (cc == kCcNvRead) {
+      uint16_t size = static_cast<uint16_t>((cmd[cmd.size() - 4] << 8) | cmd[cmd.size() - 3]);
+      uint16_t off = static_cast<uint16_t>((cmd[cmd.size() - 2] << 8) | cmd[cmd.size() - 1]);
+      int n = static_cast<int>(reads.size());
+      reads.emplace_back(size, off);
+      if (n == fail_read_call || off + size > data.size()) {
+        last_response = response(kStSessions, 0x146, {});  // TPM_RC_NV_RANGE
+      } else {
+        Bytes b;
+        put32(b, static_cast<uint32_t>(2 + size));
+        b.push_back(static_cast<uint8_t>(size >> 8));
+        b.push_back(static_cast<uint8_t>(size));
+        b.insert(b.end(), data.begin() + off, data.begin() + off + size);
+        b.insert(b.end(), kEmptyAuthResponse.begin(), kEmptyAuthResponse.end());
+        last_response = response(kStSessions, 0, b);
+      }
+    } else if (cc == kCcNvWrite) {
+      uint16_t n = static_cast<uint16_t>((cmd[31] << 8) | cmd[32]);  // after header, handles, auth
+      written.assign(cmd.begin() + 33, cmd.begin() + 33 + n);
+      last_response = response(kStSessions, 0, unhex("00000000 0000 01 0000"));
+    } else {
+      last_response = response(kStNoSessions, 0x143, {});  // TPM_RC_COMMAND_CODE
+    }
+    return ok_status();
+  }
+  Result<size_t> receive(MutableByteSpan out) override {
+    if (last_response.size() > out.size) return make_error(Errc::kTooLarge, "too large");
+    copy_bytes(out.data, last_response.data(), last_response.size());
+    return last_response.size();
+  }
+
+ private:
+  static uint32_t be32(const Bytes& b, size_t at) {
+    return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
+  }
+  static void put32(Bytes& b, uint32_t v) {
+    for (int i = 3; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+};
+
+TEST(LaunchNv, ReadsPolicyIn256ByteChunks) {
+  FakeNvTpm tpm;
+  tpm.data.resize(600);
+  for (size_t i = 0; i < tpm.data.size(); ++i) tpm.data[i] = static_cast<uint8_t>(i * 7);
+  Bytes buf(2124);
+  VlpRead r = read_vlp(tpm, kVlpIndexTcg, MutableByteSpan(buf.data(), buf.size()));
+  EXPECT_EQ(r.source, launch::PolicySource::kNvRead);
+  ASSERT_EQ(r.size, 600u);
+  EXPECT_TRUE(std::equal(tpm.data.begin(), tpm.data.end(), buf.begin()));
+  ASSERT_EQ(tpm.reads.size(), 3u);
+  EXPECT_EQ(tpm.reads[0], std::make_pair(uint16_t{256}, uint16_t{0}));
+  EXPECT_EQ(tpm.reads[1], std::make_pair(uint16_t{256}, uint16_t{256}));
+  EXPECT_EQ(tpm.reads[2], std::make_pair(uint16_t{88}, uint16_t{512}));
+}
+
+TEST(LaunchNv, CapsAtBufferAndKeepsPartialRead) {
+  FakeNvTpm tpm;
+  tpm.data.assign(3000, 0x5A);
+  Bytes buf(2124);
+  VlpRead r = read_vlp(tpm, kVlpIndexTcg, MutableByteSpan(buf.data(), buf.size()));
+  EXPECT_TRUE(r.capped);
+  EXPECT_EQ(r.size, 2124u);
+  EXPECT_EQ(tpm.reads.back(), std::make_pair(uint16_t{2124 - 2048}, uint16_t{2048}));
+  // The second chunk fails: tboot keeps the first 256 bytes and validates them.
+  FakeNvTpm t2;
+  t2.data.assign(600, 1);
+  t2.fail_read_call = 1;
+  VlpRead r2 = read_vlp(t2, kVlpIndexTcg, MutableByteSpan(buf.data(), buf.size()));
+  EXPECT_EQ(r2.source, launch::PolicySource::kNvRead);
+  EXPECT_EQ(r2.size, 256u);
+  EXPECT_EQ(r2.error.tpm_rc, 0x146u);
+}
+
+TEST(LaunchNv, AbsentUnreadableAndPpWrite) {
+  Bytes buf(2124);
+  FakeNvTpm absent;
+  absent.defined = false;
+  VlpRead a = read_vlp(absent, kVlpIndexTcg, MutableByteSpan(buf.data(), buf.size()));
+  EXPECT_EQ(a.source, launch::PolicySource::kNvAbsent);
+  EXPECT_EQ(a.error.tpm_rc, 0x18Bu);
+  FakeNvTpm empty;  // defined, size 0
+  VlpRead e = read_vlp(empty, kVlpIndexTcg, MutableByteSpan(buf.data(), buf.size()));
+  EXPECT_EQ(e.source, launch::PolicySource::kNvUnreadable);
+  FakeNvTpm first_fails;
+  first_fails.data.assign(100, 2);
+  first_fails.fail_read_call = 0;
+  VlpRead f = read_vlp(first_fails, kVlpIndexTcg, MutableByteSpan(buf.data(), buf.size()));
+  EXPECT_EQ(f.source, launch::PolicySource::kNvUnreadable);
+  FakeNvTpm pp;
+  pp.data.assign(36, 3);
+  pp.attributes |= kTpmaNvPpWrite;
+  VlpRead p = read_vlp(pp, kVlpIndexTcg, MutableByteSpan(buf.data(), buf.size()));
+  EXPECT_EQ(p.source, launch::PolicySource::kNvPpWrite);
+  EXPECT_EQ(p.size, 36u);
+  // The legacy handle set reads another index: this TPM has only the TCG one.
+  VlpRead l = read_vlp(pp, kVlpIndexLegacy, MutableByteSpan(buf.data(), buf.size()));
+  EXPECT_EQ(l.source, launch::PolicySource::kNvAbsent);
+}
+
+TEST(LaunchNv, ErrorIndexWrite) {
+  FakeNvTpm tpm;
+  tpm.index = kErrIndexTcg;
+  tpm.data.assign(8, 0);
+  bool defined = false;
+  ASSERT_TRUE(write_error_index(tpm, kErrIndexTcg, 9, &defined).ok());
+  EXPECT_TRUE(defined);
+  EXPECT_EQ(hx(tpm.written), "09000000");
+  FakeNvTpm none;
+  none.defined = false;
+  ASSERT_TRUE(write_error_index(none, kErrIndexTcg, 9, &defined).ok());
+  EXPECT_FALSE(defined);
+  EXPECT_TRUE(none.written.empty());
+  FakeNvTpm small;
+  small.index = kErrIndexTcg;
+  small.data.assign(2, 0);
+  auto s = write_error_index(small, kErrIndexTcg, 9, &defined);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(small.written.empty());
 }
 
 }  // namespace
