@@ -1,0 +1,135 @@
+// Linux 32-bit boot protocol planning (see linux_boot.h). Offsets: Linux boot.rst ("The real-mode
+// kernel header") and zero-page.rst.
+#include "linux_boot.h"
+
+namespace tlaunch::launcher {
+namespace {
+
+constexpr size_t kOffE820Entries = 0x1E8;
+constexpr size_t kOffSetupSects = 0x1F1;
+constexpr size_t kOffBootFlag = 0x1FE;       // 0xAA55
+constexpr size_t kOffJump = 0x200;           // the byte at 0x201 gives the header's end
+constexpr size_t kOffHeader = 0x202;         // "HdrS"
+constexpr size_t kOffVersion = 0x206;
+constexpr size_t kOffTypeOfLoader = 0x210;
+constexpr size_t kOffLoadflags = 0x211;
+constexpr size_t kOffCode32Start = 0x214;
+constexpr size_t kOffRamdiskImage = 0x218;
+constexpr size_t kOffRamdiskSize = 0x21C;
+constexpr size_t kOffCmdLinePtr = 0x228;
+constexpr size_t kOffInitrdAddrMax = 0x22C;
+constexpr size_t kOffKernelAlignment = 0x230;
+constexpr size_t kOffRelocatable = 0x234;
+constexpr size_t kOffCmdlineSize = 0x238;
+constexpr size_t kOffPrefAddress = 0x258;
+constexpr size_t kOffInitSize = 0x260;
+constexpr size_t kOffE820Table = 0x2D0;
+constexpr size_t kE820EntrySize = 20;
+constexpr size_t kE820Max = 128;  // E820_MAX_ENTRIES_ZEROPAGE
+constexpr uint8_t kLoadedHigh = 0x01;
+
+Error bad(const char* message, const char* field, size_t offset) {
+  return make_error(Errc::kBadValue, message, field, static_cast<uint32_t>(offset));
+}
+
+uint32_t le32_at(ByteSpan b, size_t off) {
+  return static_cast<uint32_t>(b[off]) | (static_cast<uint32_t>(b[off + 1]) << 8) |
+         (static_cast<uint32_t>(b[off + 2]) << 16) | (static_cast<uint32_t>(b[off + 3]) << 24);
+}
+void put32(MutableByteSpan b, size_t off, uint32_t v) {
+  for (size_t i = 0; i < 4; ++i) b.data[off + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void put64(MutableByteSpan b, size_t off, uint64_t v) {
+  for (size_t i = 0; i < 8; ++i) b.data[off + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+}  // namespace
+
+Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info,
+                             MutableByteSpan bp) {
+  if (bp.size != kBootParamsSize) return make_error(Errc::kInternal, "boot_params must be 4096 bytes");
+  fill_bytes(bp.data, 0, bp.size);
+  const ByteSpan k = req.kernel;
+  if (k.size < 0x280) return bad("module 0 is too small to be a bzImage", "setup header", 0);
+  if (k[kOffBootFlag] != 0x55 || k[kOffBootFlag + 1] != 0xAA)
+    return bad("module 0 has no boot sector signature 0xAA55", "boot_flag", kOffBootFlag);
+  if (!(k[kOffHeader] == 'H' && k[kOffHeader + 1] == 'd' && k[kOffHeader + 2] == 'r' &&
+        k[kOffHeader + 3] == 'S'))
+    return bad("module 0 is not a Linux bzImage (no \"HdrS\")", "header", kOffHeader);
+  LinuxPlan plan;
+  plan.protocol = static_cast<uint16_t>(k[kOffVersion] | (k[kOffVersion + 1] << 8));
+  if (plan.protocol < kMinBootProtocol)
+    return with_value(bad("boot protocol older than 2.10", "version", kOffVersion), plan.protocol);
+  if (!(k[kOffLoadflags] & kLoadedHigh))
+    return bad("not a bzImage (LOADED_HIGH clear)", "loadflags", kOffLoadflags);
+  if (k[kOffRelocatable] == 0)
+    return bad("kernel is not relocatable; the launcher itself occupies 1 MiB",
+               "relocatable_kernel", kOffRelocatable);
+  // The setup header runs from 0x1F1 to 0x202 + the jump offset at 0x201.
+  const size_t hdr_end = kOffHeader + k[kOffJump + 1];
+  if (k[kOffJump] != 0xEB || hdr_end > kOffE820Table || hdr_end > k.size)
+    return bad("setup header length out of range", "jump", kOffJump);
+  uint32_t setup_sects = k[kOffSetupSects];
+  if (setup_sects == 0) setup_sects = 4;
+  const uint64_t pm_off = (uint64_t{setup_sects} + 1) * 512;
+  if (pm_off >= k.size) return bad("setup_sects points past the end of module 0", "setup_sects", kOffSetupSects);
+  plan.kernel_src = req.kernel_phys + static_cast<uint32_t>(pm_off);
+  plan.kernel_size = static_cast<uint32_t>(k.size - pm_off);
+  plan.init_size = le32_at(k, kOffInitSize);
+  if (plan.init_size < plan.kernel_size) plan.init_size = plan.kernel_size;
+
+  uint32_t align = le32_at(k, kOffKernelAlignment);
+  if (align == 0 || (align & (align - 1)) != 0 || align > 0x40000000)
+    return with_value(bad("kernel_alignment is not a power of two", "kernel_alignment",
+                          kOffKernelAlignment),
+                      align);
+  const uint32_t cmdline_size = le32_at(k, kOffCmdlineSize);
+  if (req.cmdline.size > cmdline_size)
+    return with_value(bad("module 0's command line is longer than the kernel accepts",
+                          "cmdline_size", kOffCmdlineSize),
+                      req.cmdline.size);
+
+  // Place the kernel above everything that must survive, at its preferred address if that is
+  // higher, aligned; the whole init_size must be available RAM below 4 GiB.
+  uint64_t pref = 0;
+  for (int i = 7; i >= 0; --i) pref = (pref << 8) | k[kOffPrefAddress + static_cast<size_t>(i)];
+  uint64_t load = req.reserved_end;
+  if (pref > load && pref < 0x100000000ull) load = pref;
+  load = (load + align - 1) & ~uint64_t{align - 1};
+  const uint64_t load_end = load + plan.init_size;
+  if (load_end > 0x100000000ull || !in_available_ram(info, load, load_end))
+    return with_value(bad("no available RAM for the kernel above the modules (init_size)",
+                          "init_size", kOffInitSize),
+                      plan.init_size);
+  plan.load_addr = static_cast<uint32_t>(load);
+
+  // Zero page: the setup header as in the image, then what a boot loader fills in.
+  copy_bytes(bp.data + kOffSetupSects, k.data + kOffSetupSects, hdr_end - kOffSetupSects);
+  bp.data[kOffTypeOfLoader] = 0xFF;  // undefined loader id
+  put32(bp, kOffCode32Start, plan.load_addr);
+  put32(bp, kOffCmdLinePtr, req.cmdline_phys);
+  if (req.initrd != nullptr && req.initrd->end > req.initrd->start) {
+    const uint32_t max = le32_at(k, kOffInitrdAddrMax);
+    if (req.initrd->end - 1 > max)
+      return with_value(bad("initrd (module 1) lies above initrd_addr_max", "initrd_addr_max",
+                            kOffInitrdAddrMax),
+                        req.initrd->end);
+    plan.initrd_addr = req.initrd->start;
+    plan.initrd_size = req.initrd->end - req.initrd->start;
+    put32(bp, kOffRamdiskImage, plan.initrd_addr);
+    put32(bp, kOffRamdiskSize, plan.initrd_size);
+  }
+  if (!info.has_mmap || info.num_regions == 0)
+    return make_error(Errc::kNotFound, "the loader passed no memory map for the kernel's e820 table");
+  for (size_t i = 0; i < info.num_regions && i < kE820Max; ++i) {
+    const size_t at = kOffE820Table + i * kE820EntrySize;
+    put64(bp, at, info.regions[i].base);
+    put64(bp, at + 8, info.regions[i].length);
+    put32(bp, at + 16, info.regions[i].type);  // Multiboot uses the e820 type numbers
+    ++plan.e820_entries;
+  }
+  bp.data[kOffE820Entries] = static_cast<uint8_t>(plan.e820_entries);
+  return plan;
+}
+
+}  // namespace tlaunch::launcher

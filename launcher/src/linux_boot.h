@@ -1,0 +1,41 @@
+// Linux x86 boot protocol, 32-bit entry (Linux Documentation/arch/x86/boot.rst "32-bit boot
+// protocol", zero-page.rst): validates a bzImage's setup header, chooses where the protected-mode
+// kernel goes, and fills the zero page (boot_params) with the setup header, command line pointer,
+// initrd and an e820 table built from the loader's memory map. Pure code: the launcher then
+// copies the kernel and jumps (entry.S); the host unit tests check the zero page byte by byte.
+#pragma once
+
+#include "boot_info.h"
+#include "tlaunch/policy/bytes.h"
+
+namespace tlaunch::launcher {
+
+inline constexpr size_t kBootParamsSize = 4096;
+inline constexpr uint16_t kMinBootProtocol = 0x020A;  // 2.10: init_size, pref_address
+
+struct LinuxPlan {
+  uint16_t protocol = 0;      // setup header version
+  uint32_t kernel_src = 0;    // physical address of the protected-mode code inside module 0
+  uint32_t kernel_size = 0;   // bytes to copy
+  uint32_t load_addr = 0;     // where it goes; also the 32-bit entry point (startup_32)
+  uint32_t init_size = 0;     // memory the kernel needs from load_addr while it starts
+  uint32_t initrd_addr = 0;
+  uint32_t initrd_size = 0;
+  size_t e820_entries = 0;
+};
+
+struct LinuxRequest {
+  ByteSpan kernel;            // module 0 as loaded
+  uint32_t kernel_phys = 0;   // its physical address
+  const ModuleInfo* initrd = nullptr;  // module 1, if any
+  ByteSpan cmdline;           // the kernel command line (module 0's string)
+  uint32_t cmdline_phys = 0;  // where the caller placed it (NUL-terminated)
+  uint32_t reserved_end = 0;  // end of everything that must survive: launcher, modules, zero page
+};
+
+// Fills boot_params (exactly kBootParamsSize bytes, zeroed here first) and returns the plan.
+// Errors name the setup-header field (offset into the image) that makes the kernel unbootable.
+Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info,
+                             MutableByteSpan boot_params);
+
+}  // namespace tlaunch::launcher

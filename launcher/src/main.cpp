@@ -1,0 +1,536 @@
+// tlaunch-launcher: what happens between the loader and Linux. In tboot's order
+// (tboot/common/tboot.c begin_launch, policy.c verify_all_modules), without TXT/SENTER:
+//   boot information → TPM (TIS, locality 2) → VLP from NV → measure modules → launch decision
+//   (libpolicy launch.h, the same code `tlaunch predict` runs) → extend PCRs → error index →
+//   boot Linux, boot it unmeasured, or halt.
+// Every step is logged on the serial port; the last line before the hand-over or the halt is
+//   TLAUNCH: verdict=<pass|fail> action=<continue|unmeasured|halt> error=<TB_ERR_...>
+// See launcher/README.md for options, serial lines and exit codes.
+#include "arch.h"
+#include "boot_info.h"
+#include "clock.h"
+#include "console.h"
+#include "linux_boot.h"
+#include "options.h"
+#include "tis.h"
+#include "tlaunch/policy/launch.h"
+#include "tlaunch/policy/sha2.h"
+#include "tlaunch/tpmnv/core/commands.h"
+#include "tlaunch/tpmnv/core/launch_nv.h"
+
+#ifndef TLAUNCH_VERSION
+#define TLAUNCH_VERSION "0.0.0"
+#endif
+
+extern "C" uint8_t __image_start[];
+extern "C" uint8_t __image_end[];
+extern "C" uint8_t mle_cmdline[];
+
+namespace tlaunch::launcher {
+namespace {
+
+using launch::PolicySource;
+using vlp::Action;
+using vlp::TbError;
+
+constexpr size_t kMleCmdlineSize = 512;  // linker.ld asserts the area's size
+constexpr size_t kMaxKernelCmdline = 4096;
+
+// Physical memory with paging off: an address is a pointer. Ranges that wrap past 4 GiB, and
+// address 0 (a null pointer to C++), are refused.
+class IdentityMem final : public PhysMem {
+ public:
+  bool view(uint64_t addr, uint64_t len, ByteSpan* out) const override {
+    if (addr == 0 || addr > 0xFFFFFFFFull || len > 0x100000000ull - addr) return false;
+    *out = ByteSpan(reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(addr)),
+                    static_cast<size_t>(len));
+    return true;
+  }
+};
+
+const char* alg_name(HashAlg a) {
+  const HashAlgInfo* i = find_hash_alg(static_cast<uint16_t>(a));
+  return i ? i->name : "unknown";
+}
+
+const char* err_name(TbError e) {
+  const char* n = vlp::tb_error_name(static_cast<uint32_t>(e));
+  return n ? n : "TB_ERR_UNKNOWN";
+}
+
+void describe_error(Line& l, const Error& e) {
+  l << e.message;
+  if (e.field) l << " (field " << e.field;
+  if (e.offset != kNoOffset) l << (e.field ? ", " : " (") << "byte offset " << dec(e.offset);
+  if (e.field || e.offset != kNoOffset) l << ")";
+  if (e.tpm_rc) l << " [TPM rc " << hex(e.tpm_rc) << "]";
+  if (e.has_value) l << " [value " << hex(e.value) << "]";
+  if (e.item >= 0) l << " [item " << dec(static_cast<uint32_t>(e.item)) << "]";
+}
+
+class Launcher {
+ public:
+  Launcher(uint32_t magic, uint32_t info, uint64_t t_entry)
+      : magic_(magic), info_addr_(info), t_entry_(t_entry) {}
+
+  [[noreturn]] void run();
+
+ private:
+  void setup_console();
+  void log_boot_info();
+  bool init_tpm();
+  void read_policy();
+  bool measure_modules();
+  void log_outcome();
+  bool extend_pcrs();
+  void log_pcrs();
+  void write_error_index(TbError err);
+  [[noreturn]] void finish(TbError err, Action action);
+  [[noreturn]] void boot_linux(TbError err, Action action);
+  [[noreturn]] void halt(TbError err);
+  void verdict_line(TbError err, Action action);
+
+  const uint32_t magic_;
+  const uint32_t info_addr_;
+  const uint64_t t_entry_;
+  uint64_t hash_ticks_ = 0;
+
+  IdentityMem mem_;
+  BootInfo bi_;
+  Status bi_status_;
+  Options opts_;
+  Serial serial_;
+  Console con_{&serial_, false, Level::kNone};
+  Clock clock_;
+  Tis tis_{clock_};
+  bool tpm_ok_ = false;
+  Error tpm_error_;
+  tpm::PcrBanks banks_;
+  tpm::VlpRead vlp_;
+  uint8_t policy_buf_[vlp::kMaxPolicySize] = {};
+  launch::Config config_;
+  launch::ModuleInput inputs_[kMaxBootModules];
+  launch::Outcome outcome_;
+};
+
+void Launcher::setup_console() {
+  opts_ = parse_options(bi_.cmdline);
+  if (opts_.log_serial) serial_.init(opts_.serial_port, opts_.serial_baud);
+  con_ = Console(&serial_, opts_.log_serial, opts_.level);
+  // Like tboot's g_cmdline: the MLE command-line area holds our own command line (at most 511
+  // characters, NUL-terminated, zero-filled), matching `lcp2_mlehash --cmdline`.
+  fill_bytes(mle_cmdline, 0, kMleCmdlineSize);
+  const size_t n = bi_.cmdline.size < kMleCmdlineSize - 1 ? bi_.cmdline.size : kMleCmdlineSize - 1;
+  copy_bytes(mle_cmdline, bi_.cmdline.data, n);
+}
+
+void Launcher::log_boot_info() {
+  con_.info() << "tlaunch-launcher " << TLAUNCH_VERSION << ", started by Multiboot"
+              << (bi_.protocol == 2 ? "2" : bi_.protocol == 1 ? " 1" : " (unknown)")
+              << (bi_.loader_name.size ? " loader \"" : "") << Text{bi_.loader_name}
+              << (bi_.loader_name.size ? "\"" : "");
+  con_.info() << "command line: \"" << Text{bi_.cmdline} << "\"";
+  if (opts_.num_bad)
+    con_.warn() << dec(static_cast<uint32_t>(opts_.num_bad))
+                << " option(s) not understood and ignored, first: \"" << Text{opts_.first_bad}
+                << "\"";
+  con_.detail() << "TSC " << dec(clock_.khz()) << " kHz"
+                << (clock_.calibrated() ? " (PIT-calibrated)" : " (PIT did not answer; assumed)");
+  if (!bi_status_.ok()) {
+    describe_error(con_.err() << "boot information is malformed: ", bi_status_.error());
+    return;
+  }
+  for (size_t i = 0; i < bi_.num_modules; ++i) {
+    const ModuleInfo& m = bi_.modules[i];
+    con_.info() << "module " << dec(static_cast<uint32_t>(i)) << ": " << hex8(m.start) << "-"
+                << hex8(m.end) << " (" << dec(m.end >= m.start ? m.end - m.start : 0)
+                << " bytes) \"" << Text{m.string} << "\"";
+  }
+  for (size_t i = 0; i < bi_.num_regions; ++i) {
+    const MemRegion& r = bi_.regions[i];
+    con_.detail() << "memory " << hex(r.base) << " +" << hex(r.length) << " type " << dec(r.type);
+  }
+}
+
+// TPM bring-up as on QEMU (shared/BOOT-LAB.md): SeaBIOS already sent TPM2_Startup and left
+// locality 0 active; release it and work at locality 2, where PCR 17/18 can be extended.
+bool Launcher::init_tpm() {
+  auto did = tis_.probe();
+  if (!did.ok()) {
+    tpm_error_ = did.error();
+    return false;
+  }
+  con_.info() << "TPM: TIS/FIFO interface, DID_VID " << hex8(*did);
+  const int active = tis_.active_locality();
+  if (active >= 0) {
+    con_.detail() << "TPM: releasing locality " << dec(static_cast<uint32_t>(active))
+                  << " left active by the firmware";
+    tis_.release_locality(static_cast<uint8_t>(active));
+  }
+  Status s = tis_.request_locality(2);
+  if (!s.ok()) {
+    tpm_error_ = s.error();
+    return false;
+  }
+  // A probe command; TPM_RC_INITIALIZE means nobody sent Startup yet (not the case with SeaBIOS).
+  auto b = tpm::get_pcr_banks(tis_);
+  if (!b.ok() && b.error().tpm_rc == tpm::kRcInitialize) {
+    con_.info() << "TPM: not started by the firmware; sending TPM2_Startup(CLEAR) at locality 0";
+    tis_.release_locality(2);
+    Status ls = tis_.request_locality(0);
+    Status st = ls.ok() ? tpm::startup(tis_, tpm::kSuClear) : ls;
+    tis_.release_locality(0);
+    if (!st.ok() && st.error().tpm_rc != tpm::kRcInitialize) {
+      tpm_error_ = st.error();
+      return false;
+    }
+    if (!tis_.request_locality(2).ok()) {
+      tpm_error_ = make_error(Errc::kTpmUnreachable, "locality 2 not granted after Startup");
+      return false;
+    }
+    b = tpm::get_pcr_banks(tis_);
+  }
+  if (!b.ok()) {
+    tpm_error_ = b.error();
+    return false;
+  }
+  banks_ = *b;
+  Line l = con_.info();
+  l << "TPM: locality 2 active; PCR banks:";
+  for (size_t i = 0; i < banks_.count; ++i) {
+    l << " " << alg_name(static_cast<HashAlg>(banks_.banks[i].alg));
+    if (banks_.banks[i].pcrs == 0) l << "(unallocated)";
+  }
+  return true;
+}
+
+void Launcher::read_policy() {
+  const uint32_t index = opts_.legacy_nv ? tpm::kVlpIndexLegacy : tpm::kVlpIndexTcg;
+  vlp_ = tpm::read_vlp(tis_, index, MutableByteSpan(policy_buf_, sizeof(policy_buf_)));
+  switch (vlp_.source) {
+    case PolicySource::kNvRead:
+      con_.info() << "VLP: read " << dec(static_cast<uint32_t>(vlp_.size)) << " bytes from NV index "
+                  << hex8(index) << " in " << dec(static_cast<uint32_t>(vlp_.chunks))
+                  << " chunk(s)" << (vlp_.capped ? " (index larger than 2124 bytes: capped)" : "");
+      if (!vlp_.error.ok())
+        describe_error(con_.warn() << "VLP: a later chunk failed, the read stops there: ", vlp_.error);
+      break;
+    case PolicySource::kNvAbsent:
+      con_.warn() << "VLP: NV index " << hex8(index) << " is not defined";
+      break;
+    case PolicySource::kNvUnreadable:
+      describe_error(con_.warn() << "VLP: NV index " << hex8(index) << " cannot be read: ", vlp_.error);
+      break;
+    case PolicySource::kNvPpWrite:
+      con_.warn() << "VLP: NV index " << hex8(index) << " has attributes " << hex8(vlp_.pub.attributes)
+                  << " with TPMA_NV_PPWRITE: refused (a physically present user could replace it)";
+      break;
+    case PolicySource::kTpmNotReady:
+      break;
+  }
+}
+
+bool Launcher::measure_modules() {
+  HashAlg algs[launch::kMaxBanks];
+  const size_t n = launch::measurement_algs(config_, algs);
+  SoftHasher h(opts_.sha256);
+  con_.detail() << "SHA-256 runs on the " << (h.uses_sha_ni() ? "SHA-NI" : "generic") << " code";
+  const uint64_t t0 = clock_.now();
+  for (size_t i = 0; i < bi_.num_modules; ++i) {
+    const ModuleInfo& m = bi_.modules[i];
+    launch::ModuleInput& in = inputs_[i];
+    in.cmdline = m.string;
+    in.num_digests = n;
+    const ByteSpan image(reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(m.start)),
+                         m.end - m.start);
+    for (size_t a = 0; a < n; ++a) {
+      auto d = hash_once(h, algs[a], image);
+      if (!d.ok()) {
+        describe_error(con_.err() << "hashing module " << dec(static_cast<uint32_t>(i)) << ": ",
+                       d.error());
+        return false;
+      }
+      in.image[a] = *d;
+      con_.detail() << "module " << dec(static_cast<uint32_t>(i)) << " image " << alg_name(algs[a])
+                    << " " << HexBytes{d->span()};
+    }
+  }
+  hash_ticks_ = clock_.now() - t0;
+  return true;
+}
+
+void Launcher::log_outcome() {
+  const launch::Outcome& o = outcome_;
+  const vlp::Policy& p = o.policy;
+  if (o.policy_from_nv) {
+    con_.machine() << "policy source=nv index=" << hex8(opts_.legacy_nv ? tpm::kVlpIndexLegacy
+                                                                        : tpm::kVlpIndexTcg)
+                   << " bytes=" << dec(static_cast<uint32_t>(vlp_.size));
+  } else {
+    con_.machine() << "policy source=default reason=" << launch::policy_source_name(vlp_.source);
+    if (vlp_.source == PolicySource::kNvRead)
+      describe_error(con_.warn() << "VLP in NV is invalid, using the built-in default: ",
+                     o.policy_error);
+  }
+  con_.info() << "policy: " << vlp::policy_type_name(p.policy_type) << ", hash alg "
+              << hex(p.hash_alg) << ", control " << hex8(p.policy_control) << ", "
+              << dec(static_cast<uint32_t>(p.num_entries())) << " entries";
+  for (size_t i = 0; i < p.num_entries(); ++i) {
+    const vlp::Entry& e = p.entry(i);
+    con_.detail() << "policy entry " << dec(static_cast<uint32_t>(i)) << ": mod_num "
+                  << dec(e.mod_num) << ", pcr " << dec(e.pcr) << ", "
+                  << vlp::hash_type_name(e.hash_type) << ", " << dec(e.num_hashes) << " hash(es)";
+  }
+  for (size_t i = 0; i < o.num_steps; ++i) {
+    const launch::Step& s = o.steps[i];
+    const bool bad = s.error != TbError::kNone;
+    // An error the policy lets pass is a warning; one that stops the launch is an error.
+    Line l = !bad ? con_.info() : s.action == Action::kContinue ? con_.warn() : con_.err();
+    switch (s.kind) {
+      case launch::StepKind::kTpm:
+        l << "TPM not usable";
+        break;
+      case launch::StepKind::kPolicy:
+        l << (o.policy_from_nv ? "using the VLP from NV" : "using the built-in default VLP ")
+          << (o.policy_from_nv ? "" : (config_.pcr_map == launch::PcrMap::kDa ? "(DA)" : "(legacy)"));
+        break;
+      case launch::StepKind::kLoader:
+        l << "boot information unusable";
+        break;
+      case launch::StepKind::kModule0:
+        l << "module 0 measured for PCR " << dec(config_.pcr_map == launch::PcrMap::kDa ? 17 : 18)
+          << " (always, no policy check)";
+        break;
+      case launch::StepKind::kModule:
+        l << "module " << dec(s.module) << ": ";
+        if (s.entry < 0) {
+          l << "no policy entry matches";
+        } else {
+          l << "policy entry " << dec(static_cast<uint32_t>(s.entry)) << ", ";
+          if (config_.embedded) l << "not verified (extpol=embedded)";
+          else if (!s.verified) l << "hash type any";
+          else if (s.matched >= 0) l << "digest equals hash #" << dec(static_cast<uint32_t>(s.matched));
+          else l << "digest matches none of the entry's hashes";
+        }
+        break;
+    }
+    if (bad) l << " -> " << err_name(s.error) << " -> " << vlp::action_name(s.action);
+  }
+  if (o.dropped_events)
+    con_.warn() << dec(static_cast<uint32_t>(o.dropped_events))
+                << " measurement(s) beyond tboot's 32 were dropped";
+  for (size_t i = 0; i < o.num_events; ++i) {
+    const launch::Event& e = o.events[i];
+    Line l = con_.machine();
+    l << "event " << dec(static_cast<uint32_t>(i)) << " pcr=" << dec(e.pcr)
+      << " kind=" << launch::event_kind_name(e.kind);
+    if (e.kind != launch::EventKind::kPolicyControl) l << " module=" << dec(e.module);
+    for (size_t k = 0; k < e.num_digests; ++k)
+      l << " " << alg_name(e.digests[k].alg) << "=" << HexBytes{e.digests[k].span()};
+  }
+}
+
+bool Launcher::extend_pcrs() {
+  for (size_t i = 0; i < outcome_.num_events; ++i) {
+    const launch::Event& e = outcome_.events[i];
+    Status s = tpm::pcr_extend(tis_, e.pcr, e.digests, e.num_digests);
+    if (!s.ok()) {
+      describe_error(con_.err() << "PCR_Extend of PCR " << dec(e.pcr) << " (event "
+                                << dec(static_cast<uint32_t>(i)) << ") failed: ",
+                     s.error());
+      return false;
+    }
+  }
+  con_.info() << "extended " << dec(static_cast<uint32_t>(outcome_.num_events))
+              << " measurement(s) at locality 2";
+  return true;
+}
+
+// Reads back every PCR an event touched, in every allocated bank we know, for the log (the boot
+// lab compares these with `tlaunch predict`).
+void Launcher::log_pcrs() {
+  for (uint8_t pcr = 0; pcr <= vlp::kMaxPcr; ++pcr) {
+    bool used = false;
+    for (size_t i = 0; i < outcome_.num_events; ++i) used = used || outcome_.events[i].pcr == pcr;
+    if (!used) continue;
+    Line l = con_.machine();
+    l << "pcr " << dec(pcr);
+    for (size_t b = 0; b < banks_.count; ++b) {
+      if (!(banks_.banks[b].pcrs >> pcr & 1)) continue;
+      const HashAlg alg = static_cast<HashAlg>(banks_.banks[b].alg);
+      if (digest_size(banks_.banks[b].alg) == 0) continue;
+      auto v = tpm::pcr_read(tis_, pcr, alg);
+      if (v.ok()) l << " " << alg_name(alg) << "=" << HexBytes{v->span()};
+      else l << " " << alg_name(alg) << "=unreadable";
+    }
+  }
+}
+
+void Launcher::write_error_index(TbError err) {
+  if (!tpm_ok_ || !opts_.write_error_index) return;
+  const uint32_t index = opts_.legacy_nv ? tpm::kErrIndexLegacy : tpm::kErrIndexTcg;
+  bool defined = false;
+  Status s = tpm::write_error_index(tis_, index, static_cast<uint32_t>(err), &defined);
+  if (!s.ok()) {
+    describe_error(con_.warn() << "error index " << hex8(index) << " not written: ", s.error());
+    return;
+  }
+  if (defined)
+    con_.machine() << "errindex " << hex8(index) << " value=" << dec(static_cast<uint32_t>(err));
+  else
+    con_.detail() << "error index " << hex8(index) << " is not defined; nothing recorded";
+}
+
+void Launcher::verdict_line(TbError err, Action action) {
+  con_.machine() << "timing tsc_khz=" << dec(clock_.khz()) << " hash_ms="
+                 << dec(clock_.calibrated() ? static_cast<uint32_t>(hash_ticks_ / clock_.ms_to_ticks(1)) : 0)
+                 << " total_ms=" << dec(clock_.ms_since(t_entry_));
+  con_.machine() << "verdict=" << (err == TbError::kNone ? "pass" : "fail")
+                 << " action=" << vlp::action_name(action) << " error=" << err_name(err);
+}
+
+[[noreturn]] void Launcher::halt(TbError err) {
+  write_error_index(err);
+  if (tpm_ok_) tis_.release_locality(tis_.locality());
+  verdict_line(err, Action::kHalt);
+  if (opts_.debug_exit) {
+    // isa-debug-exit: QEMU exits with status (value << 1) | 1.
+    outb(opts_.debug_exit_port, static_cast<uint8_t>(err));
+  }
+  halt_forever();
+}
+
+[[noreturn]] void Launcher::boot_linux(TbError err, Action action) {
+  // Module 0 is the kernel, module 1 (if any) the initrd, module 0's string the command line.
+  if (bi_.num_modules == 0 || !bi_status_.ok()) {
+    con_.err() << "nothing to boot: no usable module 0";
+    halt(TbError::kFatal);
+  }
+  const ModuleInfo& k = bi_.modules[0];
+  alignas(16) uint8_t boot_params[kBootParamsSize];
+  char cmdline[kMaxKernelCmdline + 1];
+  if (k.string.size > kMaxKernelCmdline) {
+    con_.err() << "module 0's command line is longer than " << dec(kMaxKernelCmdline) << " bytes";
+    halt(TbError::kFatal);
+  }
+  copy_bytes(reinterpret_cast<uint8_t*>(cmdline), k.string.data, k.string.size);
+  cmdline[k.string.size] = '\0';
+  uint32_t reserved_end = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(__image_end));
+  for (size_t i = 0; i < bi_.num_modules; ++i)
+    if (bi_.modules[i].end > reserved_end) reserved_end = bi_.modules[i].end;
+  LinuxRequest req;
+  req.kernel = ByteSpan(reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(k.start)), k.end - k.start);
+  req.kernel_phys = k.start;
+  req.initrd = bi_.num_modules > 1 ? &bi_.modules[1] : nullptr;
+  req.cmdline = k.string;
+  req.cmdline_phys = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(cmdline));
+  req.reserved_end = reserved_end;
+  auto plan = plan_linux(req, bi_, MutableByteSpan(boot_params, sizeof(boot_params)));
+  if (!plan.ok()) {
+    describe_error(con_.err() << "module 0 cannot be booted: ", plan.error());
+    halt(TbError::kFatal);
+  }
+  con_.info() << "Linux: boot protocol " << dec(plan->protocol >> 8) << "." << dec(plan->protocol & 0xFF)
+              << ", kernel " << dec(plan->kernel_size) << " bytes to " << hex8(plan->load_addr)
+              << " (init_size " << hex(plan->init_size) << "), initrd " << hex8(plan->initrd_addr)
+              << " +" << dec(plan->initrd_size) << ", " << dec(static_cast<uint32_t>(plan->e820_entries))
+              << " e820 entries";
+  if (action == Action::kUnmeasuredLaunch)
+    con_.warn() << "unmeasured launch: nothing was extended into the PCRs";
+  write_error_index(err);
+  if (tpm_ok_) tis_.release_locality(tis_.locality());  // Linux's tpm_tis wants locality 0
+  verdict_line(err, action);
+  move_bytes(reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(plan->load_addr)),
+             reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(plan->kernel_src)),
+             plan->kernel_size);
+  launcher_jump_linux(plan->load_addr, static_cast<uint32_t>(reinterpret_cast<uintptr_t>(boot_params)));
+}
+
+[[noreturn]] void Launcher::finish(TbError err, Action action) {
+  if (action == Action::kHalt) halt(err);
+  boot_linux(err, action);
+}
+
+[[noreturn]] void Launcher::run() {
+  bi_status_ = parse_boot_info(mem_, magic_, info_addr_, &bi_);
+  setup_console();
+  clock_.calibrate();
+  log_boot_info();
+  const uint32_t self_start = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(__image_start));
+  const uint32_t self_end = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(__image_end));
+  bool loader_ok = bi_status_.ok();
+  if (loader_ok) {
+    Status s = check_modules(bi_, self_start, self_end);
+    if (!s.ok()) {
+      describe_error(con_.err() << "modules unusable: ", s.error());
+      loader_ok = false;
+    }
+  }
+
+  tpm_ok_ = init_tpm();
+  if (!tpm_ok_) {
+    describe_error(con_.err() << "TPM not ready: ", tpm_error_);
+    vlp_.source = PolicySource::kTpmNotReady;
+  } else {
+    read_policy();
+  }
+
+  config_.pcr_map = opts_.pcr_map;
+  config_.cur_alg = opts_.cur_alg;
+  config_.embedded = opts_.embedded;
+  if (opts_.embedded) {
+    // tboot: one digest per PCR bank of the TPM; we can hash SHA-256/384/512.
+    for (size_t b = 0; b < banks_.count && config_.num_banks < launch::kMaxBanks; ++b) {
+      const HashAlg a = static_cast<HashAlg>(banks_.banks[b].alg);
+      if (banks_.banks[b].pcrs != 0 &&
+          (a == HashAlg::kSha256 || a == HashAlg::kSha384 || a == HashAlg::kSha512))
+        config_.banks[config_.num_banks++] = a;
+    }
+    if (config_.num_banks == 0) config_.banks[config_.num_banks++] = HashAlg::kSha256;
+  }
+
+  launch::Input input;
+  input.source = vlp_.source;
+  input.policy_bytes = ByteSpan(policy_buf_, vlp_.source == PolicySource::kNvRead ? vlp_.size : 0);
+  input.loader_ok = loader_ok;
+  if (loader_ok && vlp_.source != PolicySource::kTpmNotReady) {
+    if (!measure_modules()) input.loader_ok = false;
+    input.modules = inputs_;
+    input.num_modules = input.loader_ok ? bi_.num_modules : 0;
+  }
+  if (input.source == PolicySource::kTpmNotReady) {
+    // Nothing is measured: the decision is an unmeasured launch before any module is hashed.
+    input.modules = nullptr;
+    input.num_modules = 0;
+  }
+  SoftHasher h(opts_.sha256);
+  Status st = launch::evaluate(h, config_, input, &outcome_);
+  if (!st.ok()) {
+    describe_error(con_.err() << "launch decision failed: ", st.error());
+    halt(TbError::kFatal);
+  }
+  log_outcome();
+
+  TbError err = outcome_.error;
+  Action action = outcome_.action;
+  if (action == Action::kContinue) {
+    if (!extend_pcrs()) {
+      err = TbError::kFatal;  // tboot would halt if the measurements cannot be recorded
+      action = Action::kHalt;
+    } else {
+      log_pcrs();
+    }
+  }
+  finish(err, action);
+}
+
+}  // namespace
+}  // namespace tlaunch::launcher
+
+// Called from entry.S with the Multiboot magic (EAX) and the boot information address (EBX).
+// The Launcher object is large (policy, measurements): it lives on the 256 KiB boot stack.
+extern "C" [[noreturn]] void launcher_main(uint32_t magic, uint32_t info) {
+  const uint64_t t_entry = tlaunch::launcher::rdtsc();
+  tlaunch::launcher::Launcher l(magic, info, t_entry);
+  l.run();
+}
