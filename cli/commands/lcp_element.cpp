@@ -23,8 +23,6 @@ using lcp::host::Bytes;
 using tlaunch::host::Expected;
 using tlaunch::host::fail;
 
-constexpr const char* kSchemaId = "https://tlaunch.invalid/schemas/lcp-element.v1.schema.json";
-
 struct CreateOptions {
   std::string type;
   std::string out;
@@ -116,7 +114,8 @@ Expected<Bytes> build(const CreateOptions& o) {
 }
 
 nlohmann::json document(const std::string& file, const lcp::ElementView& e) {
-  return {{"$schema", kSchemaId}, {"file", file}, {"element", lcp::host::element_json(e)}};
+  // schemas/lcp-element.v1.schema.json
+  return {{"version", 1}, {"file", file}, {"element", lcp::host::element_json(e)}};
 }
 
 Expected<Bytes> read_element(const std::string& path, lcp::ElementView* view) {

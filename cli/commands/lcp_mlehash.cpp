@@ -54,7 +54,7 @@ void setup_lcp_mlehash(CLI::App& lcp_noun, Invocation& inv) {
       return static_cast<int>(kExitOk);
     }
     nlohmann::json j;
-    j["$schema"] = "https://tlaunch.invalid/schemas/lcp-mlehash.v1.schema.json";
+    j["version"] = 1;  // schemas/lcp-mlehash.v1.schema.json
     j["file"] = o->file;
     j["alg"] = info->name;
     j["digest"] = tlaunch::host::hex(r->digest.bytes, r->digest.size);
