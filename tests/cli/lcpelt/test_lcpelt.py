@@ -248,6 +248,51 @@ class Mlehash(Base):
         self.assertEqual(len(out.split()), 64)
 
 
+def memory_image_mle_hash(elf, cmdline=None):
+    """Independent MLE measurement of an ELF32 image laid out by p_paddr (what SINIT measures in
+    memory), for images whose segments are contiguous (then it equals lcp2_mlehash's packing)."""
+    phoff, = struct.unpack_from("<I", elf, 28)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 42)
+    loads = []
+    for i in range(phnum):
+        p_type, off, _, paddr, filesz, memsz = struct.unpack_from("<6I", elf, phoff + i * phentsize)
+        if p_type == 1:
+            loads.append((paddr, off, filesz, memsz))
+    base = min(l[0] for l in loads)
+    image = bytearray(max(l[0] + l[3] for l in loads) - base)
+    for paddr, off, filesz, _ in loads:
+        image[paddr - base:paddr - base + filesz] = elf[off:off + filesz]
+    uuid = bytes.fromhex("5aac82906f47a7740f5c55a2cb51b642")
+    hdr = image.find(uuid)
+    start, end = struct.unpack_from("<II", image, hdr + 32)
+    cstart, cend = struct.unpack_from("<II", image, hdr + 44)
+    if cmdline is not None:
+        image[cstart:cend] = bytes(cend - cstart)
+        raw = cmdline.encode()[:cend - cstart]
+        image[cstart:cstart + len(raw)] = raw
+    return " ".join("%02x" % b for b in hashlib.sha256(bytes(image[start:end])).digest()) + "\n"
+
+
+@unittest.skipUnless(os.environ.get("LAUNCHER_ELF"), "launcher image not built")
+class LauncherImage(Base):
+    def test_mlehash_of_the_launcher(self):
+        elf_path = os.environ["LAUNCHER_ELF"]
+        elf = file_bytes(elf_path)
+        for cmdline in (None, "", "tpm=tis console=ttyS0"):
+            want = memory_image_mle_hash(elf, cmdline)
+            extra = [] if cmdline is None else ["--cmdline", cmdline]
+            for path in (elf_path, elf_path + ".gz"):
+                rc, out, err = self.run_tool(MLEHASH, "--create", *extra, path)
+                self.assertEqual((rc, out, err), (0, want, ""), (path, cmdline))
+                rc, out, err = self.run_tool(TLAUNCH, "lcp", "mlehash", *extra, path)
+                self.assertEqual((rc, out), (0, want), err)
+        # The hash line makes an MLE2 element directly.
+        self.write("l.hash", want)
+        rc, _, err = self.run_tool(CRTPOLELT, "--create", "--type", "mle2", "--out", "l.elt", "l.hash")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.read("l.elt")[18:].hex(), want.replace(" ", "").strip())
+
+
 class TlaunchLcp(Base):
     def validate(self, doc, schema_name):
         try:
