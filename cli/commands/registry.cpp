@@ -6,6 +6,7 @@ namespace tlaunch::cli {
 // Verb setup functions (one per file in cli/commands/).
 void setup_version(CLI::App&, Invocation&);
 void setup_vlp_create(CLI::App&, Invocation&);  // vlp create
+void setup_vlp_add(CLI::App&, Invocation&);  // vlp add
 void setup_vlp_del(CLI::App&, Invocation&);  // vlp del
 void setup_vlp_show(CLI::App&, Invocation&);  // vlp show
 void setup_lcp_element(CLI::App&, Invocation&);  // lcp element create|show|wrap-vlp|unwrap-vlp
@@ -16,6 +17,7 @@ constexpr CommandEntry kCommands[] = {
     // {noun, noun help, setup}
     {nullptr, nullptr, setup_version},
     {"vlp", "tboot Verified Launch Policy (VLP v2): create, add, del, show", setup_vlp_create},
+    {"vlp", nullptr, setup_vlp_add},
     {"vlp", nullptr, setup_vlp_del},
     {"vlp", nullptr, setup_vlp_show},
     {"lcp", "Intel TXT Launch Control Policy: elements, lists, policies, MLE hashes", setup_lcp_element},
