@@ -75,11 +75,12 @@ inline void store_be64(uint8_t* p, uint64_t v) {
 // that no variable shuffling is needed between rounds: the caller rotates the argument order.
 inline void round256(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, uint32_t f,
                      uint32_t g, uint32_t& h, uint32_t kw) {
-  const uint32_t s1 = rotr32(e, 6) ^ rotr32(e, 11) ^ rotr32(e, 25);
-  const uint32_t ch = (e & f) ^ (~e & g);
+  // Sigma1/Sigma0 as nested rotates: fewer instructions than three independent rotates.
+  const uint32_t s1 = rotr32(e ^ rotr32(e ^ rotr32(e, 14), 5), 6);  // ROTR 6 ^ 11 ^ 25
+  const uint32_t ch = g ^ (e & (f ^ g));  // = (e & f) ^ (~e & g)
   const uint32_t t1 = h + s1 + ch + kw;
-  const uint32_t s0 = rotr32(a, 2) ^ rotr32(a, 13) ^ rotr32(a, 22);
-  const uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+  const uint32_t s0 = rotr32(a ^ rotr32(a ^ rotr32(a, 9), 11), 2);  // ROTR 2 ^ 13 ^ 22
+  const uint32_t maj = (a & b) | (c & (a | b));  // = (a & b) ^ (a & c) ^ (b & c)
   d += t1;
   h = t1 + s0 + maj;
 }
@@ -87,27 +88,27 @@ inline void round256(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e
 inline uint32_t schedule256(uint32_t* w, size_t i) {
   // W_t = sigma1(W_t-2) + W_t-7 + sigma0(W_t-15) + W_t-16 over a 16-word ring.
   const uint32_t w2 = w[(i - 2) & 15], w15 = w[(i - 15) & 15];
-  const uint32_t s0 = rotr32(w15, 7) ^ rotr32(w15, 18) ^ (w15 >> 3);
-  const uint32_t s1 = rotr32(w2, 17) ^ rotr32(w2, 19) ^ (w2 >> 10);
+  const uint32_t s0 = rotr32(w15 ^ rotr32(w15, 11), 7) ^ (w15 >> 3);  // ROTR 7 ^ 18 ^ SHR 3
+  const uint32_t s1 = rotr32(w2 ^ rotr32(w2, 2), 17) ^ (w2 >> 10);    // ROTR 17 ^ 19 ^ SHR 10
   w[i & 15] += s1 + w[(i - 7) & 15] + s0;
   return w[i & 15];
 }
 
 inline void round512(uint64_t a, uint64_t b, uint64_t c, uint64_t& d, uint64_t e, uint64_t f,
                      uint64_t g, uint64_t& h, uint64_t kw) {
-  const uint64_t s1 = rotr64(e, 14) ^ rotr64(e, 18) ^ rotr64(e, 41);
-  const uint64_t ch = (e & f) ^ (~e & g);
+  const uint64_t s1 = rotr64(e ^ rotr64(e ^ rotr64(e, 23), 4), 14);  // ROTR 14 ^ 18 ^ 41
+  const uint64_t ch = g ^ (e & (f ^ g));
   const uint64_t t1 = h + s1 + ch + kw;
-  const uint64_t s0 = rotr64(a, 28) ^ rotr64(a, 34) ^ rotr64(a, 39);
-  const uint64_t maj = (a & b) ^ (a & c) ^ (b & c);
+  const uint64_t s0 = rotr64(a ^ rotr64(a ^ rotr64(a, 5), 6), 28);  // ROTR 28 ^ 34 ^ 39
+  const uint64_t maj = (a & b) | (c & (a | b));
   d += t1;
   h = t1 + s0 + maj;
 }
 
 inline uint64_t schedule512(uint64_t* w, size_t i) {
   const uint64_t w2 = w[(i - 2) & 15], w15 = w[(i - 15) & 15];
-  const uint64_t s0 = rotr64(w15, 1) ^ rotr64(w15, 8) ^ (w15 >> 7);
-  const uint64_t s1 = rotr64(w2, 19) ^ rotr64(w2, 61) ^ (w2 >> 6);
+  const uint64_t s0 = rotr64(w15 ^ rotr64(w15, 7), 1) ^ (w15 >> 7);  // ROTR 1 ^ 8 ^ SHR 7
+  const uint64_t s1 = rotr64(w2 ^ rotr64(w2, 42), 19) ^ (w2 >> 6);   // ROTR 19 ^ 61 ^ SHR 6
   w[i & 15] += s1 + w[(i - 7) & 15] + s0;
   return w[i & 15];
 }
@@ -120,17 +121,29 @@ void sha256_blocks_generic(uint32_t state[8], const uint8_t* data, size_t blocks
     for (size_t i = 0; i < 16; ++i) w[i] = load_be32(data + 4 * i);
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (size_t i = 0; i < 64; i += 8) {
-      // Rounds 0..15 use the message words directly, later rounds extend the schedule.
-      const bool first = i < 16;
-      round256(a, b, c, d, e, f, g, h, kK256[i + 0] + (first ? w[0 + (i & 15)] : schedule256(w, i + 0)));
-      round256(h, a, b, c, d, e, f, g, kK256[i + 1] + (first ? w[1 + (i & 15)] : schedule256(w, i + 1)));
-      round256(g, h, a, b, c, d, e, f, kK256[i + 2] + (first ? w[2 + (i & 15)] : schedule256(w, i + 2)));
-      round256(f, g, h, a, b, c, d, e, kK256[i + 3] + (first ? w[3 + (i & 15)] : schedule256(w, i + 3)));
-      round256(e, f, g, h, a, b, c, d, kK256[i + 4] + (first ? w[4 + (i & 15)] : schedule256(w, i + 4)));
-      round256(d, e, f, g, h, a, b, c, kK256[i + 5] + (first ? w[5 + (i & 15)] : schedule256(w, i + 5)));
-      round256(c, d, e, f, g, h, a, b, kK256[i + 6] + (first ? w[6 + (i & 15)] : schedule256(w, i + 6)));
-      round256(b, c, d, e, f, g, h, a, kK256[i + 7] + (first ? w[7 + (i & 15)] : schedule256(w, i + 7)));
+    // Fully unrolled (the pragmas) so that every message-ring index is a constant; eight rounds
+    // per step with the working variables rotated through the argument lists.
+#pragma GCC unroll 2
+    for (size_t i = 0; i < 16; i += 8) {
+      round256(a, b, c, d, e, f, g, h, kK256[i + 0] + w[i + 0]);
+      round256(h, a, b, c, d, e, f, g, kK256[i + 1] + w[i + 1]);
+      round256(g, h, a, b, c, d, e, f, kK256[i + 2] + w[i + 2]);
+      round256(f, g, h, a, b, c, d, e, kK256[i + 3] + w[i + 3]);
+      round256(e, f, g, h, a, b, c, d, kK256[i + 4] + w[i + 4]);
+      round256(d, e, f, g, h, a, b, c, kK256[i + 5] + w[i + 5]);
+      round256(c, d, e, f, g, h, a, b, kK256[i + 6] + w[i + 6]);
+      round256(b, c, d, e, f, g, h, a, kK256[i + 7] + w[i + 7]);
+    }
+#pragma GCC unroll 6
+    for (size_t i = 16; i < 64; i += 8) {
+      round256(a, b, c, d, e, f, g, h, kK256[i + 0] + schedule256(w, i + 0));
+      round256(h, a, b, c, d, e, f, g, kK256[i + 1] + schedule256(w, i + 1));
+      round256(g, h, a, b, c, d, e, f, kK256[i + 2] + schedule256(w, i + 2));
+      round256(f, g, h, a, b, c, d, e, kK256[i + 3] + schedule256(w, i + 3));
+      round256(e, f, g, h, a, b, c, d, kK256[i + 4] + schedule256(w, i + 4));
+      round256(d, e, f, g, h, a, b, c, kK256[i + 5] + schedule256(w, i + 5));
+      round256(c, d, e, f, g, h, a, b, kK256[i + 6] + schedule256(w, i + 6));
+      round256(b, c, d, e, f, g, h, a, kK256[i + 7] + schedule256(w, i + 7));
     }
     state[0] += a;
     state[1] += b;
@@ -149,16 +162,27 @@ void sha512_blocks_generic(uint64_t state[8], const uint8_t* data, size_t blocks
     for (size_t i = 0; i < 16; ++i) w[i] = load_be64(data + 8 * i);
     uint64_t a = state[0], b = state[1], c = state[2], d = state[3];
     uint64_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (size_t i = 0; i < 80; i += 8) {
-      const bool first = i < 16;
-      round512(a, b, c, d, e, f, g, h, kK512[i + 0] + (first ? w[0 + (i & 15)] : schedule512(w, i + 0)));
-      round512(h, a, b, c, d, e, f, g, kK512[i + 1] + (first ? w[1 + (i & 15)] : schedule512(w, i + 1)));
-      round512(g, h, a, b, c, d, e, f, kK512[i + 2] + (first ? w[2 + (i & 15)] : schedule512(w, i + 2)));
-      round512(f, g, h, a, b, c, d, e, kK512[i + 3] + (first ? w[3 + (i & 15)] : schedule512(w, i + 3)));
-      round512(e, f, g, h, a, b, c, d, kK512[i + 4] + (first ? w[4 + (i & 15)] : schedule512(w, i + 4)));
-      round512(d, e, f, g, h, a, b, c, kK512[i + 5] + (first ? w[5 + (i & 15)] : schedule512(w, i + 5)));
-      round512(c, d, e, f, g, h, a, b, kK512[i + 6] + (first ? w[6 + (i & 15)] : schedule512(w, i + 6)));
-      round512(b, c, d, e, f, g, h, a, kK512[i + 7] + (first ? w[7 + (i & 15)] : schedule512(w, i + 7)));
+#pragma GCC unroll 2
+    for (size_t i = 0; i < 16; i += 8) {
+      round512(a, b, c, d, e, f, g, h, kK512[i + 0] + w[i + 0]);
+      round512(h, a, b, c, d, e, f, g, kK512[i + 1] + w[i + 1]);
+      round512(g, h, a, b, c, d, e, f, kK512[i + 2] + w[i + 2]);
+      round512(f, g, h, a, b, c, d, e, kK512[i + 3] + w[i + 3]);
+      round512(e, f, g, h, a, b, c, d, kK512[i + 4] + w[i + 4]);
+      round512(d, e, f, g, h, a, b, c, kK512[i + 5] + w[i + 5]);
+      round512(c, d, e, f, g, h, a, b, kK512[i + 6] + w[i + 6]);
+      round512(b, c, d, e, f, g, h, a, kK512[i + 7] + w[i + 7]);
+    }
+#pragma GCC unroll 8
+    for (size_t i = 16; i < 80; i += 8) {
+      round512(a, b, c, d, e, f, g, h, kK512[i + 0] + schedule512(w, i + 0));
+      round512(h, a, b, c, d, e, f, g, kK512[i + 1] + schedule512(w, i + 1));
+      round512(g, h, a, b, c, d, e, f, kK512[i + 2] + schedule512(w, i + 2));
+      round512(f, g, h, a, b, c, d, e, kK512[i + 3] + schedule512(w, i + 3));
+      round512(e, f, g, h, a, b, c, d, kK512[i + 4] + schedule512(w, i + 4));
+      round512(d, e, f, g, h, a, b, c, kK512[i + 5] + schedule512(w, i + 5));
+      round512(c, d, e, f, g, h, a, b, kK512[i + 6] + schedule512(w, i + 6));
+      round512(b, c, d, e, f, g, h, a, kK512[i + 7] + schedule512(w, i + 7));
     }
     state[0] += a;
     state[1] += b;
