@@ -1,0 +1,44 @@
+// Shared pieces of the launch-spec verbs (build, grub, apply, doctor): loading a spec with its NV
+// settings checked against libtpmnv's catalogue, building it, comparing and writing the output
+// directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "tlaunch/policy/host/launch_spec.h"
+#include "tlaunch/policy/host/launch_spec_build.h"
+
+namespace tlaunch::cli::spec {
+
+// Loads a spec (libpolicy launch_spec.h) and resolves its NV indices against the catalogue
+// (libtpmnv catalogue.h, the one copy of what a launcher accepts): catalogue handles of the
+// handle set, explicit handles that contradict them, attributes/sizes the launcher would refuse.
+// Every problem is reported as "<spec>: <json path>: <reason>".
+host::Expected<host::spec::LaunchSpec> load(const std::string& path);
+
+// load() + build_launch().
+host::Expected<host::spec::BuildResult> load_and_build(const std::string& path,
+                                                       host::spec::LaunchSpec* spec_out = nullptr);
+
+enum class FileState : uint8_t { kUnchanged, kCreated, kChanged };
+const char* file_state_name(FileState s);  // "unchanged" | "new" | "changed"
+
+struct FileStatus {
+  std::string name;
+  std::string path;
+  FileState state = FileState::kUnchanged;
+  std::string detail;  // for a changed file: where it first differs
+};
+
+// Compares the built files with DIR/<name> (missing = kCreated). Unreadable existing files are
+// an error (kIo).
+host::Expected<std::vector<FileStatus>> compare_dir(const std::string& dir,
+                                                    const host::spec::BuildResult& built);
+
+// Creates DIR if needed and writes (atomically) every file that is new or changed.
+host::HostStatus write_dir(const std::string& dir, const host::spec::BuildResult& built,
+                           const std::vector<FileStatus>& status);
+
+}  // namespace tlaunch::cli::spec

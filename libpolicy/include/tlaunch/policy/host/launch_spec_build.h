@@ -1,0 +1,83 @@
+// `tlaunch build`: everything a launch spec implies, computed in memory (nothing is written
+// here, so a failing spec leaves the output directory as it was):
+//   vlp.pol         the tboot VLP (tb_policy_t v2) for every entry's modules
+//   grub.cfg        the menu entries that load exactly those files with those command lines
+//   nv-plan.json    the plan `tlaunch nv provision` applies (schemas/nv-plan.v1.schema.json)
+//   reference.json  the CI reference manifest (schemas/reference.v1.schema.json): per module its
+//                   file digest, as-loaded digest, command-line digest and measurement in every
+//                   bank, and per entry the launcher's event list and predicted PCR values,
+//                   computed by the launcher's own decision code (libpolicy launch.h).
+// Outputs are deterministic: no time, no host name, no absolute path of the spec (paths appear
+// as the spec writes them), JSON with sorted keys.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tlaunch/policy/hash_alg.h"
+#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/launch_spec.h"
+
+namespace tlaunch::host::spec {
+
+inline constexpr const char* kVlpFile = "vlp.pol";
+inline constexpr const char* kGrubFile = "grub.cfg";
+inline constexpr const char* kPlanFile = "nv-plan.json";
+inline constexpr const char* kReferenceFile = "reference.json";
+inline constexpr const char* kLcpPolicyFile = "lcp.pol";
+inline constexpr const char* kLcpDataFile = "lcp.data";
+
+struct OutputFile {
+  std::string name;  // file name inside the output directory
+  Bytes data;
+};
+
+// Digests of one file in one bank.
+struct BankDigests {
+  HashAlg alg = HashAlg::kSha256;
+  Digest file;         // H(file bytes)
+  Digest loaded;       // H(bytes GRUB hands over)
+  Digest cmdline;      // H(command line bytes, no NUL)
+  Digest measurement;  // H(H(cmdline) || H(loaded)) (vlp.md §6.1)
+};
+
+// A file as GRUB loads it (module2, with or without --nounzip).
+struct LoadedFile {
+  uint64_t file_size = 0;
+  uint64_t loaded_size = 0;
+  std::vector<std::string> codecs;  // filters that decompressed it, outermost first ("gzip")
+  std::vector<BankDigests> digests; // one per requested algorithm, in request order
+  const BankDigests* find(HashAlg alg) const;
+};
+
+// Reads a file once and hashes it in every algorithm, raw and as GRUB 2.06 loads it
+// (libpolicy host/decompress.h filter chain; nounzip = module2 --nounzip). A file GRUB would
+// fall back on (bad header behind a matching magic) is an error that says so.
+Expected<LoadedFile> hash_loaded_file(const std::string& path, bool nounzip,
+                                      const std::vector<HashAlg>& algs, const std::string& cmdline);
+
+struct BuildResult {
+  std::vector<OutputFile> files;  // in a fixed order: vlp.pol, grub.cfg, nv-plan.json, ...
+  Bytes vlp;
+  std::string grub_cfg;
+  nlohmann::json plan;
+  nlohmann::json reference;
+  const OutputFile* find(const std::string& name) const;
+};
+
+// Computes every output. Failures name the spec, the JSON path and the reason (a module GRUB
+// would decompress although the spec says raw, a VLP larger than its NV index or than the 2124
+// bytes the launcher reads, ...).
+Expected<BuildResult> build_launch(const LaunchSpec& spec);
+
+// Only the grub.cfg text (needs the files: which decompressors GRUB must load).
+Expected<std::string> build_grub_cfg(const LaunchSpec& spec);
+
+// "sha256" etc.
+std::string alg_name(HashAlg alg);
+std::string digest_hex(const Digest& d);
+
+}  // namespace tlaunch::host::spec
