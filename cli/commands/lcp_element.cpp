@@ -1,11 +1,12 @@
 // tlaunch lcp element create|show|wrap-vlp|unwrap-vlp: LCP policy elements (shared/spec/lcp.md
 // §7; the same model and printer as lcp2_crtpolelt). See man/tlaunch-lcp.1.
+#include "tlaunch/policy/lcp_element.h"
+
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "tlaunch/policy/hash_alg.h"
@@ -14,7 +15,6 @@
 #include "tlaunch/policy/host/lcp_element_text.h"
 #include "tlaunch/policy/host/lcp_hashfile.h"
 #include "tlaunch/policy/lcp_common.h"
-#include "tlaunch/policy/lcp_element.h"
 
 namespace tlaunch::cli {
 namespace {
@@ -44,8 +44,7 @@ Expected<uint16_t> lcp_hash_alg(const std::string& name) {
   return static_cast<uint16_t>(info->id);
 }
 
-Expected<std::vector<Bytes>> read_hash_files(const std::vector<std::string>& files,
-                                             uint16_t alg) {
+Expected<std::vector<Bytes>> read_hash_files(const std::vector<std::string>& files, uint16_t alg) {
   std::vector<Bytes> all;
   for (const auto& f : files) {
     auto text = tlaunch::host::read_file(f, 16u << 20);
@@ -69,7 +68,8 @@ Expected<Bytes> build(const CreateOptions& o) {
       return fail(Errc::kUsage, "--uuid '" + o.uuid +
                                     "' is not 'tboot' or {0xaabbccdd, 0xeeff, 0xgghh, 0xiijj, "
                                     "{0xkk, 0xll, 0xmm, 0xnn, 0xoo, 0xpp}}");
-    if (o.files.size() != 1) return fail(Errc::kUsage, "a custom element takes exactly one data file");
+    if (o.files.size() != 1)
+      return fail(Errc::kUsage, "a custom element takes exactly one data file");
     auto data = tlaunch::host::read_file(o.files[0]);
     if (!data) return data.failure();
     return lcp::host::build_custom(o.ctrl, *uuid, *data);
@@ -77,7 +77,8 @@ Expected<Bytes> build(const CreateOptions& o) {
   auto alg = lcp_hash_alg(o.alg);
   if (!alg) return alg.failure();
   if (o.type == "pconf2") {
-    if (!o.files.empty()) return fail(Errc::kUsage, "a pconf2 element takes no files; use --pcr N=HEX");
+    if (!o.files.empty())
+      return fail(Errc::kUsage, "a pconf2 element takes no files; use --pcr N=HEX");
     lcp::PcrValues pcrs;
     size_t d = lcp::lcp_digest_size(*alg);
     for (const auto& p : o.pcrs) {
@@ -85,7 +86,8 @@ Expected<Bytes> build(const CreateOptions& o) {
       if (eq != 1 || p[0] < '0' || p[0] > '7')
         return fail(Errc::kUsage, "--pcr '" + p + "': expected N=HEX with N in 0..7");
       size_t n = static_cast<size_t>(p[0] - '0');
-      if (pcrs.present[n]) return fail(Errc::kUsage, "--pcr " + std::string(1, p[0]) + " given twice");
+      if (pcrs.present[n])
+        return fail(Errc::kUsage, "--pcr " + std::string(1, p[0]) + " given twice");
       auto v = lcp::host::parse_pcr_value(std::string_view(p).substr(2), d);
       if (!v)
         return fail(Errc::kUsage, "--pcr " + std::string(1, p[0]) + ": expected exactly " +
@@ -93,7 +95,8 @@ Expected<Bytes> build(const CreateOptions& o) {
       std::copy(v->begin(), v->end(), pcrs.value[n]);
       pcrs.present[n] = true;
     }
-    if (o.pcrs.empty()) return fail(Errc::kUsage, "a pconf2 element needs at least one --pcr N=HEX");
+    if (o.pcrs.empty())
+      return fail(Errc::kUsage, "a pconf2 element needs at least one --pcr N=HEX");
     return lcp::host::build_pconf2(o.ctrl, *alg, pcrs);
   }
   if (!o.pcrs.empty()) return fail(Errc::kUsage, "--pcr is only for --type pconf2");
@@ -109,8 +112,8 @@ Expected<Bytes> build(const CreateOptions& o) {
     return lcp::host::build_sbios2(o.ctrl, *alg, *hashes);
   }
   if (o.type == "stm" || o.type == "stm2") return lcp::host::build_stm2(o.ctrl, *alg, *hashes);
-  return fail(Errc::kUsage, "unknown element type '" + o.type +
-                                "' (mle2, pconf2, sbios, stm or custom)");
+  return fail(Errc::kUsage,
+              "unknown element type '" + o.type + "' (mle2, pconf2, sbios, stm or custom)");
 }
 
 nlohmann::json document(const std::string& file, const lcp::ElementView& e) {
@@ -137,14 +140,16 @@ std::string summary(const lcp::ElementView& e) {
 
 void setup_create(CLI::App& elt, Invocation& inv) {
   auto o = std::make_shared<CreateOptions>();
-  auto* sub = elt.add_subcommand("create", "Create an element file (mle2, pconf2, sbios, stm, custom)");
+  auto* sub =
+      elt.add_subcommand("create", "Create an element file (mle2, pconf2, sbios, stm, custom)");
   sub->add_option("--type", o->type, "Element type: mle2, pconf2, sbios, stm, custom")->required();
   sub->add_option("-o,--out", o->out, "Output element file (written atomically)")->required();
   sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1: override PS policy)");
   sub->add_option("--alg", o->alg, "Hash algorithm: sha256 (default), sha384, sha512, sm3");
   sub->add_option("--minver", o->minver, "mle2: SINITMinVersion (0..255)");
   sub->add_option("--pcr", o->pcrs, "pconf2: PCR value N=HEX (N 0..7), repeatable");
-  sub->add_option("--uuid", o->uuid, "custom: 'tboot' or {0xaabbccdd, 0xeeff, 0xgghh, 0xiijj, {6 bytes}}");
+  sub->add_option("--uuid", o->uuid,
+                  "custom: 'tboot' or {0xaabbccdd, 0xeeff, 0xgghh, 0xiijj, {6 bytes}}");
   sub->add_option("files", o->files, "Hash files (mle2, sbios, stm) or the data file (custom)");
   sub->add_flag("--json", o->json, "Print the created element as JSON");
   on_run(sub, inv, [o]() {
@@ -186,8 +191,8 @@ void setup_wrap(CLI::App& elt, Invocation& inv) {
     uint32_t ctrl = lcp::kDefaultPolEltControl;
   };
   auto o = std::make_shared<Opt>();
-  auto* sub = elt.add_subcommand(
-      "wrap-vlp", "Wrap a tboot VLP into a CUSTOM2 element with the tboot UUID");
+  auto* sub =
+      elt.add_subcommand("wrap-vlp", "Wrap a tboot VLP into a CUSTOM2 element with the tboot UUID");
   sub->add_option("vlp", o->in, "tboot policy file (validated)")->required();
   sub->add_option("-o,--out", o->out, "Output element file")->required();
   sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1)");
@@ -202,8 +207,8 @@ void setup_wrap(CLI::App& elt, Invocation& inv) {
     }
     auto w = tlaunch::host::write_file_atomic(o->out, *wrapped);
     if (!w) return report(w.failure());
-    std::printf("%s: custom element (tboot policy, %zu bytes of VLP), %zu bytes\n",
-                o->out.c_str(), vlp->size(), wrapped->size());
+    std::printf("%s: custom element (tboot policy, %zu bytes of VLP), %zu bytes\n", o->out.c_str(),
+                vlp->size(), wrapped->size());
     return static_cast<int>(kExitOk);
   });
 }
@@ -213,8 +218,8 @@ void setup_unwrap(CLI::App& elt, Invocation& inv) {
     std::string in, out;
   };
   auto o = std::make_shared<Opt>();
-  auto* sub = elt.add_subcommand(
-      "unwrap-vlp", "Extract the tboot VLP from a CUSTOM2 (or legacy CUSTOM) element");
+  auto* sub = elt.add_subcommand("unwrap-vlp",
+                                 "Extract the tboot VLP from a CUSTOM2 (or legacy CUSTOM) element");
   sub->add_option("element", o->in, "Element file")->required();
   sub->add_option("-o,--out", o->out, "Output VLP file")->required();
   on_run(sub, inv, [o]() {
@@ -232,7 +237,8 @@ void setup_unwrap(CLI::App& elt, Invocation& inv) {
 }  // namespace
 
 void setup_lcp_element(CLI::App& lcp_noun, Invocation& inv) {
-  auto* elt = lcp_noun.add_subcommand("element", "LCP policy elements (MLE2, PCONF2, SBIOS, STM, CUSTOM)");
+  auto* elt =
+      lcp_noun.add_subcommand("element", "LCP policy elements (MLE2, PCONF2, SBIOS, STM, CUSTOM)");
   elt->require_subcommand(1);
   setup_create(*elt, inv);
   setup_show(*elt, inv);

@@ -2,10 +2,9 @@
 // lcp2_mlehash prints it (shared/spec/lcp.md §11). See man/tlaunch-lcp.1.
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "tlaunch/policy/hash_alg.h"

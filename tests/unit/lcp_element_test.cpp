@@ -1,5 +1,7 @@
 // LCP elements: decoding/encoding against the golden vectors (shared/vectors/public/elt-*), the
 // upstream text dump, and rejection of malformed elements with field and byte offset.
+#include "tlaunch/policy/lcp_element.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
@@ -12,7 +14,6 @@
 #include "tlaunch/policy/host/lcp_element_text.h"
 #include "tlaunch/policy/host/lcp_hashfile.h"
 #include "tlaunch/policy/lcp_common.h"
-#include "tlaunch/policy/lcp_element.h"
 #include "tlaunch/policy/vlp.h"
 
 namespace tlaunch::lcp {
@@ -20,7 +21,9 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-std::string vec_path(const std::string& rel) { return std::string(TLAUNCH_VECTORS_DIR) + "/" + rel; }
+std::string vec_path(const std::string& rel) {
+  return std::string(TLAUNCH_VECTORS_DIR) + "/" + rel;
+}
 
 Bytes read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -69,7 +72,8 @@ TEST(LcpElement, Mle2VectorDecodesReencodesAndPrints) {
   auto rebuilt = host::build_mle2(0, 0x12, kAlgSha256, hashes_of(m->hashes));
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ(*rebuilt, file);
-  EXPECT_EQ(host::element_text(*e), shown_element(read_text(vec_path("elt-mle2-sha256/steps/02.stdout"))));
+  EXPECT_EQ(host::element_text(*e),
+            shown_element(read_text(vec_path("elt-mle2-sha256/steps/02.stdout"))));
 }
 
 TEST(LcpElement, Mle2FromHashFilesMatchesVector) {
@@ -98,7 +102,8 @@ TEST(LcpElement, Sbios2VectorRoundTripAndText) {
   auto rebuilt = host::build_sbios2(e->policy_elt_control, kAlgSha384, hs);
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ(*rebuilt, file);
-  EXPECT_EQ(host::element_text(*e), shown_element(read_text(vec_path("elt-sbios-sha384/steps/02.stdout"))));
+  EXPECT_EQ(host::element_text(*e),
+            shown_element(read_text(vec_path("elt-sbios-sha384/steps/02.stdout"))));
 }
 
 TEST(LcpElement, Stm2VectorRoundTripAndText) {
@@ -177,8 +182,10 @@ TEST(LcpElement, CustomVectorUuidAndText) {
       "{ 0x12345678, 0x9abc,0xdef0 , 0x1122, {0x33, 0x44, 0x55, 0x66, 0x77, 0x88} }");
   ASSERT_TRUE(uuid);
   EXPECT_EQ(c->uuid, *uuid);
-  EXPECT_EQ(Bytes(c->data.begin(), c->data.end()), read_bytes(vec_path("elt-custom-uuid-binary/blob.bin")));
-  auto rebuilt = host::build_custom(2, *uuid, read_bytes(vec_path("elt-custom-uuid-binary/blob.bin")));
+  EXPECT_EQ(Bytes(c->data.begin(), c->data.end()),
+            read_bytes(vec_path("elt-custom-uuid-binary/blob.bin")));
+  auto rebuilt =
+      host::build_custom(2, *uuid, read_bytes(vec_path("elt-custom-uuid-binary/blob.bin")));
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ(*rebuilt, file);
   EXPECT_EQ(host::element_text(*e),
@@ -417,9 +424,9 @@ TEST(LcpElementMalformed, WalkingElementsTerminates) {
 // cleanly (ASan/UBSan in the test build catch any out-of-bounds access), and a successful decode
 // always prints.
 TEST(LcpElementMalformed, TruncationsAndByteFlipsNeverCrash) {
-  for (const char* f : {"elt-mle2-sha256/mle2.elt", "elt-sbios-sha384/sbios.elt",
-                        "elt-stm-sha512-ctrl3/stm.elt", "elt-pconf2-sha256/pconf2.elt",
-                        "elt-custom-tboot-wrap/tbpol.elt"}) {
+  for (const char* f :
+       {"elt-mle2-sha256/mle2.elt", "elt-sbios-sha384/sbios.elt", "elt-stm-sha512-ctrl3/stm.elt",
+        "elt-pconf2-sha256/pconf2.elt", "elt-custom-tboot-wrap/tbpol.elt"}) {
     Bytes file = read_bytes(vec_path(f));
     for (size_t n = 0; n < file.size(); ++n) {
       Bytes cut(file.begin(), file.begin() + static_cast<long>(n));
@@ -451,7 +458,8 @@ TEST(LcpElement, LegacyTypesDecodeAndPrintAsUpstreamHead) {
   std::string text = host::element_text(*e);
   // lcptools-v2 HEAD has no plugin for 0x03: "unknown" and a raw dump of the data.
   EXPECT_NE(text.find("type: '0x3' (unknown)"), std::string::npos);
-  EXPECT_NE(text.find("        41 06 93 c3 cb e3 40 4f d7 91 27 f8 b9 e2 5c 86 \n"), std::string::npos);
+  EXPECT_NE(text.find("        41 06 93 c3 cb e3 40 4f d7 91 27 f8 b9 e2 5c 86 \n"),
+            std::string::npos);
   EXPECT_EQ(host::element_json(*e)["type_name"], "custom-legacy");
 
   // Legacy MLE (0x00): SHA-1 hashes.

@@ -1,5 +1,7 @@
 // lcp2_mlehash's measurement on ELF32 MLE images this test builds itself, checked against digests
 // computed independently (OpenSSL EVP over bytes the test lays out), and on the golden vectors.
+#include "tlaunch/policy/host/mlehash.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -10,8 +12,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include "tlaunch/policy/host/mlehash.h"
 
 namespace tlaunch::lcp {
 namespace {
@@ -30,7 +30,7 @@ void put16(Bytes& b, size_t off, uint16_t v) {
 struct Segment {
   uint32_t type = 1;  // PT_LOAD
   uint32_t paddr = 0;
-  Bytes data;         // p_filesz bytes
+  Bytes data;  // p_filesz bytes
   uint32_t memsz = 0;
 };
 
@@ -41,9 +41,9 @@ Bytes make_elf(const std::vector<Segment>& segs) {
   Bytes elf(off, 0);
   const uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   std::memcpy(elf.data(), ident, 16);
-  put16(elf, 16, 2);   // ET_EXEC
-  put16(elf, 18, 3);   // EM_386
-  put32(elf, 20, 1);   // EV_CURRENT
+  put16(elf, 16, 2);  // ET_EXEC
+  put16(elf, 18, 3);  // EM_386
+  put32(elf, 20, 1);  // EV_CURRENT
   put32(elf, 24, 0x100000);
   put32(elf, 28, static_cast<uint32_t>(phoff));
   put16(elf, 40, 52);  // e_ehsize
@@ -199,7 +199,7 @@ TEST(MleHash, SegmentsArePackedBackToBack) {
   Bytes s1 = pattern(0x300, 2);
   Bytes s2 = pattern(0x180, 3);
   put_mle_header(s2, 0x20, {0x100, 0x560, 0x3a0, 0x3e0});  // header at packed 0x320
-  Segment note{4, 0, pattern(0x40, 9), 0x40};               // PT_NOTE: ignored
+  Segment note{4, 0, pattern(0x40, 9), 0x40};              // PT_NOTE: ignored
   Bytes elf = make_elf({{1, 0x200000, s1, 0x300}, note, {1, 0x280000, s2, 0x280}});
   Bytes packed = s1;
   packed.insert(packed.end(), s2.begin(), s2.end());
@@ -209,7 +209,8 @@ TEST(MleHash, SegmentsArePackedBackToBack) {
   EXPECT_EQ(img->header.image_offset, 0x320u);
   EXPECT_EQ(img->image, packed);
   auto r = hash_of(elf);
-  EXPECT_EQ(digest_bytes(r.digest), evp(EVP_sha256(), Bytes(packed.begin() + 0x100, packed.begin() + 0x560)));
+  EXPECT_EQ(digest_bytes(r.digest),
+            evp(EVP_sha256(), Bytes(packed.begin() + 0x100, packed.begin() + 0x560)));
 }
 
 TEST(MleHash, GzipInputHashesLikeThePlainFile) {
@@ -253,7 +254,8 @@ TEST(MleHash, TruncatedInputIsAnError) {
   auto img = h::expand_mle_image(Bytes(s.elf.begin(), s.elf.end() - 1), "cut.elf");
   ASSERT_FALSE(img.ok());
   EXPECT_EQ(img.failure().code, Errc::kTruncated);
-  EXPECT_NE(img.failure().message.find("PT_LOAD segment 0"), std::string::npos) << img.failure().message;
+  EXPECT_NE(img.failure().message.find("PT_LOAD segment 0"), std::string::npos)
+      << img.failure().message;
 }
 
 TEST(MleHash, HeaderChecks) {
@@ -265,7 +267,8 @@ TEST(MleHash, HeaderChecks) {
   // A header that is not 16-byte aligned is not found (upstream scans in 16-byte steps).
   Bytes mis = pattern(0x200, 5);
   put_mle_header(mis, 0x48, {0, 0x100, 0, 0});
-  EXPECT_EQ(h::expand_mle_image(make_elf({{1, 0, mis, 0x200}}), "x").failure().code, Errc::kNotFound);
+  EXPECT_EQ(h::expand_mle_image(make_elf({{1, 0, mis, 0x200}}), "x").failure().code,
+            Errc::kNotFound);
   // MleEndOff beyond the image; end not above start; cmdline area beyond the image.
   for (MleFields f : {MleFields{0, 0x201, 0, 0}, MleFields{0x80, 0x80, 0, 0},
                       MleFields{0, 0x100, 0x100, 0x300}}) {
@@ -313,12 +316,14 @@ TEST(MleHash, GoldenVectors) {
   EXPECT_EQ(h::mle_hash_line(hash_of(elf_a, HashAlg::kSha384).digest), a[1]);
   EXPECT_EQ(h::mle_hash_line(hash_of(elf_a, HashAlg::kSha512).digest), a[2]);
   EXPECT_EQ(h::mle_hash_line(hash_of(elf_a, HashAlg::kSha256, std::string()).digest), a[3]);
-  EXPECT_EQ(h::mle_hash_line(
-                hash_of(elf_a, HashAlg::kSha256, std::string("console=ttyS0 intel_iommu=on")).digest),
-            a[4]);
+  EXPECT_EQ(
+      h::mle_hash_line(
+          hash_of(elf_a, HashAlg::kSha256, std::string("console=ttyS0 intel_iommu=on")).digest),
+      a[4]);
   auto b = vector_lines("mle-elfB-multiseg-gz/stdout");
   ASSERT_EQ(b.size(), 3u);
-  auto gz = h::read_mle_file(std::string(TLAUNCH_VECTORS_DIR) + "/mle-elfB-multiseg-gz/mle_b.elf.gz");
+  auto gz =
+      h::read_mle_file(std::string(TLAUNCH_VECTORS_DIR) + "/mle-elfB-multiseg-gz/mle_b.elf.gz");
   ASSERT_TRUE(gz.ok());
   EXPECT_EQ(*gz, vector_file("mle-elfB-multiseg-gz/mle_b.elf"));
   EXPECT_EQ(h::mle_hash_line(hash_of(*gz).digest), b[1]);

@@ -321,7 +321,8 @@ bool plugin_option(Options& o, int c, const char* arg) {
         o.custom.data = std::move(*data);  // several files: the last one wins (custom_elt.c)
       }
       return true;
-    case Type::kNone: break;
+    case Type::kNone:
+      break;
   }
   return false;
 }
@@ -381,7 +382,8 @@ std::optional<Bytes> create_element(const Options& o) {
       }
       r = tlaunch::lcp::host::build_custom(o.ctrl, o.custom.uuid, o.custom.data);
       break;
-    case Type::kNone: break;
+    case Type::kNone:
+      break;
   }
   if (!r) {
     error("Error: " + r.failure().message + "\n");
@@ -516,7 +518,9 @@ int main(int argc, char** argv) {
         log(o, std::string("cmdline opt: type: '") + optarg + "'\n");
         break;
       }
-      case 'o': o.out_file = optarg; break;
+      case 'o':
+        o.out_file = optarg;
+        break;
       case 'c': {
         auto v = parse_number(optarg, 0xFFFFFFFFul);
         if (!v) {
@@ -527,8 +531,10 @@ int main(int argc, char** argv) {
         o.ctrl = static_cast<uint32_t>(*v);
         break;
       }
-      case 0: break;
-      case '?': return 1;  // getopt has printed the reason
+      case 0:
+        break;
+      case '?':
+        return 1;  // getopt has printed the reason
       default:
         if (o.type == Type::kNone) {
           error("Error: type must be the first option\n");
@@ -540,12 +546,21 @@ int main(int argc, char** argv) {
   }
 
   switch (o.cmd) {
-    case 0: error("Error: no command was specified\n"); return 1;
-    case 'H': std::fputs(kHelp, stdout); return 0;
-    case 'S': return do_show(o, argc, argv, optind);
-    case 'C': return do_create(o, argc, argv, optind);
-    case 'V': std::printf("lcp2_crtpolelt version: %i.%i", 1, 1); return 0;
-    default: break;
+    case 0:
+      error("Error: no command was specified\n");
+      return 1;
+    case 'H':
+      std::fputs(kHelp, stdout);
+      return 0;
+    case 'S':
+      return do_show(o, argc, argv, optind);
+    case 'C':
+      return do_create(o, argc, argv, optind);
+    case 'V':
+      std::printf("lcp2_crtpolelt version: %i.%i", 1, 1);
+      return 0;
+    default:
+      break;
   }
   error("Error: unknown command option\n");
   return 1;

@@ -59,7 +59,8 @@ int create(const Options& o) {
   }
   auto alg = hash_alg_from_name(o.alg_name);
   if (!alg) {
-    std::fprintf(stderr, "Error: unsupported hash algorithm '%s' (use sha256, sha384, sha512 or sm3)\n",
+    std::fprintf(stderr,
+                 "Error: unsupported hash algorithm '%s' (use sha256, sha384, sha512 or sm3)\n",
                  o.alg_name.c_str());
     return 1;
   }
@@ -125,9 +126,14 @@ int main(int argc, char** argv) {
         prev_cmd = true;
         o.cmd = c;
         break;
-      case 'c': o.cmdline = std::string(optarg); break;
-      case 'a': o.alg_name = optarg; break;
-      case 0: break;
+      case 'c':
+        o.cmdline = std::string(optarg);
+        break;
+      case 'a':
+        o.alg_name = optarg;
+        break;
+      case 0:
+        break;
       default:
         // Upstream reports unknown options on stdout and carries on.
         std::fputs("Unknown command line option\n", stdout);
@@ -137,10 +143,18 @@ int main(int argc, char** argv) {
   if (optind < argc) o.mle_file = argv[optind];  // only the first positional argument is used
 
   switch (o.cmd) {
-    case 0: std::fputs("Error: no command was specified\n", stderr); return 1;
-    case 'H': std::fputs(kHelp, stdout); return 0;
-    case 'V': std::printf("lcp2_mlehash version: %i.%i", 1, 1); return 0;
-    case 'C': return create(o);
-    default: return 1;
+    case 0:
+      std::fputs("Error: no command was specified\n", stderr);
+      return 1;
+    case 'H':
+      std::fputs(kHelp, stdout);
+      return 0;
+    case 'V':
+      std::printf("lcp2_mlehash version: %i.%i", 1, 1);
+      return 0;
+    case 'C':
+      return create(o);
+    default:
+      return 1;
   }
 }

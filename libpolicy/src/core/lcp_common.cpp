@@ -35,12 +35,18 @@ const char* element_type_name(uint32_t type) {
   // lcptools-v2 HEAD registers exactly these plugins (crtpolelt.c / polelt_plugin.h); the legacy
   // TPM 1.2 types print as "unknown" there.
   switch (type) {
-    case kEltMle2: return "mle2";
-    case kEltPconf2: return "pconf2";
-    case kEltSbios2: return "sbios";
-    case kEltCustom2: return "custom";
-    case kEltStm2: return "stm";
-    default: return nullptr;
+    case kEltMle2:
+      return "mle2";
+    case kEltPconf2:
+      return "pconf2";
+    case kEltSbios2:
+      return "sbios";
+    case kEltCustom2:
+      return "custom";
+    case kEltStm2:
+      return "stm";
+    default:
+      return nullptr;
   }
 }
 
@@ -54,85 +60,129 @@ bool is_known_element_type(uint32_t type) {
     case kEltPconf2:
     case kEltSbios2:
     case kEltCustom2:
-    case kEltStm2: return true;
-    default: return false;
+    case kEltStm2:
+      return true;
+    default:
+      return false;
   }
 }
 
 uint8_t lcp_digest_size(uint16_t hash_alg) {
   switch (hash_alg) {
-    case kAlgSha1: return 20;
-    case kAlgSha256: return 32;
-    case kAlgSha384: return 48;
-    case kAlgSha512: return 64;
-    case kAlgSm3_256: return 32;
-    default: return 0;
+    case kAlgSha1:
+      return 20;
+    case kAlgSha256:
+      return 32;
+    case kAlgSha384:
+      return 48;
+    case kAlgSha512:
+      return 64;
+    case kAlgSm3_256:
+      return 32;
+    default:
+      return 0;
   }
 }
 
 uint16_t hash_alg_to_mask(uint16_t hash_alg) {
   switch (hash_alg) {
-    case kAlgSha256: return kHashMaskSha256;
-    case kAlgSha384: return kHashMaskSha384;
-    case kAlgSha512: return kHashMaskSha512;
-    case kAlgSm3_256: return kHashMaskSm3_256;
-    default: return 0;
+    case kAlgSha256:
+      return kHashMaskSha256;
+    case kAlgSha384:
+      return kHashMaskSha384;
+    case kAlgSha512:
+      return kHashMaskSha512;
+    case kAlgSm3_256:
+      return kHashMaskSm3_256;
+    default:
+      return 0;
   }
 }
 
 uint16_t mask_to_hash_alg(uint16_t mask_bit) {
   switch (mask_bit) {
-    case kHashMaskSha1: return kAlgSha1;
-    case kHashMaskSha256: return kAlgSha256;
-    case kHashMaskSha384: return kAlgSha384;
-    case kHashMaskSha512: return kAlgSha512;
-    case kHashMaskSm3_256: return kAlgSm3_256;
-    default: return kAlgNull;
+    case kHashMaskSha1:
+      return kAlgSha1;
+    case kHashMaskSha256:
+      return kAlgSha256;
+    case kHashMaskSha384:
+      return kAlgSha384;
+    case kHashMaskSha512:
+      return kAlgSha512;
+    case kHashMaskSm3_256:
+      return kAlgSm3_256;
+    default:
+      return kAlgNull;
   }
 }
 
 AlgName hash_alg_str(uint16_t alg) {
   switch (alg) {
-    case kAlgSha256: return make_name("TPM_ALG_SHA256");
-    case kAlgSha384: return make_name("TPM_ALG_SHA384");
-    case kAlgSha512: return make_name("TPM_ALG_SHA512");
-    case kAlgSm3_256: return make_name("TPM_ALG_SM3_256");
-    case kAlgSm2: return make_name("TPM_ALG_SM2");
-    default: return unknown_name(alg);
+    case kAlgSha256:
+      return make_name("TPM_ALG_SHA256");
+    case kAlgSha384:
+      return make_name("TPM_ALG_SHA384");
+    case kAlgSha512:
+      return make_name("TPM_ALG_SHA512");
+    case kAlgSm3_256:
+      return make_name("TPM_ALG_SM3_256");
+    case kAlgSm2:
+      return make_name("TPM_ALG_SM2");
+    default:
+      return unknown_name(alg);
   }
 }
 
 AlgName sig_alg_str(uint16_t alg) {
   switch (alg) {
-    case kAlgRsaSsa: return make_name("TPM_ALG_RSASSA");
-    case kAlgEcdsa: return make_name("TPM_ALG_ECDSA");
-    case kAlgSm2: return make_name("TPM_ALG_SM2");
-    case kAlgRsaPss: return make_name("TPM_ALG_RSAPSS");
-    case kAlgSm3_256: return make_name("TPM_ALG_SM3_256");
-    case kAlgNull: return make_name("TPM_ALG_NULL");
-    case kAlgLms: return make_name("TPM_ALG_LMS");
-    case kAlgMldsa: return make_name("TCG_ALG_MLDSA");
-    default: return unknown_name(alg);
+    case kAlgRsaSsa:
+      return make_name("TPM_ALG_RSASSA");
+    case kAlgEcdsa:
+      return make_name("TPM_ALG_ECDSA");
+    case kAlgSm2:
+      return make_name("TPM_ALG_SM2");
+    case kAlgRsaPss:
+      return make_name("TPM_ALG_RSAPSS");
+    case kAlgSm3_256:
+      return make_name("TPM_ALG_SM3_256");
+    case kAlgNull:
+      return make_name("TPM_ALG_NULL");
+    case kAlgLms:
+      return make_name("TPM_ALG_LMS");
+    case kAlgMldsa:
+      return make_name("TCG_ALG_MLDSA");
+    default:
+      return unknown_name(alg);
   }
 }
 
 AlgName key_alg_str(uint16_t alg) {
   switch (alg) {
-    case kAlgRsa: return make_name("TPM_ALG_RSA");
-    case kAlgEcc: return make_name("TPM_ALG_ECC");
-    case kAlgLms: return make_name("TPM_ALG_LMS");
-    case kAlgMldsa: return make_name("TCG_ALG_MLDSA");
-    default: return make_name("");
+    case kAlgRsa:
+      return make_name("TPM_ALG_RSA");
+    case kAlgEcc:
+      return make_name("TPM_ALG_ECC");
+    case kAlgLms:
+      return make_name("TPM_ALG_LMS");
+    case kAlgMldsa:
+      return make_name("TCG_ALG_MLDSA");
+    default:
+      return make_name("");
   }
 }
 
 const char* tb_hash_alg_str(uint16_t alg) {
   switch (alg) {
-    case kAlgSha256: return "TB_HALG_SHA256";
-    case kAlgSm3_256: return "TB_HALG_SM3";
-    case kAlgSha384: return "TB_HALG_SHA384";
-    case kAlgSha512: return "TB_HALG_SHA512";
-    default: return "unsupported";
+    case kAlgSha256:
+      return "TB_HALG_SHA256";
+    case kAlgSm3_256:
+      return "TB_HALG_SM3";
+    case kAlgSha384:
+      return "TB_HALG_SHA384";
+    case kAlgSha512:
+      return "TB_HALG_SHA512";
+    default:
+      return "unsupported";
   }
 }
 

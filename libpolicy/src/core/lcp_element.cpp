@@ -43,10 +43,9 @@ Result<ByteSpan> read_hash_run(ByteReader& r, uint16_t count, uint8_t d, const c
   auto bytes = r.bytes(need, count_field);
   if (!bytes) return bytes.error();
   if (!r.at_end())
-    return with_value(
-        err_at(Errc::kBadValue, "element has bytes after its last hash", "element.size",
-               r.abs_offset()),
-        r.remaining());
+    return with_value(err_at(Errc::kBadValue, "element has bytes after its last hash",
+                             "element.size", r.abs_offset()),
+                      r.remaining());
   return *bytes;
 }
 
@@ -57,18 +56,18 @@ Result<ElementView> read_element(ByteReader& r) {
   e.offset = r.abs_offset();
   size_t start = r.offset();
   if (r.remaining() < kElementHeaderSize) {
-    return with_value(err_at(Errc::kTruncated, "input ends inside an element header",
-                             "element.size", e.offset),
-                      r.remaining());
+    return with_value(
+        err_at(Errc::kTruncated, "input ends inside an element header", "element.size", e.offset),
+        r.remaining());
   }
   auto size = r.le32("element.size");
   if (!size) return size.error();
   if (*size < kElementHeaderSize) {
-    return with_value(err_at(Errc::kBadValue,
-                             *size == 0 ? "element size is 0"
-                                        : "element size is smaller than the 12-byte header",
-                             "element.size", e.offset),
-                      *size);
+    return with_value(
+        err_at(Errc::kBadValue,
+               *size == 0 ? "element size is 0" : "element size is smaller than the 12-byte header",
+               "element.size", e.offset),
+        *size);
   }
   if (*size > r.remaining() + 4) {
     return with_value(err_at(Errc::kTruncated, "element size runs past the end of the input",
@@ -80,9 +79,8 @@ Result<ElementView> read_element(ByteReader& r) {
   auto ctrl = r.le32("element.policy_elt_control");
   if (!ctrl) return ctrl.error();
   if (!is_known_element_type(*type)) {
-    return with_value(err_at(Errc::kUnsupported, "unknown element type", "element.type",
-                             e.offset + 4),
-                      *type);
+    return with_value(
+        err_at(Errc::kUnsupported, "unknown element type", "element.type", e.offset + 4), *type);
   }
   e.size = *size;
   e.type = *type;
@@ -235,8 +233,7 @@ Result<Pconf2View> decode_pconf2(const ElementView& e) {
   auto n = r.le16("pconf2.num_pcr_infos");
   if (!n) return n.error();
   if (*n == 0)
-    return err_at(Errc::kBadValue, "PCONF2 element without PCRInfo", "pconf2.num_pcr_infos",
-                  n_off);
+    return err_at(Errc::kBadValue, "PCONF2 element without PCRInfo", "pconf2.num_pcr_infos", n_off);
   size_t infos_start = r.offset();
   for (uint16_t i = 0; i < *n; ++i) {
     auto info = read_pcr_info(r);
@@ -329,9 +326,8 @@ static Status validate_sbios_legacy(const ElementView& e) {
   auto alg = r.u8("sbios1.hash_alg");
   if (!alg) return alg.error();
   if (*alg != 0)
-    return with_value(err_at(Errc::kUnsupported,
-                             "legacy SBIOS element hash_alg is not SHA-1 (0)", "sbios1.hash_alg",
-                             alg_off),
+    return with_value(err_at(Errc::kUnsupported, "legacy SBIOS element hash_alg is not SHA-1 (0)",
+                             "sbios1.hash_alg", alg_off),
                       *alg);
   TLAUNCH_TRY(r.skip(3, "sbios1.reserved1"));
   TLAUNCH_TRY(r.skip(20, "sbios1.fallback_hash"));
@@ -382,11 +378,11 @@ Status validate_element_body(const ElementView& e) {
       if (!v) return v.error();
       return ok_status();
     }
-    case kEltSbios: return validate_sbios_legacy(e);
+    case kEltSbios:
+      return validate_sbios_legacy(e);
     default:
-      return with_value(err_at(Errc::kUnsupported, "unknown element type", "element.type",
-                               e.offset + 4),
-                        e.type);
+      return with_value(
+          err_at(Errc::kUnsupported, "unknown element type", "element.type", e.offset + 4), e.type);
   }
 }
 
@@ -403,8 +399,7 @@ Status check_hashes(uint16_t hash_alg, ByteSpan hashes, size_t* count) {
                       "hashes");
   *count = hashes.size / d;
   if (*count > 0xFFFF)
-    return with_value(make_error(Errc::kTooLarge, "more than 65535 hashes", "num_hashes"),
-                      *count);
+    return with_value(make_error(Errc::kTooLarge, "more than 65535 hashes", "num_hashes"), *count);
   return ok_status();
 }
 

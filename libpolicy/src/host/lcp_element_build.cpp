@@ -58,8 +58,7 @@ struct Cursor {
   }
 };
 
-Expected<Bytes> encode_into(size_t size,
-                            const std::function<Result<size_t>(ByteWriter&)>& encode) {
+Expected<Bytes> encode_into(size_t size, const std::function<Result<size_t>(ByteWriter&)>& encode) {
   Bytes out(size);
   ByteWriter w(MutableByteSpan(out.data(), out.size()));
   auto r = encode(w);
@@ -143,8 +142,7 @@ Expected<Bytes> build_sbios2(uint32_t control, uint16_t hash_alg,
   });
 }
 
-Expected<Bytes> build_stm2(uint32_t control, uint16_t hash_alg,
-                           const std::vector<Bytes>& hashes) {
+Expected<Bytes> build_stm2(uint32_t control, uint16_t hash_alg, const std::vector<Bytes>& hashes) {
   Bytes all;
   auto c = concat_hashes(hash_alg, hashes, 0, &all);
   if (!c) return c.failure();
@@ -165,8 +163,7 @@ Expected<Bytes> build_pconf2(uint32_t control, uint16_t hash_alg, const PcrValue
   });
 }
 
-Expected<Bytes> build_custom(uint32_t control, const Uuid& uuid, const Bytes& data,
-                             uint32_t type) {
+Expected<Bytes> build_custom(uint32_t control, const Uuid& uuid, const Bytes& data, uint32_t type) {
   return encode_into(custom_size(data.size()), [&](ByteWriter& w) {
     return encode_custom(w, type, control, uuid, ByteSpan(data.data(), data.size()));
   });
@@ -186,17 +183,21 @@ Expected<Bytes> unwrap_vlp(const Bytes& element, const std::string& context) {
   auto e = read_element_file(ByteSpan(element.data(), element.size()));
   if (!e) return fail(e.error(), context);
   if (e->type != kEltCustom2 && e->type != kEltCustom)
-    return fail(Errc::kBadValue, context + ": element type 0x" + [&] {
-      char b[16];
-      std::snprintf(b, sizeof(b), "%x", e->type);
-      return std::string(b);
-    }() + " is not CUSTOM (0x13) or legacy CUSTOM (0x03) (field 'element.type', byte offset 4)");
+    return fail(
+        Errc::kBadValue,
+        context + ": element type 0x" +
+            [&] {
+              char b[16];
+              std::snprintf(b, sizeof(b), "%x", e->type);
+              return std::string(b);
+            }() +
+            " is not CUSTOM (0x13) or legacy CUSTOM (0x03) (field 'element.type', byte offset 4)");
   auto c = decode_custom(*e);
   if (!c) return fail(c.error(), context);
   if (c->uuid != kTbootCustomUuid)
-    return fail(Errc::kBadValue,
-                context + ": custom element UUID is not the tboot policy UUID (field "
-                          "'custom.uuid', byte offset 12)");
+    return fail(Errc::kBadValue, context +
+                                     ": custom element UUID is not the tboot policy UUID (field "
+                                     "'custom.uuid', byte offset 12)");
   auto pol = vlp::decode(c->data);
   if (!pol) {
     Error err = pol.error();
@@ -204,10 +205,9 @@ Expected<Bytes> unwrap_vlp(const Bytes& element, const std::string& context) {
     return fail(err, context + " (VLP inside the element)");
   }
   if (pol->size() != c->data.size)
-    return fail(Errc::kBadValue,
-                context + ": " + std::to_string(c->data.size - pol->size()) +
-                    " bytes after the end of the VLP (byte offset " +
-                    std::to_string(28 + pol->size()) + ")");
+    return fail(Errc::kBadValue, context + ": " + std::to_string(c->data.size - pol->size()) +
+                                     " bytes after the end of the VLP (byte offset " +
+                                     std::to_string(28 + pol->size()) + ")");
   return Bytes(c->data.begin(), c->data.end());
 }
 

@@ -52,8 +52,8 @@ std::string print_uuid(const Uuid& u) {
   std::snprintf(buf, sizeof(buf),
                 "{0x%08x, 0x%04x, 0x%04x, 0x%04x,\n\t\t{0x%02x, 0x%02x, 0x%02x, 0x%02x, 0x%02x, "
                 "0x%02x}}",
-                u.data1, u.data2, u.data3, u.data4, u.data5[0], u.data5[1], u.data5[2],
-                u.data5[3], u.data5[4], u.data5[5]);
+                u.data1, u.data2, u.data3, u.data4, u.data5[0], u.data5[1], u.data5[2], u.data5[3],
+                u.data5[4], u.data5[5]);
   return buf;
 }
 
@@ -120,10 +120,14 @@ void show_custom(std::string& out, const std::string& p, const CustomView& c) {
 
 const char* json_type_name(uint32_t type) {
   switch (type) {
-    case kEltMle: return "mle-legacy";
-    case kEltPconf: return "pconf-legacy";
-    case kEltSbios: return "sbios-legacy";
-    case kEltCustom: return "custom-legacy";
+    case kEltMle:
+      return "mle-legacy";
+    case kEltPconf:
+      return "pconf-legacy";
+    case kEltSbios:
+      return "sbios-legacy";
+    case kEltCustom:
+      return "custom-legacy";
     default: {
       const char* n = element_type_name(type);
       return n != nullptr ? n : "unknown";
@@ -152,8 +156,8 @@ std::string uuid_string(const Uuid& u) {
   std::snprintf(buf, sizeof(buf),
                 "{0x%08x, 0x%04x, 0x%04x, 0x%04x, {0x%02x, 0x%02x, 0x%02x, 0x%02x, 0x%02x, "
                 "0x%02x}}",
-                u.data1, u.data2, u.data3, u.data4, u.data5[0], u.data5[1], u.data5[2],
-                u.data5[3], u.data5[4], u.data5[5]);
+                u.data1, u.data2, u.data3, u.data4, u.data5[0], u.data5[1], u.data5[2], u.data5[3],
+                u.data5[4], u.data5[5]);
   return buf;
 }
 
@@ -210,7 +214,8 @@ std::string element_text(const ElementView& e, const std::string& prefix, bool b
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
   // No HEAD plugin for the type (legacy 0x00..0x03), or a body that does not decode (only
   // possible for views not made by read_element): polelt.c dumps the raw data.

@@ -101,8 +101,8 @@ std::string describe_hash_text_error(const HashTextError& e, const std::string& 
   if (e.found == 0)
     return where + "no hash on this line (expected " + std::to_string(e.expected) +
            " hex bytes; blank lines are not allowed)";
-  return where + "expected " + std::to_string(e.expected) + " hex bytes separated by spaces, found " +
-         std::to_string(e.found);
+  return where + "expected " + std::to_string(e.expected) +
+         " hex bytes separated by spaces, found " + std::to_string(e.found);
 }
 
 }  // namespace tlaunch::lcp::host

@@ -4,10 +4,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 
 #include "tlaunch/policy/bytes.h"
 #include "tlaunch/policy/host/file_io.h"
@@ -22,11 +22,11 @@ using tlaunch::host::fail;
 // ELF constants (System V ABI; tboot include/elf_defns.h).
 constexpr size_t kElf32HeaderSize = 52;
 constexpr size_t kElf32PhdrSize = 32;
-constexpr uint8_t kElfDataLsb = 1;      // EI_DATA = ELFDATA2LSB
-constexpr uint16_t kEtExec = 2;         // e_type
-constexpr uint16_t kEm386 = 3;          // e_machine
-constexpr uint32_t kEvCurrent = 1;      // e_version
-constexpr uint32_t kPtLoad = 1;         // p_type
+constexpr uint8_t kElfDataLsb = 1;  // EI_DATA = ELFDATA2LSB
+constexpr uint16_t kEtExec = 2;     // e_type
+constexpr uint16_t kEm386 = 3;      // e_machine
+constexpr uint32_t kEvCurrent = 1;  // e_version
+constexpr uint32_t kPtLoad = 1;     // p_type
 
 std::string hex32(uint64_t v) {
   char b[24];
@@ -77,8 +77,7 @@ Expected<Bytes> gunzip(const Bytes& in, const std::string& path) {
       return fail(Errc::kTruncated, path + ": gzip data ends early (truncated file) at byte " +
                                         std::to_string(pos + consumed));
     return fail(Errc::kBadValue, path + ": corrupt gzip data near byte " +
-                                     std::to_string(pos + consumed) + " (zlib: " + zmsg +
-                                     ")");
+                                     std::to_string(pos + consumed) + " (zlib: " + zmsg + ")");
   }
   return out;
 }
@@ -93,9 +92,7 @@ Expected<Bytes> read_mle_file(const std::string& path) {
 }
 
 Expected<MleImage> expand_mle_image(const Bytes& file, const std::string& context) {
-  auto bad = [&](const std::string& what) {
-    return fail(Errc::kBadValue, context + ": " + what);
-  };
+  auto bad = [&](const std::string& what) { return fail(Errc::kBadValue, context + ": " + what); };
   // is_elf_image(): magic, EI_DATA, e_type, e_machine, e_version, e_phentsize. EI_CLASS is not
   // checked upstream (QUIRKS 55); EM_386 implies the ELF32 layout, which is what we read.
   if (file.size() < kElf32HeaderSize)
@@ -112,7 +109,8 @@ Expected<MleImage> expand_mle_image(const Bytes& file, const std::string& contex
   if (e_type != kEtExec) return bad("ELF image is not executable (e_type " + hex32(e_type) + ")");
   if (e_machine != kEm386)
     return bad("ELF image is not for IA-32 (e_machine " + hex32(e_machine) + ")");
-  if (e_version != kEvCurrent) return bad("ELF version is invalid (e_version " + hex32(e_version) + ")");
+  if (e_version != kEvCurrent)
+    return bad("ELF version is invalid (e_version " + hex32(e_version) + ")");
   if (e_phentsize < kElf32PhdrSize)
     return bad("e_phentsize " + std::to_string(e_phentsize) + " is smaller than a program header");
 
@@ -132,11 +130,10 @@ Expected<MleImage> expand_mle_image(const Bytes& file, const std::string& contex
     Load l{le32_at(file, p + 4), le32_at(file, p + 12), le32_at(file, p + 16),
            le32_at(file, p + 20)};
     if (static_cast<uint64_t>(l.offset) + l.filesz > file.size())
-      return fail(Errc::kTruncated,
-                  context + ": PT_LOAD segment " + std::to_string(loads.size()) + " (p_offset " +
-                      hex32(l.offset) + ", p_filesz " + hex32(l.filesz) +
-                      ") runs past the end of the file (" + std::to_string(file.size()) +
-                      " bytes): truncated image");
+      return fail(Errc::kTruncated, context + ": PT_LOAD segment " + std::to_string(loads.size()) +
+                                        " (p_offset " + hex32(l.offset) + ", p_filesz " +
+                                        hex32(l.filesz) + ") runs past the end of the file (" +
+                                        std::to_string(file.size()) + " bytes): truncated image");
     if (l.filesz > l.memsz)
       return bad("PT_LOAD segment " + std::to_string(loads.size()) + ": p_filesz " +
                  hex32(l.filesz) + " is larger than p_memsz " + hex32(l.memsz));
@@ -197,10 +194,9 @@ Expected<MleImage> expand_mle_image(const Bytes& file, const std::string& contex
                                       " lies beyond the expanded image (" +
                                       hex32(img.image.size()) + " bytes)");
   if (h.cmdline_end_off > h.cmdline_start_off && h.cmdline_end_off > img.image.size())
-    return fail(Errc::kTruncated, context + ": MLE header: CmdlineEndOff " +
-                                      hex32(h.cmdline_end_off) +
-                                      " lies beyond the expanded image (" +
-                                      hex32(img.image.size()) + " bytes)");
+    return fail(Errc::kTruncated,
+                context + ": MLE header: CmdlineEndOff " + hex32(h.cmdline_end_off) +
+                    " lies beyond the expanded image (" + hex32(img.image.size()) + " bytes)");
   return img;
 }
 

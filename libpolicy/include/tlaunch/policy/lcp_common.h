@@ -131,11 +131,11 @@ inline constexpr size_t kUuidSize = 16;
 
 // LCP_CUSTOM_ELEMENT_TBOOT_UUID (include/lcp3.h): the UUID of a CUSTOM element that carries a
 // tboot VLP. Bytes 41 06 93 c3 cb e3 40 4f d7 91 27 f8 b9 e2 5c 86.
-inline constexpr Uuid kTbootCustomUuid = {0xc3930641, 0xe3cb, 0x4f40, 0x91d7,
-                                          {0x27, 0xf8, 0xb9, 0xe2, 0x5c, 0x86}};
+inline constexpr Uuid kTbootCustomUuid = {
+    0xc3930641, 0xe3cb, 0x4f40, 0x91d7, {0x27, 0xf8, 0xb9, 0xe2, 0x5c, 0x86}};
 // LCP_POLICY_DATA_UUID (old v1 data files): bytes 25 19 0d ab e7 ee eb 48 fc a9 0b ac 5a 26 2d 0e.
-inline constexpr Uuid kPolicyDataUuid = {0xab0d1925, 0xeee7, 0x48eb, 0xa9fc,
-                                         {0x0b, 0xac, 0x5a, 0x26, 0x2d, 0x0e}};
+inline constexpr Uuid kPolicyDataUuid = {
+    0xab0d1925, 0xeee7, 0x48eb, 0xa9fc, {0x0b, 0xac, 0x5a, 0x26, 0x2d, 0x0e}};
 
 Result<Uuid> read_uuid(ByteReader& r, const char* field);
 void write_uuid(ByteWriter& w, const Uuid& u);

@@ -31,8 +31,8 @@ tlaunch::host::Expected<Bytes> build_stm2(uint32_t control, uint16_t hash_alg,
 // PCR values of hash_alg's digest size; the composite digest includes PCR 7 (QUIRKS 16).
 tlaunch::host::Expected<Bytes> build_pconf2(uint32_t control, uint16_t hash_alg,
                                             const PcrValues& pcrs);
-tlaunch::host::Expected<Bytes> build_custom(uint32_t control, const Uuid& uuid,
-                                            const Bytes& data, uint32_t type = kEltCustom2);
+tlaunch::host::Expected<Bytes> build_custom(uint32_t control, const Uuid& uuid, const Bytes& data,
+                                            uint32_t type = kEltCustom2);
 
 // A VLP (validated with vlp::decode, which must consume it exactly) as a CUSTOM2 element with
 // the tboot UUID.

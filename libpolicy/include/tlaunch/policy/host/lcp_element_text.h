@@ -4,9 +4,8 @@
 // `lcp2_crtpol --show` embed identical element dumps (vectors elt-*, list-*, pol-*).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tlaunch/policy/lcp_element.h"
 

@@ -24,8 +24,8 @@ namespace tlaunch::lcp::host {
 using Bytes = std::vector<uint8_t>;
 
 // MLE_HDR_UUID (include/mle.h): bytes 5a ac 82 90 6f 47 a7 74 0f 5c 55 a2 cb 51 b6 42.
-inline constexpr Uuid kMleHeaderUuid = {0x9082ac5a, 0x476f, 0x74a7, 0x5c0f,
-                                        {0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42}};
+inline constexpr Uuid kMleHeaderUuid = {
+    0x9082ac5a, 0x476f, 0x74a7, 0x5c0f, {0x55, 0xa2, 0xcb, 0x51, 0xb6, 0x42}};
 inline constexpr size_t kMleHeaderSize = 52;  // mle_hdr_t
 // safestringlib RSIZE_MAX_MEM: upstream's copies fail beyond 256 MiB, so no image it can hash
 // expands to more; we refuse such images instead of allocating them.
