@@ -165,10 +165,16 @@ Result<ListView> read_list_impl(ByteReader& r, bool allow_missing_value) {
   l.offset = r.abs_offset();
   const uint32_t base = l.offset;
   LCP_READ(l.version, r.le16("Version"));
-  if (!is_supported_list_version(l.version))
-    return at_value(Errc::kUnsupported,
-                    "unsupported list version (0x0200, 0x0201 and 0x0300 are supported)",
+  if (!is_supported_list_version(l.version)) {
+    // A TPM 1.2 LCP_POLICY_LIST (0x01xx) or a newer minor version is a list we do not support;
+    // anything else is not a policy list at all.
+    const uint8_t major = list_major(l.version);
+    const bool known_major = major >= 1 && major <= 3;
+    return at_value(known_major ? Errc::kUnsupported : Errc::kBadValue,
+                    known_major ? "unsupported list version (0x0200, 0x0201 and 0x0300 are supported)"
+                                : "not an LCP policy list (unknown Version)",
                     "Version", base, l.version);
+  }
   uint16_t second = 0;
   LCP_READ(second, r.le16(l.is_list2() ? "SigAlg" : "KeySignatureOffset"));
   if (l.is_list2())
