@@ -11,6 +11,8 @@ void setup_vlp_del(CLI::App&, Invocation&);  // vlp del
 void setup_vlp_show(CLI::App&, Invocation&);  // vlp show
 void setup_lcp_element(CLI::App&, Invocation&);  // lcp element create|show|wrap-vlp|unwrap-vlp
 void setup_lcp_mlehash(CLI::App&, Invocation&);  // lcp mlehash
+void setup_lcp_list(CLI::App&, Invocation&);     // lcp list create|sign|show|verify|tbs|attach-sig
+void setup_lcp_policy(CLI::App&, Invocation&);   // lcp policy create|show
 
 namespace {
 constexpr CommandEntry kCommands[] = {
@@ -22,6 +24,8 @@ constexpr CommandEntry kCommands[] = {
     {"vlp", nullptr, setup_vlp_show},
     {"lcp", "Intel TXT Launch Control Policy: elements, lists, policies, MLE hashes", setup_lcp_element},
     {"lcp", nullptr, setup_lcp_mlehash},
+    {"lcp", nullptr, setup_lcp_list},
+    {"lcp", nullptr, setup_lcp_policy},
 };
 }  // namespace
 
