@@ -190,7 +190,13 @@ bool add_hash_file(const Options& o, HashTypeState& st, const std::string& path,
   char buf[65536];
   size_t n = 0;
   while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  int read_errno = std::ferror(f) ? errno : 0;
   std::fclose(f);
+  if (read_errno != 0) {
+    // Upstream's fgets() loop takes a read error (e.g. a directory) for the end of the file.
+    error("Error: failed to read file " + path + " (" + std::strerror(read_errno) + ")\n");
+    return false;
+  }
   uint8_t d = lcp::lcp_digest_size(st.alg);
   if (d == 0 || st.alg == lcp::kAlgSha1) {
     // Upstream: "Error: unsupported alg: 0x10" once a line is parsed (or a bogus element with
