@@ -1,0 +1,532 @@
+// The launcher's pure logic on the host: the defensive Multiboot 1/2 walker, the Linux boot
+// protocol planner and the command-line options. These files are part of the freestanding image
+// (launcher/src) and have no host library of their own, so the test compiles them in directly;
+// the fake physical memory only exposes the bytes a test puts there, so under ASan any read
+// outside a structure's declared bounds fails the test.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../launcher/src/boot_info.cpp"   // NOLINT(bugprone-suspicious-include)
+#include "../../launcher/src/linux_boot.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "../../launcher/src/options.cpp"     // NOLINT(bugprone-suspicious-include)
+
+namespace tlaunch::launcher {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// Physical memory made of separate buffers at chosen addresses; view() succeeds only inside one.
+class FakeMem final : public PhysMem {
+ public:
+  std::map<uint64_t, Bytes> regions;
+  bool view(uint64_t addr, uint64_t len, ByteSpan* out) const override {
+    for (const auto& [base, bytes] : regions) {
+      if (addr >= base && addr - base <= bytes.size() && len <= bytes.size() - (addr - base)) {
+        *out = ByteSpan(bytes.data() + (addr - base), static_cast<size_t>(len));
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+void put32(Bytes& b, size_t at, uint32_t v) {
+  if (b.size() < at + 4) b.resize(at + 4);
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void put64(Bytes& b, size_t at, uint64_t v) {
+  put32(b, at, static_cast<uint32_t>(v));
+  put32(b, at + 4, static_cast<uint32_t>(v >> 32));
+}
+void app32(Bytes& b, uint32_t v) { put32(b, b.size(), v); }
+void app64(Bytes& b, uint64_t v) { put64(b, b.size(), v); }
+void align8(Bytes& b) {
+  while (b.size() % 8) b.push_back(0);
+}
+std::string str(ByteSpan s) { return std::string(reinterpret_cast<const char*>(s.data), s.size); }
+
+// Multiboot2 information builder (Multiboot2 spec §3.6).
+struct Mb2 {
+  Bytes b = Bytes(8, 0);
+  void string_tag(uint32_t type, const std::string& s) {
+    align8(b);
+    app32(b, type);
+    app32(b, static_cast<uint32_t>(8 + s.size() + 1));
+    for (char c : s) b.push_back(static_cast<uint8_t>(c));
+    b.push_back(0);
+  }
+  void module(uint32_t start, uint32_t end, const std::string& s) {
+    align8(b);
+    app32(b, 3);
+    app32(b, static_cast<uint32_t>(16 + s.size() + 1));
+    app32(b, start);
+    app32(b, end);
+    for (char c : s) b.push_back(static_cast<uint8_t>(c));
+    b.push_back(0);
+  }
+  void mmap(const std::vector<MemRegion>& rs, uint32_t entry_size = 24) {
+    align8(b);
+    app32(b, 6);
+    app32(b, static_cast<uint32_t>(16 + rs.size() * entry_size));
+    app32(b, entry_size);
+    app32(b, 0);
+    for (const auto& r : rs) {
+      size_t at = b.size();
+      app64(b, r.base);
+      app64(b, r.length);
+      app32(b, r.type);
+      app32(b, 0);
+      b.resize(at + entry_size, 0);
+    }
+  }
+  Bytes finish() {
+    align8(b);
+    app32(b, 0);
+    app32(b, 8);
+    put32(b, 0, static_cast<uint32_t>(b.size()));
+    return b;
+  }
+};
+
+const std::vector<MemRegion> kRam = {{0, 0x9FC00, 1}, {0x9FC00, 0x400, 2},
+                                     {0x100000, 0x1FF00000, 1}};
+
+Mb2 good_mb2() {
+  Mb2 m;
+  m.string_tag(1, "logging=serial loglvl=all");
+  m.string_tag(2, "GRUB 2.06");
+  m.module(0x200000, 0x300000, "console=ttyS0");
+  m.module(0x300000, 0x380000, "");
+  m.mmap(kRam);
+  return m;
+}
+
+constexpr uint32_t kInfo = 0x10000;
+
+// The memory the last parse2() ran on: BootInfo's strings point into it, so it must outlive the
+// parse (until the next parse2()).
+FakeMem& test_mem() {
+  static FakeMem mem;
+  return mem;
+}
+
+Status parse2(const Bytes& info, BootInfo* bi, uint32_t at = kInfo) {
+  test_mem().regions.clear();
+  test_mem().regions[at] = info;
+  return parse_boot_info(test_mem(), kMb2BootMagic, at, bi);
+}
+
+TEST(Multiboot2, WellFormed) {
+  auto bi = std::make_unique<BootInfo>();
+  Bytes info = good_mb2().finish();
+  ASSERT_TRUE(parse2(info, bi.get()).ok());
+  EXPECT_EQ(bi->protocol, 2);
+  EXPECT_EQ(str(bi->cmdline), "logging=serial loglvl=all");
+  EXPECT_EQ(str(bi->loader_name), "GRUB 2.06");
+  ASSERT_EQ(bi->num_modules, 2u);
+  EXPECT_EQ(bi->modules[0].start, 0x200000u);
+  EXPECT_EQ(bi->modules[0].end, 0x300000u);
+  EXPECT_EQ(str(bi->modules[0].string), "console=ttyS0");
+  EXPECT_EQ(bi->modules[1].string.size, 0u);
+  ASSERT_TRUE(bi->has_mmap);
+  ASSERT_EQ(bi->num_regions, 3u);
+  EXPECT_EQ(bi->regions[2].base, 0x100000u);
+  EXPECT_EQ(bi->regions[1].type, 2u);
+  EXPECT_TRUE(check_modules(*bi, 0x100000, 0x180000).ok());
+}
+
+TEST(Multiboot2, MalformedStructuresAreErrorsWithOffsets) {
+  auto bi = std::make_unique<BootInfo>();
+  Bytes good = good_mb2().finish();
+  {  // total_size below the minimum
+    Bytes b = good;
+    put32(b, 0, 8);
+    Status s = parse2(b, bi.get());
+    ASSERT_FALSE(s.ok());
+    EXPECT_STREQ(s.error().field, "total_size");
+  }
+  {  // total_size larger than the memory that holds it: view fails, not a read past it
+    Bytes b = good;
+    put32(b, 0, static_cast<uint32_t>(good.size() + 64));
+    EXPECT_FALSE(parse2(b, bi.get()).ok());
+  }
+  {  // first tag with size 4 (< header)
+    Bytes b = good;
+    put32(b, 12, 4);
+    Status s = parse2(b, bi.get());
+    ASSERT_FALSE(s.ok());
+    EXPECT_STREQ(s.error().field, "tag.size");
+    EXPECT_EQ(s.error().offset, 12u);
+  }
+  {  // a tag that runs past total_size
+    Bytes b = good;
+    put32(b, 12, 0x1000);
+    EXPECT_FALSE(parse2(b, bi.get()).ok());
+  }
+  {  // no end tag: total_size stops before it
+    Bytes b = good;
+    put32(b, 0, static_cast<uint32_t>(b.size() - 8));
+    Status s = parse2(b, bi.get());
+    ASSERT_FALSE(s.ok());
+    EXPECT_STREQ(s.error().message, "tag list ends without an end tag");
+  }
+  {  // the cmdline string has no NUL inside its tag
+    Mb2 m;
+    m.string_tag(1, "abc");
+    Bytes b = m.finish();
+    b[8 + 8 + 3] = 'x';  // overwrite the NUL
+    Status s = parse2(b, bi.get());
+    ASSERT_FALSE(s.ok());
+    EXPECT_STREQ(s.error().field, "cmdline");
+  }
+  {  // module tag too small for start/end
+    Mb2 m;
+    Bytes b = m.finish();
+    Bytes t;
+    app32(t, 3);
+    app32(t, 12);
+    app32(t, 0);
+    t.resize(16, 0);
+    b.insert(b.begin() + 8, t.begin(), t.end());
+    put32(b, 0, static_cast<uint32_t>(b.size()));
+    EXPECT_FALSE(parse2(b, bi.get()).ok());
+  }
+  {  // memory map with entry_size 20
+    Mb2 m;
+    m.mmap(kRam, 20);
+    Status s = parse2(m.finish(), bi.get());
+    ASSERT_FALSE(s.ok());
+    EXPECT_STREQ(s.error().field, "entry_size");
+  }
+  {  // more modules than a policy can name
+    Mb2 m;
+    for (int i = 0; i < 129; ++i) m.module(0x200000, 0x200010, "");
+    EXPECT_FALSE(parse2(m.finish(), bi.get()).ok());
+  }
+  // Misaligned information address, wrong magic.
+  EXPECT_FALSE(parse2(good, bi.get(), kInfo + 4).ok());
+  FakeMem mem;
+  mem.regions[kInfo] = good;
+  Status s = parse_boot_info(mem, 0x12345678, kInfo, bi.get());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::kUnsupported);
+}
+
+// Random corruption of a valid structure: the walker may accept or refuse, but it never reads
+// outside the buffer (ASan) and anything it accepts is self-consistent.
+TEST(Multiboot2, RandomCorruptionNeverReadsOutside) {
+  std::mt19937 rng(7);
+  const Bytes good = good_mb2().finish();
+  auto bi = std::make_unique<BootInfo>();
+  for (int round = 0; round < 3000; ++round) {
+    Bytes b = good;
+    const int flips = 1 + static_cast<int>(rng() % 6);
+    for (int i = 0; i < flips; ++i) b[rng() % b.size()] = static_cast<uint8_t>(rng());
+    if (rng() % 4 == 0) b.resize(rng() % b.size());
+    if (b.size() < 8) continue;
+    if (parse2(b, bi.get()).ok()) {
+      const Bytes& in = test_mem().regions[kInfo];
+      ASSERT_LE(bi->num_modules, kMaxBootModules);
+      for (size_t m = 0; m < bi->num_modules; ++m) {
+        const uint8_t* p = bi->modules[m].string.data;
+        ASSERT_TRUE(bi->modules[m].string.size == 0 ||
+                    (p >= in.data() && p + bi->modules[m].string.size <= in.data() + in.size()));
+      }
+    }
+  }
+}
+
+// Multiboot 1 (0.6.96 §3.3): info block with pointers to strings, module list and mmap.
+struct Mb1World {
+  FakeMem mem;
+  static constexpr uint32_t kInfoAt = 0x9000, kStrings = 0xA000, kMods = 0xB000, kMmap = 0xC000;
+  Mb1World() {
+    Bytes info(72, 0);
+    put32(info, 0, (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9));
+    put32(info, 16, kStrings);        // cmdline
+    put32(info, 20, 2);               // mods_count
+    put32(info, 24, kMods);
+    put32(info, 64, kStrings + 0x40);  // boot_loader_name
+    Bytes strings(0x100, 0);
+    std::memcpy(strings.data(), "launcher.elf logging=serial", 27);
+    std::memcpy(strings.data() + 0x40, "qemu", 4);
+    std::memcpy(strings.data() + 0x80, "/k console=ttyS0", 16);
+    std::memcpy(strings.data() + 0xC0, "/i", 2);
+    Bytes mods;
+    for (uint32_t v : {0x200000u, 0x300000u, kStrings + 0x80, 0u, 0x300000u, 0x301000u, kStrings + 0xC0, 0u})
+      app32(mods, v);
+    Bytes mmap;
+    for (const auto& r : kRam) {
+      app32(mmap, 20);
+      app64(mmap, r.base);
+      app64(mmap, r.length);
+      app32(mmap, r.type);
+    }
+    put32(info, 44, static_cast<uint32_t>(mmap.size()));
+    put32(info, 48, kMmap);
+    mem.regions[kInfoAt] = info;
+    mem.regions[kStrings] = strings;
+    mem.regions[kMods] = mods;
+    mem.regions[kMmap] = mmap;
+  }
+  Status parse(BootInfo* bi) { return parse_boot_info(mem, kMb1BootMagic, kInfoAt, bi); }
+};
+
+TEST(Multiboot1, WellFormedAndBadPointers) {
+  auto bi = std::make_unique<BootInfo>();
+  Mb1World w;
+  ASSERT_TRUE(w.parse(bi.get()).ok());
+  EXPECT_EQ(bi->protocol, 1);
+  EXPECT_EQ(str(bi->cmdline), "launcher.elf logging=serial");
+  EXPECT_EQ(str(bi->loader_name), "qemu");
+  ASSERT_EQ(bi->num_modules, 2u);
+  EXPECT_EQ(str(bi->modules[0].string), "/k console=ttyS0");
+  EXPECT_EQ(bi->modules[1].end, 0x301000u);
+  EXPECT_EQ(bi->num_regions, 3u);
+
+  Mb1World bad_cmdline;
+  put32(bad_cmdline.mem.regions[Mb1World::kInfoAt], 16, 0x7000000);  // unmapped
+  Status s = bad_cmdline.parse(bi.get());
+  ASSERT_FALSE(s.ok());
+  EXPECT_STREQ(s.error().field, "cmdline");
+
+  Mb1World unterminated;  // string runs to the end of its memory without a NUL
+  std::fill(unterminated.mem.regions[Mb1World::kStrings].begin(),
+            unterminated.mem.regions[Mb1World::kStrings].begin() + 0x40, 'A');
+  std::fill(unterminated.mem.regions[Mb1World::kStrings].begin() + 0x40,
+            unterminated.mem.regions[Mb1World::kStrings].end(), 'B');
+  EXPECT_FALSE(unterminated.parse(bi.get()).ok());
+
+  Mb1World many;
+  put32(many.mem.regions[Mb1World::kInfoAt], 20, 200);
+  EXPECT_FALSE(many.parse(bi.get()).ok());
+
+  Mb1World short_list;  // mods_count 3 but only 2 entries of memory
+  put32(short_list.mem.regions[Mb1World::kInfoAt], 20, 3);
+  EXPECT_FALSE(short_list.parse(bi.get()).ok());
+
+  Mb1World bad_mmap;
+  put32(bad_mmap.mem.regions[Mb1World::kMmap], 0, 1000);
+  s = bad_mmap.parse(bi.get());
+  ASSERT_FALSE(s.ok());
+  EXPECT_STREQ(s.error().field, "mmap.size");
+}
+
+TEST(Modules, LoaderContextChecks) {
+  auto bi = std::make_unique<BootInfo>();
+  ASSERT_TRUE(parse2(good_mb2().finish(), bi.get()).ok());
+  BootInfo& b = *bi;
+  EXPECT_TRUE(check_modules(b, 0x100000, 0x180000).ok());
+  // Overlapping the launcher image.
+  Status s = check_modules(b, 0x2FF000, 0x301000);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().item, 0);
+  // Ends before it starts (tboot verify_loader_context).
+  b.modules[1].end = b.modules[1].start - 1;
+  s = check_modules(b, 0x100000, 0x180000);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().item, 1);
+  // Outside available RAM (in the reserved hole below 1 MiB).
+  b.modules[1].start = 0x9FC00;
+  b.modules[1].end = 0x9FD00;
+  EXPECT_FALSE(check_modules(b, 0x100000, 0x180000).ok());
+  // A zero-length module is fine (tboot hashes 0 bytes).
+  b.modules[1].start = b.modules[1].end = 0x400000;
+  EXPECT_TRUE(check_modules(b, 0x100000, 0x180000).ok());
+  b.num_modules = 0;
+  EXPECT_EQ(check_modules(b, 0x100000, 0x180000).error().code, Errc::kNotFound);
+}
+
+// A synthetic bzImage with a boot protocol 2.15 setup header (Linux boot.rst).
+Bytes make_bzimage(size_t pm_size = 0x2000) {
+  Bytes k(2 * 512 + pm_size, 0);
+  k[0x1F1] = 1;  // setup_sects
+  k[0x1FE] = 0x55;
+  k[0x1FF] = 0xAA;
+  k[0x200] = 0xEB;
+  k[0x201] = 0x66;  // header ends at 0x268
+  std::memcpy(&k[0x202], "HdrS", 4);
+  k[0x206] = 0x0F;
+  k[0x207] = 0x02;
+  k[0x211] = 0x01;                  // LOADED_HIGH
+  put32(k, 0x22C, 0x7FFFFFFF);      // initrd_addr_max
+  put32(k, 0x230, 0x200000);        // kernel_alignment
+  k[0x234] = 1;                     // relocatable
+  put32(k, 0x238, 2047);            // cmdline_size
+  put64(k, 0x258, 0x1000000);       // pref_address
+  put32(k, 0x260, 0x800000);        // init_size
+  k[0x250] = 0x77;                  // a byte inside the header, copied verbatim
+  for (size_t i = 2 * 512; i < k.size(); ++i) k[i] = static_cast<uint8_t>(i);
+  return k;
+}
+
+struct Plan {
+  std::unique_ptr<BootInfo> bi = std::make_unique<BootInfo>();
+  Bytes kernel = make_bzimage();
+  ModuleInfo initrd{0x300000, 0x380000, ByteSpan()};
+  std::string cmdline = "console=ttyS0 quiet";
+  Bytes bp = Bytes(kBootParamsSize, 0xCC);
+  LinuxRequest req;
+  Plan() {
+    EXPECT_TRUE(parse2(good_mb2().finish(), bi.get()).ok());
+    req.kernel_phys = 0x200000;
+    req.initrd = &initrd;
+    req.cmdline_phys = 0x150000;
+    req.reserved_end = 0x380000;
+  }
+  Result<LinuxPlan> run() {
+    req.kernel = ByteSpan(kernel.data(), kernel.size());
+    req.cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size());
+    return plan_linux(req, *bi, MutableByteSpan(bp.data(), bp.size()));
+  }
+  uint32_t at32(size_t off) const {
+    return bp[off] | (bp[off + 1] << 8) | (bp[off + 2] << 16) | (static_cast<uint32_t>(bp[off + 3]) << 24);
+  }
+};
+
+TEST(LinuxBoot, ZeroPageFromSetupHeaderAndMemoryMap) {
+  Plan p;
+  auto plan = p.run();
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(plan->protocol, 0x020F);
+  EXPECT_EQ(plan->load_addr, 0x1000000u);  // pref_address, above everything reserved
+  EXPECT_EQ(plan->kernel_src, 0x200000u + 1024);
+  EXPECT_EQ(plan->kernel_size, 0x2000u);
+  EXPECT_EQ(plan->init_size, 0x800000u);
+  // Setup header copied, loader fields filled, everything else zero.
+  EXPECT_EQ(p.bp[0x1F1], 1);
+  EXPECT_EQ(std::memcmp(&p.bp[0x202], "HdrS", 4), 0);
+  EXPECT_EQ(p.bp[0x250], 0x77);
+  EXPECT_EQ(p.bp[0x210], 0xFF);
+  EXPECT_EQ(p.at32(0x214), 0x1000000u);
+  EXPECT_EQ(p.at32(0x218), 0x300000u);
+  EXPECT_EQ(p.at32(0x21C), 0x80000u);
+  EXPECT_EQ(p.at32(0x228), 0x150000u);
+  EXPECT_EQ(p.bp[0x000], 0);
+  EXPECT_EQ(p.bp[0x268], 0);  // just past the header
+  EXPECT_EQ(p.bp[0xFFF], 0);
+  // e820: one entry per memory-map entry, same type numbers.
+  ASSERT_EQ(p.bp[0x1E8], 3);
+  EXPECT_EQ(p.at32(0x2D0 + 2 * 20), 0x100000u);
+  EXPECT_EQ(p.at32(0x2D0 + 2 * 20 + 8), 0x1FF00000u);
+  EXPECT_EQ(p.at32(0x2D0 + 2 * 20 + 16), 1u);
+  EXPECT_EQ(p.at32(0x2D0 + 1 * 20 + 16), 2u);
+}
+
+TEST(LinuxBoot, PlacementAboveReservedMemory) {
+  Plan p;
+  p.req.reserved_end = 0x1234567;  // modules end above pref_address
+  auto plan = p.run();
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->load_addr, 0x1400000u);  // next 2 MiB boundary
+  p.req.reserved_end = 0x1FF00000;  // no room for init_size below the end of RAM
+  plan = p.run();
+  ASSERT_FALSE(plan.ok());
+  EXPECT_STREQ(plan.error().field, "init_size");
+}
+
+TEST(LinuxBoot, UnbootableKernelsAreRefusedWithTheField) {
+  {
+    Plan p;
+    p.kernel[0x202] = 'X';
+    auto r = p.run();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().offset, 0x202u);
+  }
+  {
+    Plan p;
+    p.kernel[0x206] = 0x09;  // 2.09
+    EXPECT_STREQ(p.run().error().field, "version");
+  }
+  {
+    Plan p;
+    p.kernel[0x234] = 0;
+    EXPECT_STREQ(p.run().error().field, "relocatable_kernel");
+  }
+  {
+    Plan p;
+    p.kernel[0x211] = 0;
+    EXPECT_STREQ(p.run().error().field, "loadflags");
+  }
+  {
+    Plan p;
+    p.cmdline = std::string(3000, 'a');
+    EXPECT_STREQ(p.run().error().field, "cmdline_size");
+  }
+  {
+    Plan p;
+    put32(p.kernel, 0x22C, 0x200000);  // initrd_addr_max below the initrd
+    EXPECT_STREQ(p.run().error().field, "initrd_addr_max");
+  }
+  {
+    Plan p;
+    p.kernel.resize(0x200);  // a zero-length or tiny module 0
+    EXPECT_FALSE(p.run().ok());
+  }
+  {
+    Plan p;
+    p.kernel[0x1F1] = 200;  // setup_sects beyond the image
+    EXPECT_STREQ(p.run().error().field, "setup_sects");
+  }
+  {
+    Plan p;
+    p.bi->has_mmap = false;
+    p.bi->num_regions = 0;
+    EXPECT_FALSE(p.run().ok());
+  }
+}
+
+ByteSpan span(const std::string& s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+TEST(LauncherOptions, DefaultsAndEveryOption) {
+  Options d = parse_options(ByteSpan());
+  EXPECT_TRUE(d.log_serial);
+  EXPECT_EQ(d.level, Level::kAll);
+  EXPECT_EQ(d.pcr_map, launch::PcrMap::kDa);
+  EXPECT_FALSE(d.legacy_nv);
+  EXPECT_FALSE(d.debug_exit);
+  EXPECT_TRUE(d.write_error_index);
+  EXPECT_EQ(d.cur_alg, HashAlg::kSha256);
+
+  const std::string line =
+      "/boot/tlaunch-launcher.elf logging=serial,vga loglvl=err,warn pcr_map=legacy "
+      "nv_index_set=legacy extpol=sha384 debug_exit=0xf4 serial=57600,8n1,0x2f8 sha_ni=off "
+      "error_index=off";
+  Options o = parse_options(span(line));
+  EXPECT_EQ(o.num_bad, 0u);
+  EXPECT_TRUE(o.log_serial);
+  EXPECT_EQ(o.level, Level::kWarn);
+  EXPECT_EQ(o.pcr_map, launch::PcrMap::kLegacy);
+  EXPECT_TRUE(o.legacy_nv);
+  EXPECT_EQ(o.cur_alg, HashAlg::kSha384);
+  EXPECT_TRUE(o.debug_exit);
+  EXPECT_EQ(o.debug_exit_port, 0xF4);
+  EXPECT_EQ(o.serial_baud, 57600u);
+  EXPECT_EQ(o.serial_port, 0x2F8);
+  EXPECT_EQ(o.sha256, Sha256Impl::kGeneric);
+  EXPECT_FALSE(o.write_error_index);
+
+  Options e = parse_options(span("extpol=embedded logging=none"));
+  EXPECT_TRUE(e.embedded);
+  EXPECT_FALSE(e.log_serial);
+}
+
+TEST(LauncherOptions, BadValuesAreCountedNotFatal) {
+  const std::string line = "pcr_map=da2 loglvl=loud debug_exit=70000 foo=bar logging=serial";
+  Options o = parse_options(span(line));  // first_bad points into `line`
+  EXPECT_EQ(o.num_bad, 4u);
+  EXPECT_EQ(str(o.first_bad), "pcr_map=da2");
+  EXPECT_EQ(o.pcr_map, launch::PcrMap::kDa);  // unchanged
+  EXPECT_FALSE(o.debug_exit);
+  EXPECT_TRUE(o.log_serial);
+}
+
+}  // namespace
+}  // namespace tlaunch::launcher
