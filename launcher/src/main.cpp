@@ -267,7 +267,9 @@ void Launcher::log_outcome() {
                                                                         : tpm::kVlpIndexTcg)
                    << " bytes=" << dec(static_cast<uint32_t>(vlp_.size));
   } else {
-    con_.machine() << "policy source=default reason=" << launch::policy_source_name(vlp_.source);
+    con_.machine() << "policy source=default reason="
+                   << (vlp_.source == PolicySource::kNvRead ? "invalid"
+                                                           : launch::policy_source_name(vlp_.source));
     if (vlp_.source == PolicySource::kNvRead)
       describe_error(con_.warn() << "VLP in NV is invalid, using the built-in default: ",
                      o.policy_error);
