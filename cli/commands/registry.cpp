@@ -5,6 +5,7 @@ namespace tlaunch::cli {
 
 // Verb setup functions (one per file in cli/commands/).
 void setup_version(CLI::App&, Invocation&);
+void setup_hash(CLI::App&, Invocation&);  // hash (reference digests as GRUB loads files)
 void setup_vlp_create(CLI::App&, Invocation&);  // vlp create
 void setup_vlp_add(CLI::App&, Invocation&);  // vlp add
 void setup_vlp_del(CLI::App&, Invocation&);  // vlp del
@@ -18,6 +19,7 @@ namespace {
 constexpr CommandEntry kCommands[] = {
     // {noun, noun help, setup}
     {nullptr, nullptr, setup_version},
+    {nullptr, nullptr, setup_hash},
     {"vlp", "tboot Verified Launch Policy (VLP v2): create, add, del, show", setup_vlp_create},
     {"vlp", nullptr, setup_vlp_add},
     {"vlp", nullptr, setup_vlp_del},
