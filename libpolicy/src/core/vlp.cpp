@@ -51,7 +51,8 @@ Result<size_t> Policy::insert_entry(size_t at, const Entry& e) {
     return make_error(Errc::kTooLarge, "cannot add another entry: num_entries is at most 255",
                       "num_entries");
   if (size() + kEntryHeaderSize > kMaxPolicySize)
-    return make_error(Errc::kTooLarge, "cannot add another entry: the policy would exceed 2124 bytes",
+    return make_error(Errc::kTooLarge,
+                      "cannot add another entry: the policy would exceed 2124 bytes",
                       "num_entries");
   for (size_t i = num_entries_; i > at; --i) entries_[i] = entries_[i - 1];
   Entry n = e;
