@@ -3,12 +3,13 @@
 // verification as lcp2_crtpollist, plus detached signing for every list version: `tbs` writes the
 // exact bytes to sign, `attach-sig` inserts a signature made elsewhere (HSM, openssl) after
 // verifying it. See man/tlaunch-lcp.1.
+#include "tlaunch/policy/lcp_list.h"
+
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "tlaunch/policy/hash_alg.h"
@@ -19,7 +20,6 @@
 #include "tlaunch/policy/host/lcp_sign.h"
 #include "tlaunch/policy/host/openssl_hasher.h"
 #include "tlaunch/policy/lcp_common.h"
-#include "tlaunch/policy/lcp_list.h"
 
 namespace tlaunch::cli {
 namespace {
@@ -42,8 +42,9 @@ Expected<uint16_t> parse_hash(const std::string& s) {
   if (s == "sha256") return static_cast<uint16_t>(lcp::kAlgSha256);
   if (s == "sha384") return static_cast<uint16_t>(lcp::kAlgSha384);
   if (s == "sm3") return static_cast<uint16_t>(lcp::kAlgSm3_256);
-  return fail(Errc::kUsage, "--hashalg '" + s + "': use sha256 or sha384 (RSA), sm3 (SM2); "
-                            "ECDSA uses the hash of its curve");
+  return fail(Errc::kUsage, "--hashalg '" + s +
+                                "': use sha256 or sha384 (RSA), sm3 (SM2); "
+                                "ECDSA uses the hash of its curve");
 }
 
 // --sigalg, or the natural scheme for the key and list version when it is not given.
@@ -52,9 +53,11 @@ Expected<uint16_t> pick_scheme(const std::string& s, const lh::PublicKey& pub, u
     switch (pub.algo) {
       case lh::KeyAlgo::kRsa:
         return static_cast<uint16_t>(lcp::is_list2_version(version) ? lcp::kAlgRsaSsa
-                                                                     : lcp::kAlgRsaPss);
-      case lh::KeyAlgo::kEc: return static_cast<uint16_t>(lcp::kAlgEcdsa);
-      case lh::KeyAlgo::kSm2: return static_cast<uint16_t>(lcp::kAlgSm2);
+                                                                    : lcp::kAlgRsaPss);
+      case lh::KeyAlgo::kEc:
+        return static_cast<uint16_t>(lcp::kAlgEcdsa);
+      case lh::KeyAlgo::kSm2:
+        return static_cast<uint16_t>(lcp::kAlgSm2);
     }
   }
   if (s == "rsassa" || s == "rsa" || s == "rsa-ssa") return static_cast<uint16_t>(lcp::kAlgRsaSsa);
@@ -75,8 +78,7 @@ struct SignOptions {
 void add_sign_options(CLI::App* sub, SignOptions& o, bool with_priv) {
   sub->add_option("list", o.list, "The list file (its elements are kept, any signature replaced)")
       ->required();
-  sub->add_option("--pub", o.pub, "Public key: PEM/DER, or raw RSA modulus / EC point")
-      ->required();
+  sub->add_option("--pub", o.pub, "Public key: PEM/DER, or raw RSA modulus / EC point")->required();
   if (with_priv) {
     sub->add_option("--priv", o.priv, "Private key (PEM or DER, may be passphrase-protected)")
         ->required();
@@ -115,17 +117,21 @@ Expected<Prepared> prepare(const SignOptions& o) {
 
 std::string hash_label(uint16_t alg) {
   switch (alg) {
-    case lcp::kAlgSha256: return "SHA-256";
-    case lcp::kAlgSha384: return "SHA-384";
-    case lcp::kAlgSm3_256: return "SM3";
-    default: return "?";
+    case lcp::kAlgSha256:
+      return "SHA-256";
+    case lcp::kAlgSha384:
+      return "SHA-384";
+    case lcp::kAlgSm3_256:
+      return "SM3";
+    default:
+      return "?";
   }
 }
 
 std::string describe_list(const lcp::ListView& l) {
   std::string s = lh::list_kind(l) + ", " + std::to_string(l.raw.size) + " bytes, " +
-                  std::to_string(l.element_count) + " element" +
-                  (l.element_count == 1 ? "" : "s") + ", ";
+                  std::to_string(l.element_count) + " element" + (l.element_count == 1 ? "" : "s") +
+                  ", ";
   if (!l.is_signed) return s + "unsigned";
   const auto& sig = l.signature;
   s += "signed " + lh::scheme_short_name(sig.scheme);
@@ -203,8 +209,9 @@ void setup_tbs(CLI::App& list, Invocation& inv) {
     if (int rc = write_or_report(o->out, Bytes(tbs.begin(), tbs.end())); rc != kExitOk) return rc;
     // How to sign the bytes with OpenSSL (an HSM takes the same message and parameters).
     const uint16_t hash = prep->hash_alg;
-    const std::string dgst = hash == lcp::kAlgSha384 ? "-sha384" : hash == lcp::kAlgSm3_256 ? "-sm3"
-                                                                                           : "-sha256";
+    const std::string dgst = hash == lcp::kAlgSha384    ? "-sha384"
+                             : hash == lcp::kAlgSm3_256 ? "-sm3"
+                                                        : "-sha256";
     std::string how = "openssl dgst " + dgst + " -sign PRIVATE_KEY";
     if (prep->scheme == lcp::kAlgRsaPss)
       how += " -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest";
@@ -237,7 +244,8 @@ void setup_attach(CLI::App& list, Invocation& inv) {
     if (!p) return report(p.failure());
     auto sig = tlaunch::host::read_file(o->sig, 64 * 1024);
     if (!sig) return report(sig.failure());
-    auto bytes = lh::attach_signature(p->list.view, p->pub, p->req, ByteSpan(sig->data(), sig->size()));
+    auto bytes =
+        lh::attach_signature(p->list.view, p->pub, p->req, ByteSpan(sig->data(), sig->size()));
     if (!bytes) {
       auto f = bytes.failure();
       f.message = o->list + ": " + f.message;
@@ -262,8 +270,9 @@ std::string text_show(const lh::ListFile& f, const lh::ListCheck* check, bool el
     if (!e.ok()) break;
     const char* name = lcp::element_type_name(e->type);
     char line[160];
-    std::snprintf(line, sizeof(line), "    [%u] %s (type 0x%x), %u bytes, policy_elt_control 0x%08x\n",
-                  i++, name ? name : "legacy", e->type, e->size, e->policy_elt_control);
+    std::snprintf(line, sizeof(line),
+                  "    [%u] %s (type 0x%x), %u bytes, policy_elt_control 0x%08x\n", i++,
+                  name ? name : "legacy", e->type, e->size, e->policy_elt_control);
     s += line;
     if (elements) s += lh::element_text(*e, "       ", false);
   }
@@ -273,7 +282,8 @@ std::string text_show(const lh::ListFile& f, const lh::ListCheck* check, bool el
     s += ", signature value at " + std::to_string(sig.value_offset - l.offset) + "\n";
     if (check != nullptr) {
       s += "  signature: ";
-      s += check->valid ? "valid (" + hash_label(check->hash_alg) + ")" : "INVALID: " + check->reason;
+      s += check->valid ? "valid (" + hash_label(check->hash_alg) + ")"
+                        : "INVALID: " + check->reason;
       s += "\n";
     }
   }
@@ -314,8 +324,8 @@ void setup_show(CLI::App& list, Invocation& inv) {
       }
     }
     if (o->json) {
-      nlohmann::json j = {{"version", lh::kJsonVersion}, {"file", o->file},
-                          {"list", lh::list_json(f->view, cp)}};
+      nlohmann::json j = {
+          {"version", lh::kJsonVersion}, {"file", o->file}, {"list", lh::list_json(f->view, cp)}};
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::fputs(text_show(*f, cp, o->elements).c_str(), stdout);
@@ -341,12 +351,14 @@ void setup_verify(CLI::App& list, Invocation& inv) {
     const lcp::ListView& l = f->view;
     if (!l.is_signed) {
       if (o->require_signed || !o->pub.empty())
-        return report(tlaunch::host::Failure{Errc::kVerifyFailed, o->file + ": the list is not signed", 0});
+        return report(
+            tlaunch::host::Failure{Errc::kVerifyFailed, o->file + ": the list is not signed", 0});
       std::printf("%s: not signed (nothing to verify)\n", o->file.c_str());
       return static_cast<int>(kExitOk);
     }
     auto v = lh::verify_list(l);
-    if (!v) return report(tlaunch::host::fail(v.failure().code, o->file + ": " + v.failure().message));
+    if (!v)
+      return report(tlaunch::host::fail(v.failure().code, o->file + ": " + v.failure().message));
     if (!v->valid)
       return report(tlaunch::host::Failure{
           Errc::kVerifyFailed, o->file + ": signature does not verify: " + v->reason, 0});

@@ -2,14 +2,15 @@
 // (shared/spec/lcp.md §3, §4, §6). Same model and PolicyHash as lcp2_crtpol; the defaults are
 // lcp2_crtpol's (MaxSinitMinVer 0xFF, hash mask = --alg, AuxHashAlgMask = --alg for 3.0 only).
 // See man/tlaunch-lcp.1.
+#include "tlaunch/policy/lcp_policy.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "tlaunch/policy/host/file_io.h"
@@ -17,7 +18,6 @@
 #include "tlaunch/policy/host/lcp_list_ops.h"
 #include "tlaunch/policy/host/lcp_policy_ops.h"
 #include "tlaunch/policy/lcp_common.h"
-#include "tlaunch/policy/lcp_policy.h"
 
 namespace tlaunch::cli {
 namespace {
@@ -80,7 +80,7 @@ Expected<uint32_t> parse_sign_mask(const std::string& s) {
 
 struct CreateOptions {
   std::string type, alg, polver = "3.0", pol, data, minver = "0", max_sinit_min = "0xff",
-                               ctrl = "0", rev, auxalg;
+                         ctrl = "0", rev, auxalg;
   std::vector<std::string> sign, mask, lists;
   bool json = false;
 };
@@ -162,7 +162,8 @@ std::string text_policy(const std::string& file, const lcp::Policy& p) {
     return r.empty() ? std::string("none") : r;
   };
   char b[256];
-  std::snprintf(b, sizeof(b), "  hash_alg: %s\n  sinit_min_version: %u\n  max_sinit_min_ver: 0x%x\n",
+  std::snprintf(b, sizeof(b),
+                "  hash_alg: %s\n  sinit_min_version: %u\n  max_sinit_min_ver: 0x%x\n",
                 j["hash_alg"].get<std::string>().c_str(), p.sinit_min_version, p.max_sinit_min_ver);
   s += b;
   s += "  data_revocation_counters:";
@@ -205,7 +206,7 @@ void setup_create(CLI::App& pol, Invocation& inv) {
       return report(fail(Errc::kUsage, "a policy of type any has no data file (drop --data)"));
     if (o->lists.size() > lcp::kMaxLists)
       return report(fail(Errc::kUsage, "a policy data file holds at most 8 lists, " +
-                                              std::to_string(o->lists.size()) + " were given"));
+                                           std::to_string(o->lists.size()) + " were given"));
     std::vector<lh::ListFile> lists;
     for (const auto& f : o->lists) {
       auto l = lh::read_list_file(f);
@@ -231,8 +232,8 @@ void setup_create(CLI::App& pol, Invocation& inv) {
     } else {
       std::fputs(text_policy(o->pol, built->policy).c_str(), stdout);
       if (!o->data.empty())
-        std::printf("%s: policy data file, %zu list%s, %zu bytes\n", o->data.c_str(),
-                    lists.size(), lists.size() == 1 ? "" : "s", built->data_bytes.size());
+        std::printf("%s: policy data file, %zu list%s, %zu bytes\n", o->data.c_str(), lists.size(),
+                    lists.size() == 1 ? "" : "s", built->data_bytes.size());
     }
     return static_cast<int>(kExitOk);
   });
@@ -283,8 +284,8 @@ void setup_show(CLI::App& pol, Invocation& inv) {
                              : std::string("unsigned")) +
                 "\n";
         if (l.is_signed && !c.valid && problem.empty())
-          problem = o->data + ": list " + std::to_string(i) + ": signature does not verify: " +
-                    c.reason;
+          problem =
+              o->data + ": list " + std::to_string(i) + ": signature does not verify: " + c.reason;
       }
       j["data_file"] = o->data;
       j["data"] = std::move(dj);

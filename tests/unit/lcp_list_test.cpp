@@ -1,5 +1,7 @@
 // LCP policy lists (core): decoding the upstream golden lists, byte-identical re-encoding, and
 // malformed input (truncation, oversize, element sizes, offsets) rejected with field and offset.
+#include "tlaunch/policy/lcp_list.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "tlaunch/policy/host/openssl_hasher.h"
-#include "tlaunch/policy/lcp_list.h"
 
 namespace tlaunch::lcp {
 namespace {
@@ -39,9 +40,8 @@ Bytes reencode(const ListView& l) {
   out.resize(lay->size);
   EXPECT_EQ(lay->tbs_size, l.signed_bytes.size);
   EXPECT_EQ(lay->value_offset, l.signature.value_offset - l.offset);
-  EXPECT_TRUE(place_signature_value(MutableByteSpan(out.data(), out.size()), *lay,
-                                    l.signature.value)
-                  .ok());
+  EXPECT_TRUE(
+      place_signature_value(MutableByteSpan(out.data(), out.size()), *lay, l.signature.value).ok());
   return out;
 }
 
@@ -70,8 +70,8 @@ TEST(LcpList, DecodesAndReencodesEveryVectorList) {
     SCOPED_TRACE(v.file);
     Bytes b = read_vec(v.file);
     auto l = decode_list_file(span(b));
-    ASSERT_TRUE(l.ok()) << l.error().message << " field " << (l.error().field ? l.error().field : "")
-                        << " @" << l.error().offset;
+    ASSERT_TRUE(l.ok()) << l.error().message << " field "
+                        << (l.error().field ? l.error().field : "") << " @" << l.error().offset;
     EXPECT_EQ(l->version, v.version);
     EXPECT_EQ(l->is_signed, v.is_signed);
     EXPECT_EQ(l->element_count, v.elements);

@@ -1,4 +1,6 @@
 // LCP_POLICY_2, LCP_POLICY_DATA and PolicyHash against the upstream golden files and lcp.md.
+#include "tlaunch/policy/lcp_policy.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "tlaunch/policy/host/openssl_hasher.h"
-#include "tlaunch/policy/lcp_policy.h"
 
 namespace tlaunch::lcp {
 namespace {
@@ -53,8 +54,9 @@ TEST(LcpPolicy, AnyPolicyDefaultsMatchLcp2Crtpol) {
   p.lcp_hash_alg_mask = 0x08;
   p.lcp_sign_alg_mask = 0x08;
   p.aux_hash_alg_mask = 0x08;
-  Bytes want = unhex("0003 0b00 0100 00000000000000000000000000000000 00000000 ff00 0800 08000000"
-                     "0800 0000 0000000000000000000000000000000000000000000000000000000000000000");
+  Bytes want = unhex(
+      "0003 0b00 0100 00000000000000000000000000000000 00000000 ff00 0800 08000000"
+      "0800 0000 0000000000000000000000000000000000000000000000000000000000000000");
   EXPECT_EQ(encode(p), want);
   EXPECT_EQ(encode(p), read_vec("pol-any-sha256/any.pol"));
   auto d = decode_policy(span(want));
@@ -64,9 +66,9 @@ TEST(LcpPolicy, AnyPolicyDefaultsMatchLcp2Crtpol) {
 }
 
 TEST(LcpPolicy, DecodeEncodeRoundTripOfVectors) {
-  for (const char* f : {"pol-any-sha256/any.pol", "pol-list-30-unsigned-300/p.pol",
-                        "pol-list-31-two-rsa-lists/p.pol", "pol-list-32-ecdsa-300/p.pol",
-                        "pol-errors/ok.pol"}) {
+  for (const char* f :
+       {"pol-any-sha256/any.pol", "pol-list-30-unsigned-300/p.pol",
+        "pol-list-31-two-rsa-lists/p.pol", "pol-list-32-ecdsa-300/p.pol", "pol-errors/ok.pol"}) {
     SCOPED_TRACE(f);
     Bytes b = read_vec(f);
     auto p = decode_policy(span(b));
@@ -124,8 +126,8 @@ TEST(LcpPolicy, BadPoliciesNameFieldAndOffset) {
     size_t at;
     uint8_t value;
     const char* field;
-  } cases[] = {{1, 0x02, "Version"}, {2, 0x04, "HashAlg"}, {4, 2, "PolicyType"},
-               {36, 1, "Reserved2"}};
+  } cases[] = {
+      {1, 0x02, "Version"}, {2, 0x04, "HashAlg"}, {4, 2, "PolicyType"}, {36, 1, "Reserved2"}};
   for (const Case& c : cases) {
     Bytes t = good;
     t[c.at] = c.value;

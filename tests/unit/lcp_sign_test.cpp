@@ -1,6 +1,8 @@
 // LCP list signatures over OpenSSL: keys (passphrases, sizes, types, pairs), signing and
 // verification for every scheme and list version, every signed upstream vector verifies (RSA-3072
 // PKCS#1 too, QUIRKS 26), any flipped byte of a signed list fails, detached signing.
+#include "tlaunch/policy/host/lcp_sign.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "tlaunch/policy/host/lcp_list_ops.h"
-#include "tlaunch/policy/host/lcp_sign.h"
 
 namespace tlaunch::lcp::host {
 namespace {
@@ -161,9 +162,9 @@ TEST(LcpSign, EverySignedVectorListVerifies) {
 
 // Flip every byte of signed lists: the list either fails to decode or fails to verify.
 TEST(LcpSign, AnyFlippedByteBreaksTheSignature) {
-  for (const char* f : {"list-sign-200-rsa2048-sha256/list.lst", "list-sign-300-ecdsa-p256/list.lst",
-                        "list-sign-300-rsapss2048-sha256/list.lst",
-                        "list-sign-201-rsa3072-sha384-rev7/list.lst"}) {
+  for (const char* f :
+       {"list-sign-200-rsa2048-sha256/list.lst", "list-sign-300-ecdsa-p256/list.lst",
+        "list-sign-300-rsapss2048-sha256/list.lst", "list-sign-201-rsa3072-sha384-rev7/list.lst"}) {
     SCOPED_TRACE(f);
     const Bytes good = read_vec(f);
     for (size_t i = 0; i < good.size(); ++i) {
@@ -230,7 +231,8 @@ TEST(LcpSign, Sm2ListsWithEmptyUserId) {
   PublicKey p = pub(kKeys + "sm2.pub.pem");
   PrivateKey s = priv(kKeys + "sm2.priv.pem");
   for (uint16_t version : {0x200, 0x300}) {
-    Bytes base = read_vec(version == 0x300 ? "list-create-300/list.lst" : "list-create-200/list.lst");
+    Bytes base =
+        read_vec(version == 0x300 ? "list-create-300/list.lst" : "list-create-200/list.lst");
     auto l = list_from_bytes(base, "list");
     ASSERT_TRUE(l.ok());
     auto out = sign_list(l->view, p, s, SignRequest{kAlgSm2, kAlgNull, 0});

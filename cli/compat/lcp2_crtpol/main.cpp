@@ -138,8 +138,8 @@ uint32_t str_to_sig_alg_mask(const char* s) {
 // lcputils.c str_to_pol_ver()
 uint16_t str_to_pol_ver(const char* s) {
   static const std::pair<const char*, uint16_t> kVers[] = {
-      {"2.0", 0x200}, {"2.1", 0x201}, {"2.2", 0x202}, {"2.3", 0x203}, {"2.4", 0x204},
-      {"3.0", 0x300}, {"3.1", 0x301}, {"3.2", 0x302}};
+      {"2.0", 0x200}, {"2.1", 0x201}, {"2.2", 0x202}, {"2.3", 0x203},
+      {"2.4", 0x204}, {"3.0", 0x300}, {"3.1", 0x301}, {"3.2", 0x302}};
   for (const auto& [name, v] : kVers)
     if (!std::strcmp(s, name)) return v;
   return kVerNull;
@@ -176,7 +176,8 @@ bool load_lists(const Options& o, std::vector<lh::ListFile>& lists, Transcript& 
                       : "Error: " + data.failure().message + "\n");
       return false;
     }
-    const uint16_t version = static_cast<uint16_t>((*data)[0] | (data->size() > 1 ? (*data)[1] << 8 : 0));
+    const uint16_t version =
+        static_cast<uint16_t>((*data)[0] | (data->size() > 1 ? (*data)[1] << 8 : 0));
     if (i == 0) first = version;
     if (version != first) {
       t.err("ERROR: Mixing list versions is not supported.\n");
@@ -201,8 +202,8 @@ bool load_lists(const Options& o, std::vector<lh::ListFile>& lists, Transcript& 
       if (major == 3 && l.signature.key_kind == lcp::KeyKind::kRsa)
         t.out(ok ? "List signature verified positively.\n" : "List signature did not verify.\n");
       if (!ok) {
-        t.err("Error: signature of policy list " + f + " does not verify: " +
-              (v.ok() ? v->reason : v.failure().message) + "\n");
+        t.err("Error: signature of policy list " + f +
+              " does not verify: " + (v.ok() ? v->reason : v.failure().message) + "\n");
         return false;
       }
     }
@@ -250,7 +251,8 @@ int create(const Options& o) {
     return 1;
   }
   // The data file first, so that a policy never names lists that were not written.
-  if (p.policy_type == lcp::kPolicyTypeList && !lh::upstream_write_file(o.data_file, built->data_bytes))
+  if (p.policy_type == lcp::kPolicyTypeList &&
+      !lh::upstream_write_file(o.data_file, built->data_bytes))
     return 1;
   return lh::upstream_write_file(o.policy_file, built->policy_bytes) ? 0 : 1;
 }
@@ -461,9 +463,15 @@ int main(int argc, char* argv[]) {
         prev_cmd = true;
         o.cmd = c;
         break;
-      case 'a': o.hash_alg = str_to_hash_alg(optarg); break;
-      case 'p': o.policy_file = optarg; break;
-      case 'd': o.data_file = optarg; break;
+      case 'a':
+        o.hash_alg = str_to_hash_alg(optarg);
+        break;
+      case 'p':
+        o.policy_file = optarg;
+        break;
+      case 'd':
+        o.data_file = optarg;
+        break;
       case 't':
         o.type = optarg;
         if (o.type != "any" && o.type != "list") {
@@ -478,8 +486,8 @@ int main(int argc, char* argv[]) {
         size_t n = 0, start = 0;
         for (;;) {
           const size_t comma = s.find(',', start);
-          const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos
-                                                                              : comma - start);
+          const std::string item =
+              s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
           if (n == lcp::kRevocationCounters) {
             err("Error: --rev takes at most 8 revocation counters\n");
             return 1;
@@ -511,7 +519,9 @@ int main(int argc, char* argv[]) {
         o.ctrl = static_cast<uint32_t>(*v);
         break;
       }
-      case 'b': o.brief = true; break;
+      case 'b':
+        o.brief = true;
+        break;
       case 'k': {
         const uint16_t m = str_to_lcp_hash_mask(optarg);
         if (m == 0 && o.hash_mask == 0) {
@@ -556,16 +566,25 @@ int main(int argc, char* argv[]) {
           return 1;
         }
         break;
-      case 0: break;  // --verbose (a flag option)
-      default: err("Error: unrecognized option\n"); return 1;
+      case 0:
+        break;  // --verbose (a flag option)
+      default:
+        err("Error: unrecognized option\n");
+        return 1;
     }
   }
   while (optind < argc) o.files.emplace_back(argv[optind++]);
 
   switch (o.cmd) {
-    case 0: err("Error: no command option was specified\n"); return 1;
-    case 'H': out(kHelp); return 0;
-    case 'V': out("lcp2_crtpol version: 1.1"); return 0;
+    case 0:
+      err("Error: no command option was specified\n");
+      return 1;
+    case 'H':
+      out(kHelp);
+      return 0;
+    case 'V':
+      out("lcp2_crtpol version: 1.1");
+      return 0;
     case 'C': {
       const uint16_t major = o.pol_ver & 0xFF00;
       if (o.hash_alg == lcp::kAlgNull && major == 0x300) {
@@ -613,6 +632,8 @@ int main(int argc, char* argv[]) {
         return 1;
       }
       return show(o);
-    default: err("Error: unknown command\n"); return 1;
+    default:
+      err("Error: unknown command\n");
+      return 1;
   }
 }

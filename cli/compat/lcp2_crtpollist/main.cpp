@@ -96,10 +96,9 @@ constexpr const char kHelp[] =
     "  demo lms_key SHA192,20/4\n"
     "ML-DSA-87 key pair can be generated as follows:\n"
     "  openssl genpkey -algorithm ML-DSA-87 -out privkey.pem\n"
-    "  openssl pkey -in privkey.pem -pubout -out pubkey.pem\n"
-    // tlaunch addition (not in upstream's text): where a key's passphrase comes from.
-    "Passphrase-protected private keys: --passphrase-file <FILE> or the\n"
-    "TLAUNCH_KEY_PASSPHRASE environment variable (else a prompt on the terminal).\n";
+    "  openssl pkey -in privkey.pem -pubout -out pubkey.pem\n";
+// (--passphrase-file and TLAUNCH_KEY_PASSPHRASE are documented in lcp2_crtpollist(8), not here:
+// the help text stays upstream's.)
 
 // Upstream's limit on positional element files (crtpollist.c MAX_FILES).
 constexpr size_t kMaxFiles = 32;
@@ -176,10 +175,11 @@ int create(const Options& o) {
     auto data = lh::upstream_read_file(f);
     if (!data) return 1;
     // polelt.c verify_policy_element(): Size >= 12 and Size == file length.
-    uint32_t size = data->size() >= 4 ? static_cast<uint32_t>((*data)[0] | ((*data)[1] << 8) |
-                                                               ((*data)[2] << 16) |
-                                                               (static_cast<uint32_t>((*data)[3]) << 24))
-                                      : 0;
+    uint32_t size =
+        data->size() >= 4
+            ? static_cast<uint32_t>((*data)[0] | ((*data)[1] << 8) | ((*data)[2] << 16) |
+                                    (static_cast<uint32_t>((*data)[3]) << 24))
+            : 0;
     if (data->size() < lcp::kElementHeaderSize || size != data->size()) {
       err("Error: data is too small\n");
       return 1;
@@ -193,7 +193,8 @@ int create(const Options& o) {
   }
   Bytes list(lcp::unsigned_list_size(elements.size()));
   tlaunch::ByteWriter w(tlaunch::MutableByteSpan(list.data(), list.size()));
-  auto n = lcp::encode_unsigned_list(w, o.version, tlaunch::ByteSpan(elements.data(), elements.size()));
+  auto n =
+      lcp::encode_unsigned_list(w, o.version, tlaunch::ByteSpan(elements.data(), elements.size()));
   if (!n.ok()) {
     err("Error: " + tlaunch::host::describe(n.error(), o.out) + "\n");
     return 1;
@@ -219,7 +220,8 @@ void report_pubkey_failure(const Options& o, const lh::Failure& f, int open_errn
   if (ecc)
     err(list21 ? "Error: failed to read ecc key.\n" : "Error: failed to read ec public key.\n");
   else
-    err(list21 ? "Error: cannot create lcp signature 2.1\n" : "Error: failed to read public key.\n");
+    err(list21 ? "Error: cannot create lcp signature 2.1\n"
+               : "Error: failed to read public key.\n");
   err(list21 ? "Error: failed to sign policy list.\n" : "Error: failed to sign policy list\n");
 }
 
@@ -325,7 +327,8 @@ int sign(const Options& o) {
   }
 
   // Upstream checks the key type and size while building the signature structure.
-  if ((rsa && pub->algo != lh::KeyAlgo::kRsa) || (alg == lcp::kAlgEcdsa && pub->algo != lh::KeyAlgo::kEc) ||
+  if ((rsa && pub->algo != lh::KeyAlgo::kRsa) ||
+      (alg == lcp::kAlgEcdsa && pub->algo != lh::KeyAlgo::kEc) ||
       (alg == lcp::kAlgSm2 && pub->algo != lh::KeyAlgo::kSm2)) {
     auto p = lh::prepare_signed_list(lf->view, *pub, req);
     err("Error: " + (p.ok() ? std::string("wrong key type") : p.failure().message) + "\n");
@@ -447,8 +450,8 @@ int show(const Options& o) {
     if (l.is_signed && l.signature.has_value) {
       auto v = lh::verify_list(l);
       if (!v.ok() || !v->valid) {
-        err("Error: signature of policy list " + file + " does not verify: " +
-            (v.ok() ? v->reason : v.failure().message) + "\n");
+        err("Error: signature of policy list " + file +
+            " does not verify: " + (v.ok() ? v->reason : v.failure().message) + "\n");
         err("Error: failed to read policy list file.\n");
         return 1;
       }
@@ -506,8 +509,8 @@ int verify(const Options& o) {
     out("List signature correct. Verification successful\n");
     return 0;
   }
-  err("Error: signature of policy list " + file + " does not verify: " +
-      (v.ok() ? v->reason : v.failure().message) + "\n");
+  err("Error: signature of policy list " + file +
+      " does not verify: " + (v.ok() ? v->reason : v.failure().message) + "\n");
   out("List signature did not verify positively.\n");
   return 1;
 }
@@ -560,7 +563,9 @@ int main(int argc, char* argv[]) {
         prev_cmd = true;
         o.cmd = c;
         break;
-      case 'o': o.out = optarg; break;
+      case 'o':
+        o.out = optarg;
+        break;
       case 'h':
         o.hash_alg = str_to_hash_alg(optarg);
         if (o.hash_alg == lcp::kAlgNull) {
@@ -568,9 +573,15 @@ int main(int argc, char* argv[]) {
           return 1;
         }
         break;
-      case 'a': o.sigalg = str_to_sig_alg(optarg); break;
-      case 'u': o.pub = optarg; break;
-      case 'i': o.priv = optarg; break;
+      case 'a':
+        o.sigalg = str_to_sig_alg(optarg);
+        break;
+      case 'u':
+        o.pub = optarg;
+        break;
+      case 'i':
+        o.priv = optarg;
+        break;
       case 'r': {
         auto v = lh::parse_unsigned(optarg, 0, 0xFFFF);
         if (!v) {
@@ -581,9 +592,15 @@ int main(int argc, char* argv[]) {
         o.rev = static_cast<uint16_t>(*v);
         break;
       }
-      case 'n': o.nosig = true; break;
-      case 's': o.sig_file = optarg; break;
-      case 'g': o.saved_sig_file = optarg; break;  // accepted and ignored, as upstream (QUIRKS 29)
+      case 'n':
+        o.nosig = true;
+        break;
+      case 's':
+        o.sig_file = optarg;
+        break;
+      case 'g':
+        o.saved_sig_file = optarg;
+        break;  // accepted and ignored, as upstream (QUIRKS 29)
       case 'l':
         // strtoul(optarg, NULL, 16) into a u16 (QUIRKS 35: hex even without 0x).
         o.version = static_cast<uint16_t>(std::strtoul(optarg, nullptr, 16));
@@ -592,10 +609,18 @@ int main(int argc, char* argv[]) {
           return 1;
         }
         break;
-      case 't': o.verbose = true; break;
-      case 'f': o.force = true; break;
-      case 'P': o.passphrase_file = optarg; break;
-      default: err("Error: unrecognized option\n"); return 1;
+      case 't':
+        o.verbose = true;
+        break;
+      case 'f':
+        o.force = true;
+        break;
+      case 'P':
+        o.passphrase_file = optarg;
+        break;
+      default:
+        err("Error: unrecognized option\n");
+        return 1;
     }
   }
   while (optind < argc) {
@@ -607,8 +632,12 @@ int main(int argc, char* argv[]) {
   }
 
   switch (o.cmd) {
-    case 0: err("Error: no command option was specified\n"); return 1;
-    case 'H': out(kHelp); return 0;
+    case 0:
+      err("Error: no command option was specified\n");
+      return 1;
+    case 'H':
+      out(kHelp);
+      return 0;
     case 'C':
       if (o.out.empty()) {
         err("Error: no policy list output file specified\n");
@@ -668,7 +697,11 @@ int main(int argc, char* argv[]) {
         return 1;
       }
       return verify(o);
-    case 'v': out("lcp2_crtpollist version: 1.2"); return 0;
-    default: err("Error: unknown command\n"); return 1;
+    case 'v':
+      out("lcp2_crtpollist version: 1.2");
+      return 0;
+    default:
+      err("Error: unknown command\n");
+      return 1;
   }
 }

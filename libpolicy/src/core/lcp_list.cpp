@@ -2,18 +2,17 @@
 #include "tlaunch/policy/lcp_list.h"
 
 // Reads one field into dst or returns the reader's error (field name + absolute offset).
-#define LCP_READ(dst, expr)                        \
-  do {                                             \
-    auto lcp_read_r_ = (expr);                     \
+#define LCP_READ(dst, expr)                            \
+  do {                                                 \
+    auto lcp_read_r_ = (expr);                         \
     if (!lcp_read_r_.ok()) return lcp_read_r_.error(); \
-    (dst) = *lcp_read_r_;                          \
+    (dst) = *lcp_read_r_;                              \
   } while (0)
 
 namespace tlaunch::lcp {
 namespace {
 
-Error at_value(Errc code, const char* message, const char* field, uint32_t offset,
-               uint64_t value) {
+Error at_value(Errc code, const char* message, const char* field, uint32_t offset, uint64_t value) {
   return with_value(make_error(code, message, field, offset), value);
 }
 
@@ -62,8 +61,9 @@ Status read_list2_signature(ByteReader& r, ListView& l, bool allow_missing_value
   // ECDSA / SM2: the coordinate size selects the curve; SM2 is defined on a 256-bit curve only.
   if (!is_ecc_size(k) || (l.sig_alg == kAlgSm2 && k != kEcc256Bytes))
     return at_value(Errc::kUnsupported,
-                    l.sig_alg == kAlgSm2 ? "SM2 public key size must be 32 bytes"
-                                         : "ECC public key size must be 32 or 48 bytes (P-256/P-384)",
+                    l.sig_alg == kAlgSm2
+                        ? "SM2 public key size must be 32 bytes"
+                        : "ECC public key size must be 32 or 48 bytes (P-256/P-384)",
                     "PubkeySize", size_at, k);
   s.key_kind = KeyKind::kEcc;
   s.key_alg = kAlgEcc;
@@ -96,8 +96,8 @@ Status read_list21_signature(ByteReader& r, ListView& l) {
     case kAlgRsa: {
       const size_t k = s.key_size_field / 8u;
       if (s.key_size_field % 8u != 0 || !is_rsa_size(k))
-        return at_value(Errc::kUnsupported, "RSA key size must be 2048 or 3072 bits",
-                        "Key.KeySize", size_at, s.key_size_field);
+        return at_value(Errc::kUnsupported, "RSA key size must be 2048 or 3072 bits", "Key.KeySize",
+                        size_at, s.key_size_field);
       s.key_kind = KeyKind::kRsa;
       s.key_bytes = static_cast<uint16_t>(k);
       LCP_READ(s.exponent, r.le32("Key.Exponent"));
@@ -171,8 +171,9 @@ Result<ListView> read_list_impl(ByteReader& r, bool allow_missing_value) {
     const uint8_t major = list_major(l.version);
     const bool known_major = major >= 1 && major <= 3;
     return at_value(known_major ? Errc::kUnsupported : Errc::kBadValue,
-                    known_major ? "unsupported list version (0x0200, 0x0201 and 0x0300 are supported)"
-                                : "not an LCP policy list (unknown Version)",
+                    known_major
+                        ? "unsupported list version (0x0200, 0x0201 and 0x0300 are supported)"
+                        : "not an LCP policy list (unknown Version)",
                     "Version", base, l.version);
   }
   uint16_t second = 0;
@@ -256,12 +257,16 @@ ByteSpan list_measured_bytes(const ListView& l) {
   if (!l.is_signed) return l.raw;
   const ListSignatureView& s = l.signature;
   switch (s.key_kind) {
-    case KeyKind::kRsa: return s.modulus;
+    case KeyKind::kRsa:
+      return s.modulus;
     // Qx and Qy are adjacent in both list formats.
-    case KeyKind::kEcc: return ByteSpan(s.qx.data, s.qx.size + s.qy.size);
+    case KeyKind::kEcc:
+      return ByteSpan(s.qx.data, s.qx.size + s.qy.size);
     case KeyKind::kLms:
-    case KeyKind::kMldsa: return s.key_blob;
-    case KeyKind::kNone: break;
+    case KeyKind::kMldsa:
+      return s.key_blob;
+    case KeyKind::kNone:
+      break;
   }
   return l.raw;
 }
@@ -277,9 +282,9 @@ Result<size_t> encode_unsigned_list(ByteWriter& w, uint16_t version, ByteSpan el
     return with_value(make_error(Errc::kUnsupported, "unsupported list version", "Version"),
                       version);
   if (elements.size > kMaxListSize)
-    return with_value(make_error(Errc::kTooLarge, "policy elements are too large",
-                                 "PolicyElementsSize"),
-                      elements.size);
+    return with_value(
+        make_error(Errc::kTooLarge, "policy elements are too large", "PolicyElementsSize"),
+        elements.size);
   auto count = validate_elements(elements, static_cast<uint32_t>(kListHeaderSize));
   if (!count.ok()) return count.error();
   const size_t before = w.size();
@@ -297,18 +302,18 @@ Result<SignedListLayout> signed_list_layout(uint16_t version, size_t elements_si
     return with_value(make_error(Errc::kUnsupported, "unsupported list version", "Version"),
                       version);
   if (elements_size > kMaxListSize)
-    return with_value(make_error(Errc::kTooLarge, "policy elements are too large",
-                                 "PolicyElementsSize"),
-                      elements_size);
+    return with_value(
+        make_error(Errc::kTooLarge, "policy elements are too large", "PolicyElementsSize"),
+        elements_size);
   SignedListLayout lay;
   const size_t body = kListHeaderSize + elements_size;
   if (spec.key_kind == KeyKind::kRsa) {
     const size_t k = spec.modulus.size;
     if (!is_rsa_size(k))
-      return with_value(make_error(Errc::kUnsupported,
-                                   "RSA key must be 2048 or 3072 bits for an LCP list signature",
-                                   "PubkeySize"),
-                        k * 8u);
+      return with_value(
+          make_error(Errc::kUnsupported,
+                     "RSA key must be 2048 or 3072 bits for an LCP list signature", "PubkeySize"),
+          k * 8u);
     if (is_list2_version(version)) {
       if (spec.scheme != kAlgRsaSsa)
         return with_value(make_error(Errc::kUnsupported,
@@ -323,12 +328,11 @@ Result<SignedListLayout> signed_list_layout(uint16_t version, size_t elements_si
       return lay;
     }
     if (spec.scheme != kAlgRsaPss && spec.scheme != kAlgRsaSsa)
-      return with_value(make_error(Errc::kUnsupported, "RSA signature scheme must be RSAPSS or RSASSA",
-                                   "SigScheme"),
+      return with_value(make_error(Errc::kUnsupported,
+                                   "RSA signature scheme must be RSAPSS or RSASSA", "SigScheme"),
                         spec.scheme);
     if (spec.hash_alg != kAlgSha256 && spec.hash_alg != kAlgSha384)
-      return with_value(make_error(Errc::kUnsupported,
-                                   "RSA list signatures use SHA-256 or SHA-384",
+      return with_value(make_error(Errc::kUnsupported, "RSA list signatures use SHA-256 or SHA-384",
                                    "Signature.HashAlg"),
                         spec.hash_alg);
     lay.tbs_size = body + 2u;
@@ -338,14 +342,14 @@ Result<SignedListLayout> signed_list_layout(uint16_t version, size_t elements_si
   } else if (spec.key_kind == KeyKind::kEcc) {
     const size_t k = spec.qx.size;
     if (!is_ecc_size(k) || spec.qy.size != k)
-      return with_value(make_error(Errc::kUnsupported,
-                                   "ECC key must be P-256 or P-384 for an LCP list signature",
-                                   "PubkeySize"),
-                        k * 8u);
+      return with_value(
+          make_error(Errc::kUnsupported, "ECC key must be P-256 or P-384 for an LCP list signature",
+                     "PubkeySize"),
+          k * 8u);
     if (spec.scheme != kAlgEcdsa && spec.scheme != kAlgSm2)
-      return with_value(make_error(Errc::kUnsupported, "ECC signature scheme must be ECDSA or SM2",
-                                   "SigScheme"),
-                        spec.scheme);
+      return with_value(
+          make_error(Errc::kUnsupported, "ECC signature scheme must be ECDSA or SM2", "SigScheme"),
+          spec.scheme);
     if (spec.scheme == kAlgSm2 && k != kEcc256Bytes)
       return with_value(make_error(Errc::kUnsupported, "SM2 keys are 256 bits", "PubkeySize"),
                         k * 8u);
@@ -440,11 +444,10 @@ Result<SignedListLayout> encode_signed_list(ByteWriter& w, uint16_t version, Byt
   return lay;
 }
 
-Status place_signature_value(MutableByteSpan list, const SignedListLayout& layout,
-                             ByteSpan value) {
+Status place_signature_value(MutableByteSpan list, const SignedListLayout& layout, ByteSpan value) {
   if (value.size != layout.value_size)
-    return with_value(make_error(Errc::kBadValue, "signature value has the wrong size", "signature"),
-                      value.size);
+    return with_value(
+        make_error(Errc::kBadValue, "signature value has the wrong size", "signature"), value.size);
   if (list.size < layout.value_offset + layout.value_size)
     return make_error(Errc::kInternal, "list buffer is smaller than its layout");
   copy_bytes(list.data + layout.value_offset, value.data, value.size);

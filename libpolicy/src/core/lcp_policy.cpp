@@ -4,8 +4,7 @@
 namespace tlaunch::lcp {
 namespace {
 
-Error at_value(Errc code, const char* message, const char* field, uint32_t offset,
-               uint64_t value) {
+Error at_value(Errc code, const char* message, const char* field, uint32_t offset, uint64_t value) {
   return with_value(make_error(code, message, field, offset), value);
 }
 
@@ -13,11 +12,16 @@ Error at_value(Errc code, const char* message, const char* field, uint32_t offse
 
 uint8_t policy_hash_size(uint16_t hash_alg) {
   switch (hash_alg) {
-    case kAlgSha256: return 32;
-    case kAlgSha384: return 48;
-    case kAlgSha512: return 64;
-    case kAlgSm3_256: return 32;
-    default: return 0;
+    case kAlgSha256:
+      return 32;
+    case kAlgSha384:
+      return 48;
+    case kAlgSha512:
+      return 64;
+    case kAlgSm3_256:
+      return 32;
+    default:
+      return 0;
   }
 }
 
@@ -67,8 +71,8 @@ Result<Policy> decode_policy(ByteSpan in, bool allow_trailing) {
 Result<size_t> encode_policy(ByteWriter& w, const Policy& p) {
   const size_t d = p.digest_size();
   if (d == 0)
-    return with_value(make_error(Errc::kUnsupported, "unsupported policy hash algorithm", "HashAlg"),
-                      p.hash_alg);
+    return with_value(
+        make_error(Errc::kUnsupported, "unsupported policy hash algorithm", "HashAlg"), p.hash_alg);
   if (p.reserved2 != 0)
     return with_value(make_error(Errc::kBadValue, "Reserved2 must be 0", "Reserved2"), p.reserved2);
   const size_t before = w.size();
@@ -106,8 +110,7 @@ Result<PolicyDataView> decode_policy_data(ByteSpan in) {
                       "FileSignature", 0);
   for (uint32_t i = 0; i < 3; ++i) {
     uint8_t b = *r.u8("Reserved");
-    if (b != 0)
-      return at_value(Errc::kBadValue, "reserved bytes must be 0", "Reserved", 32 + i, b);
+    if (b != 0) return at_value(Errc::kBadValue, "reserved bytes must be 0", "Reserved", 32 + i, b);
   }
   PolicyDataView d;
   d.raw = in;
@@ -124,10 +127,10 @@ Result<PolicyDataView> decode_policy_data(ByteSpan in) {
     auto l = read_list(r);
     if (!l.ok()) return with_item(l.error(), i);
     if (i > 0 && l->version != d.lists[0].version)
-      return with_item(at_value(Errc::kBadValue,
-                                "all lists of a policy data file must have the same version",
-                                "Version", list_at, l->version),
-                       i);
+      return with_item(
+          at_value(Errc::kBadValue, "all lists of a policy data file must have the same version",
+                   "Version", list_at, l->version),
+          i);
     d.lists[i] = *l;
   }
   if (!r.at_end())
@@ -138,9 +141,9 @@ Result<PolicyDataView> decode_policy_data(ByteSpan in) {
 
 Result<size_t> encode_policy_data_header(ByteWriter& w, size_t num_lists) {
   if (num_lists == 0 || num_lists > kMaxLists)
-    return with_value(make_error(Errc::kTooLarge, "a policy data file holds 1 to 8 lists",
-                                 "NumLists"),
-                      num_lists);
+    return with_value(
+        make_error(Errc::kTooLarge, "a policy data file holds 1 to 8 lists", "NumLists"),
+        num_lists);
   const size_t before = w.size();
   uint8_t sig[kPolicyDataSignatureSize] = {};
   copy_bytes(sig, reinterpret_cast<const uint8_t*>(kPolicyDataSignature),

@@ -11,8 +11,7 @@ namespace tlaunch::lcp::host {
 std::optional<tlaunch::host::Bytes> upstream_read_file(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
-    std::fprintf(stderr, "Error: failed to open file %s: %s\n", path.c_str(),
-                 std::strerror(errno));
+    std::fprintf(stderr, "Error: failed to open file %s: %s\n", path.c_str(), std::strerror(errno));
     return std::nullopt;
   }
   tlaunch::host::Bytes data;

@@ -32,24 +32,36 @@ nlohmann::json hash_name(uint16_t alg) {
 
 std::string key_alg_name(KeyKind k) {
   switch (k) {
-    case KeyKind::kRsa: return "rsa";
-    case KeyKind::kEcc: return "ecc";
-    case KeyKind::kLms: return "lms";
-    case KeyKind::kMldsa: return "mldsa87";
-    case KeyKind::kNone: break;
+    case KeyKind::kRsa:
+      return "rsa";
+    case KeyKind::kEcc:
+      return "ecc";
+    case KeyKind::kLms:
+      return "lms";
+    case KeyKind::kMldsa:
+      return "mldsa87";
+    case KeyKind::kNone:
+      break;
   }
   return "none";
 }
 
 std::string scheme_name(uint16_t s) {
   switch (s) {
-    case kAlgRsaSsa: return "rsassa";
-    case kAlgRsaPss: return "rsapss";
-    case kAlgEcdsa: return "ecdsa";
-    case kAlgSm2: return "sm2";
-    case kAlgLms: return "lms";
-    case kAlgMldsa: return "mldsa";
-    default: return hex_word(s, 4);
+    case kAlgRsaSsa:
+      return "rsassa";
+    case kAlgRsaPss:
+      return "rsapss";
+    case kAlgEcdsa:
+      return "ecdsa";
+    case kAlgSm2:
+      return "sm2";
+    case kAlgLms:
+      return "lms";
+    case kAlgMldsa:
+      return "mldsa";
+    default:
+      return hex_word(s, 4);
   }
 }
 
@@ -59,7 +71,8 @@ nlohmann::json measurement_json(const ListView& l) {
   tlaunch::host::OpenSslHasher h;
   for (HashAlg a : {HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512, HashAlg::kSm3_256}) {
     auto d = list_measurement(h, a, l);
-    if (d.ok() && d->size != 0) m[find_hash_alg(static_cast<uint16_t>(a))->name] = hex(d->bytes, d->size);
+    if (d.ok() && d->size != 0)
+      m[find_hash_alg(static_cast<uint16_t>(a))->name] = hex(d->bytes, d->size);
   }
   return m;
 }
@@ -121,7 +134,8 @@ nlohmann::json list_json(const ListView& l, const ListCheck* check) {
         // Native encodings, stored as they are (lcp.md §1).
         pk["encoded"] = hex(s.key_blob.data, s.key_blob.size);
         break;
-      case KeyKind::kNone: break;
+      case KeyKind::kNone:
+        break;
     }
     sj["public_key"] = std::move(pk);
     if (s.has_value) {
@@ -149,9 +163,9 @@ nlohmann::json list_json(const ListView& l, const ListCheck* check) {
 nlohmann::json hash_mask_json(uint16_t mask) {
   // lcp.md §2.2 bit names (lcp3.h and lcp-gen2/defines.py).
   static const std::pair<uint16_t, const char*> kBits[] = {
-      {0x0001, "sha1"},       {0x0002, "sha224"},     {0x0004, "sha512_224"},
-      {0x0008, "sha256"},     {0x0010, "sha512_256"}, {0x0020, "sm3"},
-      {0x0040, "sha384"},     {0x0080, "sha512"},     {0x0100, "whirlpool"}};
+      {0x0001, "sha1"},   {0x0002, "sha224"},     {0x0004, "sha512_224"},
+      {0x0008, "sha256"}, {0x0010, "sha512_256"}, {0x0020, "sm3"},
+      {0x0040, "sha384"}, {0x0080, "sha512"},     {0x0100, "whirlpool"}};
   nlohmann::json a = nlohmann::json::array();
   uint16_t rest = mask;
   for (const auto& [bit, name] : kBits) {
@@ -166,15 +180,24 @@ nlohmann::json hash_mask_json(uint16_t mask) {
 nlohmann::json sign_mask_json(uint32_t mask) {
   // lcp.md §2.3 (lcp3.h, lcp-gen2/defines.py); lcp2_crtpol keywords where they exist.
   static const std::pair<uint32_t, const char*> kBits[] = {
-      {kSignMaskRsa1024Sha1, "rsa-1024-sha1"},      {kSignMaskRsa1024Sha256, "rsa-1024-sha256"},
-      {kSignMaskRsa2048Sha1, "rsa-2048-sha1"},      {kSignMaskRsa2048Sha256, "rsa-2048-sha256"},
-      {kSignMaskRsa2048Sha384, "rsa-2048-sha384"},  {kSignMaskRsa2048Sha512, "rsa-2048-sha512"},
-      {kSignMaskRsa3072Sha256, "rsa-3072-sha256"},  {kSignMaskRsa3072Sha384, "rsa-3072-sha384"},
-      {kSignMaskRsa3072Sha512, "rsa-3072-sha512"},  {kSignMaskRsa4096Sha256, "rsa-4096-sha256"},
-      {kSignMaskRsa4096Sha384, "rsa-4096-sha384"},  {kSignMaskRsa4096Sha512, "rsa-4096-sha512"},
-      {kSignMaskEcdsaP256, "ecdsa-p256"},           {kSignMaskEcdsaP384, "ecdsa-p384"},
-      {kSignMaskLmsP56b, "lms-p56b"},               {kSignMaskSm2, "sm2"},
-      {kSignMaskLmsSha256M24H20, "lms-sha256-m24-h20"}, {kSignMaskMldsa87, "mldsa-87"}};
+      {kSignMaskRsa1024Sha1, "rsa-1024-sha1"},
+      {kSignMaskRsa1024Sha256, "rsa-1024-sha256"},
+      {kSignMaskRsa2048Sha1, "rsa-2048-sha1"},
+      {kSignMaskRsa2048Sha256, "rsa-2048-sha256"},
+      {kSignMaskRsa2048Sha384, "rsa-2048-sha384"},
+      {kSignMaskRsa2048Sha512, "rsa-2048-sha512"},
+      {kSignMaskRsa3072Sha256, "rsa-3072-sha256"},
+      {kSignMaskRsa3072Sha384, "rsa-3072-sha384"},
+      {kSignMaskRsa3072Sha512, "rsa-3072-sha512"},
+      {kSignMaskRsa4096Sha256, "rsa-4096-sha256"},
+      {kSignMaskRsa4096Sha384, "rsa-4096-sha384"},
+      {kSignMaskRsa4096Sha512, "rsa-4096-sha512"},
+      {kSignMaskEcdsaP256, "ecdsa-p256"},
+      {kSignMaskEcdsaP384, "ecdsa-p384"},
+      {kSignMaskLmsP56b, "lms-p56b"},
+      {kSignMaskSm2, "sm2"},
+      {kSignMaskLmsSha256M24H20, "lms-sha256-m24-h20"},
+      {kSignMaskMldsa87, "mldsa-87"}};
   nlohmann::json a = nlohmann::json::array();
   uint32_t rest = mask;
   for (const auto& [bit, name] : kBits) {

@@ -85,14 +85,22 @@ std::string list21_field_problem(const ListSignatureView& s) {
 
 std::string scheme_short_name(uint16_t scheme) {
   switch (scheme) {
-    case kAlgRsaSsa: return "RSASSA";
-    case kAlgRsaPss: return "RSA-PSS";
-    case kAlgEcdsa: return "ECDSA";
-    case kAlgSm2: return "SM2";
-    case kAlgLms: return "LMS";
-    case kAlgMldsa: return "ML-DSA-87";
-    case kAlgNull: return "none";
-    default: return hex16(scheme);
+    case kAlgRsaSsa:
+      return "RSASSA";
+    case kAlgRsaPss:
+      return "RSA-PSS";
+    case kAlgEcdsa:
+      return "ECDSA";
+    case kAlgSm2:
+      return "SM2";
+    case kAlgLms:
+      return "LMS";
+    case kAlgMldsa:
+      return "ML-DSA-87";
+    case kAlgNull:
+      return "none";
+    default:
+      return hex16(scheme);
   }
 }
 
@@ -156,8 +164,8 @@ Expected<PreparedList> prepare_signed_list(const ListView& list, const PublicKey
     return fail(Errc::kCrypto, scheme_short_name(req.scheme) + " needs an RSA key, but " +
                                    pub.source + " is " + pub.describe());
   if (req.scheme == kAlgEcdsa && pub.algo != KeyAlgo::kEc)
-    return fail(Errc::kCrypto, "ECDSA needs an EC P-256/P-384 key, but " + pub.source + " is " +
-                                   pub.describe());
+    return fail(Errc::kCrypto,
+                "ECDSA needs an EC P-256/P-384 key, but " + pub.source + " is " + pub.describe());
   if (req.scheme == kAlgSm2) {
     if (!sm2_supported())
       return fail(Errc::kUnsupported, "SM2 signatures are not supported by this OpenSSL");
@@ -185,8 +193,9 @@ Expected<PreparedList> prepare_signed_list(const ListView& list, const PublicKey
       return fail(Errc::kUnsupported,
                   std::string(req.scheme == kAlgSm2 ? "SM2 signatures use SM3"
                                                     : "ECDSA uses the hash of its curve: ") +
-                      (req.scheme == kAlgSm2 ? "" : (implied == kAlgSha384 ? "SHA-384 for P-384"
-                                                                          : "SHA-256 for P-256")));
+                      (req.scheme == kAlgSm2
+                           ? ""
+                           : (implied == kAlgSha384 ? "SHA-384 for P-384" : "SHA-256 for P-256")));
     hash = implied;
   }
   spec.hash_alg = hash;
@@ -227,13 +236,12 @@ Expected<Bytes> sign_list(const ListView& list, const PublicKey& pub, const Priv
   if (!check.ok()) return check.failure();
   auto v = verify_list(check->view);
   if (!v.ok()) return v.failure();
-  if (!v->valid)
-    return fail(Errc::kInternal, "the list just signed does not verify: " + v->reason);
+  if (!v->valid) return fail(Errc::kInternal, "the list just signed does not verify: " + v->reason);
   return std::move(p->bytes);
 }
 
-Expected<Bytes> attach_signature(const ListView& list, const PublicKey& pub,
-                                 const SignRequest& req, ByteSpan signature) {
+Expected<Bytes> attach_signature(const ListView& list, const PublicKey& pub, const SignRequest& req,
+                                 ByteSpan signature) {
   auto p = prepare_signed_list(list, pub, req);
   if (!p.ok()) return p.failure();
   auto be = parse_detached_signature(pub, signature);
@@ -265,13 +273,16 @@ Expected<PublicKey> list_public_key(const ListView& list, const std::string& sou
     }
     case KeyKind::kLms:
       return fail(Errc::kUnsupported,
-                  source + ": LMS signatures are not supported by this build (lcptools needs "
-                           "its IPP-Crypto backend for them too)");
+                  source +
+                      ": LMS signatures are not supported by this build (lcptools needs "
+                      "its IPP-Crypto backend for them too)");
     case KeyKind::kMldsa:
       return fail(Errc::kUnsupported,
-                  source + ": ML-DSA-87 signatures are not supported by this OpenSSL (3.5 or "
-                           "later is needed)");
-    case KeyKind::kNone: break;
+                  source +
+                      ": ML-DSA-87 signatures are not supported by this OpenSSL (3.5 or "
+                      "later is needed)");
+    case KeyKind::kNone:
+      break;
   }
   return fail(Errc::kInternal, source + ": signed list without a key");
 }
@@ -299,9 +310,8 @@ Expected<ListCheck> verify_list(const ListView& list) {
   }
   Bytes be = to_big_endian(s);
   // LIST2 RSASSA: the hash comes from the DigestInfo (kAlgNull).
-  auto out = verify_message(*pub, s.scheme, list.is_list2() && s.key_kind == KeyKind::kRsa
-                                                ? kAlgNull
-                                                : hash,
+  auto out = verify_message(*pub, s.scheme,
+                            list.is_list2() && s.key_kind == KeyKind::kRsa ? kAlgNull : hash,
                             list.signed_bytes, ByteSpan(be.data(), be.size()));
   if (!out.ok()) {
     if (out.failure().code == Errc::kUnsupported) return out.failure();

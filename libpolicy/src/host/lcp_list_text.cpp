@@ -19,8 +19,8 @@ std::string fmt(const char* f, ...) {
   int n = std::vsnprintf(buf, sizeof(buf), f, ap);
   va_end(ap);
   if (n < 0) return {};
-  return std::string(buf, static_cast<size_t>(n) < sizeof(buf) ? static_cast<size_t>(n)
-                                                               : sizeof(buf) - 1);
+  return std::string(
+      buf, static_cast<size_t>(n) < sizeof(buf) ? static_cast<size_t>(n) : sizeof(buf) - 1);
 }
 
 std::string elements_text(const ListView& l, const std::string& prefix, bool brief) {
@@ -78,8 +78,8 @@ std::string list21_signature_text(const ListView& l) {
   const std::string p = "        ";
   const char* P = p.c_str();
   const std::string hp = p + "\t";
-  std::string out = fmt("%s revocation_counter: 0x%x (%u)\n", P, s.revocation_counter,
-                        s.revocation_counter);
+  std::string out =
+      fmt("%s revocation_counter: 0x%x (%u)\n", P, s.revocation_counter, s.revocation_counter);
   auto header = [&](const char* title) {
     out += title;
     out += fmt("%s Version: 0x%x\n", P, s.kas_version);
@@ -180,7 +180,8 @@ std::string list21_signature_text(const ListView& l) {
       out += "End of MLDSA_SIGNATURE\n";
       break;
     }
-    case KeyKind::kNone: break;
+    case KeyKind::kNone:
+      break;
   }
   return out;
 }
@@ -262,12 +263,12 @@ std::string policy_text(const Policy& pol, const std::string& prefix) {
   out += fmt("%s policy_control: 0x%x\n", p, pol.policy_control);
   out += fmt("%s max_sinit_min_ver: 0x%x\n", p, pol.max_sinit_min_ver);
   const bool v30 = pol.version == kPolicyVersion30;
-  out += fmt(v30 ? "%s max_biosac_min_ver: 0x%x\n" : "%s reserved: 0x%x\n", p,
-             pol.max_biosac_min_ver);
+  out +=
+      fmt(v30 ? "%s max_biosac_min_ver: 0x%x\n" : "%s reserved: 0x%x\n", p, pol.max_biosac_min_ver);
   out += fmt("%s lcp_hash_alg_mask: 0x%x\n", p, pol.lcp_hash_alg_mask);
   out += fmt("%s lcp_sign_alg_mask: 0x%x\n", p, pol.lcp_sign_alg_mask);
-  out += fmt(v30 ? "%s aux_hash_alg_mask: 0x%x\n" : "%s reserved2: 0x%x\n", p,
-             pol.aux_hash_alg_mask);
+  out +=
+      fmt(v30 ? "%s aux_hash_alg_mask: 0x%x\n" : "%s reserved2: 0x%x\n", p, pol.aux_hash_alg_mask);
   out += fmt("%s policy_hash:\n", p);
   out += hex_dump(prefix, pol.hash());
   return out;

@@ -18,8 +18,9 @@ Expected<BuiltPolicy> build_policy(const Policy& p, const std::vector<const List
   out.policy = p;
   fill_bytes(out.policy.policy_hash, 0, sizeof(out.policy.policy_hash));
   if (p.digest_size() == 0)
-    return fail(Errc::kUnsupported, "unsupported policy hash algorithm (sha256, sha384, sha512 "
-                                    "or sm3)");
+    return fail(Errc::kUnsupported,
+                "unsupported policy hash algorithm (sha256, sha384, sha512 "
+                "or sm3)");
   if (p.policy_type == kPolicyTypeAny) {
     if (!lists.empty()) return fail(Errc::kUsage, "a policy of type any takes no lists");
   } else if (p.policy_type == kPolicyTypeList) {
@@ -35,15 +36,20 @@ Expected<BuiltPolicy> build_policy(const Policy& p, const std::vector<const List
       const ListFile& lf = *lists[i];
       const ListView& l = lf.view;
       if (l.version != lists[0]->view.version)
-        return fail(Errc::kBadValue, lf.path + ": list version " + [&] {
-          char b[16];
-          std::snprintf(b, sizeof(b), "0x%x", l.version);
-          return std::string(b);
-        }() + " differs from the first list's; all lists of a policy must have the same version");
+        return fail(
+            Errc::kBadValue,
+            lf.path + ": list version " +
+                [&] {
+                  char b[16];
+                  std::snprintf(b, sizeof(b), "0x%x", l.version);
+                  return std::string(b);
+                }() +
+                " differs from the first list's; all lists of a policy must have the same version");
       if (l.is_signed && !l.signature.has_value)
         return fail(Errc::kBadValue,
-                    lf.path + ": the list has no SigBlock (prepared for external signing); add "
-                              "its signature first");
+                    lf.path +
+                        ": the list has no SigBlock (prepared for external signing); add "
+                        "its signature first");
       auto v = verify_list(l);
       if (!v.ok()) return fail(v.failure().code, lf.path + ": " + v.failure().message);
       if (!v->valid)
@@ -107,8 +113,8 @@ tlaunch::host::HostStatus verify_data_lists(const PolicyDataFile& d) {
     const std::string where = d.path + ": list " + std::to_string(i);
     if (!v.ok()) return fail(v.failure().code, where + ": " + v.failure().message);
     if (!v->valid)
-      return fail(Errc::kVerifyFailed, where + ": the list's signature does not verify: " +
-                                           v->reason);
+      return fail(Errc::kVerifyFailed,
+                  where + ": the list's signature does not verify: " + v->reason);
   }
   return host_ok();
 }

@@ -92,20 +92,29 @@ std::string openssl_error() {
 
 const EVP_MD* md_for(uint16_t hash_alg) {
   switch (hash_alg) {
-    case kAlgSha256: return EVP_sha256();
-    case kAlgSha384: return EVP_sha384();
-    case kAlgSm3_256: return tlaunch::host::evp_md(HashAlg::kSm3_256);
-    default: return nullptr;
+    case kAlgSha256:
+      return EVP_sha256();
+    case kAlgSha384:
+      return EVP_sha384();
+    case kAlgSm3_256:
+      return tlaunch::host::evp_md(HashAlg::kSm3_256);
+    default:
+      return nullptr;
   }
 }
 
 const char* scheme_name(uint16_t scheme) {
   switch (scheme) {
-    case kAlgRsaSsa: return "RSASSA (PKCS#1 v1.5)";
-    case kAlgRsaPss: return "RSA-PSS";
-    case kAlgEcdsa: return "ECDSA";
-    case kAlgSm2: return "SM2";
-    default: return "an unknown scheme";
+    case kAlgRsaSsa:
+      return "RSASSA (PKCS#1 v1.5)";
+    case kAlgRsaPss:
+      return "RSA-PSS";
+    case kAlgEcdsa:
+      return "ECDSA";
+    case kAlgSm2:
+      return "SM2";
+    default:
+      return "an unknown scheme";
   }
 }
 
@@ -145,8 +154,8 @@ Expected<PublicKey> from_pkey(EvpPkeyPtr pkey, const std::string& source) {
   } else if (EVP_PKEY_is_a(pkey.get(), "EC") || EVP_PKEY_is_a(pkey.get(), "SM2")) {
     char group[64] = {};
     size_t glen = 0;
-    if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                       sizeof(group), &glen) != 1)
+    if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &glen) != 1)
       return fail(Errc::kCrypto, source + ": cannot read the EC key's curve: " + openssl_error());
     const std::string g(group);
     if (g == "prime256v1" || g == "P-256" || g == "secp256r1") {
@@ -192,8 +201,8 @@ Expected<PublicKey> from_pkey(EvpPkeyPtr pkey, const std::string& source) {
 // Tries every decoder OpenSSL has (PEM, DER; SPKI, PKCS#1, PKCS#8, SEC1) for the selection.
 EvpPkeyPtr decode_key(const Bytes& data, int selection, pem_password_cb* cb, void* cb_arg) {
   EVP_PKEY* pkey = nullptr;
-  DecoderPtr dctx(OSSL_DECODER_CTX_new_for_pkey(&pkey, nullptr, nullptr, nullptr, selection,
-                                                nullptr, nullptr));
+  DecoderPtr dctx(
+      OSSL_DECODER_CTX_new_for_pkey(&pkey, nullptr, nullptr, nullptr, selection, nullptr, nullptr));
   if (!dctx) return nullptr;
   if (cb != nullptr) OSSL_DECODER_CTX_set_pem_password_cb(dctx.get(), cb, cb_arg);
   const unsigned char* p = data.data();
@@ -212,7 +221,7 @@ struct PassState {
   bool asked = false;      // OpenSSL needed a passphrase
   bool available = false;  // and one was found
   bool fetched = false;
-  std::string problem;     // why none was available
+  std::string problem;  // why none was available
   Secret secret;
 };
 
@@ -306,9 +315,12 @@ bool has_private_part(EVP_PKEY* pkey) {
 
 std::string algo_words(KeyAlgo a) {
   switch (a) {
-    case KeyAlgo::kRsa: return "an RSA key";
-    case KeyAlgo::kEc: return "an EC (P-256/P-384) key";
-    case KeyAlgo::kSm2: return "an SM2 key";
+    case KeyAlgo::kRsa:
+      return "an RSA key";
+    case KeyAlgo::kEc:
+      return "an EC (P-256/P-384) key";
+    case KeyAlgo::kSm2:
+      return "an SM2 key";
   }
   return "a key";
 }
@@ -322,11 +334,12 @@ KeyAlgo algo_for_scheme(uint16_t scheme) {
 
 HostStatus check_scheme(const PublicKey& pub, uint16_t scheme, uint16_t hash_alg) {
   if (scheme != kAlgRsaSsa && scheme != kAlgRsaPss && scheme != kAlgEcdsa && scheme != kAlgSm2)
-    return fail(Errc::kUnsupported, "unsupported signature scheme 0x" + [&] {
-      char b[8];
-      std::snprintf(b, sizeof(b), "%x", scheme);
-      return std::string(b);
-    }());
+    return fail(
+        Errc::kUnsupported, "unsupported signature scheme 0x" + [&] {
+          char b[8];
+          std::snprintf(b, sizeof(b), "%x", scheme);
+          return std::string(b);
+        }());
   const KeyAlgo want = algo_for_scheme(scheme);
   if (pub.algo != want)
     return fail(Errc::kCrypto, std::string(scheme_name(scheme)) + " needs " + algo_words(want) +
@@ -334,14 +347,12 @@ HostStatus check_scheme(const PublicKey& pub, uint16_t scheme, uint16_t hash_alg
   if (scheme == kAlgSm2) {
     if (!sm2_supported())
       return fail(Errc::kUnsupported, "SM2 signatures are not supported by this OpenSSL");
-    if (hash_alg != kAlgSm3_256)
-      return fail(Errc::kUnsupported, "SM2 signatures use SM3");
+    if (hash_alg != kAlgSm3_256) return fail(Errc::kUnsupported, "SM2 signatures use SM3");
   } else if (scheme == kAlgEcdsa) {
     const uint16_t want_hash = pub.bytes == 48 ? kAlgSha384 : kAlgSha256;
     if (hash_alg != want_hash)
-      return fail(Errc::kUnsupported,
-                  "ECDSA " + pub.describe() + " signatures use " +
-                      (want_hash == kAlgSha384 ? "SHA-384" : "SHA-256"));
+      return fail(Errc::kUnsupported, "ECDSA " + pub.describe() + " signatures use " +
+                                          (want_hash == kAlgSha384 ? "SHA-384" : "SHA-256"));
   } else if (hash_alg != kAlgSha256 && hash_alg != kAlgSha384 &&
              !(scheme == kAlgRsaSsa && hash_alg == kAlgNull)) {
     return fail(Errc::kUnsupported, "RSA list signatures use SHA-256 or SHA-384");
@@ -439,13 +450,18 @@ uint16_t rsassa_hash_of(const PublicKey& pub, ByteSpan sig, std::string& reason)
 
 }  // namespace
 
-Bytes reversed(ByteSpan b) { return Bytes(std::make_reverse_iterator(b.end()), std::make_reverse_iterator(b.begin())); }
+Bytes reversed(ByteSpan b) {
+  return Bytes(std::make_reverse_iterator(b.end()), std::make_reverse_iterator(b.begin()));
+}
 
 std::string PublicKey::describe() const {
   switch (algo) {
-    case KeyAlgo::kRsa: return "RSA-" + std::to_string(bytes * 8);
-    case KeyAlgo::kEc: return bytes == 48 ? "ECC P-384" : "ECC P-256";
-    case KeyAlgo::kSm2: return "SM2";
+    case KeyAlgo::kRsa:
+      return "RSA-" + std::to_string(bytes * 8);
+    case KeyAlgo::kEc:
+      return bytes == 48 ? "ECC P-384" : "ECC P-256";
+    case KeyAlgo::kSm2:
+      return "SM2";
   }
   return "?";
 }
@@ -512,8 +528,8 @@ Expected<PublicKey> ecc_public_key(KeyAlgo algo, ByteSpan x_be, ByteSpan y_be,
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     ERR_clear_error();
-    return fail(Errc::kCrypto, source + ": the public key is not a point on the " +
-                                   std::string(group) + " curve");
+    return fail(Errc::kCrypto,
+                source + ": the public key is not a point on the " + std::string(group) + " curve");
   }
   return from_pkey(EvpPkeyPtr(pkey), source);
 }
@@ -562,8 +578,7 @@ Expected<PrivateKey> load_private_key(const std::string& path, const PassphraseS
 }
 
 Expected<PublicKey> public_key_of(const PrivateKey& key) {
-  if (EVP_PKEY_up_ref(key.pkey.get()) != 1)
-    return fail(Errc::kInternal, "EVP_PKEY_up_ref failed");
+  if (EVP_PKEY_up_ref(key.pkey.get()) != 1) return fail(Errc::kInternal, "EVP_PKEY_up_ref failed");
   return from_pkey(EvpPkeyPtr(key.pkey.get()), key.source);
 }
 
@@ -598,8 +613,7 @@ Expected<Bytes> sign_message(const PrivateKey& key, const PublicKey& pub, uint16
     return fail(Errc::kCrypto, "signing failed: " + openssl_error());
   sig.resize(len);
   if (pub.algo == KeyAlgo::kRsa) {
-    if (sig.size() != pub.bytes)
-      return fail(Errc::kCrypto, "RSA signature has an unexpected size");
+    if (sig.size() != pub.bytes) return fail(Errc::kCrypto, "RSA signature has an unexpected size");
     return sig;
   }
   const unsigned char* p = sig.data();
@@ -654,8 +668,8 @@ Expected<VerifyOutcome> verify_message(const PublicKey& pub, uint16_t scheme, ui
 Expected<Bytes> parse_detached_signature(const PublicKey& pub, ByteSpan sig) {
   if (pub.algo == KeyAlgo::kRsa) {
     if (sig.size != pub.bytes)
-      return fail(Errc::kBadValue, "the signature is " + std::to_string(sig.size) +
-                                       " bytes; an " + pub.describe() + " signature is " +
+      return fail(Errc::kBadValue, "the signature is " + std::to_string(sig.size) + " bytes; an " +
+                                       pub.describe() + " signature is " +
                                        std::to_string(pub.bytes) + " bytes (big-endian)");
     return Bytes(sig.begin(), sig.end());
   }

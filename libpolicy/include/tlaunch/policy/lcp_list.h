@@ -77,14 +77,14 @@ struct ListSignatureView {
   uint16_t key_bytes = 0;  // modulus / coordinate size in bytes (LMS, ML-DSA: public key size)
 
   // LIST2_1 header fields as stored (shown by --show; checked by verification, not decoding).
-  uint8_t kas_version = 0;       // KeyAndSignature.Version
-  uint16_t key_alg = kAlgNull;   // KeyAndSignature.KeyAlg (LIST2: kAlgRsa / kAlgEcc, implied)
-  uint8_t key_version = 0;       // Key.Version
-  uint16_t key_size_field = 0;   // Key.KeySize as stored (bits for RSA/ECC, bytes for LMS/ML-DSA)
+  uint8_t kas_version = 0;      // KeyAndSignature.Version
+  uint16_t key_alg = kAlgNull;  // KeyAndSignature.KeyAlg (LIST2: kAlgRsa / kAlgEcc, implied)
+  uint8_t key_version = 0;      // Key.Version
+  uint16_t key_size_field = 0;  // Key.KeySize as stored (bits for RSA/ECC, bytes for LMS/ML-DSA)
   uint32_t exponent = kRsaExponent;  // Key.Exponent (LIST2_1 RSA)
-  uint8_t sig_version = 0;       // Signature.Version
-  uint16_t sig_key_size_field = 0;  // Signature.KeySize as stored
-  uint32_t ecc_reserved = 0;     // LIST2 lcp_ecc_signature_t.Reserved
+  uint8_t sig_version = 0;           // Signature.Version
+  uint16_t sig_key_size_field = 0;   // Signature.KeySize as stored
+  uint32_t ecc_reserved = 0;         // LIST2 lcp_ecc_signature_t.Reserved
 
   ByteSpan modulus;   // RSA modulus, little-endian
   ByteSpan qx, qy;    // ECC public point, little-endian
@@ -101,18 +101,18 @@ struct ListSignatureView {
 
 struct ListView {
   uint16_t version = 0;
-  uint16_t sig_alg = kAlgNull;          // LIST2 SigAlg (kAlgNull = unsigned); LIST2_1: kAlgNull
-  uint16_t key_signature_offset = 0;    // LIST2_1 KeySignatureOffset (0 = unsigned)
-  uint32_t elements_size = 0;           // PolicyElementsSize
+  uint16_t sig_alg = kAlgNull;        // LIST2 SigAlg (kAlgNull = unsigned); LIST2_1: kAlgNull
+  uint16_t key_signature_offset = 0;  // LIST2_1 KeySignatureOffset (0 = unsigned)
+  uint32_t elements_size = 0;         // PolicyElementsSize
   uint32_t element_count = 0;
-  ByteSpan elements;                    // the PolicyElements bytes
+  ByteSpan elements;  // the PolicyElements bytes
   bool is_signed = false;
-  ListSignatureView signature;          // valid when is_signed
-  ByteSpan raw;                         // the whole list as stored
+  ListSignatureView signature;  // valid when is_signed
+  ByteSpan raw;                 // the whole list as stored
   // The bytes the signature covers (lcp.md §5.2/§5.3): LIST2 everything before the signature
   // value; LIST2_1 [0, KeySignatureOffset). Empty for an unsigned list.
   ByteSpan signed_bytes;
-  uint32_t offset = 0;                  // absolute offset of the list in the input
+  uint32_t offset = 0;  // absolute offset of the list in the input
 
   bool is_list2() const { return is_list2_version(version); }
   bool is_list21() const { return is_list21_version(version); }

@@ -4,9 +4,8 @@
 // them reversed (lcp.md §1).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tlaunch/policy/host/lcp_list_ops.h"
 #include "tlaunch/policy/lcp_list.h"

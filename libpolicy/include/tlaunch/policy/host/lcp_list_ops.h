@@ -68,8 +68,8 @@ Expected<Bytes> sign_list(const ListView& list, const PublicKey& pub, const Priv
 // Inserts a signature made elsewhere (parse_detached_signature() formats) into the list laid out
 // by prepare_signed_list(list, pub, req) and verifies it; a signature that does not verify is a
 // kVerifyFailed failure and nothing is returned.
-Expected<Bytes> attach_signature(const ListView& list, const PublicKey& pub,
-                                 const SignRequest& req, ByteSpan signature);
+Expected<Bytes> attach_signature(const ListView& list, const PublicKey& pub, const SignRequest& req,
+                                 ByteSpan signature);
 // Stores a big-endian signature value (sign_message() shape) into a prepared list.
 HostStatus place_value(PreparedList& p, const PublicKey& pub, ByteSpan sig_be);
 

@@ -33,9 +33,9 @@ enum class KeyAlgo { kRsa, kEc, kSm2 };
 // The public half of a signing key, with the numbers LCP stores.
 struct PublicKey {
   KeyAlgo algo = KeyAlgo::kRsa;
-  size_t bytes = 0;   // RSA modulus size / ECC coordinate size, in bytes
-  Bytes modulus;      // RSA n, big-endian, exactly `bytes` long
-  Bytes x, y;         // ECC point, big-endian, each exactly `bytes` long
+  size_t bytes = 0;  // RSA modulus size / ECC coordinate size, in bytes
+  Bytes modulus;     // RSA n, big-endian, exactly `bytes` long
+  Bytes x, y;        // ECC point, big-endian, each exactly `bytes` long
   EvpPkeyPtr pkey;
   std::string source;  // where it came from, for messages
 
