@@ -4,7 +4,8 @@
 //   sha_bench [--size BYTES] [--reps N]              timing table, TSC ticks per byte (best of N)
 //   sha_bench --once IMPL ALG [--size BYTES]         hash the buffer once (for callgrind, which
 //                                                   counts instructions in hash_buffer() only)
-// IMPL: generic | shani | openssl; ALG: sha256 | sha384.
+// IMPL: generic (no SHA-NI; BMI2 build when the CPU has BMI2) | portable (no CPU extension) |
+//       shani | openssl; ALG: sha256 | sha384.
 // OpenSSL picks its code path at start-up from CPUID and OPENSSL_ia32cap (run.sh masks SHA-NI
 // with OPENSSL_ia32cap=":~0x20000000" for the "without SHA-NI" column).
 #include <openssl/evp.h>
@@ -35,7 +36,9 @@ __attribute__((noinline)) unsigned hash_buffer(const std::string& impl, HashAlg 
                nullptr);
     return md[0];
   }
-  tlaunch::SoftHasher h(impl == "shani" ? tlaunch::Sha256Impl::kShaNi : tlaunch::Sha256Impl::kGeneric);
+  tlaunch::SoftHasher h(impl == "shani"      ? tlaunch::Sha256Impl::kShaNi
+                        : impl == "portable" ? tlaunch::Sha256Impl::kPortable
+                                             : tlaunch::Sha256Impl::kGeneric);
   auto d = tlaunch::hash_once(h, alg, ByteSpan(data.data(), data.size()));
   return d.ok() ? d->bytes[0] : 0;
 }
@@ -75,11 +78,13 @@ int main(int argc, char** argv) {
     return hash_buffer(once_impl, alg, data) == 0x100 ? 1 : 0;
   }
   std::printf("cpu_sha_ni %d\n", tlaunch::cpu_has_sha_ni() ? 1 : 0);
+  std::printf("cpu_bmi2 %d\n", tlaunch::cpu_has_bmi2() ? 1 : 0);
   const char* mask = std::getenv("OPENSSL_ia32cap");
   std::printf("openssl_ia32cap %s\n", mask ? mask : "-");
   struct Row { const char* impl; HashAlg alg; const char* name; };
-  const Row rows[] = {{"generic", HashAlg::kSha256, "sha256"}, {"shani", HashAlg::kSha256, "sha256"},
-                      {"openssl", HashAlg::kSha256, "sha256"}, {"generic", HashAlg::kSha384, "sha384"},
+  const Row rows[] = {{"generic", HashAlg::kSha256, "sha256"},  {"portable", HashAlg::kSha256, "sha256"},
+                      {"shani", HashAlg::kSha256, "sha256"},    {"openssl", HashAlg::kSha256, "sha256"},
+                      {"generic", HashAlg::kSha384, "sha384"},  {"portable", HashAlg::kSha384, "sha384"},
                       {"openssl", HashAlg::kSha384, "sha384"}};
   for (const Row& r : rows) {
     if (std::strcmp(r.impl, "shani") == 0 && !tlaunch::cpu_has_sha_ni()) continue;

@@ -234,7 +234,9 @@ bool Launcher::measure_modules() {
   HashAlg algs[launch::kMaxBanks];
   const size_t n = launch::measurement_algs(config_, algs);
   SoftHasher h(opts_.sha256);
-  con_.detail() << "SHA-256 runs on the " << (h.uses_sha_ni() ? "SHA-NI" : "generic") << " code";
+  con_.detail() << "SHA-256 runs on the "
+                << (h.uses_sha_ni() ? "SHA-NI" : h.uses_bmi2() ? "generic (BMI2)" : "generic")
+                << " code";
   const uint64_t t0 = clock_.now();
   for (size_t i = 0; i < bi_.num_modules; ++i) {
     const ModuleInfo& m = bi_.modules[i];

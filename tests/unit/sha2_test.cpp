@@ -45,7 +45,9 @@ TEST_P(Sha2VsOpenSsl, OneShotAndStreamingMatch) {
     GTEST_SKIP() << "this CPU has no SHA extensions";
   std::mt19937_64 rng(0x5eed0000u + static_cast<unsigned>(c.alg) * 7 + static_cast<unsigned>(c.impl));
   SoftHasher soft(c.impl);
-  EXPECT_EQ(soft.uses_sha_ni(), c.impl != Sha256Impl::kGeneric && cpu_has_sha_ni());
+  EXPECT_EQ(soft.uses_sha_ni(),
+            (c.impl == Sha256Impl::kAuto || c.impl == Sha256Impl::kShaNi) && cpu_has_sha_ni());
+  EXPECT_EQ(soft.uses_bmi2(), c.impl != Sha256Impl::kPortable && cpu_has_bmi2());
   for (size_t len : lengths()) {
     std::vector<uint8_t> data(len);
     for (auto& b : data) b = static_cast<uint8_t>(rng());
@@ -73,9 +75,12 @@ TEST_P(Sha2VsOpenSsl, OneShotAndStreamingMatch) {
 INSTANTIATE_TEST_SUITE_P(
     All, Sha2VsOpenSsl,
     ::testing::Values(Case{HashAlg::kSha256, Sha256Impl::kGeneric, "sha256-generic"},
+                      Case{HashAlg::kSha256, Sha256Impl::kPortable, "sha256-portable"},
                       Case{HashAlg::kSha256, Sha256Impl::kShaNi, "sha256-shani"},
                       Case{HashAlg::kSha384, Sha256Impl::kAuto, "sha384"},
-                      Case{HashAlg::kSha512, Sha256Impl::kAuto, "sha512"}),
+                      Case{HashAlg::kSha384, Sha256Impl::kPortable, "sha384-portable"},
+                      Case{HashAlg::kSha512, Sha256Impl::kAuto, "sha512"},
+                      Case{HashAlg::kSha512, Sha256Impl::kPortable, "sha512-portable"}),
     [](const ::testing::TestParamInfo<Case>& i) {
       std::string n = i.param.name;
       for (auto& ch : n)
@@ -86,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
 // FIPS 180-4 example "abc" (NIST CSRC example values), independent of OpenSSL.
 TEST(Sha2, KnownAnswerAbc) {
   const uint8_t abc[] = {'a', 'b', 'c'};
-  SoftHasher h(Sha256Impl::kGeneric);
+  SoftHasher h(Sha256Impl::kPortable);
   auto d256 = hash_once(h, HashAlg::kSha256, ByteSpan(abc, 3));
   ASSERT_TRUE(d256.ok());
   EXPECT_EQ(hexd(*d256), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -97,17 +102,39 @@ TEST(Sha2, KnownAnswerAbc) {
             "34c825a7");
 }
 
-// The two SHA-256 block functions agree on multi-block input with any starting state.
-TEST(Sha2, BlockFunctionsAgree) {
-  if (!cpu_has_sha_ni()) GTEST_SKIP() << "this CPU has no SHA extensions";
+// The SHA-256 block functions agree on multi-block input with any starting state.
+TEST(Sha2, Sha256BlockFunctionsAgree) {
+  if (!cpu_has_sha_ni() && !cpu_has_bmi2()) GTEST_SKIP() << "no SHA extensions and no BMI2";
   std::mt19937 rng(42);
   for (int round = 0; round < 50; ++round) {
-    uint32_t a[8], b[8];
-    for (int i = 0; i < 8; ++i) a[i] = b[i] = rng();
+    uint32_t a[8], b[8], c[8];
+    for (int i = 0; i < 8; ++i) a[i] = b[i] = c[i] = rng();
     std::vector<uint8_t> data(64 * (1 + round % 5));
     for (auto& x : data) x = static_cast<uint8_t>(rng());
     sha256_blocks_generic(a, data.data(), data.size() / 64);
-    sha256_blocks_shani(b, data.data(), data.size() / 64);
+    if (cpu_has_sha_ni()) sha256_blocks_shani(b, data.data(), data.size() / 64);
+    if (cpu_has_bmi2()) sha256_blocks_bmi2(c, data.data(), data.size() / 64);
+    for (int i = 0; i < 8; ++i) {
+      if (cpu_has_sha_ni()) {
+        ASSERT_EQ(a[i], b[i]) << "SHA-NI, round " << round << " word " << i;
+      }
+      if (cpu_has_bmi2()) {
+        ASSERT_EQ(a[i], c[i]) << "BMI2, round " << round << " word " << i;
+      }
+    }
+  }
+}
+
+TEST(Sha2, Sha512BlockFunctionsAgree) {
+  if (!cpu_has_bmi2()) GTEST_SKIP() << "this CPU has no BMI2";
+  std::mt19937_64 rng(43);
+  for (int round = 0; round < 30; ++round) {
+    uint64_t a[8], b[8];
+    for (int i = 0; i < 8; ++i) a[i] = b[i] = rng();
+    std::vector<uint8_t> data(128 * (1 + round % 4));
+    for (auto& x : data) x = static_cast<uint8_t>(rng());
+    sha512_blocks_generic(a, data.data(), data.size() / 128);
+    sha512_blocks_bmi2(b, data.data(), data.size() / 128);
     for (int i = 0; i < 8; ++i) ASSERT_EQ(a[i], b[i]) << "round " << round << " word " << i;
   }
 }

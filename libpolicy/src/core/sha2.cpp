@@ -6,6 +6,10 @@
 namespace tlaunch {
 namespace {
 
+// Helpers and block bodies are always inlined so that the BMI2 variants below get them compiled
+// with BMI2 (RORX: a rotate into another register, no copy first).
+#define TLAUNCH_SHA_INLINE __attribute__((always_inline)) inline
+
 // FIPS 180-4 §4.2.2: first 32 bits of the fractional parts of the cube roots of the first 64 primes.
 constexpr uint32_t kK256[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -50,14 +54,14 @@ constexpr uint64_t kInit512[8] = {0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6e
                                   0xa54ff53a5f1d36f1, 0x510e527fade682d1, 0x9b05688c2b3e6c1f,
                                   0x1f83d9abfb41bd6b, 0x5be0cd19137e2179};
 
-inline uint32_t rotr32(uint32_t x, unsigned n) { return (x >> n) | (x << (32 - n)); }
-inline uint64_t rotr64(uint64_t x, unsigned n) { return (x >> n) | (x << (64 - n)); }
+TLAUNCH_SHA_INLINE uint32_t rotr32(uint32_t x, unsigned n) { return (x >> n) | (x << (32 - n)); }
+TLAUNCH_SHA_INLINE uint64_t rotr64(uint64_t x, unsigned n) { return (x >> n) | (x << (64 - n)); }
 
-inline uint32_t load_be32(const uint8_t* p) {
+TLAUNCH_SHA_INLINE uint32_t load_be32(const uint8_t* p) {
   return (static_cast<uint32_t>(p[0]) << 24) | (static_cast<uint32_t>(p[1]) << 16) |
          (static_cast<uint32_t>(p[2]) << 8) | static_cast<uint32_t>(p[3]);
 }
-inline uint64_t load_be64(const uint8_t* p) {
+TLAUNCH_SHA_INLINE uint64_t load_be64(const uint8_t* p) {
   return (static_cast<uint64_t>(load_be32(p)) << 32) | load_be32(p + 4);
 }
 inline void store_be32(uint8_t* p, uint32_t v) {
@@ -73,7 +77,7 @@ inline void store_be64(uint8_t* p, uint64_t v) {
 
 // One SHA-256 round (FIPS 180-4 §6.2.2 step 3) with the working variables passed rotated, so
 // that no variable shuffling is needed between rounds: the caller rotates the argument order.
-inline void round256(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, uint32_t f,
+TLAUNCH_SHA_INLINE void round256(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, uint32_t f,
                      uint32_t g, uint32_t& h, uint32_t kw) {
   // Sigma1/Sigma0 as nested rotates: fewer instructions than three independent rotates.
   const uint32_t s1 = rotr32(e ^ rotr32(e ^ rotr32(e, 14), 5), 6);  // ROTR 6 ^ 11 ^ 25
@@ -85,7 +89,7 @@ inline void round256(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e
   h = t1 + s0 + maj;
 }
 
-inline uint32_t schedule256(uint32_t* w, size_t i) {
+TLAUNCH_SHA_INLINE uint32_t schedule256(uint32_t* w, size_t i) {
   // W_t = sigma1(W_t-2) + W_t-7 + sigma0(W_t-15) + W_t-16 over a 16-word ring.
   const uint32_t w2 = w[(i - 2) & 15], w15 = w[(i - 15) & 15];
   const uint32_t s0 = rotr32(w15 ^ rotr32(w15, 11), 7) ^ (w15 >> 3);  // ROTR 7 ^ 18 ^ SHR 3
@@ -94,7 +98,7 @@ inline uint32_t schedule256(uint32_t* w, size_t i) {
   return w[i & 15];
 }
 
-inline void round512(uint64_t a, uint64_t b, uint64_t c, uint64_t& d, uint64_t e, uint64_t f,
+TLAUNCH_SHA_INLINE void round512(uint64_t a, uint64_t b, uint64_t c, uint64_t& d, uint64_t e, uint64_t f,
                      uint64_t g, uint64_t& h, uint64_t kw) {
   const uint64_t s1 = rotr64(e ^ rotr64(e ^ rotr64(e, 23), 4), 14);  // ROTR 14 ^ 18 ^ 41
   const uint64_t ch = g ^ (e & (f ^ g));
@@ -105,7 +109,7 @@ inline void round512(uint64_t a, uint64_t b, uint64_t c, uint64_t& d, uint64_t e
   h = t1 + s0 + maj;
 }
 
-inline uint64_t schedule512(uint64_t* w, size_t i) {
+TLAUNCH_SHA_INLINE uint64_t schedule512(uint64_t* w, size_t i) {
   const uint64_t w2 = w[(i - 2) & 15], w15 = w[(i - 15) & 15];
   const uint64_t s0 = rotr64(w15 ^ rotr64(w15, 7), 1) ^ (w15 >> 7);  // ROTR 1 ^ 8 ^ SHR 7
   const uint64_t s1 = rotr64(w2 ^ rotr64(w2, 42), 19) ^ (w2 >> 6);   // ROTR 19 ^ 61 ^ SHR 6
@@ -113,9 +117,7 @@ inline uint64_t schedule512(uint64_t* w, size_t i) {
   return w[i & 15];
 }
 
-}  // namespace
-
-void sha256_blocks_generic(uint32_t state[8], const uint8_t* data, size_t blocks) {
+TLAUNCH_SHA_INLINE void sha256_body(uint32_t state[8], const uint8_t* data, size_t blocks) {
   for (; blocks > 0; --blocks, data += 64) {
     uint32_t w[16];
     for (size_t i = 0; i < 16; ++i) w[i] = load_be32(data + 4 * i);
@@ -156,7 +158,7 @@ void sha256_blocks_generic(uint32_t state[8], const uint8_t* data, size_t blocks
   }
 }
 
-void sha512_blocks_generic(uint64_t state[8], const uint8_t* data, size_t blocks) {
+TLAUNCH_SHA_INLINE void sha512_body(uint64_t state[8], const uint8_t* data, size_t blocks) {
   for (; blocks > 0; --blocks, data += 128) {
     uint64_t w[16];
     for (size_t i = 0; i < 16; ++i) w[i] = load_be64(data + 8 * i);
@@ -195,15 +197,54 @@ void sha512_blocks_generic(uint64_t state[8], const uint8_t* data, size_t blocks
   }
 }
 
+}  // namespace
+
+void sha256_blocks_generic(uint32_t state[8], const uint8_t* data, size_t blocks) {
+  sha256_body(state, data, blocks);
+}
+void sha512_blocks_generic(uint64_t state[8], const uint8_t* data, size_t blocks) {
+  sha512_body(state, data, blocks);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// The same code compiled for BMI2 (Intel SDM Vol. 2, RORX): called only when cpu_has_bmi2().
+__attribute__((target("bmi2"))) void sha256_blocks_bmi2(uint32_t state[8], const uint8_t* data,
+                                                        size_t blocks) {
+  sha256_body(state, data, blocks);
+}
+__attribute__((target("bmi2"))) void sha512_blocks_bmi2(uint64_t state[8], const uint8_t* data,
+                                                        size_t blocks) {
+  sha512_body(state, data, blocks);
+}
+#else
+void sha256_blocks_bmi2(uint32_t state[8], const uint8_t* data, size_t blocks) {
+  sha256_body(state, data, blocks);
+}
+void sha512_blocks_bmi2(uint64_t state[8], const uint8_t* data, size_t blocks) {
+  sha512_body(state, data, blocks);
+}
+#endif
+
 SoftHasher::SoftHasher(Sha256Impl impl) {
-  sha_ni_ = impl != Sha256Impl::kGeneric && cpu_has_sha_ni();
+  sha_ni_ = (impl == Sha256Impl::kAuto || impl == Sha256Impl::kShaNi) && cpu_has_sha_ni();
+  bmi2_ = impl != Sha256Impl::kPortable && cpu_has_bmi2();
 }
 
 void SoftHasher::compress256(const uint8_t* data, size_t blocks) {
   if (sha_ni_) {
     sha256_blocks_shani(s32_, data, blocks);
+  } else if (bmi2_) {
+    sha256_blocks_bmi2(s32_, data, blocks);
   } else {
     sha256_blocks_generic(s32_, data, blocks);
+  }
+}
+
+void SoftHasher::compress512(const uint8_t* data, size_t blocks) {
+  if (bmi2_) {
+    sha512_blocks_bmi2(s64_, data, blocks);
+  } else {
+    sha512_blocks_generic(s64_, data, blocks);
   }
 }
 
@@ -248,7 +289,7 @@ void SoftHasher::update(ByteSpan data) {
     n -= take;
     if (buf_len_ < block) return;
     if (wide_) {
-      sha512_blocks_generic(s64_, buf_, 1);
+      compress512(buf_, 1);
     } else {
       compress256(buf_, 1);
     }
@@ -257,7 +298,7 @@ void SoftHasher::update(ByteSpan data) {
   const size_t blocks = n / block;
   if (blocks > 0) {
     if (wide_) {
-      sha512_blocks_generic(s64_, p, blocks);
+      compress512(p, blocks);
     } else {
       compress256(p, blocks);
     }
@@ -279,7 +320,7 @@ Digest SoftHasher::finish() {
   if (buf_len_ > block - len_field) {
     fill_bytes(buf_ + buf_len_, 0, block - buf_len_);
     if (wide_) {
-      sha512_blocks_generic(s64_, buf_, 1);
+      compress512(buf_, 1);
     } else {
       compress256(buf_, 1);
     }
@@ -290,7 +331,7 @@ Digest SoftHasher::finish() {
   store_be64(buf_ + block - 8, total_ << 3);
   d.alg = alg_;
   if (wide_) {
-    sha512_blocks_generic(s64_, buf_, 1);
+    compress512(buf_, 1);
     d.size = alg_ == HashAlg::kSha384 ? 48 : 64;
     uint8_t out[64];
     for (size_t i = 0; i < 8; ++i) store_be64(out + 8 * i, s64_[i]);

@@ -1,4 +1,4 @@
-// SHA-256 block function on the Intel SHA extensions (Intel SDM Vol. 2, SHA256RNDS2 /
+// CPU feature detection for the SHA-2 code, and the SHA-256 block function on the Intel SHA extensions (Intel SDM Vol. 2, SHA256RNDS2 /
 // SHA256MSG1 / SHA256MSG2; Intel white paper "Intel SHA Extensions", 2013, for the ABEF/CDGH
 // state layout). Written with compiler vector builtins instead of <immintrin.h>, because that
 // header pulls in <stdlib.h> (mm_malloc.h) and so cannot be used in freestanding core code.
@@ -65,6 +65,14 @@ bool cpu_has_sha_ni() {
   return (b >> 29) & 1;  // CPUID.(EAX=07H,ECX=0):EBX.SHA[bit 29]
 }
 
+bool cpu_has_bmi2() {
+  uint32_t a, b, c, d;
+  cpuid(0, 0, &a, &b, &c, &d);
+  if (a < 7) return false;
+  cpuid(7, 0, &a, &b, &c, &d);
+  return (b >> 8) & 1;  // CPUID.(EAX=07H,ECX=0):EBX.BMI2[bit 8]
+}
+
 __attribute__((target("sha,sse4.1"))) void sha256_blocks_shani(uint32_t state[8],
                                                                const uint8_t* data, size_t blocks) {
   // state[] = A..H. SHA256RNDS2 wants {F,E,B,A} and {H,G,D,C} in lanes 0..3 ("ABEF"/"CDGH").
@@ -110,6 +118,7 @@ __attribute__((target("sha,sse4.1"))) void sha256_blocks_shani(uint32_t state[8]
 #else  // not x86
 
 bool cpu_has_sha_ni() { return false; }
+bool cpu_has_bmi2() { return false; }
 void sha256_blocks_shani(uint32_t state[8], const uint8_t* data, size_t blocks) {
   sha256_blocks_generic(state, data, blocks);
 }

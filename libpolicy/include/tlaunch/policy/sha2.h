@@ -9,21 +9,30 @@
 
 namespace tlaunch {
 
-// SHA-256 block function selection. kAuto = SHA-NI when CPUID reports it (leaf 7 EBX bit 29,
-// with SSSE3 and SSE4.1 from leaf 1 ECX), else generic. kShaNi on a CPU without SHA-NI falls back
-// to the generic code (never an illegal instruction).
-enum class Sha256Impl : uint8_t { kAuto = 0, kGeneric = 1, kShaNi = 2 };
+// Block function selection, by CPUID:
+//   kAuto     SHA-256 on SHA-NI when CPUID reports it (leaf 7 EBX bit 29, with SSSE3 and SSE4.1
+//             from leaf 1 ECX), else the generic code (below);
+//   kShaNi    the same (named for tests and benchmarks);
+//   kGeneric  never SHA-NI: the generic C code, compiled for BMI2 (RORX) when CPUID has it
+//             (leaf 7 EBX bit 8), as is SHA-384/512 in every mode but kPortable;
+//   kPortable the generic C code without any CPU extension.
+// A mode never runs an instruction the CPU lacks: missing extensions fall back to the next one.
+enum class Sha256Impl : uint8_t { kAuto = 0, kGeneric = 1, kShaNi = 2, kPortable = 3 };
 
 // True when this CPU can run the SHA-NI block function (always false on non-x86 hosts).
 // In the launcher the caller must have enabled SSE (CR4.OSFXSR) before using it.
 bool cpu_has_sha_ni();
+// True when this CPU has BMI2 (general-purpose registers only; no OS support needed).
+bool cpu_has_bmi2();
 
 // Block functions: process `blocks` consecutive 64-byte (SHA-256) / 128-byte (SHA-512) blocks.
 // Exposed for tests and benchmarks; normal users go through SoftHasher.
 void sha256_blocks_generic(uint32_t state[8], const uint8_t* data, size_t blocks);
-// Requires cpu_has_sha_ni(); call only after checking it.
-void sha256_blocks_shani(uint32_t state[8], const uint8_t* data, size_t blocks);
 void sha512_blocks_generic(uint64_t state[8], const uint8_t* data, size_t blocks);
+// Require cpu_has_sha_ni() / cpu_has_bmi2(); call only after checking.
+void sha256_blocks_shani(uint32_t state[8], const uint8_t* data, size_t blocks);
+void sha256_blocks_bmi2(uint32_t state[8], const uint8_t* data, size_t blocks);
+void sha512_blocks_bmi2(uint64_t state[8], const uint8_t* data, size_t blocks);
 
 // Streaming SHA-2 implementing Hasher (SHA-256, SHA-384, SHA-512; anything else: kUnsupported).
 class SoftHasher final : public Hasher {
@@ -36,12 +45,16 @@ class SoftHasher final : public Hasher {
 
   // Whether SHA-256 runs on the SHA-NI block function in this object.
   bool uses_sha_ni() const { return sha_ni_; }
+  // Whether the generic code runs in its BMI2 build.
+  bool uses_bmi2() const { return bmi2_; }
 
  private:
   void compress256(const uint8_t* data, size_t blocks);
+  void compress512(const uint8_t* data, size_t blocks);
 
   HashAlg alg_ = HashAlg::kNull;
   bool sha_ni_ = false;
+  bool bmi2_ = false;
   bool wide_ = false;           // SHA-384/512: 128-byte blocks and 64-bit words
   uint32_t s32_[8] = {};        // SHA-256 state
   uint64_t s64_[8] = {};        // SHA-384/512 state
