@@ -14,6 +14,7 @@ void setup_lcp_element(CLI::App&, Invocation&);  // lcp element create|show|wrap
 void setup_lcp_mlehash(CLI::App&, Invocation&);  // lcp mlehash
 void setup_lcp_list(CLI::App&, Invocation&);     // lcp list create|sign|show|verify|tbs|attach-sig
 void setup_lcp_policy(CLI::App&, Invocation&);   // lcp policy create|show
+void setup_predict(CLI::App&, Invocation&);       // predict (PCRs the launcher will produce)
 
 namespace {
 constexpr CommandEntry kCommands[] = {
@@ -28,6 +29,7 @@ constexpr CommandEntry kCommands[] = {
     {"lcp", nullptr, setup_lcp_mlehash},
     {"lcp", nullptr, setup_lcp_list},
     {"lcp", nullptr, setup_lcp_policy},
+    {nullptr, nullptr, setup_predict},
 };
 }  // namespace
 
