@@ -441,12 +441,13 @@ void Launcher::verdict_line(TbError err, Action action) {
               << " e820 entries";
   if (action == Action::kUnmeasuredLaunch)
     con_.warn() << "unmeasured launch: nothing was extended into the PCRs";
+  // The protected-mode kernel goes above every module and the launcher (plan_linux checked), so
+  // source and destination do not overlap. From here on the boot information is not used: the
+  // command line is in our buffer and the memory map in bi_.
+  copy_phys(plan->load_addr, plan->kernel_src, plan->kernel_size);
   write_error_index(err);
   if (tpm_ok_) tis_.release_locality(tis_.locality());  // Linux's tpm_tis wants locality 0
   verdict_line(err, action);
-  move_bytes(reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(plan->load_addr)),
-             reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(plan->kernel_src)),
-             plan->kernel_size);
   launcher_jump_linux(plan->load_addr, static_cast<uint32_t>(reinterpret_cast<uintptr_t>(boot_params)));
 }
 
