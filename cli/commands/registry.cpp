@@ -14,6 +14,15 @@ void setup_lcp_element(CLI::App&, Invocation&);  // lcp element create|show|wrap
 void setup_lcp_mlehash(CLI::App&, Invocation&);  // lcp mlehash
 void setup_lcp_list(CLI::App&, Invocation&);     // lcp list create|sign|show|verify|tbs|attach-sig
 void setup_lcp_policy(CLI::App&, Invocation&);   // lcp policy create|show
+void setup_nv_catalogue(CLI::App&, Invocation&);  // nv catalogue
+void setup_nv_define(CLI::App&, Invocation&);     // nv define
+void setup_nv_write(CLI::App&, Invocation&);      // nv write
+void setup_nv_read(CLI::App&, Invocation&);       // nv read
+void setup_nv_lock(CLI::App&, Invocation&);       // nv lock
+void setup_nv_undefine(CLI::App&, Invocation&);   // nv undefine
+void setup_nv_list(CLI::App&, Invocation&);       // nv list
+void setup_nv_status(CLI::App&, Invocation&);     // nv status
+void setup_nv_provision(CLI::App&, Invocation&);  // nv provision
 void setup_predict(CLI::App&, Invocation&);       // predict (PCRs the launcher will produce)
 
 namespace {
@@ -29,6 +38,15 @@ constexpr CommandEntry kCommands[] = {
     {"lcp", nullptr, setup_lcp_mlehash},
     {"lcp", nullptr, setup_lcp_list},
     {"lcp", nullptr, setup_lcp_policy},
+    {"nv", "TPM 2.0 NV indices of Intel TXT / tboot: define, write, read, provision", setup_nv_catalogue},
+    {"nv", nullptr, setup_nv_define},
+    {"nv", nullptr, setup_nv_write},
+    {"nv", nullptr, setup_nv_read},
+    {"nv", nullptr, setup_nv_lock},
+    {"nv", nullptr, setup_nv_undefine},
+    {"nv", nullptr, setup_nv_list},
+    {"nv", nullptr, setup_nv_status},
+    {"nv", nullptr, setup_nv_provision},
     {nullptr, nullptr, setup_predict},
 };
 }  // namespace
