@@ -12,8 +12,11 @@ namespace tlaunch {
 
 namespace {
 
-typedef int V4 __attribute__((vector_size(16)));
-typedef int V4u __attribute__((vector_size(16), aligned(1), may_alias));
+// 32-bit lanes. Unsigned, so that lane additions wrap (FIPS 180-4 addition modulo 2^32) instead of
+// being signed overflow; the SHA builtins take signed int vectors and get a bit-cast (SI()).
+typedef unsigned int V4 __attribute__((vector_size(16)));
+typedef int V4s __attribute__((vector_size(16)));
+typedef unsigned int V4u __attribute__((vector_size(16), aligned(1), may_alias));
 typedef char V16 __attribute__((vector_size(16)));
 typedef char V16u __attribute__((vector_size(16), aligned(1), may_alias));
 
@@ -46,9 +49,13 @@ TLAUNCH_SHANI V4 align4(V4 hi, V4 lo) { return __builtin_shufflevector(lo, hi, 1
 
 // Four rounds: SHA256RNDS2 does two rounds with the low two lanes of wk; PSHUFD 0x0E moves the
 // high two lanes down for the next two.
+TLAUNCH_SHANI V4s SI(V4 v) { return reinterpret_cast<V4s>(v); }
+TLAUNCH_SHANI V4 UI(V4s v) { return reinterpret_cast<V4>(v); }
+
 TLAUNCH_SHANI void rounds4(V4& abef, V4& cdgh, V4 wk) {
-  cdgh = __builtin_ia32_sha256rnds2(cdgh, abef, wk);
-  abef = __builtin_ia32_sha256rnds2(abef, cdgh, __builtin_shufflevector(wk, wk, 2, 3, 0, 0));
+  cdgh = UI(__builtin_ia32_sha256rnds2(SI(cdgh), SI(abef), SI(wk)));
+  abef = UI(__builtin_ia32_sha256rnds2(SI(abef), SI(cdgh),
+                                       SI(__builtin_shufflevector(wk, wk, 2, 3, 0, 0))));
 }
 
 }  // namespace
@@ -95,11 +102,11 @@ __attribute__((target("sha,sse4.1"))) void sha256_blocks_shani(uint32_t state[8]
       if (g >= 3 && g < 15) {
         // Next words: w[(g+1)&3] = MSG2(w[(g+1)&3] + align4(cur, w[(g-1)&3]), cur).
         V4& next = w[(g + 1) & 3];
-        next = __builtin_ia32_sha256msg2(next + align4(cur, w[(g + 3) & 3]), cur);
+        next = UI(__builtin_ia32_sha256msg2(SI(next + align4(cur, w[(g + 3) & 3])), SI(cur)));
       }
       if (g >= 1 && g < 13) {
         V4& prev = w[(g + 3) & 3];
-        prev = __builtin_ia32_sha256msg1(prev, cur);
+        prev = UI(__builtin_ia32_sha256msg1(SI(prev), SI(cur)));
       }
     }
     abef += abef_save;
