@@ -45,7 +45,7 @@ void setup_nv_catalogue(CLI::App& parent, Invocation& inv) {
             {"source", s.source},
         });
       }
-      nv::print_json(j);
+      nv::print_json("nv-catalogue", j);
       return kExitOk;
     }
     std::printf("%-6s %-10s %-10s %-9s %5s  %-11s %s\n", "NAME", "TCG", "LEGACY", "HIERARCHY",

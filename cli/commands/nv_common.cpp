@@ -65,7 +65,10 @@ int fail(const host::Failure& f) {
   return exit_code_for(f.code);
 }
 
-void print_json(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+void print_json(const char* schema, nlohmann::json j) {
+  j["$schema"] = std::string("https://tlaunch.invalid/schemas/") + schema + ".v1.schema.json";
+  std::printf("%s\n", j.dump(2).c_str());
+}
 
 host::Expected<uint32_t> parse_number(const std::string& text, const char* option, uint32_t max) {
   errno = 0;

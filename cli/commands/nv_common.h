@@ -34,8 +34,9 @@ host::Expected<std::unique_ptr<tpmnv::EsysDevice>> open_device(const CommonOptio
 // Prints "tlaunch: error: ..." and returns the exit code for the failure.
 int fail(const host::Failure& f);
 
-// Prints a JSON document (pretty, newline-terminated) on stdout.
-void print_json(const nlohmann::json& j);
+// Prints a JSON document (pretty, newline-terminated) on stdout, with "$schema" set to the id of
+// schemas/<schema>.v1.schema.json.
+void print_json(const char* schema, nlohmann::json j);
 
 // Parses a number (decimal or 0x hex) in [0, max] for a command-line option; kUsage otherwise.
 host::Expected<uint32_t> parse_number(const std::string& text, const char* option, uint32_t max);

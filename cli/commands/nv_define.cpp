@@ -102,7 +102,7 @@ int run_define(const DefineOptions& o) {
                         {"index", nv::target_json(*target)},
                         {"definition", nv::definition_json(*def)}};
     if (!note.empty()) j["note"] = note;
-    nv::print_json(j);
+    nv::print_json("nv-define", j);
   } else if (action == "defined") {
     std::printf("defined %s: %s\n", target->label().c_str(), nv::definition_text(*def).c_str());
   } else {

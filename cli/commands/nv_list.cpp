@@ -34,7 +34,7 @@ int run_list(const nv::CommonOptions& o) {
                   ((*pub)->attributes & attr::kWritten) ? "" : "  (never written)");
     }
   }
-  if (o.json) nv::print_json(j);
+  if (o.json) nv::print_json("nv-list", j);
   return kExitOk;
 }
 }  // namespace

@@ -44,7 +44,7 @@ int run_lock(const LockOptions& o) {
     if (!st) return nv::fail(st.failure());
   }
   if (o.common.json) {
-    nv::print_json({{"action", already ? "unchanged" : "locked"},
+    nv::print_json("nv-lock", {{"action", already ? "unchanged" : "locked"},
                     {"index", nv::target_json(*target)},
                     {"lock", o.read ? "read" : "write"},
                     {"lasts", lasts}});

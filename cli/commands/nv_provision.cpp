@@ -72,7 +72,7 @@ int run_provision(const ProvisionOptions& o) {
     } else {
       j["error"] = applied.failure().message;
     }
-    nv::print_json(j);
+    nv::print_json("nv-provision", j);
   } else {
     print_steps(*plan, *steps);
   }

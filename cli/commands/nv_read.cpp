@@ -46,7 +46,7 @@ int run_read(const ReadCmdOptions& o) {
                         {"size", data->size()},
                         {"hex", host::hex(*data)}};
     if (!o.output.empty()) j["output"] = o.output;
-    nv::print_json(j);
+    nv::print_json("nv-read", j);
   } else if (o.output.empty()) {
     size_t done = 0;
     while (done < data->size()) {

@@ -107,7 +107,7 @@ int run_status(const nv::CommonOptions& o) {
     }
   }
   if (o.json) {
-    nv::print_json(j);
+    nv::print_json("nv-status", j);
   } else {
     std::string list;
     for (const std::string& a : absent) list += (list.empty() ? "" : ", ") + a;

@@ -25,7 +25,7 @@ int run_undefine(const UndefineOptions& o) {
   host::HostStatus st = (*dev)->undefine(*pub);
   if (!st) return nv::fail(st.failure());
   if (o.common.json) {
-    nv::print_json({{"action", "undefined"},
+    nv::print_json("nv-undefine", {{"action", "undefined"},
                     {"index", nv::target_json(*target)},
                     {"was", nv::public_json(*pub)}});
   } else {

@@ -65,7 +65,7 @@ int run_write(const WriteCmdOptions& o) {
                         {"chunk_size", r->chunk},
                         {"verified", r->verified}};
     if (!r->verify_note.empty()) j["note"] = r->verify_note;
-    nv::print_json(j);
+    nv::print_json("nv-write", j);
   } else {
     std::printf("wrote %zu bytes at offset %u of %s in %zu NV_Write command%s (chunk %u bytes)%s\n",
                 data->size(), *offset, target->label().c_str(), r->commands,

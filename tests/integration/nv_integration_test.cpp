@@ -3,6 +3,7 @@
 // tpm-proxy.py behind tpm2-tss's cmd: TCTI.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -31,6 +32,16 @@ struct PublicArea {
 void write_bytes(const std::string& path, const Bytes& b) {
   std::ofstream f(path, std::ios::binary);
   f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+std::string host_hex(const Bytes& b) {
+  std::string s;
+  char buf[3];
+  for (uint8_t v : b) {
+    std::snprintf(buf, sizeof(buf), "%02x", v);
+    s += buf;
+  }
+  return s;
 }
 
 Bytes read_bytes(const std::string& path) {
@@ -123,6 +134,15 @@ class NvTest : public SwtpmTest {
     return std::stoul(m[1].str(), nullptr, 16);
   }
 
+  // Validates a JSON document against schemas/<schema>.v1.schema.json (python3-jsonschema).
+  void expect_valid(const std::string& json, const std::string& schema) {
+    std::ofstream(path("doc.json")) << json;
+    RunResult r = sh("python3 -c 'import json,sys,jsonschema; s=json.load(open(sys.argv[2])); "
+                     "jsonschema.validators.validator_for(s)(s).validate(json.load(open(sys.argv[1])))' "
+                     "doc.json " + std::string(TLAUNCH_SCHEMAS_DIR) + "/" + schema + ".v1.schema.json");
+    EXPECT_EQ(r.status, 0) << schema << ": " << r.err << "\n" << json;
+  }
+
   void write_plan(const std::string& name, const std::string& json) {
     std::ofstream f(path(name));
     f << json;
@@ -174,6 +194,12 @@ TEST_F(NvTest, DefineEachCatalogueIndexAsTpm2ToolsSeesIt) {
   // The legacy handle set.
   RunResult legacy = tl("nv define vlp --handle-set legacy --json");
   ASSERT_EQ(legacy.status, 0) << legacy.err;
+  expect_valid(legacy.out, "nv-define");
+  expect_valid(tl("nv catalogue --json").out, "nv-catalogue");
+  RunResult list = tl("nv list --json");
+  EXPECT_EQ(list.status, 0);
+  expect_valid(list.out, "nv-list");
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '{'), 8);  // the document + 7 indices
   EXPECT_EQ(nvreadpublic(0x01200001).attributes, 0x0204000Au);
   // Defining again as wanted changes nothing; PPWRITE is refused unless --force.
   EXPECT_EQ(tl("nv define vlp").status, 0);
@@ -206,6 +232,7 @@ TEST_F(NvTest, VlpLargerThanNvBufferMaxIsChunkedAndReadableByTpm2Tools) {
   ASSERT_EQ(w.status, 0) << w.err;
   EXPECT_EQ(count_commands("write.log", "NV_Write"), 2u);
   EXPECT_NE(w.out.find("\"verified\": true"), std::string::npos) << w.out;
+  expect_valid(w.out, "nv-write");
   EXPECT_EQ(nvread(0x01500020, vlp.size()), vlp);
   // A policy that fits one NV_Write goes in one command.
   write_bytes(path("small.pol"), Bytes(vlp.begin(), vlp.begin() + 1000));
@@ -215,6 +242,14 @@ TEST_F(NvTest, VlpLargerThanNvBufferMaxIsChunkedAndReadableByTpm2Tools) {
   RunResult r = tl("nv read 0x01500020 --offset 1000 --size 596 -o back.bin");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(read_bytes(path("back.bin")), Bytes(vlp.begin() + 1000, vlp.end()));
+  RunResult rj = tl("nv read 0x01500020 --size 4 --json");
+  expect_valid(rj.out, "nv-read");
+  EXPECT_NE(rj.out.find("\"hex\": \"" + host_hex(Bytes(vlp.begin(), vlp.begin() + 4)) + "\""),
+            std::string::npos) << rj.out;
+  RunResult u = tl("nv undefine 0x01500020 --json");
+  ASSERT_EQ(u.status, 0) << u.err;
+  expect_valid(u.out, "nv-undefine");
+  EXPECT_FALSE(nvreadpublic(0x01500020).present);
 }
 
 TEST_F(NvTest, ProvisionTwiceSecondRunIssuesNoWrite) {
@@ -222,6 +257,9 @@ TEST_F(NvTest, ProvisionTwiceSecondRunIssuesNoWrite) {
   RunResult first = tl("nv provision plan.json --json");
   ASSERT_EQ(first.status, 0) << first.err << first.out;
   EXPECT_NE(first.out.find("\"result\": \"applied\""), std::string::npos);
+  expect_valid(first.out, "nv-provision");
+  expect_valid(read_text(path("plan.json")), "nv-plan");
+  expect_valid(read_text(std::string(TLAUNCH_SOURCE_DIR) + "/examples/nv-plan.json"), "nv-plan");
   EXPECT_EQ(nvreadpublic(0x01C10131).attributes, 0x2204000Au);  // + WRITTEN
   EXPECT_EQ(nvreadpublic(0x01C10106).attributes, 0x2204000Au);
   EXPECT_EQ(nvreadpublic(0x01C10132).attributes, 0x22040004u);
@@ -232,6 +270,7 @@ TEST_F(NvTest, ProvisionTwiceSecondRunIssuesNoWrite) {
   RunResult second = tl("nv provision plan.json --json --tcti " + sh_quote(proxy_tcti("second.log")));
   ASSERT_EQ(second.status, 0) << second.err;
   EXPECT_NE(second.out.find("\"result\": \"unchanged\""), std::string::npos) << second.out;
+  expect_valid(second.out, "nv-provision");
   EXPECT_EQ(std::regex_search(second.out, std::regex("\"action\": \"(create|rewrite|conflict|replace)\"")), false);
   EXPECT_EQ(count_commands("second.log", "NV_Write"), 0u);
   EXPECT_EQ(count_commands("second.log", "NV_DefineSpace"), 0u);
@@ -243,6 +282,11 @@ TEST_F(NvTest, ProvisionTwiceSecondRunIssuesNoWrite) {
   EXPECT_NE(st.out.find("tboot VLP version 2"), std::string::npos) << st.out;
   EXPECT_NE(st.out.find("TB_ERR_NONE"), std::string::npos);
   EXPECT_NE(st.out.find("LCP_POLICY_2"), std::string::npos);
+  RunResult sj = tl("nv status --json");
+  ASSERT_EQ(sj.status, 0) << sj.err;
+  expect_valid(sj.out, "nv-status");
+  EXPECT_NE(sj.out.find("\"kind\": \"vlp\""), std::string::npos);
+  EXPECT_NE(sj.out.find("\"name\": \"TB_ERR_NONE\""), std::string::npos);
 }
 
 TEST_F(NvTest, ProvisionStopsOnConflictUnlessReplace) {
@@ -348,11 +392,14 @@ TEST_F(NvTest, BadInputGivesClearMessagesAndLeavesTheTpmAsItWas) {
   EXPECT_EQ(nvread(0x01C10132, 4), (Bytes{9, 0, 0, 0}));
   RunResult st = tl("nv status --json");
   EXPECT_NE(st.out.find("TB_ERR_MODULE_VERIFICATION_FAILED"), std::string::npos) << st.out;
+  expect_valid(st.out, "nv-status");
   // A locked index.
   ASSERT_EQ(tl("nv define 0x01500040 --size 8 --attributes 'ownerwrite|writedefine|authread|no_da'").status, 0);
   write_bytes(path("eight.bin"), Bytes(8, 1));
   ASSERT_EQ(tl("nv write 0x01500040 eight.bin").status, 0);
-  ASSERT_EQ(tl("nv lock 0x01500040").status, 0);
+  RunResult lk = tl("nv lock 0x01500040 --json");
+  ASSERT_EQ(lk.status, 0) << lk.err;
+  expect_valid(lk.out, "nv-lock");
   EXPECT_NE(nvreadpublic(0x01500040).attributes & 0x800u, 0u);  // writelocked
   write_bytes(path("eight2.bin"), Bytes(8, 2));
   RunResult locked = tl("nv write 0x01500040 eight2.bin");
