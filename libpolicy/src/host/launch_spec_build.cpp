@@ -117,7 +117,7 @@ class Builder {
  public:
   explicit Builder(const LaunchSpec& spec) : spec_(spec), algs_(module_algs(spec)) {}
 
-  Expected<BuildResult> run(bool grub_only) {
+  Expected<BuildResult> run() {
     // Hash every distinct (file, loading mode) once: several entries often share an initrd.
     for (const EntrySpec& e : spec_.entries) {
       EntryResult er;
@@ -147,7 +147,6 @@ class Builder {
 
     BuildResult r;
     r.grub_cfg = render_grub_cfg(spec_, grub_inputs());
-    if (grub_only) return r;
 
     HostStatus made = make_policy(&r.vlp);
     if (!made) return made.failure();
@@ -246,9 +245,10 @@ class Builder {
                                            " different measurements; a VLP entry holds 255"});
     }
     if (spec_.other_modules) size += vlp::kEntryHeaderSize;
-    const std::string shape = std::to_string(slots + (spec_.other_modules ? 1 : 0)) +
-                              " entries, " + std::to_string(total_hashes) + " hashes of " +
-                              std::to_string(h) + " bytes";
+    const size_t n_entries = slots + (spec_.other_modules ? 1 : 0);
+    const std::string shape = std::to_string(n_entries) + (n_entries == 1 ? " entry, " : " entries, ") +
+                              std::to_string(total_hashes) + " hashes of " + std::to_string(h) +
+                              " bytes";
     if (size > vlp::kMaxPolicySize)
       issues_.push_back({"/entries", "the VLP would be " + std::to_string(size) + " bytes (" + shape +
                                          "): more than the " +
@@ -591,10 +591,12 @@ Expected<LoadedFile> hash_loaded_file(const std::string& path, bool nounzip,
   return out;
 }
 
-Expected<BuildResult> build_launch(const LaunchSpec& spec) { return Builder(spec).run(false); }
+Expected<BuildResult> build_launch(const LaunchSpec& spec) { return Builder(spec).run(); }
 
 Expected<std::string> build_grub_cfg(const LaunchSpec& spec) {
-  auto r = Builder(spec).run(true);
+  // A full build: entries for a spec whose policy cannot be built (too large for its index, ...)
+  // would boot into a launcher that rejects them, so `tlaunch grub` refuses the same specs.
+  auto r = Builder(spec).run();
   if (!r) return r.failure();
   return r->grub_cfg;
 }

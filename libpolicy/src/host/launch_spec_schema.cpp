@@ -187,6 +187,15 @@ class Validator {
     return false;
   }
 
+  bool is_const(const json& alt) const {
+    const json* s = &alt;
+    if (s->is_object() && s->contains("$ref")) {
+      const json* r = resolve((*s)["$ref"].get<std::string>());
+      if (r) s = r;
+    }
+    return s->is_object() && s->contains("const");
+  }
+
   void check_alternatives(const json& alts, bool one_of, const json& v, const std::string& path,
                           const std::string& spath, std::vector<Issue>& out) {
     const char* kw = one_of ? "oneOf" : "anyOf";
@@ -210,7 +219,7 @@ class Validator {
     std::vector<size_t> compatible;
     for (size_t i = 0; i < alts.size(); ++i)
       if (type_compatible(alts[i], v)) compatible.push_back(i);
-    if (compatible.size() == 1) {
+    if (compatible.size() == 1 && !is_const(alts[compatible[0]])) {
       for (const auto& is : per_alt[compatible[0]]) out.push_back(is);
       return;
     }
@@ -224,8 +233,11 @@ class Validator {
       std::string f;
       if (s->is_object() && s->contains("const"))
         f = short_dump((*s)["const"]);
-      else if (s->is_object() && s->contains("type") && (*s)["type"].is_string())
+      else if (s->is_object() && s->contains("type") && (*s)["type"].is_string()) {
         f = type_phrase((*s)["type"].get<std::string>());
+        if (s->contains("minimum") && s->contains("maximum"))
+          f += " " + short_dump((*s)["minimum"]) + ".." + short_dump((*s)["maximum"]);
+      }
       else
         f = "form " + std::to_string(i + 1);
       forms += (forms.empty() ? "" : " or ") + f;

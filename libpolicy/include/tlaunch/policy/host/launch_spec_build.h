@@ -73,7 +73,8 @@ struct BuildResult {
 // bytes the launcher reads, ...).
 Expected<BuildResult> build_launch(const LaunchSpec& spec);
 
-// Only the grub.cfg text (needs the files: which decompressors GRUB must load).
+// Only the grub.cfg text. Needs the files (which decompressors GRUB must load) and fails for the
+// same specs build_launch() fails for.
 Expected<std::string> build_grub_cfg(const LaunchSpec& spec);
 
 // "sha256" etc.

@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+"""CLI tests of `tlaunch build` and `tlaunch grub` (man/tlaunch-build.1, man/tlaunch-grub.1).
+
+Checked independently of tlaunch's own code: digests with hashlib and gzip, the VLP bytes with
+struct (vlp.md layout), the grub.cfg with grub-script-check and with a small reader of GRUB's
+quoting rules, the JSON outputs against their schemas with python3-jsonschema.
+"""
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import unittest
+
+TLAUNCH = os.environ["TLAUNCH"]
+SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
+EXAMPLE = os.path.join(SOURCE, "examples", "launch-spec.json")
+SCHEMAS = os.path.join(SOURCE, "schemas")
+
+EXIT_FAILED, EXIT_INPUT, EXIT_IO = 1, 3, 4
+OUTPUTS = ["vlp.pol", "grub.cfg", "nv-plan.json", "reference.json"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([TLAUNCH, *args], cwd=cwd, capture_output=True, text=True)
+
+
+def snapshot(d):
+    """name -> (bytes, mtime_ns) of every file in d (empty if d does not exist)."""
+    out = {}
+    if os.path.isdir(d):
+        for n in sorted(os.listdir(d)):
+            p = os.path.join(d, n)
+            with open(p, "rb") as f:
+                out[n] = (f.read(), os.stat(p).st_mtime_ns)
+    return out
+
+
+def sha(alg, data):
+    return hashlib.new(alg, data).digest()
+
+
+def measurement(alg, cmdline, loaded):
+    """tboot hash_module(): H(H(cmdline) || H(image as loaded)) (vlp.md 6.1)."""
+    return sha(alg, sha(alg, cmdline.encode()) + sha(alg, loaded))
+
+
+def parse_vlp(b):
+    """tb_policy_t v2 (vlp.md 2): 12-byte header, entries of 8 bytes + num_hashes digests."""
+    version, ptype, alg, control, _reserved, n = struct.unpack_from("<BBBII B", b, 0)
+    size = {0x0B: 32, 0x0C: 48, 0x0D: 64}[alg]
+    off, entries = 12, []
+    for _ in range(n):
+        mod, pcr, htype, nv_index, nh = struct.unpack_from("<BBBIB", b, off)
+        off += 8
+        hashes = [b[off + i * size: off + (i + 1) * size] for i in range(nh)]
+        off += nh * size
+        entries.append((mod, pcr, htype, hashes))
+    assert off == len(b), "trailing bytes"
+    return version, ptype, alg, control, entries
+
+
+def grub_words(line):
+    """GRUB 2.06 word splitting for the subset tlaunch writes: blanks separate words, '...' is
+    literal, \\x outside quotes is x (grub-core/script/yylex.l)."""
+    words, cur, i, have = [], "", 0, False
+    while i < len(line):
+        c = line[i]
+        if c in " \t":
+            if have:
+                words.append(cur)
+            cur, have = "", False
+        elif c == "'":
+            j = line.index("'", i + 1)
+            cur += line[i + 1:j]
+            have, i = True, j
+        elif c == "\\":
+            cur += line[i + 1]
+            have, i = True, i + 1
+        else:
+            cur += c
+            have = True
+        i += 1
+    if have:
+        words.append(cur)
+    return words
+
+
+def module_lines(cfg):
+    """(command, nounzip, path, cmdline) of every multiboot2/module2 line."""
+    out = []
+    for line in cfg.splitlines():
+        w = grub_words(line.strip())
+        if not w or w[0] not in ("multiboot2", "module2"):
+            continue
+        nounzip = len(w) > 1 and w[1] == "--nounzip"
+        rest = w[2:] if nounzip else w[1:]
+        out.append((w[0], nounzip, rest[0], " ".join(rest[1:])))
+    return out
+
+
+class Scratch(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tlaunch-spec-cli-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def path(self, *p):
+        return os.path.join(self.tmp, *p)
+
+    def write_spec(self, doc, name="spec.json"):
+        with open(self.path(name), "w") as f:
+            json.dump(doc, f, indent=2)
+        return self.path(name)
+
+    def files(self, names):
+        """Small module files in the scratch directory; a .gz name is gzip-compressed."""
+        for n in names:
+            data = ("content of %s\n" % n).encode()
+            with open(self.path(n), "wb") as f:
+                f.write(gzip.compress(data, mtime=0) if n.endswith(".gz") else data)
+
+    def minimal(self):
+        self.files(["launcher.elf", "vmlinuz", "initrd.gz"])
+        return {
+            "version": 1,
+            "policy": {"type": "halt"},
+            "launcher": {"file": "launcher.elf", "cmdline": "logging=serial"},
+            "entries": [{"title": "Linux", "kernel": {"file": "vmlinuz", "cmdline": "root=/dev/vda1 ro"},
+                         "initrd": {"file": "initrd.gz"}}],
+        }
+
+
+class BuildExample(Scratch):
+    def test_example_builds_from_any_directory_deterministically(self):
+        a, b = self.path("a"), self.path("b")
+        r = run("build", EXAMPLE, "-o", a, cwd="/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rel = os.path.relpath(EXAMPLE, self.tmp)
+        r = run("build", rel, "-o", "b", cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(a)), sorted(OUTPUTS))
+        for n in OUTPUTS:
+            with open(os.path.join(a, n), "rb") as fa, open(os.path.join(b, n), "rb") as fb:
+                self.assertEqual(fa.read(), fb.read(), n + " differs between two builds")
+        # No absolute path of this machine leaks into the outputs.
+        for n in OUTPUTS:
+            with open(os.path.join(a, n), "rb") as f:
+                self.assertNotIn(SOURCE.encode(), f.read(), n)
+
+    def test_vlp_and_reference_match_independent_hashes(self):
+        out = self.path("out")
+        self.assertEqual(run("build", EXAMPLE, "-o", out).returncode, 0)
+        spec = json.load(open(EXAMPLE))
+        base = os.path.dirname(EXAMPLE)
+        with open(os.path.join(out, "vlp.pol"), "rb") as f:
+            version, ptype, alg, control, entries = parse_vlp(f.read())
+        self.assertEqual((version, ptype, alg, control), (2, 2, 0x0B, 1))
+        self.assertEqual(len(entries), 2)
+        kernels = [e["kernel"] for e in spec["entries"]]
+        initrd = open(os.path.join(base, spec["entries"][0]["initrd"]["file"]), "rb").read()
+        kernel = open(os.path.join(base, kernels[0]["file"]), "rb").read()
+        # Module 0: one hash per distinct command line (normal + recovery), PCR none, image.
+        want0 = [measurement("sha256", k["cmdline"], kernel) for k in kernels]
+        self.assertEqual(entries[0], (0, 255, 1, want0))
+        # Module 1: the initrd as GRUB loads it, i.e. decompressed; the two entries share it.
+        want1 = [measurement("sha256", "", gzip.decompress(initrd))]
+        self.assertEqual(entries[1], (1, 19, 1, want1))
+
+        ref = json.load(open(os.path.join(out, "reference.json")))
+        m = ref["entries"][0]["modules"][1]
+        self.assertEqual(m["compression"], ["gzip"])
+        self.assertEqual(m["size"], len(initrd))
+        self.assertEqual(m["loaded_size"], len(gzip.decompress(initrd)))
+        for alg in ("sha256", "sha384"):
+            d = m["digests"][alg]
+            self.assertEqual(d["file"], sha(alg, initrd).hex())
+            self.assertEqual(d["loaded"], sha(alg, gzip.decompress(initrd)).hex())
+            self.assertEqual(d["cmdline"], sha(alg, b"").hex())
+            self.assertEqual(d["measurement"], measurement(alg, "", gzip.decompress(initrd)).hex())
+        with open(os.path.join(out, "vlp.pol"), "rb") as f:
+            self.assertEqual(ref["policy"]["digests"]["sha256"], sha("sha256", f.read()).hex())
+        launch = ref["entries"][0]["launch"]
+        self.assertEqual((launch["verdict"], launch["error"]), ("pass", "TB_ERR_NONE"))
+        # The PCR 17 value follows from the event list by extending (TPM2_PCR_Extend).
+        pcr17 = bytes(32)
+        for ev in launch["events"]:
+            if ev["pcr"] == 17:
+                pcr17 = sha("sha256", pcr17 + bytes.fromhex(ev["digests"]["sha256"]))
+        drtm = {(v["pcr"], v["bank"]): v["value"] for v in launch["pcrs"]["drtm"]}
+        self.assertEqual(drtm[(17, "sha256")], pcr17.hex())
+
+    def validate(self, doc_path, schema_name):
+        from jsonschema import Draft202012Validator
+        v = Draft202012Validator(json.load(open(os.path.join(SCHEMAS, schema_name))))
+        return [e.json_path + ": " + e.message for e in v.iter_errors(json.load(open(doc_path)))]
+
+    def test_outputs_validate_against_their_schemas(self):
+        out = self.path("out")
+        self.assertEqual(run("build", EXAMPLE, "-o", out).returncode, 0)
+        self.assertEqual(self.validate(os.path.join(out, "reference.json"), "reference.v1.schema.json"), [])
+        self.assertEqual(self.validate(EXAMPLE, "launch-spec.v1.schema.json"), [])
+
+    def test_plan_validates_against_the_nv_plan_schema(self):
+        if not os.path.exists(os.path.join(SCHEMAS, "nv-plan.v1.schema.json")):
+            self.skipTest("schemas/nv-plan.v1.schema.json (libtpmnv's) is not in this tree")
+        out = self.path("out")
+        self.assertEqual(run("build", EXAMPLE, "-o", out).returncode, 0)
+        self.assertEqual(self.validate(os.path.join(out, "nv-plan.json"), "nv-plan.v1.schema.json"), [])
+
+    def test_grub_cfg(self):
+        out = self.path("out")
+        self.assertEqual(run("build", EXAMPLE, "-o", out).returncode, 0)
+        cfg = open(os.path.join(out, "grub.cfg")).read()
+        r = subprocess.run(["grub-script-check", os.path.join(out, "grub.cfg")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # `tlaunch grub` prints the same text.
+        r = run("grub", EXAMPLE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, cfg)
+        spec = json.load(open(EXAMPLE))
+        lines = module_lines(cfg)
+        self.assertEqual(len(lines), 2 * 4)
+        e0 = lines[:4]
+        self.assertEqual(e0[0], ("multiboot2", False, "/boot/tlaunch-launcher.elf", "logging=serial,memory"))
+        self.assertEqual(e0[1], ("module2", False, "/boot/vmlinuz-6.1.0-sample",
+                                 spec["entries"][0]["kernel"]["cmdline"]))
+        self.assertEqual(e0[2], ("module2", False, "/boot/initrd.img-6.1.0-sample", ""))
+        self.assertEqual(e0[3], ("module2", True, "/boot/SAMPLE_SINIT_ACM.BIN", ""))
+        self.assertEqual(lines[5][3], spec["entries"][1]["kernel"]["cmdline"])
+        # GRUB decompresses the gzip initrd only with its gzio filter loaded.
+        self.assertIn("\t\tinsmod gzio\n", cfg)
+
+
+class GrubQuoting(Scratch):
+    CMDLINES = [
+        "root=/dev/vda1 ro quiet",
+        "a  b",                              # doubled blank: one quoted argument
+        " leading",
+        "trailing ",
+        "tab\there",
+        "dyndbg=\"file foo.c +p\" x",        # quotes
+        "it's $HOME; {x} | y & z # no comment",
+        "caf\u00e9 \u2713",                  # UTF-8
+        "*",                                 # a wildcard must stay a word
+        "",
+    ]
+
+    def test_every_cmdline_reaches_grub_unchanged(self):
+        doc = self.minimal()
+        doc["entries"] = []
+        for i, c in enumerate(self.CMDLINES):
+            doc["entries"].append({"title": "t%d 'quoted' $x" % i,
+                                   "kernel": {"file": "vmlinuz", "cmdline": c},
+                                   "initrd": {"file": "initrd.gz"}})
+        spec = self.write_spec(doc)
+        r = run("grub", spec, "-o", self.path("grub.cfg"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        chk = subprocess.run(["grub-script-check", self.path("grub.cfg")], capture_output=True, text=True)
+        self.assertEqual(chk.returncode, 0, chk.stdout + chk.stderr)
+        kernels = [l for l in module_lines(open(self.path("grub.cfg")).read())
+                   if l[0] == "module2" and l[2] == "/boot/vmlinuz"]
+        self.assertEqual([k[3] for k in kernels], self.CMDLINES)
+
+
+class Check(Scratch):
+    def test_check_detects_drift_and_writes_nothing(self):
+        out = self.path("out")
+        self.assertEqual(run("build", EXAMPLE, "-o", out).returncode, 0)
+        r = run("build", EXAMPLE, "-o", out, "--check")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("up to date", r.stdout)
+
+        with open(os.path.join(out, "vlp.pol"), "r+b") as f:
+            f.seek(40)
+            b = f.read(1)
+            f.seek(40)
+            f.write(bytes([b[0] ^ 1]))
+        os.remove(os.path.join(out, "grub.cfg"))
+        before = snapshot(out)
+        r = run("build", EXAMPLE, "-o", out, "--check")
+        self.assertEqual(r.returncode, EXIT_FAILED, r.stdout + r.stderr)
+        self.assertIn("drift    " + os.path.join(out, "vlp.pol") + ": differs from byte 40", r.stdout)
+        self.assertIn("missing  " + os.path.join(out, "grub.cfg"), r.stdout)
+        self.assertIn("ok       " + os.path.join(out, "reference.json"), r.stdout)
+        self.assertIn("2 of 4 files", r.stderr)
+        self.assertEqual(snapshot(out), before, "--check wrote something")
+
+        # A rebuild rewrites only what changed.
+        r = run("build", EXAMPLE, "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("changed   " + os.path.join(out, "vlp.pol"), r.stdout)
+        self.assertIn("new       " + os.path.join(out, "grub.cfg"), r.stdout)
+        self.assertIn("unchanged " + os.path.join(out, "reference.json"), r.stdout)
+        self.assertEqual(snapshot(out)["reference.json"], before["reference.json"])
+        self.assertEqual(run("build", EXAMPLE, "-o", out, "--check").returncode, 0)
+
+    def test_check_of_a_changed_spec(self):
+        doc = self.minimal()
+        spec = self.write_spec(doc)
+        out = self.path("out")
+        self.assertEqual(run("build", spec, "-o", out).returncode, 0)
+        doc["entries"][0]["kernel"]["cmdline"] += " quiet"
+        self.write_spec(doc)
+        r = run("build", spec, "-o", out, "--check")
+        self.assertEqual(r.returncode, EXIT_FAILED)
+        for n in ("vlp.pol", "grub.cfg", "reference.json"):
+            self.assertIn("drift    " + os.path.join(out, n), r.stdout)
+        self.assertIn("ok       " + os.path.join(out, "nv-plan.json"), r.stdout)
+
+
+class BadInput(Scratch):
+    """Each bad spec: the JSON path and the reason, the documented exit code, nothing written."""
+
+    def expect_failure(self, doc, code, path, reason):
+        spec = self.write_spec(doc)
+        out = self.path("out")
+        # An existing output directory with a previous build stays exactly as it was.
+        good = self.write_spec(self.minimal(), "good.json")
+        self.assertEqual(run("build", good, "-o", out).returncode, 0)
+        before = snapshot(out)
+        for args in (("build", spec, "-o", out), ("build", spec, "-o", self.path("new")),
+                     ("grub", spec), ("build", spec, "-o", out, "--check")):
+            r = run(*args)
+            self.assertEqual(r.returncode, code, "%s: %s" % (args, r.stderr))
+            self.assertIn(spec + ": " + path + ": ", r.stderr)
+            self.assertIn(reason, r.stderr)
+            self.assertEqual(r.stdout, "")
+        self.assertEqual(snapshot(out), before)
+        self.assertFalse(os.path.exists(self.path("new")))
+
+    def test_schema_failure(self):
+        doc = self.minimal()
+        doc["entries"][0]["kernel"]["pcr"] = 24
+        self.expect_failure(doc, EXIT_INPUT, "/entries/0/kernel/pcr", "maximum 23")
+
+    def test_missing_file(self):
+        doc = self.minimal()
+        doc["entries"][0]["initrd"]["file"] = "initrd-gone.img"
+        self.expect_failure(doc, EXIT_IO, "/entries/0/initrd/file", "does not exist")
+
+    def test_compressed_module_declared_raw(self):
+        doc = self.minimal()
+        doc["entries"][0]["initrd"]["as_loaded"] = "raw"
+        self.expect_failure(doc, EXIT_INPUT, "/entries/0/initrd/as_loaded",
+                            "gzip-compressed and module2 without --nounzip hands over the decompressed")
+        # With --nounzip the same declaration is consistent and builds.
+        doc["entries"][0]["initrd"]["nounzip"] = True
+        r = run("build", self.write_spec(doc), "-o", self.path("ok"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("module2 --nounzip\t/boot/initrd.gz", open(self.path("ok", "grub.cfg")).read())
+
+    def test_vlp_larger_than_its_index(self):
+        doc = self.minimal()
+        doc["nv"] = {"vlp": {"size": 64}}
+        self.expect_failure(doc, EXIT_INPUT, "/nv/vlp/size", "is 64 bytes, but the VLP needs 92")
+
+    def test_vlp_larger_than_the_launcher_reads(self):
+        doc = self.minimal()
+        doc["policy"]["hash_alg"] = "sha512"
+        doc["launcher"]["cmdline"] = "extpol=sha512"
+        names = ["vmlinuz-%d" % i for i in range(40)]
+        self.files(names)
+        doc["entries"] = [{"title": "k%d" % i, "kernel": {"file": n}} for i, n in enumerate(names)]
+        # 12 + 8 + 40 * 64 bytes (vlp.md 2.1): over tboot's 2124-byte MAX_TB_POLICY_SIZE.
+        self.expect_failure(doc, EXIT_INPUT, "/entries",
+                            "the VLP would be 2580 bytes (1 entry, 40 hashes of 64 bytes): more "
+                            "than the 2124 bytes the launcher reads")
+
+    def test_conflicting_index_settings(self):
+        doc = self.minimal()
+        doc["nv"] = {"vlp": {"attributes": "ppwrite|ownerwrite|authread"}}
+        self.expect_failure(doc, EXIT_INPUT, "/nv/vlp/attributes", "ppwrite is set")
+        doc["nv"] = {"handle_set": "tcg", "vlp": {"handle": "0x01200001"}}
+        self.expect_failure(doc, EXIT_INPUT, "/nv/vlp/handle",
+                            "but the tcg handle set (/nv/handle_set) puts the vlp index at 0x01C10131")
+        doc["nv"] = {"error": {"size": 2}}
+        self.expect_failure(doc, EXIT_INPUT, "/nv/error/size", "smaller than the 4 bytes")
+        doc["nv"] = {"vlp": {"attributes": "ownerwrite|policywrite"}}
+        self.expect_failure(doc, EXIT_INPUT, "/nv/vlp/attributes", "authread is required")
+
+    def test_not_json(self):
+        spec = self.path("spec.json")
+        with open(spec, "w") as f:
+            f.write("{\"version\": 1,\n")
+        r = run("build", spec, "-o", self.path("out"))
+        self.assertEqual(r.returncode, EXIT_INPUT)
+        self.assertIn("not valid JSON", r.stderr)
+        self.assertFalse(os.path.exists(self.path("out")))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""`tlaunch apply` and `tlaunch doctor` against swtpm (man/tlaunch-apply.1, tlaunch-doctor.1).
+
+Each test starts its own swtpm with libtpmnv's fixture (tests/integration/swtpm-env.sh: free port,
+absolute state directory, stopped by pid) and checks the TPM with tpm2-tools, never with tlaunch's
+own code. The machine doctor looks at is a fake root: ROOT/boot holds the example's files and the
+grub.cfg tlaunch built, ROOT/var/lib/tlaunch what `apply` wrote.
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+TLAUNCH = os.environ["TLAUNCH"]
+SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
+SWTPM_ENV = os.path.join(SOURCE, "tests", "integration", "swtpm-env.sh")
+EXAMPLE = os.path.join(SOURCE, "examples", "launch-spec.json")
+VLP, ERROR = "0x01C10131", "0x01C10132"
+EXIT_FAILED = 1
+
+
+class SwtpmSpec(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tlaunch-spec-it-")
+        self.tpm = os.path.join(self.tmp, "tpm")
+        out = subprocess.run(["bash", SWTPM_ENV, "start", self.tpm], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        env = dict(os.environ)
+        for line in out.stdout.splitlines():
+            if line.startswith("export "):
+                k, v = line[len("export "):].split("=", 1)
+                env[k] = v.strip("'")
+        self.env = env
+        self.tcti = env["TPM2TOOLS_TCTI"]
+        # The machine: the example's files in ROOT/boot, its state in ROOT/var/lib/tlaunch.
+        self.root = os.path.join(self.tmp, "root")
+        shutil.copytree(os.path.join(SOURCE, "examples", "boot"), os.path.join(self.root, "boot"))
+        os.makedirs(os.path.join(self.root, "boot", "grub"))
+        self.state = os.path.join(self.root, "var", "lib", "tlaunch")
+
+    def tearDown(self):
+        subprocess.run(["bash", SWTPM_ENV, "stop", self.tpm], capture_output=True)
+        shutil.rmtree(self.tmp)
+
+    def tlaunch(self, *args):
+        return subprocess.run([TLAUNCH, *args], capture_output=True, text=True, env=self.env)
+
+    def tools(self, *args):
+        return subprocess.run(list(args), capture_output=True, env=self.env)
+
+    def nv_defined(self):
+        r = self.tools("tpm2_getcap", "handles-nv-index")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [l.strip("- ").strip().upper().replace("0X", "0x") for l in r.stdout.decode().splitlines() if l.strip()]
+
+    def nvread(self, handle, size=None):
+        args = ["tpm2_nvread", handle, "-C", handle]
+        if size is not None:
+            args += ["-s", str(size)]
+        r = self.tools(*args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def apply(self, *extra):
+        return self.tlaunch("apply", EXAMPLE, "-o", self.state, "--tcti", self.tcti, *extra)
+
+    def install_grub_cfg(self):
+        shutil.copy(os.path.join(self.state, "grub.cfg"), os.path.join(self.root, "boot", "grub", "grub.cfg"))
+
+    def doctor(self):
+        r = self.tlaunch("doctor", "--json", "--tcti", self.tcti, "--root", self.root)
+        doc = json.loads(r.stdout)
+        self.check_schema(doc)
+        return r.returncode, doc
+
+    def check_schema(self, doc):
+        from jsonschema import Draft202012Validator
+        schema = json.load(open(os.path.join(SOURCE, "schemas", "doctor.v1.schema.json")))
+        errors = [e.json_path + ": " + e.message for e in Draft202012Validator(schema).iter_errors(doc)]
+        self.assertEqual(errors, [])
+
+    def test_apply_twice_second_run_changes_nothing(self):
+        # Dry run: the plan, nothing changed (no index, no file).
+        r = self.apply("--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("create    0x01C10131 (vlp)", r.stdout)
+        self.assertIn("create    0x01C10132 (error)", r.stdout)
+        self.assertIn("new       vlp.pol", r.stdout)
+        self.assertIn("dry run:", r.stdout)
+        self.assertEqual(self.nv_defined(), [])
+        self.assertFalse(os.path.exists(self.state))
+
+        r = self.apply()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("applied:", r.stdout)
+        self.assertEqual(sorted(self.nv_defined()), [VLP, ERROR])
+        vlp = open(os.path.join(self.state, "vlp.pol"), "rb").read()
+        self.assertEqual(self.nvread(VLP, len(vlp)), vlp)
+        self.assertEqual(self.nvread(ERROR, 4), bytes(4))  # TB_ERR_NONE
+        pub = self.tools("tpm2_nvreadpublic", VLP).stdout.decode()
+        for attr in ("ownerwrite", "policywrite", "authread", "no_da", "written"):
+            self.assertIn(attr, pub)
+        files = {n: os.stat(os.path.join(self.state, n)).st_mtime_ns for n in os.listdir(self.state)}
+
+        # Second run: nothing to do, no NV write, no file rewritten.
+        r = self.apply()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("nothing to do", r.stdout)
+        self.assertNotIn("create", r.stdout)
+        self.assertNotIn("rewrite", r.stdout)
+        self.assertEqual({n: os.stat(os.path.join(self.state, n)).st_mtime_ns for n in os.listdir(self.state)}, files)
+        self.assertEqual(self.nvread(VLP, len(vlp)), vlp)
+
+    def test_apply_keeps_the_launch_error_record(self):
+        self.assertEqual(self.apply().returncode, 0)
+        # The launcher records TB_ERR_MODULE_VERIFICATION_FAILED (9, tboot HEAD numbering).
+        err = os.path.join(self.tmp, "err.bin")
+        open(err, "wb").write(bytes([9, 0, 0, 0]))
+        w = self.tools("tpm2_nvwrite", ERROR, "-C", ERROR, "-i", err)
+        self.assertEqual(w.returncode, 0, w.stderr)
+        r = self.apply()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("nothing to do", r.stdout)
+        self.assertEqual(self.nvread(ERROR, 4), bytes([9, 0, 0, 0]))
+        self.install_grub_cfg()
+        code, doc = self.doctor()
+        self.assertEqual(code, EXIT_FAILED)
+        self.assertEqual(doc["last_launch_error"]["name"], "TB_ERR_MODULE_VERIFICATION_FAILED")
+        self.assertIn("measurement was not among", doc["last_launch_error"]["meaning"])
+
+    def test_apply_conflict_changes_nothing(self):
+        # A VLP index defined by someone else with other attributes: conflict, exit 7.
+        d = self.tools("tpm2_nvdefine", VLP, "-C", "o", "-s", "512", "-a", "ownerwrite|ownerread|authread")
+        self.assertEqual(d.returncode, 0, d.stderr)
+        r = self.apply()
+        self.assertEqual(r.returncode, 7, r.stdout + r.stderr)
+        self.assertIn("conflict  0x01C10131 (vlp)", r.stdout)
+        self.assertEqual(self.nv_defined(), [VLP])
+        self.assertFalse(os.path.exists(self.state))
+        r = self.apply("--replace")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(self.nv_defined()), [VLP, ERROR])
+
+    def test_doctor_provisioned(self):
+        self.assertEqual(self.apply().returncode, 0)
+        self.install_grub_cfg()
+        code, doc = self.doctor()
+        # Healthy except what a test machine lacks (no TXT CPU).
+        problems = [p for p in doc["problems"] if "smx" not in p]
+        self.assertEqual(problems, [], doc["problems"])
+        self.assertIn(code, (0, EXIT_FAILED))
+        self.assertTrue(doc["tpm"]["reachable"])
+        self.assertGreater(doc["tpm"]["nv_buffer_max"], 0)
+        self.assertIn("sha256", [b["alg"] for b in doc["tpm"]["banks"]])
+        vlp = [i for i in doc["indices"] if i["name"] == "vlp" and i["in_use"]][0]
+        self.assertTrue(vlp["present"] and vlp["launcher_accepts"] and vlp["written"])
+        self.assertEqual(doc["last_launch_error"]["name"], "TB_ERR_NONE")
+        self.assertEqual(doc["policy_source"], "nv")
+        boot = doc["boot"]
+        self.assertTrue(boot["reference_matches"])
+        self.assertEqual(len(boot["entries"]), 2)
+        for e in boot["entries"]:
+            self.assertEqual((e["verdict"], e["error"]), ("pass", "TB_ERR_NONE"))
+            self.assertEqual([m["status"] for m in e["modules"]], ["ok", "ok"])
+            self.assertEqual(e["skipped"], ["sinit /boot/SAMPLE_SINIT_ACM.BIN"])
+        # Human output says the same.
+        r = self.tlaunch("doctor", "--tcti", self.tcti, "--root", self.root)
+        self.assertIn("[pass] Debian GNU/Linux, with tlaunch and Linux 6.1.0-sample", r.stdout)
+
+    def test_doctor_empty_tpm(self):
+        code, doc = self.doctor()
+        self.assertEqual(code, EXIT_FAILED)
+        self.assertEqual(doc["policy_source"], "nv-absent")
+        self.assertTrue(any("no VLP index at 0x01C10131" in p for p in doc["problems"]), doc["problems"])
+        self.assertIsNone(doc["last_launch_error"])
+        self.assertIsNone(doc["reference"])
+        self.assertIsNone(doc["boot"])  # no grub.cfg on this machine either
+        self.assertTrue(any("grub.cfg does not exist" in p for p in doc["problems"]))
+
+    def test_doctor_policy_no_longer_matches(self):
+        self.assertEqual(self.apply().returncode, 0)
+        cfg_path = os.path.join(self.root, "boot", "grub", "grub.cfg")
+        cfg = open(os.path.join(self.state, "grub.cfg")).read()
+        # A kernel update replaced the file; someone edited the recovery entry's command line.
+        with open(os.path.join(self.root, "boot", "vmlinuz-6.1.0-sample"), "ab") as f:
+            f.write(b"updated\n")
+        cfg = cfg.replace("ro single console=ttyS0,115200", "ro single console=tty0")
+        open(cfg_path, "w").write(cfg)
+        code, doc = self.doctor()
+        self.assertEqual(code, EXIT_FAILED)
+        e0, e1 = doc["boot"]["entries"]
+        self.assertEqual((e0["verdict"], e0["error"], e0["action"]),
+                         ("fail", "TB_ERR_MODULE_VERIFICATION_FAILED", "halt"))
+        k0 = e0["modules"][0]
+        self.assertEqual(k0["status"], "digest-mismatch")
+        self.assertIn("vmlinuz-6.1.0-sample changed since the policy was built", k0["reason"])
+        self.assertEqual(e0["modules"][1]["status"], "ok")
+        k1 = e1["modules"][0]
+        # The recovery kernel line has both: the same changed file and an edited command line.
+        self.assertEqual(k1["status"], "digest-and-cmdline")
+        self.assertIn("-console=ttyS0,115200", k1["cmdline_diff"])
+        self.assertIn("+console=tty0", k1["cmdline_diff"])
+        self.assertIn(" single", k1["cmdline_diff"])
+        # Only the command line: restore the kernel.
+        shutil.copy(os.path.join(SOURCE, "examples", "boot", "vmlinuz-6.1.0-sample"),
+                    os.path.join(self.root, "boot", "vmlinuz-6.1.0-sample"))
+        code, doc = self.doctor()
+        e0, e1 = doc["boot"]["entries"]
+        self.assertEqual(e0["verdict"], "pass")
+        self.assertEqual(e1["modules"][0]["status"], "cmdline-differs")
+        self.assertEqual(e1["modules"][0]["expected_cmdline"],
+                         json.load(open(EXAMPLE))["entries"][1]["kernel"]["cmdline"])
+        r = self.tlaunch("doctor", "--tcti", self.tcti, "--root", self.root)
+        self.assertIn("command line (- policy, + grub.cfg):", r.stdout)
+        self.assertIn("          +console=tty0", r.stdout)
+
+    def test_doctor_without_tpm_uses_the_installed_build(self):
+        self.assertEqual(self.apply().returncode, 0)
+        self.install_grub_cfg()
+        r = subprocess.run([TLAUNCH, "doctor", "--json", "--tcti", "swtpm:host=127.0.0.1,port=1",
+                            "--root", self.root], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 6, r.stderr)
+        doc = json.loads(r.stdout)
+        self.check_schema(doc)
+        self.assertFalse(doc["tpm"]["reachable"])
+        self.assertIn("instead of the policy in NV", doc["boot"]["note"])
+        self.assertEqual([e["verdict"] for e in doc["boot"]["entries"]], ["pass", "pass"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
