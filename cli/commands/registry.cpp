@@ -23,6 +23,10 @@ void setup_nv_undefine(CLI::App&, Invocation&);   // nv undefine
 void setup_nv_list(CLI::App&, Invocation&);       // nv list
 void setup_nv_status(CLI::App&, Invocation&);     // nv status
 void setup_nv_provision(CLI::App&, Invocation&);  // nv provision
+void setup_build(CLI::App&, Invocation&);         // build (launch spec)
+void setup_grub(CLI::App&, Invocation&);          // grub (launch spec)
+void setup_apply(CLI::App&, Invocation&);         // apply (launch spec: build + provision)
+void setup_doctor(CLI::App&, Invocation&);        // doctor (read-only health check)
 void setup_predict(CLI::App&, Invocation&);       // predict (PCRs the launcher will produce)
 
 namespace {
@@ -47,6 +51,10 @@ constexpr CommandEntry kCommands[] = {
     {"nv", nullptr, setup_nv_list},
     {"nv", nullptr, setup_nv_status},
     {"nv", nullptr, setup_nv_provision},
+    {nullptr, nullptr, setup_build},
+    {nullptr, nullptr, setup_grub},
+    {nullptr, nullptr, setup_apply},
+    {nullptr, nullptr, setup_doctor},
     {nullptr, nullptr, setup_predict},
 };
 }  // namespace
