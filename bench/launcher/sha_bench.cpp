@@ -32,8 +32,8 @@ __attribute__((noinline)) unsigned hash_buffer(const std::string& impl, HashAlg 
   if (impl == "openssl") {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    EVP_Digest(data.data(), data.size(), md, &n, alg == HashAlg::kSha256 ? EVP_sha256() : EVP_sha384(),
-               nullptr);
+    EVP_Digest(data.data(), data.size(), md, &n,
+               alg == HashAlg::kSha256 ? EVP_sha256() : EVP_sha384(), nullptr);
     return md[0];
   }
   tlaunch::SoftHasher h(impl == "shani"      ? tlaunch::Sha256Impl::kShaNi
@@ -43,7 +43,8 @@ __attribute__((noinline)) unsigned hash_buffer(const std::string& impl, HashAlg 
   return d.ok() ? d->bytes[0] : 0;
 }
 
-double ticks_per_byte(const std::string& impl, HashAlg alg, const std::vector<uint8_t>& data, int reps) {
+double ticks_per_byte(const std::string& impl, HashAlg alg, const std::vector<uint8_t>& data,
+                      int reps) {
   double best = 1e30;
   volatile unsigned sink = 0;
   for (int r = 0; r < reps; ++r) {
@@ -64,10 +65,17 @@ int main(int argc, char** argv) {
   std::string once_impl, once_alg;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--size" && i + 1 < argc) size = std::strtoull(argv[++i], nullptr, 0);
-    else if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
-    else if (a == "--once" && i + 2 < argc) { once_impl = argv[++i]; once_alg = argv[++i]; }
-    else { std::fprintf(stderr, "usage: see the comment at the top of sha_bench.cpp\n"); return 2; }
+    if (a == "--size" && i + 1 < argc)
+      size = std::strtoull(argv[++i], nullptr, 0);
+    else if (a == "--reps" && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else if (a == "--once" && i + 2 < argc) {
+      once_impl = argv[++i];
+      once_alg = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: see the comment at the top of sha_bench.cpp\n");
+      return 2;
+    }
   }
   std::vector<uint8_t> data(size);
   std::mt19937_64 rng(1);
@@ -81,11 +89,16 @@ int main(int argc, char** argv) {
   std::printf("cpu_bmi2 %d\n", tlaunch::cpu_has_bmi2() ? 1 : 0);
   const char* mask = std::getenv("OPENSSL_ia32cap");
   std::printf("openssl_ia32cap %s\n", mask ? mask : "-");
-  struct Row { const char* impl; HashAlg alg; const char* name; };
-  const Row rows[] = {{"generic", HashAlg::kSha256, "sha256"},  {"portable", HashAlg::kSha256, "sha256"},
-                      {"shani", HashAlg::kSha256, "sha256"},    {"openssl", HashAlg::kSha256, "sha256"},
-                      {"generic", HashAlg::kSha384, "sha384"},  {"portable", HashAlg::kSha384, "sha384"},
-                      {"openssl", HashAlg::kSha384, "sha384"}};
+  struct Row {
+    const char* impl;
+    HashAlg alg;
+    const char* name;
+  };
+  const Row rows[] = {
+      {"generic", HashAlg::kSha256, "sha256"}, {"portable", HashAlg::kSha256, "sha256"},
+      {"shani", HashAlg::kSha256, "sha256"},   {"openssl", HashAlg::kSha256, "sha256"},
+      {"generic", HashAlg::kSha384, "sha384"}, {"portable", HashAlg::kSha384, "sha384"},
+      {"openssl", HashAlg::kSha384, "sha384"}};
   for (const Row& r : rows) {
     if (std::strcmp(r.impl, "shani") == 0 && !tlaunch::cpu_has_sha_ni()) continue;
     std::printf("%s %s %.3f\n", r.name, r.impl, ticks_per_byte(r.impl, r.alg, data, reps));

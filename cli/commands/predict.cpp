@@ -12,11 +12,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "tlaunch/policy/host/file_io.h"
@@ -67,7 +66,8 @@ int run_predict(const PredictOptions& o) {
       return report(host::fail(Errc::kUsage, "--module '" + m + "': expected 'FILE[ CMDLINE]'"));
     mods.push_back(std::move(a));
   }
-  if (mods.empty()) return report(host::fail(Errc::kUsage, "predict: at least one --module is needed"));
+  if (mods.empty())
+    return report(host::fail(Errc::kUsage, "predict: at least one --module is needed"));
   if (mods.size() > launch::kMaxModules)
     return report(host::fail(Errc::kUsage, "predict: more than 128 modules"));
 
@@ -176,13 +176,19 @@ int run_predict(const PredictOptions& o) {
   pj["entries"] = out.policy.num_entries();
   if (pn.ok()) pj["size"] = *pn;
   j["policy"] = pj;
-  j["config"] = {{"pcr_map", o.pcr_map}, {"extpol", o.extpol}, {"pcr_start", o.pcr_start},
-                 {"as_loaded", o.as_loaded}, {"banks", nlohmann::json::array()}};
+  j["config"] = {{"pcr_map", o.pcr_map},
+                 {"extpol", o.extpol},
+                 {"pcr_start", o.pcr_start},
+                 {"as_loaded", o.as_loaded},
+                 {"banks", nlohmann::json::array()}};
   for (HashAlg b : *banks) j["config"]["banks"].push_back(alg_name(b));
   j["modules"] = nlohmann::json::array();
   for (size_t i = 0; i < mods.size(); ++i) {
-    nlohmann::json mj = {{"index", i}, {"path", mods[i].path}, {"cmdline", mods[i].cmdline},
-                         {"loaded_size", digests[i]->loaded_size}, {"image", nlohmann::json::object()}};
+    nlohmann::json mj = {{"index", i},
+                         {"path", mods[i].path},
+                         {"cmdline", mods[i].cmdline},
+                         {"loaded_size", digests[i]->loaded_size},
+                         {"image", nlohmann::json::object()}};
     for (size_t a = 0; a < num_algs; ++a) mj["image"][alg_name(algs[a])] = hexd(inputs[i].image[a]);
     j["modules"].push_back(std::move(mj));
   }
@@ -193,7 +199,8 @@ int run_predict(const PredictOptions& o) {
   j["steps"] = nlohmann::json::array();
   for (size_t i = 0; i < out.num_steps; ++i) {
     const launch::Step& s = out.steps[i];
-    nlohmann::json sj = {{"kind", launch::step_kind_name(s.kind)}, {"error", err_name(s.error)},
+    nlohmann::json sj = {{"kind", launch::step_kind_name(s.kind)},
+                         {"error", err_name(s.error)},
                          {"action", vlp::action_name(s.action)}};
     if (s.kind == launch::StepKind::kModule || s.kind == launch::StepKind::kModule0)
       sj["module"] = s.module;
@@ -209,18 +216,23 @@ int run_predict(const PredictOptions& o) {
   j["events"] = nlohmann::json::array();
   for (size_t i = 0; i < out.num_events; ++i) {
     const launch::Event& e = out.events[i];
-    nlohmann::json ej = {{"index", i}, {"pcr", e.pcr}, {"kind", launch::event_kind_name(e.kind)},
+    nlohmann::json ej = {{"index", i},
+                         {"pcr", e.pcr},
+                         {"kind", launch::event_kind_name(e.kind)},
                          {"digests", nlohmann::json::object()}};
     if (e.kind != launch::EventKind::kPolicyControl) ej["module"] = e.module;
     if (e.entry >= 0) ej["entry"] = e.entry;
-    for (size_t k = 0; k < e.num_digests; ++k) ej["digests"][alg_name(e.digests[k].alg)] = hexd(e.digests[k]);
+    for (size_t k = 0; k < e.num_digests; ++k)
+      ej["digests"][alg_name(e.digests[k].alg)] = hexd(e.digests[k]);
     j["events"].push_back(std::move(ej));
   }
   j["pcrs"] = nlohmann::json::array();
   for (size_t i = 0; i < pcrs->count; ++i) {
     const launch::PcrValue& v = pcrs->values[i];
-    j["pcrs"].push_back({{"pcr", v.pcr}, {"bank", alg_name(v.value.alg)},
-                         {"value", hexd(v.value)}, {"extends", v.extends}});
+    j["pcrs"].push_back({{"pcr", v.pcr},
+                         {"bank", alg_name(v.value.alg)},
+                         {"value", hexd(v.value)},
+                         {"extends", v.extends}});
   }
 
   if (o.json) {
@@ -253,7 +265,8 @@ int run_predict(const PredictOptions& o) {
       what = "module " + std::to_string(e.module) + " (entry " + std::to_string(e.entry) + ")";
     for (size_t k = 0; k < e.num_digests; ++k)
       std::printf("  %2zu PCR-%-2u %-19s %s %s\n", i, static_cast<unsigned>(e.pcr),
-                  k == 0 ? what.c_str() : "", alg_name(e.digests[k].alg), hexd(e.digests[k]).c_str());
+                  k == 0 ? what.c_str() : "", alg_name(e.digests[k].alg),
+                  hexd(e.digests[k]).c_str());
   }
   if (out.dropped_events)
     std::printf("  (%zu more dropped: tboot records at most 32)\n", out.dropped_events);
@@ -280,7 +293,8 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
                   "'FILE[ CMDLINE]': module N in boot order; CMDLINE is the module's string as the "
                   "loader passes it (GRUB: the module2 arguments); repeatable")
       ->required();
-  sub->add_option("--bank", o->banks, "PCR banks to print: sha1, sha256, sha384, sha512 (default sha256)")
+  sub->add_option("--bank", o->banks,
+                  "PCR banks to print: sha1, sha256, sha384, sha512 (default sha256)")
       ->delimiter(',');
   sub->add_option("--pcr-start", o->pcr_start,
                   "Value of PCRs 17-22 before the launcher: ff (no DRTM, e.g. QEMU) or zero")
@@ -288,7 +302,8 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
   sub->add_option("--as-loaded", o->as_loaded,
                   "grub: module bytes as GRUB's module2 hands them over (decompressed); raw: as is")
       ->check(CLI::IsMember({"grub", "raw"}));
-  sub->add_option("--pcr-map", o->pcr_map, "da (TPM 2.0, default) or legacy, as the launcher's pcr_map=")
+  sub->add_option("--pcr-map", o->pcr_map,
+                  "da (TPM 2.0, default) or legacy, as the launcher's pcr_map=")
       ->check(CLI::IsMember({"da", "legacy"}));
   sub->add_option("--extpol", o->extpol,
                   "Measurement algorithm as the launcher's extpol=: sha256 (default), sha384, "

@@ -7,13 +7,17 @@
 
 namespace tlaunch::launcher {
 
-inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+inline void outb(uint16_t port, uint8_t v) {
+  __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
 inline uint8_t inb(uint16_t port) {
   uint8_t v;
   __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
   return v;
 }
-inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+inline void outl(uint16_t port, uint32_t v) {
+  __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
 
 inline uint8_t mmio_read8(uintptr_t a) { return *reinterpret_cast<volatile const uint8_t*>(a); }
 inline uint32_t mmio_read32(uintptr_t a) { return *reinterpret_cast<volatile const uint32_t*>(a); }

@@ -66,12 +66,14 @@ Status parse_mb2(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
     return with_value(at("Multiboot2 total_size out of range (16 bytes .. 1 MiB)", "total_size", 0),
                       total);
   ByteSpan info;
-  if (!mem.view(info_addr, total, &info)) return at("Multiboot2 information not addressable", "mbi", 0);
+  if (!mem.view(info_addr, total, &info))
+    return at("Multiboot2 information not addressable", "mbi", 0);
 
   size_t off = 8;
   bool seen_cmdline = false, seen_name = false;
   for (;;) {
-    if (off + 8 > info.size) return at("tag list ends without an end tag", "tag", static_cast<uint32_t>(off));
+    if (off + 8 > info.size)
+      return at("tag list ends without an end tag", "tag", static_cast<uint32_t>(off));
     ByteReader tr(info.subspan(off, 8), off);
     const uint32_t type = *tr.le32("type");
     const uint32_t size = *tr.le32("size");
@@ -96,8 +98,7 @@ Status parse_mb2(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
       }
       case kTagModule: {
         if (size < 17) return with_value(at("module tag too small", "tag.size", base + 4), size);
-        if (out->num_modules >= kMaxBootModules)
-          return at("more than 128 modules", "module", base);
+        if (out->num_modules >= kMaxBootModules) return at("more than 128 modules", "module", base);
         ByteReader mr(tag.subspan(8, 8), base + 8);
         ModuleInfo m;
         m.start = *mr.le32("mod_start");
@@ -109,13 +110,14 @@ Status parse_mb2(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
         break;
       }
       case kTagMmap: {
-        if (size < 16) return with_value(at("memory map tag too small", "tag.size", base + 4), size);
+        if (size < 16)
+          return with_value(at("memory map tag too small", "tag.size", base + 4), size);
         ByteReader mr(tag.subspan(8, 8), base + 8);
         const uint32_t entry_size = *mr.le32("entry_size");
         if (entry_size < 24 || entry_size % 8 != 0)
-          return with_value(at("memory map entry_size must be a multiple of 8 and >= 24",
-                               "entry_size", base + 8),
-                            entry_size);
+          return with_value(
+              at("memory map entry_size must be a multiple of 8 and >= 24", "entry_size", base + 8),
+              entry_size);
         for (size_t e = 16; e + entry_size <= size; e += entry_size) {
           ByteReader er(tag.subspan(e, 24), base + e);
           const uint64_t b = *er.le64("base_addr");
@@ -136,7 +138,8 @@ Status parse_mb2(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
 Status parse_mb1(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
   out->protocol = 1;
   ByteSpan info;
-  if (!mem.view(info_addr, kMb1InfoSize, &info)) return at("Multiboot information not addressable", "mbi", 0);
+  if (!mem.view(info_addr, kMb1InfoSize, &info))
+    return at("Multiboot information not addressable", "mbi", 0);
   ByteReader r(info);
   const uint32_t flags = *r.le32("flags");
   auto field32 = [&](size_t off, const char* name) {
@@ -156,7 +159,8 @@ Status parse_mb1(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
   if (flags & kMb1FlagMods) {
     const uint32_t count = field32(20, "mods_count");
     const uint32_t addr = field32(24, "mods_addr");
-    if (count > kMaxBootModules) return with_value(at("more than 128 modules", "mods_count", 20), count);
+    if (count > kMaxBootModules)
+      return with_value(at("more than 128 modules", "mods_count", 20), count);
     ByteSpan mods;
     if (count > 0 && !mem.view(addr, uint64_t{count} * 16, &mods))
       return at("module list not addressable", "mods_addr", 24);
@@ -177,7 +181,8 @@ Status parse_mb1(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
   if (flags & kMb1FlagMmap) {
     const uint32_t length = field32(44, "mmap_length");
     const uint32_t addr = field32(48, "mmap_addr");
-    if (length > 64 * 1024) return with_value(at("memory map larger than 64 KiB", "mmap_length", 44), length);
+    if (length > 64 * 1024)
+      return with_value(at("memory map larger than 64 KiB", "mmap_length", 44), length);
     ByteSpan map;
     if (!mem.view(addr, length, &map)) return at("memory map not addressable", "mmap_addr", 48);
     // Each entry: size (of the rest), base_addr, length, type; next entry at +size+4.
@@ -225,13 +230,14 @@ Status check_modules(const BootInfo& info, uint32_t avoid_start, uint32_t avoid_
     const ModuleInfo& m = info.modules[i];
     const int32_t item = static_cast<int32_t>(i);
     if (m.end < m.start)
-      return with_item(make_error(Errc::kBadValue, "module ends before it starts", "mod_end"), item);
+      return with_item(make_error(Errc::kBadValue, "module ends before it starts", "mod_end"),
+                       item);
     if (info.has_mmap && m.end > m.start && !in_available_ram(info, m.start, m.end))
-      return with_item(make_error(Errc::kBadValue, "module lies outside available RAM", "mod_start"),
-                       item);
+      return with_item(
+          make_error(Errc::kBadValue, "module lies outside available RAM", "mod_start"), item);
     if (m.start < avoid_end && m.end > avoid_start)
-      return with_item(make_error(Errc::kBadValue, "module overlaps the launcher image", "mod_start"),
-                       item);
+      return with_item(
+          make_error(Errc::kBadValue, "module overlaps the launcher image", "mod_start"), item);
   }
   return ok_status();
 }

@@ -28,12 +28,12 @@ inline constexpr size_t kMaxBootModules = launch::kMaxModules;
 inline constexpr size_t kMaxMemRegions = 128;  // also the zero page's e820 table size
 inline constexpr uint32_t kMaxMb2InfoSize = 1u << 20;
 inline constexpr size_t kMaxStringLength = 4096;
-inline constexpr uint32_t kMemAvailable = 1;   // e820 / Multiboot memory type "available RAM"
+inline constexpr uint32_t kMemAvailable = 1;  // e820 / Multiboot memory type "available RAM"
 
 struct ModuleInfo {
   uint32_t start = 0;
-  uint32_t end = 0;      // exclusive (mod_end)
-  ByteSpan string;       // the module's command line, without its NUL
+  uint32_t end = 0;  // exclusive (mod_end)
+  ByteSpan string;   // the module's command line, without its NUL
 };
 
 struct MemRegion {

@@ -27,7 +27,8 @@ void Serial::init(uint16_t port, uint32_t baud) {
 void Serial::put(char c) {
   if (port_ == 0) return;
   // Wait for THR empty, at most ~1M polls (a stuck UART must not hang the boot).
-  for (uint32_t i = 0; i < 1000000 && !(inb(static_cast<uint16_t>(port_ + 5)) & 0x20); ++i) cpu_relax();
+  for (uint32_t i = 0; i < 1000000 && !(inb(static_cast<uint16_t>(port_ + 5)) & 0x20); ++i)
+    cpu_relax();
   outb(port_, static_cast<uint8_t>(c));
 }
 

@@ -57,7 +57,8 @@ class Line {
 
 class Console {
  public:
-  Console(Serial* serial, bool enabled, Level level) : serial_(serial), on_(enabled), level_(level) {}
+  Console(Serial* serial, bool enabled, Level level)
+      : serial_(serial), on_(enabled), level_(level) {}
   Line err() { return line(Level::kErr, "tlaunch: error: "); }
   Line warn() { return line(Level::kWarn, "tlaunch: warning: "); }
   Line info() { return line(Level::kInfo, "tlaunch: "); }

@@ -7,9 +7,9 @@ namespace {
 
 constexpr size_t kOffE820Entries = 0x1E8;
 constexpr size_t kOffSetupSects = 0x1F1;
-constexpr size_t kOffBootFlag = 0x1FE;       // 0xAA55
-constexpr size_t kOffJump = 0x200;           // the byte at 0x201 gives the header's end
-constexpr size_t kOffHeader = 0x202;         // "HdrS"
+constexpr size_t kOffBootFlag = 0x1FE;  // 0xAA55
+constexpr size_t kOffJump = 0x200;      // the byte at 0x201 gives the header's end
+constexpr size_t kOffHeader = 0x202;    // "HdrS"
 constexpr size_t kOffVersion = 0x206;
 constexpr size_t kOffTypeOfLoader = 0x210;
 constexpr size_t kOffLoadflags = 0x211;
@@ -45,9 +45,9 @@ void put64(MutableByteSpan b, size_t off, uint64_t v) {
 
 }  // namespace
 
-Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info,
-                             MutableByteSpan bp) {
-  if (bp.size != kBootParamsSize) return make_error(Errc::kInternal, "boot_params must be 4096 bytes");
+Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info, MutableByteSpan bp) {
+  if (bp.size != kBootParamsSize)
+    return make_error(Errc::kInternal, "boot_params must be 4096 bytes");
   fill_bytes(bp.data, 0, bp.size);
   const ByteSpan k = req.kernel;
   if (k.size < 0x280) return bad("module 0 is too small to be a bzImage", "setup header", 0);
@@ -72,7 +72,8 @@ Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info,
   uint32_t setup_sects = k[kOffSetupSects];
   if (setup_sects == 0) setup_sects = 4;
   const uint64_t pm_off = (uint64_t{setup_sects} + 1) * 512;
-  if (pm_off >= k.size) return bad("setup_sects points past the end of module 0", "setup_sects", kOffSetupSects);
+  if (pm_off >= k.size)
+    return bad("setup_sects points past the end of module 0", "setup_sects", kOffSetupSects);
   plan.kernel_src = req.kernel_phys + static_cast<uint32_t>(pm_off);
   plan.kernel_size = static_cast<uint32_t>(k.size - pm_off);
   plan.init_size = le32_at(k, kOffInitSize);
@@ -80,9 +81,9 @@ Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info,
 
   uint32_t align = le32_at(k, kOffKernelAlignment);
   if (align == 0 || (align & (align - 1)) != 0 || align > 0x40000000)
-    return with_value(bad("kernel_alignment is not a power of two", "kernel_alignment",
-                          kOffKernelAlignment),
-                      align);
+    return with_value(
+        bad("kernel_alignment is not a power of two", "kernel_alignment", kOffKernelAlignment),
+        align);
   const uint32_t cmdline_size = le32_at(k, kOffCmdlineSize);
   if (req.cmdline.size > cmdline_size)
     return with_value(bad("module 0's command line is longer than the kernel accepts",
@@ -111,16 +112,17 @@ Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info,
   if (req.initrd != nullptr && req.initrd->end > req.initrd->start) {
     const uint32_t max = le32_at(k, kOffInitrdAddrMax);
     if (req.initrd->end - 1 > max)
-      return with_value(bad("initrd (module 1) lies above initrd_addr_max", "initrd_addr_max",
-                            kOffInitrdAddrMax),
-                        req.initrd->end);
+      return with_value(
+          bad("initrd (module 1) lies above initrd_addr_max", "initrd_addr_max", kOffInitrdAddrMax),
+          req.initrd->end);
     plan.initrd_addr = req.initrd->start;
     plan.initrd_size = req.initrd->end - req.initrd->start;
     put32(bp, kOffRamdiskImage, plan.initrd_addr);
     put32(bp, kOffRamdiskSize, plan.initrd_size);
   }
   if (!info.has_mmap || info.num_regions == 0)
-    return make_error(Errc::kNotFound, "the loader passed no memory map for the kernel's e820 table");
+    return make_error(Errc::kNotFound,
+                      "the loader passed no memory map for the kernel's e820 table");
   for (size_t i = 0; i < info.num_regions && i < kE820Max; ++i) {
     const size_t at = kOffE820Table + i * kE820EntrySize;
     put64(bp, at, info.regions[i].base);

@@ -14,22 +14,22 @@ inline constexpr size_t kBootParamsSize = 4096;
 inline constexpr uint16_t kMinBootProtocol = 0x020A;  // 2.10: init_size, pref_address
 
 struct LinuxPlan {
-  uint16_t protocol = 0;      // setup header version
-  uint32_t kernel_src = 0;    // physical address of the protected-mode code inside module 0
-  uint32_t kernel_size = 0;   // bytes to copy
-  uint32_t load_addr = 0;     // where it goes; also the 32-bit entry point (startup_32)
-  uint32_t init_size = 0;     // memory the kernel needs from load_addr while it starts
+  uint16_t protocol = 0;     // setup header version
+  uint32_t kernel_src = 0;   // physical address of the protected-mode code inside module 0
+  uint32_t kernel_size = 0;  // bytes to copy
+  uint32_t load_addr = 0;    // where it goes; also the 32-bit entry point (startup_32)
+  uint32_t init_size = 0;    // memory the kernel needs from load_addr while it starts
   uint32_t initrd_addr = 0;
   uint32_t initrd_size = 0;
   size_t e820_entries = 0;
 };
 
 struct LinuxRequest {
-  ByteSpan kernel;            // module 0 as loaded
-  uint32_t kernel_phys = 0;   // its physical address
+  ByteSpan kernel;                     // module 0 as loaded
+  uint32_t kernel_phys = 0;            // its physical address
   const ModuleInfo* initrd = nullptr;  // module 1, if any
-  ByteSpan cmdline;           // the kernel command line (module 0's string)
-  uint32_t cmdline_phys = 0;  // where the caller placed it (NUL-terminated)
+  ByteSpan cmdline;                    // the kernel command line (module 0's string)
+  uint32_t cmdline_phys = 0;           // where the caller placed it (NUL-terminated)
   uint32_t reserved_end = 0;  // end of everything that must survive: launcher, modules, zero page
 };
 

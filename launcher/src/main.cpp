@@ -126,7 +126,9 @@ void Launcher::setup_console() {
 
 void Launcher::log_boot_info() {
   con_.info() << "tlaunch-launcher " << TLAUNCH_VERSION << ", started by Multiboot"
-              << (bi_.protocol == 2 ? "2" : bi_.protocol == 1 ? " 1" : " (unknown)")
+              << (bi_.protocol == 2   ? "2"
+                  : bi_.protocol == 1 ? " 1"
+                                      : " (unknown)")
               << (bi_.loader_name.size ? " loader \"" : "") << Text{bi_.loader_name}
               << (bi_.loader_name.size ? "\"" : "");
   con_.info() << "command line: \"" << Text{bi_.cmdline} << "\"";
@@ -209,20 +211,24 @@ void Launcher::read_policy() {
   vlp_ = tpm::read_vlp(tis_, index, MutableByteSpan(policy_buf_, sizeof(policy_buf_)));
   switch (vlp_.source) {
     case PolicySource::kNvRead:
-      con_.info() << "VLP: read " << dec(static_cast<uint32_t>(vlp_.size)) << " bytes from NV index "
-                  << hex8(index) << " in " << dec(static_cast<uint32_t>(vlp_.chunks))
-                  << " chunk(s)" << (vlp_.capped ? " (index larger than 2124 bytes: capped)" : "");
+      con_.info() << "VLP: read " << dec(static_cast<uint32_t>(vlp_.size))
+                  << " bytes from NV index " << hex8(index) << " in "
+                  << dec(static_cast<uint32_t>(vlp_.chunks)) << " chunk(s)"
+                  << (vlp_.capped ? " (index larger than 2124 bytes: capped)" : "");
       if (!vlp_.error.ok())
-        describe_error(con_.warn() << "VLP: a later chunk failed, the read stops there: ", vlp_.error);
+        describe_error(con_.warn() << "VLP: a later chunk failed, the read stops there: ",
+                       vlp_.error);
       break;
     case PolicySource::kNvAbsent:
       con_.warn() << "VLP: NV index " << hex8(index) << " is not defined";
       break;
     case PolicySource::kNvUnreadable:
-      describe_error(con_.warn() << "VLP: NV index " << hex8(index) << " cannot be read: ", vlp_.error);
+      describe_error(con_.warn() << "VLP: NV index " << hex8(index) << " cannot be read: ",
+                     vlp_.error);
       break;
     case PolicySource::kNvPpWrite:
-      con_.warn() << "VLP: NV index " << hex8(index) << " has attributes " << hex8(vlp_.pub.attributes)
+      con_.warn() << "VLP: NV index " << hex8(index) << " has attributes "
+                  << hex8(vlp_.pub.attributes)
                   << " with TPMA_NV_PPWRITE: refused (a physically present user could replace it)";
       break;
     case PolicySource::kTpmNotReady:
@@ -235,7 +241,9 @@ bool Launcher::measure_modules() {
   const size_t n = launch::measurement_algs(config_, algs);
   SoftHasher h(opts_.sha256);
   con_.detail() << "SHA-256 runs on the "
-                << (h.uses_sha_ni() ? "SHA-NI" : h.uses_bmi2() ? "generic (BMI2)" : "generic")
+                << (h.uses_sha_ni() ? "SHA-NI"
+                    : h.uses_bmi2() ? "generic (BMI2)"
+                                    : "generic")
                 << " code";
   const uint64_t t0 = clock_.now();
   for (size_t i = 0; i < bi_.num_modules; ++i) {
@@ -265,13 +273,14 @@ void Launcher::log_outcome() {
   const launch::Outcome& o = outcome_;
   const vlp::Policy& p = o.policy;
   if (o.policy_from_nv) {
-    con_.machine() << "policy source=nv index=" << hex8(opts_.legacy_nv ? tpm::kVlpIndexLegacy
-                                                                        : tpm::kVlpIndexTcg)
+    con_.machine() << "policy source=nv index="
+                   << hex8(opts_.legacy_nv ? tpm::kVlpIndexLegacy : tpm::kVlpIndexTcg)
                    << " bytes=" << dec(static_cast<uint32_t>(vlp_.size));
   } else {
     con_.machine() << "policy source=default reason="
-                   << (vlp_.source == PolicySource::kNvRead ? "invalid"
-                                                           : launch::policy_source_name(vlp_.source));
+                   << (vlp_.source == PolicySource::kNvRead
+                           ? "invalid"
+                           : launch::policy_source_name(vlp_.source));
     if (vlp_.source == PolicySource::kNvRead)
       describe_error(con_.warn() << "VLP in NV is invalid, using the built-in default: ",
                      o.policy_error);
@@ -296,7 +305,8 @@ void Launcher::log_outcome() {
         break;
       case launch::StepKind::kPolicy:
         l << (o.policy_from_nv ? "using the VLP from NV" : "using the built-in default VLP ")
-          << (o.policy_from_nv ? "" : (config_.pcr_map == launch::PcrMap::kDa ? "(DA)" : "(legacy)"));
+          << (o.policy_from_nv ? ""
+                               : (config_.pcr_map == launch::PcrMap::kDa ? "(DA)" : "(legacy)"));
         break;
       case launch::StepKind::kLoader:
         l << "boot information unusable";
@@ -311,10 +321,14 @@ void Launcher::log_outcome() {
           l << "no policy entry matches";
         } else {
           l << "policy entry " << dec(static_cast<uint32_t>(s.entry)) << ", ";
-          if (config_.embedded) l << "not verified (extpol=embedded)";
-          else if (!s.verified) l << "hash type any";
-          else if (s.matched >= 0) l << "digest equals hash #" << dec(static_cast<uint32_t>(s.matched));
-          else l << "digest matches none of the entry's hashes";
+          if (config_.embedded)
+            l << "not verified (extpol=embedded)";
+          else if (!s.verified)
+            l << "hash type any";
+          else if (s.matched >= 0)
+            l << "digest equals hash #" << dec(static_cast<uint32_t>(s.matched));
+          else
+            l << "digest matches none of the entry's hashes";
         }
         break;
     }
@@ -364,8 +378,10 @@ void Launcher::log_pcrs() {
       const HashAlg alg = static_cast<HashAlg>(banks_.banks[b].alg);
       if (digest_size(banks_.banks[b].alg) == 0) continue;
       auto v = tpm::pcr_read(tis_, pcr, alg);
-      if (v.ok()) l << " " << alg_name(alg) << "=" << HexBytes{v->span()};
-      else l << " " << alg_name(alg) << "=unreadable";
+      if (v.ok())
+        l << " " << alg_name(alg) << "=" << HexBytes{v->span()};
+      else
+        l << " " << alg_name(alg) << "=unreadable";
     }
   }
 }
@@ -387,7 +403,9 @@ void Launcher::write_error_index(TbError err) {
 
 void Launcher::verdict_line(TbError err, Action action) {
   con_.machine() << "timing tsc_khz=" << dec(clock_.khz()) << " hash_ms="
-                 << dec(clock_.calibrated() ? static_cast<uint32_t>(hash_ticks_ / clock_.ms_to_ticks(1)) : 0)
+                 << dec(clock_.calibrated()
+                            ? static_cast<uint32_t>(hash_ticks_ / clock_.ms_to_ticks(1))
+                            : 0)
                  << " total_ms=" << dec(clock_.ms_since(t_entry_));
   con_.machine() << "verdict=" << (err == TbError::kNone ? "pass" : "fail")
                  << " action=" << vlp::action_name(action) << " error=" << err_name(err);
@@ -423,7 +441,8 @@ void Launcher::verdict_line(TbError err, Action action) {
   for (size_t i = 0; i < bi_.num_modules; ++i)
     if (bi_.modules[i].end > reserved_end) reserved_end = bi_.modules[i].end;
   LinuxRequest req;
-  req.kernel = ByteSpan(reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(k.start)), k.end - k.start);
+  req.kernel =
+      ByteSpan(reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(k.start)), k.end - k.start);
   req.kernel_phys = k.start;
   req.initrd = bi_.num_modules > 1 ? &bi_.modules[1] : nullptr;
   req.cmdline = k.string;
@@ -434,11 +453,11 @@ void Launcher::verdict_line(TbError err, Action action) {
     describe_error(con_.err() << "module 0 cannot be booted: ", plan.error());
     halt(TbError::kFatal);
   }
-  con_.info() << "Linux: boot protocol " << dec(plan->protocol >> 8) << "." << dec(plan->protocol & 0xFF)
-              << ", kernel " << dec(plan->kernel_size) << " bytes to " << hex8(plan->load_addr)
-              << " (init_size " << hex(plan->init_size) << "), initrd " << hex8(plan->initrd_addr)
-              << " +" << dec(plan->initrd_size) << ", " << dec(static_cast<uint32_t>(plan->e820_entries))
-              << " e820 entries";
+  con_.info() << "Linux: boot protocol " << dec(plan->protocol >> 8) << "."
+              << dec(plan->protocol & 0xFF) << ", kernel " << dec(plan->kernel_size) << " bytes to "
+              << hex8(plan->load_addr) << " (init_size " << hex(plan->init_size) << "), initrd "
+              << hex8(plan->initrd_addr) << " +" << dec(plan->initrd_size) << ", "
+              << dec(static_cast<uint32_t>(plan->e820_entries)) << " e820 entries";
   if (action == Action::kUnmeasuredLaunch)
     con_.warn() << "unmeasured launch: nothing was extended into the PCRs";
   // The protected-mode kernel goes above every module and the launcher (plan_linux checked), so
@@ -448,7 +467,8 @@ void Launcher::verdict_line(TbError err, Action action) {
   write_error_index(err);
   if (tpm_ok_) tis_.release_locality(tis_.locality());  // Linux's tpm_tis wants locality 0
   verdict_line(err, action);
-  launcher_jump_linux(plan->load_addr, static_cast<uint32_t>(reinterpret_cast<uintptr_t>(boot_params)));
+  launcher_jump_linux(plan->load_addr,
+                      static_cast<uint32_t>(reinterpret_cast<uintptr_t>(boot_params)));
 }
 
 [[noreturn]] void Launcher::finish(TbError err, Action action) {

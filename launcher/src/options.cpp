@@ -74,13 +74,22 @@ bool apply(Options* o, ByteSpan key, ByteSpan val) {
     while (rest.size > 0) {
       ByteSpan item = split(rest, ',', &rest);
       Level l;
-      if (eq(item, "none")) l = Level::kNone;
-      else if (eq(item, "err")) l = Level::kErr;
-      else if (eq(item, "warn")) l = Level::kWarn;
-      else if (eq(item, "info")) l = Level::kInfo;
-      else if (eq(item, "detail")) l = Level::kDetail;
-      else if (eq(item, "all") || eq(item, "debug")) l = Level::kAll;
-      else { ok = false; continue; }
+      if (eq(item, "none"))
+        l = Level::kNone;
+      else if (eq(item, "err"))
+        l = Level::kErr;
+      else if (eq(item, "warn"))
+        l = Level::kWarn;
+      else if (eq(item, "info"))
+        l = Level::kInfo;
+      else if (eq(item, "detail"))
+        l = Level::kDetail;
+      else if (eq(item, "all") || eq(item, "debug"))
+        l = Level::kAll;
+      else {
+        ok = false;
+        continue;
+      }
       if (static_cast<uint8_t>(l) > static_cast<uint8_t>(best)) best = l;
     }
     if (ok) o->level = best;
@@ -100,36 +109,53 @@ bool apply(Options* o, ByteSpan key, ByteSpan val) {
     return true;
   }
   if (eq(key, "pcr_map")) {
-    if (eq(val, "da")) o->pcr_map = launch::PcrMap::kDa;
-    else if (eq(val, "legacy")) o->pcr_map = launch::PcrMap::kLegacy;
-    else return false;
+    if (eq(val, "da"))
+      o->pcr_map = launch::PcrMap::kDa;
+    else if (eq(val, "legacy"))
+      o->pcr_map = launch::PcrMap::kLegacy;
+    else
+      return false;
     return true;
   }
   if (eq(key, "nv_index_set")) {
-    if (eq(val, "tcg") || eq(val, "1")) o->legacy_nv = false;
-    else if (eq(val, "legacy") || eq(val, "0")) o->legacy_nv = true;
-    else return false;
+    if (eq(val, "tcg") || eq(val, "1"))
+      o->legacy_nv = false;
+    else if (eq(val, "legacy") || eq(val, "0"))
+      o->legacy_nv = true;
+    else
+      return false;
     return true;
   }
   if (eq(key, "extpol")) {
     o->embedded = false;
-    if (eq(val, "sha256") || eq(val, "agile")) o->cur_alg = HashAlg::kSha256;
-    else if (eq(val, "sha384")) o->cur_alg = HashAlg::kSha384;
-    else if (eq(val, "sha512")) o->cur_alg = HashAlg::kSha512;
-    else if (eq(val, "embedded")) o->embedded = true;
-    else return false;
+    if (eq(val, "sha256") || eq(val, "agile"))
+      o->cur_alg = HashAlg::kSha256;
+    else if (eq(val, "sha384"))
+      o->cur_alg = HashAlg::kSha384;
+    else if (eq(val, "sha512"))
+      o->cur_alg = HashAlg::kSha512;
+    else if (eq(val, "embedded"))
+      o->embedded = true;
+    else
+      return false;
     return true;
   }
   if (eq(key, "sha_ni")) {
-    if (eq(val, "auto") || eq(val, "on")) o->sha256 = Sha256Impl::kAuto;
-    else if (eq(val, "off")) o->sha256 = Sha256Impl::kGeneric;
-    else return false;
+    if (eq(val, "auto") || eq(val, "on"))
+      o->sha256 = Sha256Impl::kAuto;
+    else if (eq(val, "off"))
+      o->sha256 = Sha256Impl::kGeneric;
+    else
+      return false;
     return true;
   }
   if (eq(key, "error_index")) {
-    if (eq(val, "on")) o->write_error_index = true;
-    else if (eq(val, "off")) o->write_error_index = false;
-    else return false;
+    if (eq(val, "on"))
+      o->write_error_index = true;
+    else if (eq(val, "off"))
+      o->write_error_index = false;
+    else
+      return false;
     return true;
   }
   if (eq(key, "debug_exit")) {

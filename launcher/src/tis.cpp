@@ -124,7 +124,8 @@ Result<size_t> Tis::receive(MutableByteSpan out) {
     auto burst = wait_burst();
     if (!burst.ok()) return burst.error();
     for (uint32_t n = 0; n < *burst && got < want; ++n) {
-      if (got >= out.size) return make_error(Errc::kTooLarge, "TPM response larger than the buffer");
+      if (got >= out.size)
+        return make_error(Errc::kTooLarge, "TPM response larger than the buffer");
       out.data[got++] = mmio_read8(reg(kFifo));
     }
     if (got == 10 && want == 10) {

@@ -1,8 +1,9 @@
 // The shared launch decision (libpolicy launch.h): policy choice, VL event order and PCRs,
 // verification, errors and actions, checked against tboot's documented behaviour (vlp.md §5–§7)
 // and the worked example of vlp.md §9, with expected digests computed independently here.
-#include <gtest/gtest.h>
+#include "tlaunch/policy/launch.h"
 
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 
 #include <memory>
@@ -11,7 +12,6 @@
 
 #include "tlaunch/policy/host/file_io.h"
 #include "tlaunch/policy/host/openssl_hasher.h"
-#include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/sha2.h"
 
 namespace tlaunch::launch {
@@ -95,8 +95,10 @@ struct Fixture {
 // ANY pcr 19) and its two modules.
 const char* kExamplePolicy =
     "02000b010000000000000003"
-    "00ff010000000001" "9d14a9fac234f9e7fa9ad84f045b3869fb551d25fbd350bc35efe7479a761d35"
-    "0113010000000001" "74d5db8dc53b3df893255017189870dca39faa964cf695cdff3d50307ce62346"
+    "00ff010000000001"
+    "9d14a9fac234f9e7fa9ad84f045b3869fb551d25fbd350bc35efe7479a761d35"
+    "0113010000000001"
+    "74d5db8dc53b3df893255017189870dca39faa964cf695cdff3d50307ce62346"
     "8113000000000000";
 Bytes example_policy() { return unhex(kExamplePolicy); }
 std::vector<Module> example_modules() {
@@ -107,7 +109,8 @@ TEST(Launch, WorkedExampleMatchesTbootDigests) {
   Fixture f;
   f.policy = example_policy();
   ASSERT_EQ(f.policy.size(), 100u);
-  ASSERT_EQ(hx(sha256(f.policy)), "ef03ff11a4f81a4487c2543760e69ddc718a19191a3e810980960d3ec039ae5c");
+  ASSERT_EQ(hx(sha256(f.policy)),
+            "ef03ff11a4f81a4487c2543760e69ddc718a19191a3e810980960d3ec039ae5c");
   f.source = PolicySource::kNvRead;
   f.mods = example_modules();
   Outcome& o = f.run();
@@ -181,7 +184,11 @@ TEST(Launch, NoPolicyUsesDaDefaultAndContinues) {
   EXPECT_EQ(o.action, Action::kContinue);
   EXPECT_FALSE(o.pass());
   // DA default: ANY entry → PCR 17; module 0's own entry has pcr none.
-  Bytes def_da = unhex("02000b010000000000000003" "00ff000000000000" "8111000000000000" "8316001000004000");
+  Bytes def_da = unhex(
+      "02000b010000000000000003"
+      "00ff000000000000"
+      "8111000000000000"
+      "8316001000004000");
   ASSERT_EQ(hx(sha256(def_da)), "e8cd244a4fa79c3e7ebb9e0a5a682157edfec023f1228eef274b84789cc6df89");
   Bytes pc = sha256(cat(unhex("01000000"), sha256(def_da)));
   ASSERT_EQ(o.num_events, 5u);
@@ -205,14 +212,19 @@ TEST(Launch, LegacyMappingDefault) {
   EXPECT_EQ(o.events[1].pcr, 18);
   EXPECT_EQ(o.events[1].kind, EventKind::kModule0);
   EXPECT_EQ(o.events[2].pcr, 19);
-  Bytes legacy = unhex("02000b010000000000000003" "00ff000000000000" "8113000000000000" "8316001000004000");
+  Bytes legacy = unhex(
+      "02000b010000000000000003"
+      "00ff000000000000"
+      "8113000000000000"
+      "8316001000004000");
   EXPECT_EQ(hx(o.events[0].digests[0]),
             "9f6449ddf2b1dda0ac1df6f42b4f96e50f66bbd41aeb6ee49766432f1e328052");
   EXPECT_EQ(hx(sha256(legacy)), "45c82b6a9f259424f78e8a8b7ae58528f78b8dfdb3d9fdc6c1318f119a7b39a2");
 }
 
 // Builds a policy with the project encoder.
-Bytes make_policy(uint8_t type, const std::vector<std::pair<vlp::Entry, std::vector<Bytes>>>& entries,
+Bytes make_policy(uint8_t type,
+                  const std::vector<std::pair<vlp::Entry, std::vector<Bytes>>>& entries,
                   uint8_t alg = 0x0B, uint32_t control = 1) {
   auto p = std::make_unique<vlp::Policy>(vlp::Policy::create(type, alg, control));
   for (const auto& [e, hashes] : entries) {
@@ -254,9 +266,10 @@ TEST(Launch, BadModuleUnderHaltPolicyHalts) {
 TEST(Launch, BadModuleUnderContinuePolicyContinuesAndKeepsError) {
   Fixture f;
   f.mods = {{"console=ttyS0", str("kernel")}, {"", str("initrd")}, {"", str("extra")}};
-  f.policy = make_policy(vlp::kContVerifyFail,
-                         {{entry(0, 18, vlp::kHashImage), {mod_hash({"console=ttyS1", str("kernel")})}},
-                          {entry(vlp::kModNumAny, 19, vlp::kHashAny), {}}});
+  f.policy =
+      make_policy(vlp::kContVerifyFail,
+                  {{entry(0, 18, vlp::kHashImage), {mod_hash({"console=ttyS1", str("kernel")})}},
+                   {entry(vlp::kModNumAny, 19, vlp::kHashAny), {}}});
   f.source = PolicySource::kNvRead;
   Outcome& o = f.run();
   EXPECT_EQ(o.error, TbError::kModuleVerificationFailed);

@@ -93,8 +93,8 @@ struct Mb2 {
   }
 };
 
-const std::vector<MemRegion> kRam = {{0, 0x9FC00, 1}, {0x9FC00, 0x400, 2},
-                                     {0x100000, 0x1FF00000, 1}};
+const std::vector<MemRegion> kRam = {
+    {0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0x100000, 0x1FF00000, 1}};
 
 Mb2 good_mb2() {
   Mb2 m;
@@ -248,8 +248,8 @@ struct Mb1World {
   Mb1World() {
     Bytes info(72, 0);
     put32(info, 0, (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9));
-    put32(info, 16, kStrings);        // cmdline
-    put32(info, 20, 2);               // mods_count
+    put32(info, 16, kStrings);  // cmdline
+    put32(info, 20, 2);         // mods_count
     put32(info, 24, kMods);
     put32(info, 64, kStrings + 0x40);  // boot_loader_name
     Bytes strings(0x100, 0);
@@ -258,7 +258,8 @@ struct Mb1World {
     std::memcpy(strings.data() + 0x80, "/k console=ttyS0", 16);
     std::memcpy(strings.data() + 0xC0, "/i", 2);
     Bytes mods;
-    for (uint32_t v : {0x200000u, 0x300000u, kStrings + 0x80, 0u, 0x300000u, 0x301000u, kStrings + 0xC0, 0u})
+    for (uint32_t v :
+         {0x200000u, 0x300000u, kStrings + 0x80, 0u, 0x300000u, 0x301000u, kStrings + 0xC0, 0u})
       app32(mods, v);
     Bytes mmap;
     for (const auto& r : kRam) {
@@ -353,14 +354,14 @@ Bytes make_bzimage(size_t pm_size = 0x2000) {
   std::memcpy(&k[0x202], "HdrS", 4);
   k[0x206] = 0x0F;
   k[0x207] = 0x02;
-  k[0x211] = 0x01;                  // LOADED_HIGH
-  put32(k, 0x22C, 0x7FFFFFFF);      // initrd_addr_max
-  put32(k, 0x230, 0x200000);        // kernel_alignment
-  k[0x234] = 1;                     // relocatable
-  put32(k, 0x238, 2047);            // cmdline_size
-  put64(k, 0x258, 0x1000000);       // pref_address
-  put32(k, 0x260, 0x800000);        // init_size
-  k[0x250] = 0x77;                  // a byte inside the header, copied verbatim
+  k[0x211] = 0x01;              // LOADED_HIGH
+  put32(k, 0x22C, 0x7FFFFFFF);  // initrd_addr_max
+  put32(k, 0x230, 0x200000);    // kernel_alignment
+  k[0x234] = 1;                 // relocatable
+  put32(k, 0x238, 2047);        // cmdline_size
+  put64(k, 0x258, 0x1000000);   // pref_address
+  put32(k, 0x260, 0x800000);    // init_size
+  k[0x250] = 0x77;              // a byte inside the header, copied verbatim
   for (size_t i = 2 * 512; i < k.size(); ++i) k[i] = static_cast<uint8_t>(i);
   return k;
 }
@@ -385,7 +386,8 @@ struct Plan {
     return plan_linux(req, *bi, MutableByteSpan(bp.data(), bp.size()));
   }
   uint32_t at32(size_t off) const {
-    return bp[off] | (bp[off + 1] << 8) | (bp[off + 2] << 16) | (static_cast<uint32_t>(bp[off + 3]) << 24);
+    return bp[off] | (bp[off + 1] << 8) | (bp[off + 2] << 16) |
+           (static_cast<uint32_t>(bp[off + 3]) << 24);
   }
 };
 
@@ -424,7 +426,7 @@ TEST(LinuxBoot, PlacementAboveReservedMemory) {
   auto plan = p.run();
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->load_addr, 0x1400000u);  // next 2 MiB boundary
-  p.req.reserved_end = 0x1FF00000;  // no room for init_size below the end of RAM
+  p.req.reserved_end = 0x1FF00000;         // no room for init_size below the end of RAM
   plan = p.run();
   ASSERT_FALSE(plan.ok());
   EXPECT_STREQ(plan.error().field, "init_size");

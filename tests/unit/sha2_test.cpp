@@ -1,5 +1,7 @@
 // The freestanding SHA-2 code (both SHA-256 block functions, SHA-384, SHA-512) against OpenSSL
 // on random buffers of many lengths, fed in one piece and in random pieces.
+#include "tlaunch/policy/sha2.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -8,7 +10,6 @@
 
 #include "tlaunch/policy/host/file_io.h"
 #include "tlaunch/policy/host/openssl_hasher.h"
-#include "tlaunch/policy/sha2.h"
 
 namespace tlaunch {
 namespace {
@@ -43,7 +44,8 @@ TEST_P(Sha2VsOpenSsl, OneShotAndStreamingMatch) {
   const Case c = GetParam();
   if (c.impl == Sha256Impl::kShaNi && !cpu_has_sha_ni())
     GTEST_SKIP() << "this CPU has no SHA extensions";
-  std::mt19937_64 rng(0x5eed0000u + static_cast<unsigned>(c.alg) * 7 + static_cast<unsigned>(c.impl));
+  std::mt19937_64 rng(0x5eed0000u + static_cast<unsigned>(c.alg) * 7 +
+                      static_cast<unsigned>(c.impl));
   SoftHasher soft(c.impl);
   EXPECT_EQ(soft.uses_sha_ni(),
             (c.impl == Sha256Impl::kAuto || c.impl == Sha256Impl::kShaNi) && cpu_has_sha_ni());
@@ -97,9 +99,10 @@ TEST(Sha2, KnownAnswerAbc) {
   EXPECT_EQ(hexd(*d256), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   auto d384 = hash_once(h, HashAlg::kSha384, ByteSpan(abc, 3));
   ASSERT_TRUE(d384.ok());
-  EXPECT_EQ(hexd(*d384),
-            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca1"
-            "34c825a7");
+  EXPECT_EQ(
+      hexd(*d384),
+      "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca1"
+      "34c825a7");
 }
 
 // The SHA-256 block functions agree on multi-block input with any starting state.

@@ -66,7 +66,7 @@ const Bytes kEmptyAuthResponse = unhex("0000 01 0000");
 TEST(TpmCommands, NvReadPublicBytesAndParse) {
   FakeTransport t;
   // TPM2B_NV_PUBLIC {0x01C10131, SHA256, 0x2204000A, no policy, 100 bytes} + a SHA-256 name.
-  Bytes body = unhex("000e 01c10131 000b 2204000a 0000 0064 0022 000b") ;
+  Bytes body = unhex("000e 01c10131 000b 2204000a 0000 0064 0022 000b");
   body.resize(body.size() + 32, 0xAB);
   t.replies.push_back(response(kStNoSessions, 0, body));
   auto p = nv_read_public(t, 0x01C10131);
@@ -117,7 +117,9 @@ TEST(TpmCommands, NvReadBytesAndData) {
   EXPECT_EQ(host::hex(buf, 4), "deadbeef");
   // Part 3 §31.13: tag SESSIONS, size 35, NV_Read, authHandle, nvIndex, PW session, size, offset.
   EXPECT_EQ(hx(t.sent.at(0)),
-            "80020000002300000" "14e01c1013101c10131000000094000000900000100000100" "0100");
+            "80020000002300000"
+            "14e01c1013101c10131000000094000000900000100000100"
+            "0100");
 }
 
 TEST(TpmCommands, NvReadDataLargerThanBufferIsError) {
@@ -173,7 +175,14 @@ TEST(TpmCommands, PcrExtendTwoBanks) {
   d[1].size = 48;
   fill_bytes(d[1].bytes, 0x22, 48);
   ASSERT_TRUE(pcr_extend(t, 17, d, 2).ok());
-  std::string want = "8002" "00000073" "00000182" "00000011" "00000009400000090000010000" "00000002" "000b";
+  std::string want =
+      "8002"
+      "00000073"
+      "00000182"
+      "00000011"
+      "00000009400000090000010000"
+      "00000002"
+      "000b";
   want += std::string(64, '1') + "000c" + std::string(96, '2');
   EXPECT_EQ(hx(t.sent.at(0)), want);
   // A digest whose size does not match its algorithm is refused before sending.
@@ -201,7 +210,9 @@ TEST(TpmCommands, PcrRead) {
   t.replies.push_back(response(kStNoSessions, 0, body));
   auto d = pcr_read(t, 17, HashAlg::kSha256);
   ASSERT_TRUE(d.ok()) << d.error().message;
-  EXPECT_EQ(hx(t.sent.at(0)), "80010000001400000" "17e00000001000b03000002");
+  EXPECT_EQ(hx(t.sent.at(0)),
+            "80010000001400000"
+            "17e00000001000b03000002");
   EXPECT_EQ(d->size, 32);
   EXPECT_EQ(d->bytes[0], 0xFF);
   // Bank not returned (e.g. unallocated): kNotFound, not a garbage digest.
@@ -213,11 +224,13 @@ TEST(TpmCommands, PcrRead) {
 
 TEST(TpmCommands, GetPcrBanks) {
   FakeTransport t;
-  t.replies.push_back(response(
-      kStNoSessions, 0, unhex("00 00000005 00000002 000b 03 ffffff 000c 03 000000")));
+  t.replies.push_back(
+      response(kStNoSessions, 0, unhex("00 00000005 00000002 000b 03 ffffff 000c 03 000000")));
   auto b = get_pcr_banks(t);
   ASSERT_TRUE(b.ok()) << b.error().message;
-  EXPECT_EQ(hx(t.sent.at(0)), "80010000001600000" "17a000000050000000000000001");
+  EXPECT_EQ(hx(t.sent.at(0)),
+            "80010000001600000"
+            "17a000000050000000000000001");
   ASSERT_EQ(b->count, 2u);
   EXPECT_EQ(b->banks[0].alg, 0x000B);
   EXPECT_EQ(b->banks[0].pcrs, 0xFFFFFFu);
@@ -231,7 +244,9 @@ TEST(TpmCommands, NvWriteBytes) {
   const uint8_t v[4] = {9, 0, 0, 0};
   ASSERT_TRUE(nv_write(t, 0x01C10132, 0x01C10132, ByteSpan(v, 4), 0).ok());
   EXPECT_EQ(hx(t.sent.at(0)),
-            "8002000000270000013701c1013201c1013200000009400000090000010000" "000409000000" "0000");
+            "8002000000270000013701c1013201c1013200000009400000090000010000"
+            "000409000000"
+            "0000");
 }
 
 TEST(TpmCommands, TransportFailurePropagates) {
@@ -241,7 +256,6 @@ TEST(TpmCommands, TransportFailurePropagates) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, Errc::kTpmUnreachable);
 }
-
 
 // A small TPM model for NV: one index with attributes and contents; answers NV_ReadPublic,
 // NV_Read and NV_Write by decoding the command bytes.
@@ -309,7 +323,8 @@ class FakeNvTpm final : public Transport {
 
  private:
   static uint32_t be32(const Bytes& b, size_t at) {
-    return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
+    return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) |
+           b[at + 3];
   }
   static void put32(Bytes& b, uint32_t v) {
     for (int i = 3; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));

@@ -15,7 +15,8 @@ bool hashable(HashAlg a) {
 
 class Run {
  public:
-  Run(Hasher& h, const Config& c, const Input& in, Outcome* out) : h_(h), c_(c), in_(in), o_(*out) {}
+  Run(Hasher& h, const Config& c, const Input& in, Outcome* out)
+      : h_(h), c_(c), in_(in), o_(*out) {}
 
   Status go() {
     num_algs_ = measurement_algs(c_, algs_);
@@ -32,14 +33,15 @@ class Run {
       return make_error(Errc::kInternal, "modules pointer missing");
     for (size_t m = 0; m < in_.num_modules; ++m) {
       if (in_.modules[m].num_digests != num_algs_)
-        return with_item(make_error(Errc::kBadValue,
-                                    "module lacks an image digest for a measurement algorithm"),
-                         static_cast<int32_t>(m));
+        return with_item(
+            make_error(Errc::kBadValue, "module lacks an image digest for a measurement algorithm"),
+            static_cast<int32_t>(m));
       for (size_t i = 0; i < num_algs_; ++i)
         if (in_.modules[m].image[i].alg != algs_[i] ||
             in_.modules[m].image[i].size != digest_size(static_cast<uint16_t>(algs_[i])))
-          return with_item(make_error(Errc::kBadValue, "module image digest has the wrong algorithm"),
-                           static_cast<int32_t>(m));
+          return with_item(
+              make_error(Errc::kBadValue, "module image digest has the wrong algorithm"),
+              static_cast<int32_t>(m));
     }
 
     // g_policy starts as the legacy default (policy.c), so errors before set_policy() are
@@ -236,31 +238,44 @@ size_t measurement_algs(const Config& config, HashAlg out[kMaxBanks]) {
 
 const char* policy_source_name(PolicySource s) {
   switch (s) {
-    case PolicySource::kNvRead: return "nv";
-    case PolicySource::kNvAbsent: return "nv-absent";
-    case PolicySource::kNvUnreadable: return "nv-unreadable";
-    case PolicySource::kNvPpWrite: return "nv-ppwrite";
-    case PolicySource::kTpmNotReady: return "tpm-not-ready";
+    case PolicySource::kNvRead:
+      return "nv";
+    case PolicySource::kNvAbsent:
+      return "nv-absent";
+    case PolicySource::kNvUnreadable:
+      return "nv-unreadable";
+    case PolicySource::kNvPpWrite:
+      return "nv-ppwrite";
+    case PolicySource::kTpmNotReady:
+      return "tpm-not-ready";
   }
   return "unknown";
 }
 
 const char* event_kind_name(EventKind k) {
   switch (k) {
-    case EventKind::kPolicyControl: return "policy-control";
-    case EventKind::kModule0: return "module0";
-    case EventKind::kModule: return "module";
+    case EventKind::kPolicyControl:
+      return "policy-control";
+    case EventKind::kModule0:
+      return "module0";
+    case EventKind::kModule:
+      return "module";
   }
   return "unknown";
 }
 
 const char* step_kind_name(StepKind k) {
   switch (k) {
-    case StepKind::kTpm: return "tpm";
-    case StepKind::kPolicy: return "policy";
-    case StepKind::kLoader: return "loader";
-    case StepKind::kModule0: return "module0";
-    case StepKind::kModule: return "module";
+    case StepKind::kTpm:
+      return "tpm";
+    case StepKind::kPolicy:
+      return "policy";
+    case StepKind::kLoader:
+      return "loader";
+    case StepKind::kModule0:
+      return "module0";
+    case StepKind::kModule:
+      return "module";
   }
   return "unknown";
 }

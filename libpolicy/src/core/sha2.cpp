@@ -10,7 +10,8 @@ namespace {
 // with BMI2 (RORX: a rotate into another register, no copy first).
 #define TLAUNCH_SHA_INLINE __attribute__((always_inline)) inline
 
-// FIPS 180-4 §4.2.2: first 32 bits of the fractional parts of the cube roots of the first 64 primes.
+// FIPS 180-4 §4.2.2: first 32 bits of the fractional parts of the cube roots of the first 64
+// primes.
 constexpr uint32_t kK256[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -21,7 +22,8 @@ constexpr uint32_t kK256[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-// FIPS 180-4 §4.2.3: first 64 bits of the fractional parts of the cube roots of the first 80 primes.
+// FIPS 180-4 §4.2.3: first 64 bits of the fractional parts of the cube roots of the first 80
+// primes.
 constexpr uint64_t kK512[80] = {
     0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc,
     0x3956c25bf348b538, 0x59f111f1b605d019, 0x923f82a4af194f9b, 0xab1c5ed5da6d8118,
@@ -77,14 +79,14 @@ inline void store_be64(uint8_t* p, uint64_t v) {
 
 // One SHA-256 round (FIPS 180-4 §6.2.2 step 3) with the working variables passed rotated, so
 // that no variable shuffling is needed between rounds: the caller rotates the argument order.
-TLAUNCH_SHA_INLINE void round256(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, uint32_t f,
-                     uint32_t g, uint32_t& h, uint32_t kw) {
+TLAUNCH_SHA_INLINE void round256(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e,
+                                 uint32_t f, uint32_t g, uint32_t& h, uint32_t kw) {
   // Sigma1/Sigma0 as nested rotates: fewer instructions than three independent rotates.
   const uint32_t s1 = rotr32(e ^ rotr32(e ^ rotr32(e, 14), 5), 6);  // ROTR 6 ^ 11 ^ 25
-  const uint32_t ch = g ^ (e & (f ^ g));  // = (e & f) ^ (~e & g)
+  const uint32_t ch = g ^ (e & (f ^ g));                            // = (e & f) ^ (~e & g)
   const uint32_t t1 = h + s1 + ch + kw;
   const uint32_t s0 = rotr32(a ^ rotr32(a ^ rotr32(a, 9), 11), 2);  // ROTR 2 ^ 13 ^ 22
-  const uint32_t maj = (a & b) | (c & (a | b));  // = (a & b) ^ (a & c) ^ (b & c)
+  const uint32_t maj = (a & b) | (c & (a | b));                     // = (a & b) ^ (a & c) ^ (b & c)
   d += t1;
   h = t1 + s0 + maj;
 }
@@ -98,8 +100,8 @@ TLAUNCH_SHA_INLINE uint32_t schedule256(uint32_t* w, size_t i) {
   return w[i & 15];
 }
 
-TLAUNCH_SHA_INLINE void round512(uint64_t a, uint64_t b, uint64_t c, uint64_t& d, uint64_t e, uint64_t f,
-                     uint64_t g, uint64_t& h, uint64_t kw) {
+TLAUNCH_SHA_INLINE void round512(uint64_t a, uint64_t b, uint64_t c, uint64_t& d, uint64_t e,
+                                 uint64_t f, uint64_t g, uint64_t& h, uint64_t kw) {
   const uint64_t s1 = rotr64(e ^ rotr64(e ^ rotr64(e, 23), 4), 14);  // ROTR 14 ^ 18 ^ 41
   const uint64_t ch = g ^ (e & (f ^ g));
   const uint64_t t1 = h + s1 + ch + kw;

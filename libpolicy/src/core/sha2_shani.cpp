@@ -1,9 +1,10 @@
-// CPU feature detection for the SHA-2 code, and the SHA-256 block function on the Intel SHA extensions (Intel SDM Vol. 2, SHA256RNDS2 /
-// SHA256MSG1 / SHA256MSG2; Intel white paper "Intel SHA Extensions", 2013, for the ABEF/CDGH
-// state layout). Written with compiler vector builtins instead of <immintrin.h>, because that
-// header pulls in <stdlib.h> (mm_malloc.h) and so cannot be used in freestanding core code.
-// The function carries target("sha,sse4.1") so the rest of the library (and the launcher,
-// built with -mno-sse) needs no SSE; it is only called after cpu_has_sha_ni() said yes.
+// CPU feature detection for the SHA-2 code, and the SHA-256 block function on the Intel SHA
+// extensions (Intel SDM Vol. 2, SHA256RNDS2 / SHA256MSG1 / SHA256MSG2; Intel white paper "Intel SHA
+// Extensions", 2013, for the ABEF/CDGH state layout). Written with compiler vector builtins instead
+// of <immintrin.h>, because that header pulls in <stdlib.h> (mm_malloc.h) and so cannot be used in
+// freestanding core code. The function carries target("sha,sse4.1") so the rest of the library (and
+// the launcher, built with -mno-sse) needs no SSE; it is only called after cpu_has_sha_ni() said
+// yes.
 #include "tlaunch/policy/sha2.h"
 
 namespace tlaunch {
@@ -66,7 +67,8 @@ bool cpu_has_sha_ni() {
   if (a < 7) return false;
   const uint32_t max_leaf = a;
   cpuid(1, 0, &a, &b, &c, &d);
-  const bool ssse3 = (c >> 9) & 1, sse41 = (c >> 19) & 1, sse2 = (d >> 26) & 1, fxsr = (d >> 24) & 1;
+  const bool ssse3 = (c >> 9) & 1, sse41 = (c >> 19) & 1, sse2 = (d >> 26) & 1,
+             fxsr = (d >> 24) & 1;
   if (!(ssse3 && sse41 && sse2 && fxsr) || max_leaf < 7) return false;
   cpuid(7, 0, &a, &b, &c, &d);
   return (b >> 29) & 1;  // CPUID.(EAX=07H,ECX=0):EBX.SHA[bit 29]

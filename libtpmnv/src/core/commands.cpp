@@ -114,9 +114,9 @@ Result<size_t> build_pcr_extend(MutableByteSpan out, uint32_t pcr, const Digest*
   for (size_t i = 0; i < count; ++i) {
     const uint8_t want = digest_size(static_cast<uint16_t>(digests[i].alg));
     if (want == 0 || digests[i].size != want)
-      return with_item(make_error(Errc::kBadValue, "digest size does not match its algorithm",
-                                  "digests"),
-                       static_cast<int32_t>(i));
+      return with_item(
+          make_error(Errc::kBadValue, "digest size does not match its algorithm", "digests"),
+          static_cast<int32_t>(i));
     w.be16(static_cast<uint16_t>(digests[i].alg));  // TPMT_HA.hashAlg
     w.bytes(digests[i].span());                     // TPMU_HA, sized by the algorithm
   }
@@ -157,9 +157,9 @@ Status parse_response_header(ByteSpan rsp, ByteReader* body) {
   if (*tag != kStNoSessions && *tag != kStSessions)
     return with_value(make_error(Errc::kBadValue, "unknown response tag", "tag", 0), *tag);
   if (*size != rsp.size)
-    return with_value(
-        make_error(Errc::kBadValue, "responseSize differs from the bytes received", "responseSize", 2),
-        *size);
+    return with_value(make_error(Errc::kBadValue, "responseSize differs from the bytes received",
+                                 "responseSize", 2),
+                      *size);
   if (*rc != kRcSuccess) return tpm_error(*rc);
   if (body != nullptr) {
     auto rest = r.sub(r.remaining(), "body");
@@ -317,9 +317,9 @@ Result<NvPublic> nv_read_public(Transport& t, uint32_t nv_index) {
 Result<size_t> nv_read(Transport& t, uint32_t auth_handle, uint32_t nv_index, uint16_t size,
                        uint16_t offset, MutableByteSpan out) {
   if (size > kMaxNvChunk || size > out.size)
-    return with_value(make_error(Errc::kTooLarge, "NV read larger than one transfer or the buffer",
-                                 "size"),
-                      size);
+    return with_value(
+        make_error(Errc::kTooLarge, "NV read larger than one transfer or the buffer", "size"),
+        size);
   return run(
       t, [&](MutableByteSpan o) { return build_nv_read(o, auth_handle, nv_index, size, offset); },
       [&](ByteSpan r) { return parse_nv_read(r, out); });

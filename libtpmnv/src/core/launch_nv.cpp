@@ -22,7 +22,8 @@ VlpRead read_vlp(Transport& t, uint32_t index, MutableByteSpan buf) {
   }
   size_t got = 0;
   while (got < want) {
-    const uint16_t n = static_cast<uint16_t>(want - got < kVlpReadChunk ? want - got : kVlpReadChunk);
+    const uint16_t n =
+        static_cast<uint16_t>(want - got < kVlpReadChunk ? want - got : kVlpReadChunk);
     auto c = nv_read(t, index, index, n, static_cast<uint16_t>(got),
                      MutableByteSpan(buf.data + got, buf.size - got));
     if (!c.ok()) {
@@ -59,9 +60,9 @@ Status write_error_index(Transport& t, uint32_t index, uint32_t value, bool* def
   }
   *defined = true;
   if (pub->data_size < 4)
-    return with_value(make_error(Errc::kTooLarge, "the error index is smaller than 4 bytes",
-                                 "dataSize"),
-                      pub->data_size);
+    return with_value(
+        make_error(Errc::kTooLarge, "the error index is smaller than 4 bytes", "dataSize"),
+        pub->data_size);
   const uint8_t le[4] = {static_cast<uint8_t>(value), static_cast<uint8_t>(value >> 8),
                          static_cast<uint8_t>(value >> 16), static_cast<uint8_t>(value >> 24)};
   return nv_write(t, index, index, ByteSpan(le, 4), 0);

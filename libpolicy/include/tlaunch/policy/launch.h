@@ -15,9 +15,9 @@
 
 namespace tlaunch::launch {
 
-inline constexpr size_t kMaxBanks = 4;     // measurement algorithms per event
-inline constexpr size_t kMaxEvents = 32;   // tboot MAX_VL_HASHES: later entries are dropped
-inline constexpr size_t kMaxModules = 128; // module indices a policy can name (0..127)
+inline constexpr size_t kMaxBanks = 4;      // measurement algorithms per event
+inline constexpr size_t kMaxEvents = 32;    // tboot MAX_VL_HASHES: later entries are dropped
+inline constexpr size_t kMaxModules = 128;  // module indices a policy can name (0..127)
 inline constexpr size_t kMaxSteps = kMaxModules + 4;
 
 // PCR mapping (vlp.md §6.4). TPM 2.0 always uses DA; legacy is tboot's TPM 1.2 default.
@@ -40,11 +40,11 @@ size_t measurement_algs(const Config& config, HashAlg out[kMaxBanks]);
 
 // Where the VLP came from, as seen by the caller that talked to the TPM (vlp.md §5.1–§5.2).
 enum class PolicySource : uint8_t {
-  kNvRead = 0,     // `bytes` = what NV_Read returned (capped at 2124 bytes like tboot)
-  kNvAbsent,       // the index is not defined
-  kNvUnreadable,   // NV_ReadPublic / NV_Read failed or returned 0 bytes
-  kNvPpWrite,      // the index has TPMA_NV_PPWRITE: refused (nv.md §4 check_index_attribute)
-  kTpmNotReady,    // no usable TPM: TB_ERR_TPM_NOT_READY before any policy is read
+  kNvRead = 0,    // `bytes` = what NV_Read returned (capped at 2124 bytes like tboot)
+  kNvAbsent,      // the index is not defined
+  kNvUnreadable,  // NV_ReadPublic / NV_Read failed or returned 0 bytes
+  kNvPpWrite,     // the index has TPMA_NV_PPWRITE: refused (nv.md §4 check_index_attribute)
+  kTpmNotReady,   // no usable TPM: TB_ERR_TPM_NOT_READY before any policy is read
 };
 const char* policy_source_name(PolicySource s);
 
@@ -83,21 +83,21 @@ const char* step_kind_name(StepKind k);
 
 struct Step {
   StepKind kind = StepKind::kPolicy;
-  uint16_t module = 0;     // kModule0 / kModule
-  int16_t entry = -1;      // matching policy entry (kModule), -1 if none
-  int16_t matched = -1;    // index of the matching hash in the entry, -1 if none/ANY
-  bool verified = false;   // the module was checked against the entry (fixed extpol, IMAGE)
+  uint16_t module = 0;    // kModule0 / kModule
+  int16_t entry = -1;     // matching policy entry (kModule), -1 if none
+  int16_t matched = -1;   // index of the matching hash in the entry, -1 if none/ANY
+  bool verified = false;  // the module was checked against the entry (fixed extpol, IMAGE)
   vlp::TbError error = vlp::TbError::kNone;
   vlp::Action action = vlp::Action::kContinue;
 };
 
 struct Outcome {
-  vlp::Policy policy;            // the policy in force at the end
+  vlp::Policy policy;  // the policy in force at the end
   bool policy_from_nv = false;
-  Error policy_error;            // why the NV policy was not used (decode error), if it was read
+  Error policy_error;  // why the NV policy was not used (decode error), if it was read
   size_t num_events = 0;
   Event events[kMaxEvents];
-  size_t dropped_events = 0;     // VL entries beyond kMaxEvents (tboot drops them with a warning)
+  size_t dropped_events = 0;  // VL entries beyond kMaxEvents (tboot drops them with a warning)
   size_t num_steps = 0;
   Step steps[kMaxSteps];
   // The result: if a step's action is not continue, processing stops there and that step's

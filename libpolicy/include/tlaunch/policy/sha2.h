@@ -55,11 +55,11 @@ class SoftHasher final : public Hasher {
   HashAlg alg_ = HashAlg::kNull;
   bool sha_ni_ = false;
   bool bmi2_ = false;
-  bool wide_ = false;           // SHA-384/512: 128-byte blocks and 64-bit words
-  uint32_t s32_[8] = {};        // SHA-256 state
-  uint64_t s64_[8] = {};        // SHA-384/512 state
-  uint64_t total_ = 0;          // bytes hashed so far (< 2^61 by construction of a 32/64-bit address space)
-  uint8_t buf_[128] = {};       // partial block
+  bool wide_ = false;     // SHA-384/512: 128-byte blocks and 64-bit words
+  uint32_t s32_[8] = {};  // SHA-256 state
+  uint64_t s64_[8] = {};  // SHA-384/512 state
+  uint64_t total_ = 0;  // bytes hashed so far (< 2^61 by construction of a 32/64-bit address space)
+  uint8_t buf_[128] = {};  // partial block
   size_t buf_len_ = 0;
 };
 

@@ -45,8 +45,8 @@ uint32_t rc_base(uint32_t rc);
 // True when rc says "this NV index / handle does not exist" (TPM_RC_HANDLE on handle 1 or 2).
 bool rc_is_no_such_handle(uint32_t rc);
 
-inline constexpr size_t kMaxCommandSize = 4096;   // TPM_PT_MAX_COMMAND_SIZE of common TPMs
-inline constexpr size_t kMaxNvChunk = 1024;       // tboot tpm_20.c MAX_NV_INDEX_SIZE per transfer
+inline constexpr size_t kMaxCommandSize = 4096;  // TPM_PT_MAX_COMMAND_SIZE of common TPMs
+inline constexpr size_t kMaxNvChunk = 1024;      // tboot tpm_20.c MAX_NV_INDEX_SIZE per transfer
 inline constexpr size_t kMaxBanks = 8;
 
 struct NvPublic {

@@ -19,12 +19,12 @@ inline constexpr uint16_t kVlpReadChunk = 256;
 
 struct VlpRead {
   launch::PolicySource source = launch::PolicySource::kNvAbsent;
-  size_t size = 0;          // bytes read into the buffer (kNvRead)
-  bool have_public = false; // NV_ReadPublic answered
-  NvPublic pub;             // its answer
-  bool capped = false;      // the index is larger than the buffer: only the first bytes were read
-  size_t chunks = 0;        // NV_Read transfers that returned data
-  Error error;              // the TPM/transport error behind kNvAbsent / kNvUnreadable
+  size_t size = 0;           // bytes read into the buffer (kNvRead)
+  bool have_public = false;  // NV_ReadPublic answered
+  NvPublic pub;              // its answer
+  bool capped = false;       // the index is larger than the buffer: only the first bytes were read
+  size_t chunks = 0;         // NV_Read transfers that returned data
+  Error error;               // the TPM/transport error behind kNvAbsent / kNvUnreadable
 };
 
 // NV_ReadPublic for the size (capped at buf.size, like tboot's 2124-byte buffer), then NV_Read
