@@ -138,6 +138,10 @@ int run_hash(const HashOptions& o) {
   }
   if (items.empty())
     return report(host::fail(Errc::kUsage, "hash: no file given (FILE... or --module)"));
+  size_t stdin_uses = 0;
+  for (const auto& it : items) stdin_uses += it.path == "-" ? 1 : 0;
+  if (stdin_uses > 1)
+    return report(host::fail(Errc::kUsage, "hash: standard input ('-') can be read only once"));
 
   std::string alg_text;
   for (const auto& a : o.algs) alg_text += (alg_text.empty() ? "" : ",") + a;

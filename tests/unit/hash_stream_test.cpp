@@ -79,9 +79,13 @@ Bytes gzip_bytes(const Bytes& data) {
 TEST(MultiHasher, EveryBankMatchesOneShotDigests) {
   const std::vector<HashAlg> banks = available_banks();
   const Bytes data = random_bytes(3 * 1000 * 1000 + 17, 1);
-  for (unsigned helpers : {0u, 1u, 3u}) {
+  for (int mode = 0; mode < 6; ++mode) {
+    const unsigned helpers = mode % 3 == 0 ? 0u : mode % 3 == 1 ? 1u : 3u;
+    const bool pipeline = mode >= 3;
     auto mh = MultiHasher::create(banks, helpers);
     ASSERT_TRUE(mh) << mh.failure().message;
+    // Pipeline slots smaller than some writes: those are split over several slots.
+    if (pipeline) (*mh)->start_pipeline(300000);
     // Pieces below and above the parallel threshold.
     size_t off = 0;
     for (size_t piece : {size_t{1}, size_t{1000}, size_t{1} << 20, size_t{200000}}) {
@@ -94,7 +98,7 @@ TEST(MultiHasher, EveryBankMatchesOneShotDigests) {
     ASSERT_TRUE(d);
     ASSERT_EQ(d->size(), banks.size());
     for (size_t i = 0; i < banks.size(); ++i)
-      EXPECT_EQ((*d)[i], one_shot(banks[i], data)) << "bank " << i << " helpers " << helpers;
+      EXPECT_EQ((*d)[i], one_shot(banks[i], data)) << "bank " << i << " mode " << mode;
   }
 }
 
@@ -229,10 +233,20 @@ TEST(DigestManyAsLoaded, ResultsInInputOrder) {
     EXPECT_EQ(*res[i]->image_digest(HashAlg::kSha512), one_shot(HashAlg::kSha512, contents[c]));
     ++c;
   }
-  // One file, two banks, two jobs: the spare job hashes a bank (same digests).
-  auto one = digest_many_as_loaded({paths[0]}, banks, LoadOptions{}, 2);
-  ASSERT_TRUE(one[0]);
-  EXPECT_EQ(one[0]->image, res[0]->image);
+  // One file, two banks, two jobs: the spare job hashes (pipeline, one thread per bank).
+  for (size_t i : {size_t{0}, size_t{1}}) {  // plain, gzip
+    auto one = digest_many_as_loaded({paths[i]}, banks, LoadOptions{}, 2);
+    ASSERT_TRUE(one[0]) << one[0].failure().message;
+    EXPECT_EQ(one[0]->image, res[i]->image);
+    EXPECT_EQ(one[0]->raw, res[i]->raw);
+  }
+  LoadOptions raw_pipe;
+  raw_pipe.mode = LoadMode::kRaw;
+  raw_pipe.pipeline = true;
+  auto rp = digest_as_loaded(paths[1], banks, raw_pipe);
+  ASSERT_TRUE(rp) << rp.failure().message;
+  EXPECT_EQ(rp->image, res[1]->raw);
+  EXPECT_NE(rp->image, res[1]->image);  // f1 is gzip: raw differs from as-loaded
 }
 
 TEST(ModuleMeasurements, TbootFormula) {

@@ -217,7 +217,7 @@ bool GrubFilterChain::failed() const {
 
 bool GrubFilterChain::passthrough() const {
   for (const auto& s : stages_)
-    if (s->mode() != FilterStage::Mode::kPass) return false;
+    if (s->mode() != FilterStage::Mode::kPass || s->header_fallback()) return false;
   return true;
 }
 

@@ -130,7 +130,8 @@ class GzipDecoder final : public Decoder {
         member_end_ = header_len_ + z_.total_in;
       } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_MEM_ERROR) {
         error_ = true;
-        error_offset_ = header_len_ + z_.total_in;
+        // total_in counts the byte in which zlib found the error.
+        error_offset_ = header_len_ + (z_.total_in != 0 ? z_.total_in - 1 : 0);
         error_text_ = rc == Z_MEM_ERROR ? "out of memory in zlib"
                       : z_.msg != nullptr ? z_.msg
                                           : "invalid deflate data";

@@ -65,32 +65,61 @@ struct MultiHasher::Impl {
   std::vector<std::thread> threads;
   std::mutex mutex;
   std::condition_variable work_cv, done_cv;
+  bool stop = false;
+  // Fork-join mode: one write at a time, lanes >= 1 on helper threads, lane 0 in the writer.
   uint64_t generation = 0;
   size_t pending = 0;
   ByteSpan data;
-  bool stop = false;
+  // Pipeline mode (start_pipeline()): writes are copied into a ring of slots and every lane,
+  // lane 0 included, hashes them on its own thread in order.
+  static constexpr size_t kSlots = 4;
+  bool pipelined = false;
+  std::vector<std::unique_ptr<uint8_t[]>> slots;
+  size_t slot_size = 0;
+  size_t slot_len[kSlots] = {};
+  uint64_t produced = 0;
+  std::vector<uint64_t> consumed;  // per lane
 
   void hash_lane(size_t lane, ByteSpan d) {
     for (size_t b : lanes[lane])
       if (!failed[b] && EVP_DigestUpdate(ctx[b].get(), d.data, d.size) != 1) failed[b] = 1;
   }
 
+  uint64_t min_consumed() const {
+    return consumed.empty() ? produced : *std::min_element(consumed.begin(), consumed.end());
+  }
+
   void worker(size_t lane) {
     uint64_t seen = 0;
     for (;;) {
       ByteSpan d;
+      bool from_ring = false;
       {
         std::unique_lock<std::mutex> lk(mutex);
-        work_cv.wait(lk, [&] { return stop || generation != seen; });
-        if (stop) return;
-        seen = generation;
-        d = data;
+        work_cv.wait(lk, [&] {
+          return stop || (pipelined ? consumed[lane] < produced : generation != seen);
+        });
+        if (pipelined && consumed[lane] < produced) {
+          const size_t slot = consumed[lane] % kSlots;
+          d = ByteSpan(slots[slot].get(), slot_len[slot]);
+          from_ring = true;
+        } else if (stop) {
+          return;
+        } else {
+          seen = generation;
+          d = data;
+        }
       }
       hash_lane(lane, d);
       {
         std::lock_guard<std::mutex> lk(mutex);
-        if (--pending == 0) done_cv.notify_one();
+        if (from_ring) {
+          ++consumed[lane];
+        } else {
+          --pending;
+        }
       }
+      done_cv.notify_all();
     }
   }
 
@@ -145,10 +174,43 @@ Expected<std::unique_ptr<MultiHasher>> MultiHasher::create(std::span<const HashA
   return std::unique_ptr<MultiHasher>(new MultiHasher(std::move(impl)));
 }
 
+void MultiHasher::start_pipeline(size_t slot_size) {
+  Impl& m = *impl_;
+  if (m.pipelined) return;
+  m.slot_size = slot_size == 0 ? size_t{1} << 20 : slot_size;
+  for (size_t i = 0; i < Impl::kSlots; ++i) m.slots.emplace_back(new uint8_t[m.slot_size]);
+  {
+    std::lock_guard<std::mutex> lk(m.mutex);
+    m.consumed.assign(m.lanes.size(), m.produced);
+    m.pipelined = true;
+  }
+  Impl* raw = &m;
+  m.threads.emplace_back([raw] { raw->worker(0); });
+  m.work_cv.notify_all();
+}
+
 void MultiHasher::write(ByteSpan data) {
   if (data.size == 0) return;
   size_ += data.size;
   Impl& m = *impl_;
+  if (m.pipelined) {
+    while (data.size != 0) {
+      const size_t n = std::min(data.size, m.slot_size);
+      std::unique_lock<std::mutex> lk(m.mutex);
+      m.done_cv.wait(lk, [&] { return m.produced - m.min_consumed() < Impl::kSlots; });
+      const size_t slot = m.produced % Impl::kSlots;
+      lk.unlock();
+      // Every lane is done with this slot's previous contents: no one reads it now.
+      std::memcpy(m.slots[slot].get(), data.data, n);
+      lk.lock();
+      m.slot_len[slot] = n;
+      ++m.produced;
+      lk.unlock();
+      m.work_cv.notify_all();
+      data = data.subspan(n, data.size - n);
+    }
+    return;
+  }
   if (m.lanes.size() == 1 || data.size < kParallelMin) {
     for (size_t lane = 0; lane < m.lanes.size(); ++lane) m.hash_lane(lane, data);
     return;
@@ -167,6 +229,10 @@ void MultiHasher::write(ByteSpan data) {
 
 Expected<std::vector<Digest>> MultiHasher::finish() {
   Impl& m = *impl_;
+  if (m.pipelined) {
+    std::unique_lock<std::mutex> lk(m.mutex);
+    m.done_cv.wait(lk, [&] { return m.min_consumed() == m.produced; });
+  }
   std::vector<Digest> out;
   for (size_t b = 0; b < m.algs.size(); ++b) {
     Digest d;

@@ -50,6 +50,7 @@ Expected<LoadedDigests> digest_as_loaded(const std::string& path, std::span<cons
   r.banks.assign(banks.begin(), banks.end());
 
   if (options.mode == LoadMode::kRaw) {
+    if (options.pipeline) (*raw)->start_pipeline(options.buffer_size);
     for (;;) {
       auto chunk = (*reader)->next();
       if (!chunk) return chunk.failure();
@@ -95,6 +96,7 @@ Expected<LoadedDigests> digest_as_loaded(const std::string& path, std::span<cons
     chain.push(*chunk);
     if (first) {
       first = false;
+      if (options.pipeline) (*loaded)->start_pipeline(options.buffer_size);
       if (chain.passthrough()) {
         shared = true;
         continue;
@@ -143,9 +145,15 @@ std::vector<Expected<LoadedDigests>> digest_many_as_loaded(
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   const size_t workers = std::min<size_t>(jobs, n);
   LoadOptions per_file = options;
-  // Fewer files than jobs: the spare threads hash banks of the files in parallel.
-  if (per_file.bank_helpers == 0 && n < jobs && banks.size() > 1)
-    per_file.bank_helpers = static_cast<unsigned>(jobs / n - 1);
+  // Fewer files than jobs: the spare threads hash while the file's thread reads and decompresses,
+  // one thread per bank.
+  const size_t per_file_threads = jobs / n;
+  if (per_file_threads >= 2) {
+    per_file.pipeline = true;
+    if (per_file.bank_helpers == 0)
+      per_file.bank_helpers =
+          static_cast<unsigned>(std::min(banks.size() - 1, per_file_threads - 1));
+  }
 
   std::vector<std::optional<Expected<LoadedDigests>>> results(n);
   std::mutex mutex;

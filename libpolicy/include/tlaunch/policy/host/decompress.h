@@ -98,8 +98,8 @@ class GrubFilterChain {
   void push(ByteSpan data);
   // True once the result is certain to be an error whatever follows (callers may stop reading).
   bool failed() const;
-  // True once every filter decided the data is not compressed: the output is the input, byte
-  // for byte (callers may then hash once instead of twice).
+  // True once every filter decided the data is not in its format (no magic matched): the output
+  // is the input, byte for byte, and there is nothing to report (callers may then hash once).
   bool passthrough() const;
   // End of input. The failure names the filter, the byte offset and what GRUB would do.
   Expected<GrubChainResult> finish();

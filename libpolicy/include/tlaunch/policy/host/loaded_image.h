@@ -34,9 +34,12 @@ struct LoadOptions {
   // failing when a file starts with a compression magic that GRUB then does not decompress.
   bool allow_fallback = false;
   size_t buffer_size = size_t{1} << 20;  // read size
-  // Threads that hash banks in parallel with the reading thread (0: none). digest_many_* sets
-  // this from the jobs left over when there are fewer files than jobs.
+  // Threads that hash banks in parallel with the reading thread (0: none).
   unsigned bank_helpers = 0;
+  // Hash on helper threads while the reading thread reads and decompresses (MultiHasher::
+  // start_pipeline). digest_many_as_loaded sets both from the jobs left over when there are
+  // fewer files than jobs.
+  bool pipeline = false;
 };
 
 struct LoadedDigests {

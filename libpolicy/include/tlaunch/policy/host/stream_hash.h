@@ -16,7 +16,8 @@
 namespace tlaunch::host {
 
 // Every byte written goes into one digest per bank. write() returns once all banks consumed the
-// bytes, so the caller may reuse its buffer. Not thread-safe (one writer).
+// bytes (or, after start_pipeline(), a copy of them), so the caller may reuse its buffer. Not
+// thread-safe (one writer).
 class MultiHasher final : public ByteSink {
  public:
   // helpers: threads that take over some banks (0: everything in the writing thread). Useful
@@ -28,6 +29,10 @@ class MultiHasher final : public ByteSink {
   MultiHasher(const MultiHasher&) = delete;
   MultiHasher& operator=(const MultiHasher&) = delete;
 
+  // From now on write() copies the bytes into a small ring (4 slots of slot_size) and returns;
+  // every bank is hashed on its own helper thread (one more thread than `helpers`), so the
+  // writer (a decompressor, a reader) runs in parallel with hashing. Memory: 4 slots.
+  void start_pipeline(size_t slot_size = size_t{1} << 20);
   void write(ByteSpan data) override;
   // The digests, one per bank in the order given to create(). Call once.
   Expected<std::vector<Digest>> finish();
