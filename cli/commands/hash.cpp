@@ -11,11 +11,10 @@
 // then the --module entries, each in command-line order, whatever finishes first.
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "tlaunch/policy/host/file_io.h"
@@ -66,8 +65,8 @@ FileReport report_file(const Item& item, const host::Expected<host::LoadedDigest
     const host::Failure& f = r.failure();
     out.exit_code = exit_code_for(f.code);
     std::fprintf(stderr, "tlaunch: error: %s\n", f.message.c_str());
-    j["error"] = {{"code", errc_name(f.code)}, {"exit_code", out.exit_code},
-                  {"message", f.message}};
+    j["error"] = {
+        {"code", errc_name(f.code)}, {"exit_code", out.exit_code}, {"message", f.message}};
     out.json = std::move(j);
     return out;
   }
@@ -77,7 +76,8 @@ FileReport report_file(const Item& item, const host::Expected<host::LoadedDigest
   if (!m) {
     out.exit_code = exit_code_for(m.failure().code);
     std::fprintf(stderr, "tlaunch: error: %s\n", m.failure().message.c_str());
-    j["error"] = {{"code", errc_name(m.failure().code)}, {"exit_code", out.exit_code},
+    j["error"] = {{"code", errc_name(m.failure().code)},
+                  {"exit_code", out.exit_code},
                   {"message", m.failure().message}};
     out.json = std::move(j);
     return out;
@@ -111,8 +111,7 @@ FileReport report_file(const Item& item, const host::Expected<host::LoadedDigest
     const bool same = d.raw_size == d.loaded_size && d.layers.empty();
     std::printf("%s: %llu bytes%s%s\n", item.path.c_str(),
                 static_cast<unsigned long long>(d.raw_size), how.c_str(),
-                same ? ""
-                     : (" -> " + std::to_string(d.loaded_size) + " bytes as loaded").c_str());
+                same ? "" : (" -> " + std::to_string(d.loaded_size) + " bytes as loaded").c_str());
     std::printf("  cmdline %s\n", quoted(item.cmdline).c_str());
     for (size_t b = 0; b < d.banks.size(); ++b) {
       const char* a = alg_name(d.banks[b]);
@@ -158,13 +157,12 @@ int run_hash(const HashOptions& o) {
   for (const auto& it : items) paths.push_back(it.path);
   nlohmann::json files = nlohmann::json::array();
   int rc = kExitOk;
-  host::digest_many_as_loaded(
-      paths, *banks, lo, jobs,
-      [&](size_t i, const host::Expected<host::LoadedDigests>& r) {
-        FileReport fr = report_file(items[i], r, o.json);
-        if (rc == kExitOk) rc = fr.exit_code;
-        files.push_back(std::move(fr.json));
-      });
+  host::digest_many_as_loaded(paths, *banks, lo, jobs,
+                              [&](size_t i, const host::Expected<host::LoadedDigests>& r) {
+                                FileReport fr = report_file(items[i], r, o.json);
+                                if (rc == kExitOk) rc = fr.exit_code;
+                                files.push_back(std::move(fr.json));
+                              });
   if (o.json) {
     nlohmann::json doc;
     doc["version"] = 1;
@@ -184,16 +182,17 @@ void setup_hash(CLI::App& parent, Invocation& inv) {
       "hash", "Reference digests of boot modules as GRUB 2.06 loads them, every bank in one pass");
   auto o = std::make_shared<HashOptions>();
   sub->add_option("files", o->files, "Files to hash (each with --cmdline)");
-  sub->add_option("--module", o->modules,
-                  "'FILE[ CMDLINE]': a file with its own command line (after the first space); "
-                  "repeatable")
+  sub->add_option(
+         "--module", o->modules,
+         "'FILE[ CMDLINE]': a file with its own command line (after the first space); repeatable")
       ->allow_extra_args(false);
   sub->add_option("--alg", o->algs,
                   "Comma-separated banks: sha1, sha256, sha384, sha512, sm3 (default sha256)")
       ->delimiter(',')
       ->allow_extra_args(false);
-  sub->add_option("--cmdline", o->cmdline,
-                  "Command line of the positional FILEs as the boot loader passes it (default \"\")");
+  sub->add_option(
+      "--cmdline", o->cmdline,
+      "Command line of the positional FILEs as the boot loader passes it (default \"\")");
   sub->add_option("--as-loaded", o->as_loaded,
                   "grub: the bytes GRUB's module2 hands over (gzip/xz/lzop decompressed); raw: the "
                   "file as is (module2 --nounzip)")

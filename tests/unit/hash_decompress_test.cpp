@@ -22,8 +22,8 @@ using Bytes = std::vector<uint8_t>;
 // Compressible but not trivial content: text-like runs with pseudo-random words.
 Bytes sample(size_t n, uint32_t seed = 1) {
   std::mt19937 rng(seed);
-  static const char* words[] = {"module2 ", "tboot ", "vmlinuz ", "initrd ", "0x1000 ", "\n",
-                                "measured ", "launch "};
+  static const char* words[] = {"module2 ", "tboot ", "vmlinuz ",  "initrd ",
+                                "0x1000 ",  "\n",     "measured ", "launch "};
   Bytes out;
   out.reserve(n);
   while (out.size() < n) {
@@ -190,10 +190,18 @@ Expected<Decoded> run_chain(const Bytes& in, bool allow_fallback = false, size_t
   Decoded d;
   d.result = *r;
   switch (r->loaded_from) {
-    case -1: d.loaded = out.bytes; break;
-    case 0: d.loaded = in; break;
-    case 1: d.loaded = tap1.bytes; break;
-    default: d.loaded = tap2.bytes; break;
+    case -1:
+      d.loaded = out.bytes;
+      break;
+    case 0:
+      d.loaded = in;
+      break;
+    case 1:
+      d.loaded = tap1.bytes;
+      break;
+    default:
+      d.loaded = tap2.bytes;
+      break;
   }
   EXPECT_EQ(d.loaded.size(), r->loaded_size);
   return d;
@@ -503,8 +511,8 @@ TEST(GrubLzop, WalkFailuresFallBackToRaw) {
   old.lib_version = 0x0930;
   LzopOpts newer;
   newer.needed = 0x2090;
-  for (const Bytes& in :
-       {truncated, trailing, lzop(sample(1000), bad), lzop(sample(1000), old), lzop(sample(1000), newer)}) {
+  for (const Bytes& in : {truncated, trailing, lzop(sample(1000), bad), lzop(sample(1000), old),
+                          lzop(sample(1000), newer)}) {
     const std::string e = error_of(in);
     EXPECT_TRUE(contains(e, "undecompressed")) << e;
     auto r = run_chain(in, true);
@@ -536,7 +544,7 @@ TEST(GrubLzop, StoredBlockCheckIsNotVerifiedLikeGrub) {
   o.flags = 0x1;
   Bytes l = lzop(noise, o);
   ASSERT_EQ(l[41 + 4 + 3], l[41 + 3]);  // csize == usize: stored
-  l[41 + 8] ^= 0xFF;                     // the Adler-32 field
+  l[41 + 8] ^= 0xFF;                    // the Adler-32 field
   auto r = run_chain(l);
   ASSERT_TRUE(r) << r.failure().message;
   EXPECT_EQ(r->loaded, noise);

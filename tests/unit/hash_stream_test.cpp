@@ -52,8 +52,9 @@ class TempDir {
   ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
   std::string file(const std::string& name, const Bytes& data) const {
     const std::string p = path_ + "/" + name;
-    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
-                                             static_cast<std::streamsize>(data.size()));
+    std::ofstream(p, std::ios::binary)
+        .write(reinterpret_cast<const char*>(data.data()),
+               static_cast<std::streamsize>(data.size()));
     return p;
   }
   const std::string& path() const { return path_; }
@@ -211,14 +212,15 @@ TEST(DigestManyAsLoaded, ResultsInInputOrder) {
   for (uint32_t i = 0; i < 7; ++i) {
     // Decreasing sizes so later files tend to finish first.
     contents.push_back(random_bytes((7 - i) * 300000 + i, 10 + i));
-    paths.push_back(dir.file("f" + std::to_string(i), i % 2 ? gzip_bytes(contents.back())
-                                                            : contents.back()));
+    paths.push_back(
+        dir.file("f" + std::to_string(i), i % 2 ? gzip_bytes(contents.back()) : contents.back()));
   }
   paths.insert(paths.begin() + 3, dir.path() + "/missing");
   const std::vector<HashAlg> banks = {HashAlg::kSha256, HashAlg::kSha512};
   std::vector<size_t> seen;
-  auto res = digest_many_as_loaded(paths, banks, LoadOptions{}, 3,
-                                   [&](size_t i, const Expected<LoadedDigests>&) { seen.push_back(i); });
+  auto res =
+      digest_many_as_loaded(paths, banks, LoadOptions{}, 3,
+                            [&](size_t i, const Expected<LoadedDigests>&) { seen.push_back(i); });
   ASSERT_EQ(res.size(), paths.size());
   for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i);
   EXPECT_EQ(seen.size(), paths.size());

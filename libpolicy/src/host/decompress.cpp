@@ -2,19 +2,23 @@
 // grub_file_open() applies grub_file_filters[] in enum order, include/grub/file.h), each filter
 // seeing the output of the previous one. See decompress.h for the rules and decompress_*.cpp for
 // each filter.
+#include "tlaunch/policy/host/decompress.h"
+
 #include <algorithm>
 #include <cstring>
 
-#include "tlaunch/policy/host/decompress.h"
 #include "tlaunch/policy/host/decompress_codecs.h"
 
 namespace tlaunch::host {
 
 const char* codec_name(Codec c) {
   switch (c) {
-    case Codec::kGzip: return "gzip";
-    case Codec::kXz: return "xz";
-    case Codec::kLzop: return "lzop";
+    case Codec::kGzip:
+      return "gzip";
+    case Codec::kXz:
+      return "xz";
+    case Codec::kLzop:
+      return "lzop";
   }
   return "?";
 }
@@ -23,9 +27,12 @@ namespace grubio {
 
 std::unique_ptr<Decoder> make_decoder(Codec c) {
   switch (c) {
-    case Codec::kGzip: return make_gzip_decoder();
-    case Codec::kXz: return make_xz_decoder();
-    case Codec::kLzop: return make_lzop_decoder();
+    case Codec::kGzip:
+      return make_gzip_decoder();
+    case Codec::kXz:
+      return make_xz_decoder();
+    case Codec::kLzop:
+      return make_lzop_decoder();
   }
   return nullptr;
 }
@@ -76,10 +83,17 @@ class FilterStage final : public ByteSink {
     in_size_ += in.size;
     if (tap_ != nullptr) tap_->write(in);
     switch (mode_) {
-      case Mode::kSniff: sniff(in, false); break;
-      case Mode::kPass: out_.write(in); break;
-      case Mode::kDecode: decoder_->feed(in, out_); break;
-      case Mode::kStopped: break;
+      case Mode::kSniff:
+        sniff(in, false);
+        break;
+      case Mode::kPass:
+        out_.write(in);
+        break;
+      case Mode::kDecode:
+        decoder_->feed(in, out_);
+        break;
+      case Mode::kStopped:
+        break;
     }
   }
 
@@ -143,9 +157,10 @@ class FilterStage final : public ByteSink {
         if (!allow_fallback_) {
           stop(Errc::kBadValue,
                std::string(codec_name(codec_)) + ": the data starts with the " +
-                   codec_name(codec_) + " magic bytes but GRUB 2.06 does not decompress it: " +
-                   s.reason + "; GRUB loads such data undecompressed (--allow-fallback gives "
-                   "the digest of that)");
+                   codec_name(codec_) +
+                   " magic bytes but GRUB 2.06 does not decompress it: " + s.reason +
+                   "; GRUB loads such data undecompressed (--allow-fallback gives the digest of "
+                   "that)");
           return;
         }
         fallback_reason_ = s.reason;
@@ -194,8 +209,8 @@ GrubFilterChain::GrubFilterChain(ByteSink& out, GrubChainOptions options,
   // Built back to front: each stage writes into the next one.
   ByteSink* next = &out;
   for (size_t i = kCodecCount; i-- > 0;) {
-    stages_[i] = std::make_unique<FilterStage>(static_cast<Codec>(i), *next, i == 0 ? nullptr : taps[i],
-                                               options_.allow_fallback);
+    stages_[i] = std::make_unique<FilterStage>(static_cast<Codec>(i), *next,
+                                               i == 0 ? nullptr : taps[i], options_.allow_fallback);
     next = stages_[i].get();
   }
   taps_ = taps;
@@ -230,12 +245,14 @@ Expected<GrubChainResult> GrubFilterChain::finish() {
   for (size_t k = 0; k < kCodecCount; ++k) {
     FilterStage& s = *stages_[k];
     const char* name = codec_name(s.codec());
-    if (s.mode() == FilterStage::Mode::kStopped) return fail(s.stop_code(), context(s.stop_message()));
+    if (s.mode() == FilterStage::Mode::kStopped)
+      return fail(s.stop_code(), context(s.stop_message()));
     if (s.mode() == FilterStage::Mode::kPass) {
       if (s.header_fallback()) {
         FilterLayer l{s.codec(), false, s.in_size(), s.out_size(), s.fallback_reason()};
-        r.warnings.push_back(context(std::string(name) + ": GRUB 2.06 loads this data "
-                                     "undecompressed: " + s.fallback_reason()));
+        r.warnings.push_back(
+            context(std::string(name) +
+                    ": GRUB 2.06 loads this data undecompressed: " + s.fallback_reason()));
         r.layers.push_back(std::move(l));
       }
       continue;
@@ -245,15 +262,13 @@ Expected<GrubChainResult> GrubFilterChain::finish() {
     if (e.kind == grubio::EndKind::kFailed) return fail(e.code, context(e.message));
     if (e.kind == grubio::EndKind::kFallback) {
       if (!options_.allow_fallback)
-        return fail(Errc::kBadValue,
-                    context(std::string(name) + ": " + e.message +
-                            "; GRUB 2.06 then loads the data undecompressed "
-                            "(--allow-fallback gives the digest of that)"));
+        return fail(Errc::kBadValue, context(std::string(name) + ": " + e.message +
+                                             "; GRUB 2.06 then loads the data undecompressed "
+                                             "(--allow-fallback gives the digest of that)"));
       if (k != 0 && taps_[k] == nullptr)
         return fail(Errc::kUnsupported,
-                    context(std::string(name) + ": " + e.message +
-                            "; GRUB 2.06 then loads the " + "data undecompressed, which this "
-                            "caller did not keep"));
+                    context(std::string(name) + ": " + e.message + "; GRUB 2.06 then loads the " +
+                            "data undecompressed, which this caller did not keep"));
       r.layers.push_back(FilterLayer{s.codec(), false, s.in_size(), s.in_size(), e.message});
       r.warnings.push_back(
           context(std::string(name) + ": GRUB 2.06 loads this data undecompressed: " + e.message));

@@ -67,9 +67,9 @@ class GzipDecoder final : public Decoder {
       char b[8];
       std::snprintf(b, sizeof(b), "0x%02x", flags);
       std::string why = std::string("header flags ") + b + " include ";
-      why += (flags & kFlagHcrc) ? "FHCRC (0x02), which GRUB 2.06 treats as an unsupported "
-                                   "'continuation' flag"
-                                 : "encrypted/reserved bits (0xe0)";
+      why += (flags & kFlagHcrc)
+                 ? "FHCRC (0x02), which GRUB 2.06 treats as an unsupported 'continuation' flag"
+                 : "encrypted/reserved bits (0xe0)";
       return fallback(why);
     }
     size_t pos = 10;
@@ -132,7 +132,7 @@ class GzipDecoder final : public Decoder {
         error_ = true;
         // total_in counts the byte in which zlib found the error.
         error_offset_ = header_len_ + (z_.total_in != 0 ? z_.total_in - 1 : 0);
-        error_text_ = rc == Z_MEM_ERROR ? "out of memory in zlib"
+        error_text_ = rc == Z_MEM_ERROR   ? "out of memory in zlib"
                       : z_.msg != nullptr ? z_.msg
                                           : "invalid deflate data";
       }
@@ -155,26 +155,30 @@ class GzipDecoder final : public Decoder {
     }
     if (!stream_end_) {
       e.code = Errc::kTruncated;
-      e.message = "gzip: truncated: the deflate stream is cut off by the end of the data at byte "
-                  "offset " + std::to_string(in_off_) + " before its last block; GRUB 2.06 "
-                  "fails to load it or loads garbage";
+      e.message =
+          "gzip: truncated: the deflate stream is cut off by the end of the data at byte offset " +
+          std::to_string(in_off_) +
+          " before its last block; GRUB 2.06 fails to load it or loads garbage";
       return e;
     }
     const uint64_t after = in_off_ - member_end_;
     if (after < 8) {
       e.code = Errc::kTruncated;
-      e.message = "gzip: truncated: the 8-byte CRC32/ISIZE trailer after the deflate stream "
-                  "(which ends at byte offset " + std::to_string(member_end_) + ") has only " +
-                  std::to_string(after) + " bytes; GRUB 2.06 reads CRC32 and size from the last "
-                  "8 bytes of the file, which here are compressed data";
+      e.message =
+          "gzip: truncated: the 8-byte CRC32/ISIZE trailer after the deflate stream (which ends at "
+          "byte offset " +
+          std::to_string(member_end_) + ") has only " + std::to_string(after) +
+          " bytes; GRUB 2.06 reads CRC32 and size from the last 8 bytes of the file, which here "
+          "are compressed data";
       return e;
     }
     const uint32_t file_crc = le32(tail_), file_isize = le32(tail_ + 4);
     const uint64_t len = total_out_;
     std::string trailing;
     if (after > 8) {
-      trailing = std::to_string(after - 8) + " bytes follow the gzip member, which ends at byte "
-                 "offset " + std::to_string(member_end_ + 8);
+      trailing = std::to_string(after - 8) +
+                 " bytes follow the gzip member, which ends at byte offset " +
+                 std::to_string(member_end_ + 8);
       if (member_trailer_len_ >= 10 && member_trailer_[8] == 0x1F && member_trailer_[9] == 0x8B)
         trailing += " (another gzip member: GRUB 2.06 decodes only the first)";
     }
@@ -182,15 +186,14 @@ class GzipDecoder final : public Decoder {
       std::string m = "gzip: ";
       if (!trailing.empty())
         m += trailing + "; GRUB 2.06 takes the size from the last 4 bytes of the file (" +
-             std::to_string(file_isize) + "), but the first member holds " +
-             std::to_string(len) + " bytes";
+             std::to_string(file_isize) + "), but the first member holds " + std::to_string(len) +
+             " bytes";
       else
-        m += "the size field (ISIZE, last 4 bytes of the file) says " +
-             std::to_string(file_isize) + " bytes but the data decompresses to " +
-             std::to_string(len) + " bytes";
+        m += "the size field (ISIZE, last 4 bytes of the file) says " + std::to_string(file_isize) +
+             " bytes but the data decompresses to " + std::to_string(len) + " bytes";
       if (len > 0xFFFFFFFFull)
-        m += " (ISIZE holds the size modulo 4 GiB: GRUB 2.06 cannot load 4 GiB or more from a "
-             "gzip file)";
+        m += " (ISIZE holds the size modulo 4 GiB: GRUB 2.06 cannot load 4 GiB or more from a gzip "
+             "file)";
       if (len < file_isize)
         m += "; GRUB 2.06 fails to load it (premature end of compressed data)";
       else if (file_isize == 0)

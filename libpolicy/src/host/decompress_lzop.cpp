@@ -53,8 +53,7 @@ std::string hex(uint32_t v, int width) {
 }
 
 uint32_t checksum(bool crc, const uint8_t* p, size_t n) {
-  return crc ? static_cast<uint32_t>(crc32_z(0, p, n))
-             : static_cast<uint32_t>(adler32_z(1, p, n));
+  return crc ? static_cast<uint32_t>(crc32_z(0, p, n)) : static_cast<uint32_t>(adler32_z(1, p, n));
 }
 
 class LzopDecoder final : public Decoder {
@@ -136,7 +135,9 @@ class LzopDecoder final : public Decoder {
           if (has_ucheck_) ucheck_ = be32(field_);
           // read_block_header(): a stored block reuses the data check as its compressed check
           // (a stale value when the file has no data check).
-          ccheck_ = !has_ccheck_ ? 0 : csize_ == usize_ ? ucheck_ : be32(field_ + (has_ucheck_ ? 4 : 0));
+          ccheck_ = !has_ccheck_       ? 0
+                    : csize_ == usize_ ? ucheck_
+                                       : be32(field_ + (has_ucheck_ ? 4 : 0));
           start_data();
           break;
         case St::kData: {
@@ -212,11 +213,10 @@ class LzopDecoder final : public Decoder {
     st_ = St::kData;
     data_have_ = 0;
     if (!skip_ && usize_ > kMaxBlock)
-      data_fail(Errc::kTooLarge, "block " + std::to_string(block_) + " at byte offset " +
-                                     std::to_string(block_off_) + " holds " +
-                                     std::to_string(usize_) +
-                                     " bytes, more than lzop's 64 MiB block maximum; not "
-                                     "supported by tlaunch");
+      data_fail(Errc::kTooLarge,
+                "block " + std::to_string(block_) + " at byte offset " +
+                    std::to_string(block_off_) + " holds " + std::to_string(usize_) +
+                    " bytes, more than lzop's 64 MiB block maximum; not supported by tlaunch");
     if (!skip_) cbuf_.resize(csize_);
   }
 
@@ -249,11 +249,11 @@ class LzopDecoder final : public Decoder {
       return data_fail(Errc::kBadValue, where + ": corrupt LZO1X data (liblzo2 error " +
                                             std::to_string(r) + ")" + gfail);
     if (out_len != usize_)
-      return data_fail(Errc::kBadValue,
-                       where + ": decompresses to " + std::to_string(out_len) +
-                           " bytes, not the " + std::to_string(usize_) +
-                           " its header says; GRUB 2.06 would hand over uninitialised memory "
-                           "for the rest");
+      return data_fail(
+          Errc::kBadValue,
+          where + ": decompresses to " + std::to_string(out_len) + " bytes, not the " +
+              std::to_string(usize_) +
+              " its header says; GRUB 2.06 would hand over uninitialised memory for the rest");
     if (has_ucheck_ && checksum(ucheck_crc_, ubuf_.data(), usize_) != ucheck_)
       return data_fail(Errc::kBadValue,
                        where + ": checksum of the decompressed data does not match" + gfail);

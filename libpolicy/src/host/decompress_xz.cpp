@@ -53,15 +53,24 @@ std::string hex(uint64_t v, int width = 2) {
 
 const char* lzma_ret_text(lzma_ret r) {
   switch (r) {
-    case LZMA_DATA_ERROR: return "compressed data is corrupt";
-    case LZMA_FORMAT_ERROR: return "not in the .xz format";
-    case LZMA_OPTIONS_ERROR: return "unsupported options";
-    case LZMA_MEM_ERROR: return "out of memory";
-    case LZMA_MEMLIMIT_ERROR: return "memory limit reached";
-    case LZMA_BUF_ERROR: return "unexpected end of input";
-    case LZMA_UNSUPPORTED_CHECK: return "unsupported integrity check";
-    case LZMA_PROG_ERROR: return "internal error in liblzma";
-    default: return "liblzma error";
+    case LZMA_DATA_ERROR:
+      return "compressed data is corrupt";
+    case LZMA_FORMAT_ERROR:
+      return "not in the .xz format";
+    case LZMA_OPTIONS_ERROR:
+      return "unsupported options";
+    case LZMA_MEM_ERROR:
+      return "out of memory";
+    case LZMA_MEMLIMIT_ERROR:
+      return "memory limit reached";
+    case LZMA_BUF_ERROR:
+      return "unexpected end of input";
+    case LZMA_UNSUPPORTED_CHECK:
+      return "unsupported integrity check";
+    case LZMA_PROG_ERROR:
+      return "internal error in liblzma";
+    default:
+      return "liblzma error";
   }
 }
 
@@ -109,9 +118,9 @@ XzFooterProbe grub_xz_footer_test(ByteSpan tail, uint64_t total) {
   if (total < 12 || read_at(total - 8, bs, 4) != 4)
     return fallback("the xz stream footer is cut off");
   const uint32_t backsize = (le32(bs) + 1u) * 4u;  // 32-bit arithmetic as in test_footer()
-  uint64_t pos = total - 4;                         // after reading Backward Size
-  const uint64_t target = total - 12 - backsize;    // grub_off_t arithmetic, may wrap
-  if (target <= total) pos = target;                // grub_file_seek() fails beyond the end
+  uint64_t pos = total - 4;                        // after reading Backward Size
+  const uint64_t target = total - 12 - backsize;   // grub_off_t arithmetic, may wrap
+  if (target <= total) pos = target;               // grub_file_seek() fails beyond the end
   uint8_t marker;
   pos += read_at(pos, &marker, 1);  // the index indicator is read but not checked
   auto read_vli = [&](uint64_t* v) -> size_t {
@@ -160,10 +169,10 @@ class XzDecoder final : public Decoder {
       return Sniff{SniffKind::kFallback, "xz stream header CRC32 mismatch"};
     const uint8_t check = h[7];
     if (h[6] != 0 || !(check == 0 || check == 1 || check == 4 || check == 0x0A))
-      return Sniff{SniffKind::kFallback,
-                   "xz stream flags " + hex(h[6]) + " " + hex(check) +
-                       ": GRUB 2.06 supports only the integrity checks none, CRC32, CRC64 and "
-                       "SHA-256"};
+      return Sniff{
+          SniffKind::kFallback,
+          "xz stream flags " + hex(h[6]) + " " + hex(check) +
+              ": GRUB 2.06 supports only the integrity checks none, CRC32, CRC64 and SHA-256"};
     if (lzma_stream_header_decode(&header_flags_, h.data) != LZMA_OK)
       return Sniff{SniffKind::kFallback, "xz stream header rejected by liblzma"};
     return Sniff{SniffKind::kDecode, {}};
@@ -240,8 +249,10 @@ class XzDecoder final : public Decoder {
     if (probe.kind == XzFooterProbe::kFallback) {
       e.kind = EndKind::kFallback;
       e.message = probe.reason;
-      if (failed_) e.message += " (and the stream itself: " + error_ + ")";
-      else if (!complete) e.message += " (the stream is cut off by the end of the data)";
+      if (failed_)
+        e.message += " (and the stream itself: " + error_ + ")";
+      else if (!complete)
+        e.message += " (the stream is cut off by the end of the data)";
       return e;
     }
     if (probe.kind == XzFooterProbe::kUnknown && !clean) {
@@ -264,9 +275,10 @@ class XzDecoder final : public Decoder {
     const uint64_t grub_size = probe.kind == XzFooterProbe::kOk ? probe.size : total_out_;
     std::string trailing;
     if (trailing_ != 0)
-      trailing = std::to_string(trailing_) + " bytes follow the xz stream, which ends at byte "
-                 "offset " + std::to_string(stream_end_) + " (stream padding or another stream: "
-                 "GRUB 2.06 decodes only the first stream)";
+      trailing = std::to_string(trailing_) +
+                 " bytes follow the xz stream, which ends at byte offset " +
+                 std::to_string(stream_end_) +
+                 " (stream padding or another stream: GRUB 2.06 decodes only the first stream)";
     if (grub_size != total_out_) {
       std::string m = "xz: ";
       m += trailing.empty() ? std::string("the index") : trailing + "; the index at the end";
@@ -290,17 +302,31 @@ class XzDecoder final : public Decoder {
   bool hopeless() const override { return false; }  // the footer test may still fall back
 
  private:
-  enum class St : uint8_t { kHeader, kBlockStart, kBlockHeader, kBlockData, kIndex, kFooter, kAfter };
+  enum class St : uint8_t {
+    kHeader,
+    kBlockStart,
+    kBlockHeader,
+    kBlockData,
+    kIndex,
+    kFooter,
+    kAfter
+  };
 
   std::string where() const {
     switch (st_) {
-      case St::kHeader: return "the stream header";
+      case St::kHeader:
+        return "the stream header";
       case St::kBlockStart:
-      case St::kBlockHeader: return "the header of block " + std::to_string(blocks_);
-      case St::kBlockData: return "block " + std::to_string(blocks_ - 1);
-      case St::kIndex: return "the index";
-      case St::kFooter: return "the stream footer";
-      case St::kAfter: return "the data after the stream";
+      case St::kBlockHeader:
+        return "the header of block " + std::to_string(blocks_);
+      case St::kBlockData:
+        return "block " + std::to_string(blocks_ - 1);
+      case St::kIndex:
+        return "the index";
+      case St::kFooter:
+        return "the stream footer";
+      case St::kAfter:
+        return "the data after the stream";
     }
     return "?";
   }
@@ -329,8 +355,8 @@ class XzDecoder final : public Decoder {
     const uint8_t flags = h[1];
     if (flags & 0x3E)
       return fail(Errc::kBadValue, part_off_,
-                  "block flags " + hex(flags) + ": GRUB 2.06 supports one or two filters and no "
-                  "reserved bits");
+                  "block flags " + hex(flags) +
+                      ": GRUB 2.06 supports one or two filters and no reserved bits");
     size_t p = 2;
     auto vli = [&](uint64_t* v) {
       const size_t used = grub_decode_vli(h + p, n - p, v);
@@ -343,20 +369,21 @@ class XzDecoder final : public Decoder {
       ok = vli(&id) && vli(&props);
       if (ok && (id < LZMA_FILTER_X86 || id > LZMA_FILTER_SPARC))
         return fail(Errc::kBadValue, part_off_,
-                    "filter " + hex(id) + " before LZMA2 is not one of the BCJ filters GRUB 2.06 "
-                    "has (x86, PowerPC, IA-64, ARM, ARM-Thumb, SPARC)");
+                    "filter " + hex(id) +
+                        " before LZMA2 is not one of the BCJ filters GRUB 2.06 has (x86, PowerPC, "
+                        "IA-64, ARM, ARM-Thumb, SPARC)");
       if (ok && props != 0)
         return fail(Errc::kBadValue, part_off_,
                     "BCJ filter with a start offset: not supported by GRUB 2.06");
     }
     if (ok && vli(&id) && vli(&props)) {
       if (id != LZMA_FILTER_LZMA2)
-        return fail(Errc::kBadValue, part_off_,
-                    "filter " + hex(id) + ": GRUB 2.06 decodes only LZMA2 (after at most one "
-                    "BCJ filter)");
+        return fail(
+            Errc::kBadValue, part_off_,
+            "filter " + hex(id) + ": GRUB 2.06 decodes only LZMA2 (after at most one BCJ filter)");
       if (props == 1 && p < n && h[p] > 30 && h[p] <= 40) {
-        const uint64_t dict = h[p] == 40 ? 0xFFFFFFFFull
-                                         : uint64_t{2u | (h[p] & 1u)} << (h[p] / 2 + 11);
+        const uint64_t dict =
+            h[p] == 40 ? 0xFFFFFFFFull : uint64_t{2u | (h[p] & 1u)} << (h[p] / 2 + 11);
         return fail(Errc::kBadValue, part_off_,
                     "LZMA2 dictionary of " + std::to_string(dict >> 20) +
                         " MiB: GRUB 2.06 supports at most 128 MiB");

@@ -23,12 +23,18 @@ namespace {
 // legacy EVP_sha256() objects trigger in every EVP_DigestInit_ex().
 const char* fetch_name(HashAlg a) {
   switch (a) {
-    case HashAlg::kSha1: return "SHA1";
-    case HashAlg::kSha256: return "SHA256";
-    case HashAlg::kSha384: return "SHA384";
-    case HashAlg::kSha512: return "SHA512";
-    case HashAlg::kSm3_256: return "SM3";
-    default: return nullptr;
+    case HashAlg::kSha1:
+      return "SHA1";
+    case HashAlg::kSha256:
+      return "SHA256";
+    case HashAlg::kSha384:
+      return "SHA384";
+    case HashAlg::kSha512:
+      return "SHA512";
+    case HashAlg::kSm3_256:
+      return "SM3";
+    default:
+      return nullptr;
   }
 }
 
@@ -36,11 +42,15 @@ const char* fetch_name(HashAlg a) {
 // SM3 in software); only used to spread banks over threads.
 unsigned cost(HashAlg a) {
   switch (a) {
-    case HashAlg::kSha1: return 6;
-    case HashAlg::kSha256: return 10;
+    case HashAlg::kSha1:
+      return 6;
+    case HashAlg::kSha256:
+      return 10;
     case HashAlg::kSha384:
-    case HashAlg::kSha512: return 22;
-    default: return 40;
+    case HashAlg::kSha512:
+      return 22;
+    default:
+      return 40;
   }
 }
 
@@ -306,8 +316,8 @@ Expected<std::vector<HashAlg>> parse_bank_list(const std::string& text) {
   size_t start = 0;
   for (;;) {
     const size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                      : comma - start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
     item = b == std::string::npos ? std::string() : item.substr(b, e - b + 1);
     if (item.empty()) return fail(Errc::kUsage, "empty hash algorithm name in '" + text + "'");

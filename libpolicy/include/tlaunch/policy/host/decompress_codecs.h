@@ -37,8 +37,8 @@ enum class EndKind : uint8_t {
 
 struct DecodeEnd {
   EndKind kind = EndKind::kDecoded;
-  Errc code = Errc::kOk;     // kFailed: kBadValue (corrupt), kTruncated, kTooLarge, kUnsupported
-  std::string message;       // kFailed: what is wrong and what GRUB would do; kFallback: reason
+  Errc code = Errc::kOk;  // kFailed: kBadValue (corrupt), kTruncated, kTooLarge, kUnsupported
+  std::string message;    // kFailed: what is wrong and what GRUB would do; kFallback: reason
   std::vector<std::string> notes;  // kDecoded: remarks (e.g. data after the stream GRUB ignores)
 };
 

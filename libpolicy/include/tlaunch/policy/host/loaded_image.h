@@ -45,12 +45,12 @@ struct LoadOptions {
 struct LoadedDigests {
   std::string path;
   LoadMode mode = LoadMode::kGrub;
-  std::vector<HashAlg> banks;   // in request order
-  uint64_t raw_size = 0;        // bytes in the file
-  uint64_t loaded_size = 0;     // bytes GRUB hands over
-  std::vector<Digest> raw;      // H(file bytes), one per bank
-  std::vector<Digest> image;    // H(bytes as loaded), one per bank (== raw when not compressed)
-  std::vector<FilterLayer> layers;    // compression layers whose magic matched, outermost first
+  std::vector<HashAlg> banks;       // in request order
+  uint64_t raw_size = 0;            // bytes in the file
+  uint64_t loaded_size = 0;         // bytes GRUB hands over
+  std::vector<Digest> raw;          // H(file bytes), one per bank
+  std::vector<Digest> image;        // H(bytes as loaded), one per bank (== raw when not compressed)
+  std::vector<FilterLayer> layers;  // compression layers whose magic matched, outermost first
   std::vector<std::string> warnings;  // e.g. data after a stream that GRUB ignores
 
   const Digest* image_digest(HashAlg alg) const;
