@@ -450,7 +450,12 @@ int run_doctor(const DoctorOptions& o) {
     if (last_error.is_object())
       std::printf("Last launch error: %s: %s\n", last_error["name"].get<std::string>().c_str(),
                   last_error["meaning"].get<std::string>().c_str());
-    std::printf("Policy: %s\n", launch::policy_source_name(bi.source));
+    if (bi.source == launch::PolicySource::kNvRead)
+      std::printf("Policy in force: the VLP read from NV%s\n",
+                  boot.is_object() && boot["policy"] == "default" ? " (invalid: default policy)" : "");
+    else
+      std::printf("Policy in force: the launcher's built-in default (%s)\n",
+                  launch::policy_source_name(bi.source));
     if (boot.is_object()) {
       std::string note = boot_note.empty() ? "" : " (" + boot_note + ")";
       std::printf("Boot entries in %s%s:\n", grub_cfg.c_str(), note.c_str());

@@ -141,12 +141,18 @@ host::Expected<std::vector<FileStatus>> compare_dir(const std::string& dir,
 
 host::HostStatus write_dir(const std::string& dir, const host::spec::BuildResult& built,
                            const std::vector<FileStatus>& status) {
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    if (::mkdir(dir.c_str(), 0755) != 0)
-      return host::fail(Errc::kIo, dir + ": cannot create the directory: " + std::strerror(errno));
-  } else if (!S_ISDIR(st.st_mode)) {
-    return host::fail(Errc::kIo, dir + ": exists and is not a directory");
+  // mkdir -p: /var/lib/tlaunch on a fresh machine, out/x for a build.
+  for (size_t at = 1; at <= dir.size(); ++at) {
+    if (at != dir.size() && dir[at] != '/') continue;
+    std::string part = dir.substr(0, at);
+    struct stat st {};
+    if (::stat(part.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode))
+        return host::fail(Errc::kIo, part + ": exists and is not a directory");
+      continue;
+    }
+    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
+      return host::fail(Errc::kIo, part + ": cannot create the directory: " + std::strerror(errno));
   }
   for (size_t i = 0; i < built.files.size(); ++i) {
     if (status[i].state == FileState::kUnchanged) continue;

@@ -53,7 +53,9 @@ class SwtpmSpec(unittest.TestCase):
     def nv_defined(self):
         r = self.tools("tpm2_getcap", "handles-nv-index")
         self.assertEqual(r.returncode, 0, r.stderr)
-        return [l.strip("- ").strip().upper().replace("0X", "0x") for l in r.stdout.decode().splitlines() if l.strip()]
+        # tpm2_getcap prints "- 0x1C10131" (no leading zero).
+        return ["0x%08X" % int(l.strip("- ").strip(), 16)
+                for l in r.stdout.decode().splitlines() if l.strip()]
 
     def nvread(self, handle, size=None):
         args = ["tpm2_nvread", handle, "-C", handle]

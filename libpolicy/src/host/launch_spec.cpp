@@ -449,12 +449,20 @@ class Parser {
 }  // namespace
 
 Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::string& spec_path) {
+  // A spec is a few levels deep. A pathologically nested document would make every recursive
+  // walk over it (validation, equality, printing a value in a message) exhaust the stack.
+  constexpr int kMaxDepth = 64;
+  struct TooDeep {};
   DuplicateKeyCheck dup;
   json doc;
   try {
-    doc = json::parse(text, [&dup](int, json::parse_event_t ev, json& parsed) {
+    doc = json::parse(text, [&dup](int depth, json::parse_event_t ev, json& parsed) {
+      if (depth > kMaxDepth) throw TooDeep{};
       return dup(ev, parsed);
     });
+  } catch (const TooDeep&) {
+    return fail(Errc::kBadValue, spec_path + ": /: the document nests deeper than " +
+                                     std::to_string(kMaxDepth) + " levels");
   } catch (const json::parse_error& e) {
     // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
     std::string what = e.what();

@@ -70,16 +70,28 @@ std::string tb_error_text(vlp::TbError e) {
   return n ? n : "TB_ERR_" + std::to_string(static_cast<uint32_t>(e));
 }
 
-// The reference manifest's modules with this VLP number and GRUB path, across its entries.
+// The reference manifest's modules with this VLP number and GRUB path, those of the entry with
+// the same title first.
 std::vector<const json*> reference_candidates(const json& ref, size_t index,
-                                              const std::string& grub_path) {
-  std::vector<const json*> out;
-  if (!ref.is_object() || !ref.contains("entries")) return out;
-  for (const json& e : ref["entries"])
-    for (const json& m : e.value("modules", json::array()))
+                                              const std::string& grub_path,
+                                              const std::string& title) {
+  std::vector<const json*> same_title, others;
+  if (!ref.is_object() || !ref.contains("entries")) return others;
+  for (const json& e : ref["entries"]) {
+    if (!e.contains("modules") || !e["modules"].is_array()) continue;
+    bool same = e.value("title", std::string()) == title;
+    for (const json& m : e["modules"])  // by reference: the pointers outlive this loop
       if (m.value("index", size_t{9999}) == index && m.value("grub_path", std::string()) == grub_path)
-        out.push_back(&m);
-  return out;
+        (same ? same_title : others).push_back(&m);
+  }
+  same_title.insert(same_title.end(), others.begin(), others.end());
+  return same_title;
+}
+
+size_t common_words(const std::string& a, const std::string& b) {
+  size_t n = 0;
+  for (const std::string& w : word_diff(a, b)) n += !w.empty() && w[0] == ' ';
+  return n;
 }
 
 std::string ref_loaded(const json& m, const std::string& alg) {
@@ -89,15 +101,16 @@ std::string ref_loaded(const json& m, const std::string& alg) {
 
 // Fills status/reason of a module the launcher would not accept, with the reference manifest
 // telling the file change from the command-line change.
-void explain_mismatch(ModuleCheck& m, const BootCheckInput& in, bool reference_usable,
-                      const std::string& alg, const vlp::Policy& policy) {
+void explain_mismatch(ModuleCheck& m, const std::string& title, const BootCheckInput& in,
+                      bool reference_usable, const std::string& alg, const vlp::Policy& policy) {
   std::string entry_text = "VLP entry " + std::to_string(m.policy_entry);
   if (m.policy_entry >= 0)
     entry_text += " (" +
                   std::to_string(policy.entry(static_cast<size_t>(m.policy_entry)).num_hashes) +
                   " hashes)";
-  auto candidates = reference_usable ? reference_candidates(in.reference, m.index, m.grub_path)
-                                     : std::vector<const json*>{};
+  auto candidates = reference_usable
+                        ? reference_candidates(in.reference, m.index, m.grub_path, title)
+                        : std::vector<const json*>{};
   if (candidates.empty()) {
     m.status = "mismatch";
     m.reason = "its measurement " + m.measurement + " is not in " + entry_text + "; " +
@@ -108,22 +121,30 @@ void explain_mismatch(ModuleCheck& m, const BootCheckInput& in, bool reference_u
                                    "the command line changed");
     return;
   }
-  // The candidate that agrees on the command line, else on the file, else the first.
-  const json* best = candidates.front();
-  for (const json* c : candidates)
-    if (c->value("cmdline", std::string()) == m.cmdline) best = c;
-  if (best->value("cmdline", std::string()) != m.cmdline)
-    for (const json* c : candidates)
-      if (ref_loaded(*c, alg) == m.loaded_digest) best = c;
+  // The candidate closest to what grub.cfg loads: same command line, else the most words in
+  // common (the entry with the same title wins ties: it comes first), and among those the same
+  // file.
+  const json* best = nullptr;
+  size_t best_score = 0;
+  for (const json* c : candidates) {
+    std::string cl = c->value("cmdline", std::string());
+    size_t score = (cl == m.cmdline ? 4096 : common_words(cl, m.cmdline)) * 2 +
+                   (ref_loaded(*c, alg) == m.loaded_digest ? 1 : 0);
+    if (best == nullptr || score > best_score) {
+      best = c;
+      best_score = score;
+    }
+  }
   m.expected_cmdline = best->value("cmdline", std::string());
   m.expected_loaded_digest = ref_loaded(*best, alg);
   bool cmdline_same = m.expected_cmdline == m.cmdline;
   bool digest_same = m.expected_loaded_digest == m.loaded_digest;
   if (!cmdline_same) m.cmdline_diff = word_diff(m.expected_cmdline, m.cmdline);
-  std::string file_change = "the file " + m.host_path + " changed since the policy was built (" + alg +
-                " as loaded: " + m.loaded_digest + ", the policy expects " +
-                m.expected_loaded_digest + ", " +
-                std::to_string(best->value("loaded_size", uint64_t{0})) + " bytes)";
+  std::string file_change =
+      "the file " + m.host_path + " changed since the policy was built: as GRUB loads it, it is " +
+      std::to_string(m.loaded_size) + " bytes with " + alg + " " + m.loaded_digest +
+      "; the policy was built for " + std::to_string(best->value("loaded_size", uint64_t{0})) +
+      " bytes with " + alg + " " + m.expected_loaded_digest;
   std::string cmd_change = "the command line in grub.cfg differs from the one the policy was "
                            "built for";
   if (!digest_same && !cmdline_same) {
@@ -168,10 +189,10 @@ std::vector<std::string> word_diff(const std::string& expected, const std::strin
       out.push_back(" " + a[i]);
       ++i;
       ++j;
-    } else if (j < b.size() && (i == a.size() || t[i][j + 1] >= t[i + 1][j])) {
-      out.push_back("+" + b[j++]);
+    } else if (i < a.size() && (j == b.size() || t[i + 1][j] >= t[i][j + 1])) {
+      out.push_back("-" + a[i++]);  // removals before additions, as diff(1) prints them
     } else {
-      out.push_back("-" + a[i++]);
+      out.push_back("+" + b[j++]);
     }
   }
   // Same words, different blanks: say so rather than print an empty diff.
@@ -320,6 +341,7 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
         continue;
       }
       m.loaded_digest = digest_hex(lf->digests[0].loaded);
+      m.loaded_size = lf->loaded_size;
       m.measurement = digest_hex(lf->digests[0].measurement);
       launch::ModuleInput mi;
       mi.num_digests = 1;
@@ -371,7 +393,7 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
         m.reason = "no VLP entry covers module " + std::to_string(m.index) +
                    " (the policy lists fewer modules than this entry loads)";
       } else if (step.error == vlp::TbError::kModuleVerificationFailed) {
-        explain_mismatch(m, in, reference_usable, alg_text, policy);
+        explain_mismatch(m, ec.title, in, reference_usable, alg_text, policy);
       } else if (!step.verified) {
         m.reason = step.entry >= 0 ? "accepted without a check (hash type any)" : "";
       }

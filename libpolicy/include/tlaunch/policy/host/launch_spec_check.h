@@ -47,6 +47,7 @@ struct ModuleCheck {
   int policy_entry = -1;    // VLP entry that covers it
   std::string measurement;  // H(H(cmdline) || H(loaded)) in the launcher's algorithm, hex
   std::string loaded_digest;
+  uint64_t loaded_size = 0;
   // From the reference manifest, when it has this module:
   std::string expected_cmdline;
   std::string expected_loaded_digest;
