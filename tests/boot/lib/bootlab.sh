@@ -84,9 +84,9 @@ bl_swtpm_init() {
 # bl_swtpm_tcp_start STATE_DIR : starts swtpm over TCP for provisioning from the host. Sets
 # BL_SWTPM_PORT and BL_TCTI (the string tpm2-tss and `tlaunch nv --tcti` accept).
 bl_swtpm_tcp_start() {
-  local dir attempt
+  local dir
   dir=$(cd "$1" && pwd)  # absolute: -d changes to / (a relative path puts the TPM in failure mode)
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     BL_SWTPM_PORT=$(bl_free_port)
     rm -f "$dir/swtpm-tcp.pid"
     if swtpm socket --tpm2 --tpmstate dir="$dir" \
@@ -116,9 +116,9 @@ bl_swtpm_tcp_stop() {
 
 # bl_wait_pid_gone PID : waits up to 5 s for PID to exit, then kills it (by that pid only).
 bl_wait_pid_gone() {
-  local pid="$1" i
+  local pid="$1"
   [[ -n "$pid" ]] || return 0
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill "$pid" 2>/dev/null || true
   sleep 0.2
   kill -9 "$pid" 2>/dev/null || true
@@ -127,16 +127,30 @@ bl_wait_pid_gone() {
 # bl_swtpm_unix_start STATE_DIR : starts swtpm for QEMU (unixio control channel in the state dir,
 # --terminate: it exits when QEMU disconnects). Sets BL_SWTPM_SOCK.
 bl_swtpm_unix_start() {
-  local dir i
+  local dir
   dir=$(cd "$1" && pwd)
   BL_SWTPM_SOCK="$dir/swtpm.sock"
   rm -f "$BL_SWTPM_SOCK" "$dir/swtpm-qemu.pid"
   swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$BL_SWTPM_SOCK" \
     --terminate --pid file="$dir/swtpm-qemu.pid" --log file="$dir/swtpm-qemu.log" -d \
     2>>"$dir/swtpm-qemu.err" || { cat "$dir/swtpm-qemu.err" >&2; bl_die "swtpm (unixio) failed"; }
-  for i in $(seq 50); do [[ -S "$BL_SWTPM_SOCK" ]] && break; sleep 0.1; done
+  for _ in $(seq 50); do [[ -S "$BL_SWTPM_SOCK" ]] && break; sleep 0.1; done
   [[ -S "$BL_SWTPM_SOCK" ]] || bl_die "swtpm socket $BL_SWTPM_SOCK did not appear"
   export BL_SWTPM_SOCK
+}
+
+# bl_cleanup_swtpms DIR… : on exit (also after a failure), stop every swtpm this run started in the
+# given state directories — by the pids in their pid files, and only if that pid is still a swtpm.
+bl_cleanup_swtpms() {
+  local dir f pid
+  for dir in "$@"; do
+    for f in "$dir"/swtpm-tcp.pid "$dir"/swtpm-qemu.pid; do
+      [[ -s "$f" ]] || continue
+      pid=$(cat "$f")
+      [[ "$(ps -p "$pid" -o comm= 2>/dev/null)" == swtpm ]] && kill "$pid" 2>/dev/null
+    done
+  done
+  return 0
 }
 
 # bl_swtpm_unix_stop STATE_DIR : after QEMU, kill swtpm by its pid if --terminate did not end it.
@@ -152,6 +166,7 @@ bl_swtpm_unix_stop() {
 #   (v << 1) | 1      guest wrote v to port 0xf4 (isa-debug-exit)
 # Always -accel tcg: /dev/kvm may exist without working VT-x and a KVM guest then hangs silently.
 # q35 reaches the first serial line ~1.5 s earlier than pc under TCG.
+# shellcheck disable=SC2054  # the commas belong to QEMU option values
 bl_qemu() {
   local iso="$1" log="$2" timeout_s="$3" sock="${4:-}"
   local args=(-machine q35 -accel tcg -m "${BL_QEMU_MEM:-512M}" -smp 1 -nographic -no-reboot
@@ -172,8 +187,12 @@ bl_qemu() {
 # The serial log has CR LF line ends and kernel noise; strip CRs before matching.
 bl_serial_lines() { tr -d '\r' <"$1"; }
 
+# bl_log_has LOG REGEX : true when a line of the serial log matches. (Not `… | grep -q` under
+# pipefail: grep -q exits at the first match, the writer gets SIGPIPE and the pipeline "fails".)
+bl_log_has() { grep -Eq -- "$2" < <(bl_serial_lines "$1"); }
+
 # bl_guest_marker LOG : true when the initramfs /init printed its marker.
-bl_guest_marker() { bl_serial_lines "$1" | grep -q '^TLAUNCH-GUEST: marker: linux userspace reached'; }
+bl_guest_marker() { bl_log_has "$1" '^TLAUNCH-GUEST: marker: linux userspace reached'; }
 
 # bl_guest_pcr LOG BANK INDEX [SOURCE] : the value the guest read (lower-case hex), or nothing.
 bl_guest_pcr() {
