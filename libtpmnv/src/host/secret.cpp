@@ -149,7 +149,10 @@ host::Expected<Secret> read_secret(const std::string& spec, const std::string& w
     if (h.size() % 2 != 0)
       return host::fail(Errc::kUsage, what + ": hex: needs an even number of hex digits");
     uint8_t buf[Secret::kCapacity];
-    if (h.size() / 2 > sizeof(buf)) return make_secret(nullptr, h.size() / 2, what);
+    if (h.size() / 2 > sizeof(buf))
+      return host::fail(Errc::kTooLarge, what + ": authorization value is " +
+                                             std::to_string(h.size() / 2) +
+                                             " bytes; a TPM accepts at most 64");
     for (size_t i = 0; i < h.size(); i += 2) {
       int hi = hex_nibble(h[i]), lo = hex_nibble(h[i + 1]);
       if (hi < 0 || lo < 0) {
