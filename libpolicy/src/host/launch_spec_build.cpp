@@ -1,17 +1,12 @@
 // `tlaunch build` in memory: VLP, grub.cfg, NV plan and reference manifest from a launch spec.
 #include "tlaunch/policy/host/launch_spec_build.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
 
-#include "tlaunch/policy/host/decompress.h"
+#include "tlaunch/policy/host/loaded_image.h"
 #include "tlaunch/policy/host/launch_spec_grub.h"
 #include "tlaunch/policy/host/openssl_hasher.h"
 #include "tlaunch/policy/launch.h"
@@ -42,45 +37,6 @@ const OutputFile* BuildResult::find(const std::string& name) const {
 }
 
 namespace {
-
-// Hashes everything written to it in several algorithms at once.
-class MultiHashSink final : public ByteSink {
- public:
-  explicit MultiHashSink(const std::vector<HashAlg>& algs) : hashers_(algs.size()), algs_(algs) {
-    for (size_t i = 0; i < algs.size(); ++i) ok_ = ok_ && hashers_[i].begin(algs[i]).ok();
-  }
-  void write(ByteSpan data) override {
-    size_ += data.size;
-    for (auto& h : hashers_) h.update(data);
-  }
-  std::vector<Digest> finish() {
-    std::vector<Digest> out;
-    for (auto& h : hashers_) out.push_back(h.finish());
-    return out;
-  }
-  bool ok() const { return ok_; }
-  uint64_t size() const { return size_; }
-
- private:
-  std::vector<OpenSslHasher> hashers_;
-  std::vector<HashAlg> algs_;
-  uint64_t size_ = 0;
-  bool ok_ = true;
-};
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 json pcr_json(uint8_t pcr) { return pcr == vlp::kPcrNone ? json("none") : json(pcr); }
 
@@ -297,6 +253,7 @@ class Builder {
   // catalogue's (the largest VLP, capped by the TPM), so later kernels fit without redefining.
   json make_plan() const {
     json plan;
+    plan["$schema"] = "https://tlaunch.invalid/schemas/nv-plan.v1.schema.json";
     plan["version"] = 1;
     plan["handle_set"] = spec_.nv.handle_set == HandleSet::kTcg ? "tcg" : "legacy";
     plan["description"] = "NV indices of " + spec_.spec_name + " (tlaunch build)";
@@ -358,6 +315,7 @@ class Builder {
   Expected<json> make_reference(const Bytes& vlp_bytes) const {
     OpenSslHasher h;
     json ref;
+    ref["$schema"] = "https://tlaunch.invalid/schemas/reference.v1.schema.json";
     ref["version"] = 1;
     ref["spec"] = spec_.spec_name;
     ref["generator"] = "tlaunch build";
@@ -533,59 +491,24 @@ class Builder {
 Expected<LoadedFile> hash_loaded_file(const std::string& path, bool nounzip,
                                       const std::vector<HashAlg>& algs,
                                       const std::string& cmdline) {
-  for (HashAlg a : algs)
-    if (evp_md(a) == nullptr)
-      return fail(Errc::kUnsupported, "this OpenSSL cannot compute " + alg_name(a));
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return fail(Errc::kIo, path + ": cannot open: " + std::strerror(errno));
-  MultiHashSink raw(algs), loaded(algs);
-  GrubChainOptions opts;
-  opts.name = path;
-  std::unique_ptr<GrubFilterChain> chain;
-  if (!nounzip) chain = std::make_unique<GrubFilterChain>(loaded, opts);
-  std::vector<uint8_t> buf(1u << 20);
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(Errc::kIo, path + ": read error: " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    ByteSpan chunk(buf.data(), static_cast<size_t>(n));
-    raw.write(chunk);
-    if (chain) {
-      chain->push(chunk);
-      if (chain->failed()) break;
-    }
-  }
+  // One read of the file for every algorithm, raw and as GRUB 2.06 loads it (loaded_image.h).
+  auto d = digest_as_loaded(path, nounzip ? LoadMode::kRaw : LoadMode::kGrub,
+                            std::span<const HashAlg>(algs.data(), algs.size()));
+  if (!d) return d.failure();
+  auto m = module_measurements(*d, cmdline);
+  if (!m) return m.failure();
   LoadedFile out;
-  out.file_size = raw.size();
-  std::vector<Digest> raw_d = raw.finish();
-  std::vector<Digest> loaded_d = raw_d;
-  out.loaded_size = out.file_size;
-  if (chain) {
-    auto r = chain->finish();
-    if (!r) return r.failure();
-    for (const FilterLayer& l : r->layers)
-      if (l.decompressed) out.codecs.push_back(codec_name(l.codec));
-    if (!out.codecs.empty()) {
-      loaded_d = loaded.finish();
-      out.loaded_size = loaded.size();
-    }
-  }
-  OpenSslHasher h;
-  ByteSpan cl(reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size());
+  out.file_size = d->raw_size;
+  out.loaded_size = d->loaded_size;
+  for (const FilterLayer& l : d->layers)
+    if (l.decompressed) out.codecs.push_back(codec_name(l.codec));
   for (size_t i = 0; i < algs.size(); ++i) {
     BankDigests b;
     b.alg = algs[i];
-    b.file = raw_d[i];
-    b.loaded = loaded_d[i];
-    auto c = hash_once(h, algs[i], cl);
-    if (!c.ok()) return fail(c.error(), path);
-    b.cmdline = *c;
-    auto m = module_measurement(h, algs[i], cl, b.loaded);
-    if (!m.ok()) return fail(m.error(), path);
-    b.measurement = *m;
+    b.file = d->raw[i];
+    b.loaded = d->image[i];
+    b.cmdline = (*m)[i].cmdline;
+    b.measurement = (*m)[i].module;
     out.digests.push_back(b);
   }
   return out;
