@@ -25,8 +25,8 @@ void setup_nv_catalogue(CLI::App& parent, Invocation& inv) {
             {"title", s.title},
             {"purpose", s.purpose},
             {"content", content_kind_name(s.content)},
-            {"handles", {{"tcg", format_handle(s.tcg_handle)},
-                         {"legacy", format_handle(s.legacy_handle)}}},
+            {"handles",
+             {{"tcg", format_handle(s.tcg_handle)}, {"legacy", format_handle(s.legacy_handle)}}},
             {"hierarchy", hierarchy_name(s.hierarchy)},
             {"attributes", attributes_to_string(s.attributes)},
             {"attributes_hex", format_handle(s.attributes)},
@@ -37,7 +37,8 @@ void setup_nv_catalogue(CLI::App& parent, Invocation& inv) {
             {"min_size", s.min_size},
             {"default_size", s.default_size},
             {"empty_index_password", s.empty_auth},
-            {"auth_policy", s.policy == AuthPolicyKind::kIntelAux ? host::hex(intel_aux_auth_policy())
+            {"auth_policy", s.policy == AuthPolicyKind::kIntelAux
+                                ? host::hex(intel_aux_auth_policy())
                             : s.policy == AuthPolicyKind::kPlatformSecret
                                 ? host::hex(platform_secret_policy().auth_policy)
                                 : std::string()},
@@ -52,10 +53,10 @@ void setup_nv_catalogue(CLI::App& parent, Invocation& inv) {
                 "SIZE", "ATTRIBUTES", "CONTENT");
     for (size_t i = 0; i < n; ++i) {
       const IndexSpec& s = cat[i];
-      std::printf("%-6s %-10s %-10s %-9s %5u  %-11s %s\n", s.name, format_handle(s.tcg_handle).c_str(),
-                  format_handle(s.legacy_handle).c_str(), hierarchy_name(s.hierarchy),
-                  static_cast<unsigned>(s.default_size), format_handle(s.attributes).c_str(),
-                  s.title);
+      std::printf("%-6s %-10s %-10s %-9s %5u  %-11s %s\n", s.name,
+                  format_handle(s.tcg_handle).c_str(), format_handle(s.legacy_handle).c_str(),
+                  hierarchy_name(s.hierarchy), static_cast<unsigned>(s.default_size),
+                  format_handle(s.attributes).c_str(), s.title);
     }
     std::printf("\n");
     for (size_t i = 0; i < n; ++i) {
@@ -68,7 +69,8 @@ void setup_nv_catalogue(CLI::App& parent, Invocation& inv) {
       if (s.must_set)
         std::printf("  required    %s set\n", attributes_to_string(s.must_set).c_str());
       if (s.must_clear & ~attr::kNtMask)
-        std::printf("  forbidden   %s\n", attributes_to_string(s.must_clear & ~attr::kNtMask).c_str());
+        std::printf("  forbidden   %s\n",
+                    attributes_to_string(s.must_clear & ~attr::kNtMask).c_str());
       if (s.must_clear & attr::kNtMask) std::printf("  type        ordinary (nt=ordinary)\n");
       std::printf("  size        >= %u bytes%s\n", static_cast<unsigned>(s.min_size),
                   s.content == ContentKind::kVlp

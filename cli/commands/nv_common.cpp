@@ -105,8 +105,8 @@ nlohmann::json definition_json(const tpmnv::NvDefinition& def) {
 
 std::string definition_text(const tpmnv::NvDefinition& def) {
   return std::to_string(def.size) + " bytes, " + tpmnv::attributes_to_string(def.attributes) +
-         " (" + tpmnv::format_handle(def.attributes) + "), " + tpmnv::hierarchy_name(def.hierarchy) +
-         " hierarchy";
+         " (" + tpmnv::format_handle(def.attributes) + "), " +
+         tpmnv::hierarchy_name(def.hierarchy) + " hierarchy";
 }
 
 }  // namespace tlaunch::cli::nv

@@ -25,7 +25,8 @@ bool parse_hex_digest(const std::string& text, tpmnv::Bytes* out) {
   out->clear();
   for (size_t i = 0; i < h.size(); i += 2) {
     unsigned v = 0;
-    if (std::sscanf(h.substr(i, 2).c_str(), "%2x", &v) != 1 || !isxdigit(h[i]) || !isxdigit(h[i + 1]))
+    if (std::sscanf(h.substr(i, 2).c_str(), "%2x", &v) != 1 || !isxdigit(h[i]) ||
+        !isxdigit(h[i + 1]))
       return false;
     out->push_back(static_cast<uint8_t>(v));
   }
@@ -63,14 +64,15 @@ int run_define(const DefineOptions& o) {
   host::Expected<TpmLimits> limits = (*dev)->limits();
   if (!limits) return nv::fail(limits.failure());
   std::string note;
-  host::Expected<NvDefinition> def = make_definition(*target, size, attributes, hierarchy, policy,
-                                                     limits->nv_index_max, &note);
+  host::Expected<NvDefinition> def =
+      make_definition(*target, size, attributes, hierarchy, policy, limits->nv_index_max, &note);
   if (!def) return nv::fail(def.failure());
-  std::vector<std::string> problems = o.force ? check_tpm_rules(*def)
-                                              : check_definition(target->spec, *def,
-                                                                 !o.common.index_auth.empty());
+  std::vector<std::string> problems =
+      o.force ? check_tpm_rules(*def)
+              : check_definition(target->spec, *def, !o.common.index_auth.empty());
   if (!problems.empty()) {
-    std::string msg = "refusing to define " + target->label() + " as " + nv::definition_text(*def) + ":";
+    std::string msg =
+        "refusing to define " + target->label() + " as " + nv::definition_text(*def) + ":";
     for (const std::string& p : problems) msg += "\n  - " + p;
     if (!o.force && target->spec) msg += "\n  (--force defines it anyway)";
     return nv::fail(host::fail(Errc::kUsage, msg));
@@ -88,10 +90,10 @@ int run_define(const DefineOptions& o) {
     const NvPublic& have = **cur;
     std::string diff = compare_definition(*def, have.attributes, have.size, have.auth_policy);
     if (!diff.empty())
-      return nv::fail(host::fail(Errc::kConflict,
-                                 "NV index " + target->label() + " is already defined differently: " +
-                                     diff + "\n  hint: `tlaunch nv undefine " + o.index +
-                                     "` first, or use `tlaunch nv provision --replace`"));
+      return nv::fail(host::fail(
+          Errc::kConflict, "NV index " + target->label() + " is already defined differently: " +
+                               diff + "\n  hint: `tlaunch nv undefine " + o.index +
+                               "` first, or use `tlaunch nv provision --replace`"));
     action = "unchanged";
   } else {
     host::HostStatus st = (*dev)->define(*def);

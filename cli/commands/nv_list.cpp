@@ -15,7 +15,8 @@ int run_list(const nv::CommonOptions& o) {
   if (!handles) return nv::fail(handles.failure());
   nlohmann::json j;
   j["indices"] = nlohmann::json::array();
-  if (!o.json) std::printf("%-10s %-6s %-6s %5s  %s\n", "HANDLE", "NAME", "SET", "SIZE", "ATTRIBUTES");
+  if (!o.json)
+    std::printf("%-10s %-6s %-6s %5s  %s\n", "HANDLE", "NAME", "SET", "SIZE", "ATTRIBUTES");
   for (uint32_t h : *handles) {
     host::Expected<std::optional<NvPublic>> pub = (*dev)->read_public(h);
     if (!pub) return nv::fail(pub.failure());

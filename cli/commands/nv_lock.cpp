@@ -34,9 +34,9 @@ int run_lock(const LockOptions& o) {
                              (o.read ? "read_stclear" : "writedefine or write_stclear") +
                              " in its definition; nothing was changed"));
   const bool already = o.read ? (a & attr::kReadLocked) : (a & attr::kWriteLocked);
-  std::string lasts = o.read                         ? "until the next TPM reset or restart"
-                      : (a & attr::kWriteDefine)     ? "permanently (writedefine)"
-                                                     : "until the next TPM reset or restart";
+  std::string lasts = o.read                     ? "until the next TPM reset or restart"
+                      : (a & attr::kWriteDefine) ? "permanently (writedefine)"
+                                                 : "until the next TPM reset or restart";
   if (!already) {
     host::Expected<AuthRole> role = o.read ? read_role(a) : write_role(a);
     if (!role) return nv::fail(role.failure());
@@ -45,9 +45,9 @@ int run_lock(const LockOptions& o) {
   }
   if (o.common.json) {
     nv::print_json("nv-lock", {{"action", already ? "unchanged" : "locked"},
-                    {"index", nv::target_json(*target)},
-                    {"lock", o.read ? "read" : "write"},
-                    {"lasts", lasts}});
+                               {"index", nv::target_json(*target)},
+                               {"lock", o.read ? "read" : "write"},
+                               {"lasts", lasts}});
   } else {
     std::printf("%s %s %s-locked %s\n", target->label().c_str(), already ? "was already" : "is now",
                 o.read ? "read" : "write", lasts.c_str());

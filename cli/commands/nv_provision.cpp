@@ -23,10 +23,12 @@ void print_steps(const tpmnv::ProvisionPlan& plan, const std::vector<tpmnv::Step
     const PlanEntry& e = plan.entries[s.entry];
     Target t = e.target;
     std::printf("  %-9s %-18s %s\n", action_name(s.action), t.label().c_str(), s.reason.c_str());
-    if (s.action == Action::kCreate || s.action == Action::kReplace || s.action == Action::kConflict)
+    if (s.action == Action::kCreate || s.action == Action::kReplace ||
+        s.action == Action::kConflict)
       std::printf("            define %s\n", nv::definition_text(s.want).c_str());
     if (e.content && s.action != Action::kUnchanged && s.action != Action::kConflict)
-      std::printf("            write %zu bytes (%s)\n", e.content->size(), e.content_source.c_str());
+      std::printf("            write %zu bytes (%s)\n", e.content->size(),
+                  e.content_source.c_str());
     if (!s.note.empty()) std::printf("            note: %s\n", s.note.c_str());
   }
 }
@@ -89,9 +91,10 @@ int run_provision(const ProvisionOptions& o) {
     } else if (!changes) {
       std::printf("nothing to do: the TPM already matches the plan\n");
     } else {
-      std::printf("applied: %zu defined, %zu undefined, %zu written (%zu NV_Write commands), "
-                  "all read back and verified\n",
-                  applied->defined, applied->undefined, applied->written, applied->nv_writes);
+      std::printf(
+          "applied: %zu defined, %zu undefined, %zu written (%zu NV_Write commands), "
+          "all read back and verified\n",
+          applied->defined, applied->undefined, applied->written, applied->nv_writes);
     }
   }
   return kExitOk;

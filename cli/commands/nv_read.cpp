@@ -64,7 +64,8 @@ int run_read(const ReadCmdOptions& o) {
 
 void setup_nv_read(CLI::App& parent, Invocation& inv) {
   auto o = std::make_shared<ReadCmdOptions>();
-  auto* sub = parent.add_subcommand("read", "Read an NV index (whole, or a range) to stdout or a file");
+  auto* sub =
+      parent.add_subcommand("read", "Read an NV index (whole, or a range) to stdout or a file");
   sub->add_option("index", o->index, "Catalogue name or hex handle")->required();
   sub->add_option("--offset", o->offset, "First byte (default 0)");
   sub->add_option("--size", o->size, "Number of bytes (default: to the end of the index)");

@@ -36,12 +36,13 @@ int run_status(const nv::CommonOptions& o) {
   j["indices"] = nlohmann::json::array();
   j["absent"] = nlohmann::json::array();
   if (!o.json) {
-    std::printf("TPM: NV_INDEX_MAX %u, NV_BUFFER_MAX %u; owner hierarchy %s, platform hierarchy "
-                "%s; dictionary attack: %u of %u failures%s\n",
-                limits->nv_index_max, limits->nv_buffer_max,
-                state->owner_hierarchy ? "enabled" : "DISABLED",
-                state->platform_hierarchy ? "enabled" : "disabled", state->lockout_counter,
-                state->max_auth_fail, state->in_lockout ? ", IN LOCKOUT" : "");
+    std::printf(
+        "TPM: NV_INDEX_MAX %u, NV_BUFFER_MAX %u; owner hierarchy %s, platform hierarchy "
+        "%s; dictionary attack: %u of %u failures%s\n",
+        limits->nv_index_max, limits->nv_buffer_max,
+        state->owner_hierarchy ? "enabled" : "DISABLED",
+        state->platform_hierarchy ? "enabled" : "disabled", state->lockout_counter,
+        state->max_auth_fail, state->in_lockout ? ", IN LOCKOUT" : "");
   }
   std::vector<std::string> absent;
   size_t n = 0;
@@ -68,7 +69,8 @@ int run_status(const nv::CommonOptions& o) {
       def.attributes = p.attributes & ~attr::kStateBits;
       def.size = p.size;
       def.auth_policy = p.auth_policy;
-      def.hierarchy = (p.attributes & attr::kPlatformCreate) ? Hierarchy::kPlatform : Hierarchy::kOwner;
+      def.hierarchy =
+          (p.attributes & attr::kPlatformCreate) ? Hierarchy::kPlatform : Hierarchy::kOwner;
       std::vector<std::string> problems = check_definition(t.spec, def, false);
       nlohmann::json e = nv::public_json(p);
       e["name"] = cat[i].name;
@@ -86,15 +88,16 @@ int run_status(const nv::CommonOptions& o) {
           content_error = data.failure().message;
         }
       }
-      if (have_content) e["content"] = view.json;
-      else e["content"] = nullptr;
+      if (have_content)
+        e["content"] = view.json;
+      else
+        e["content"] = nullptr;
       if (!content_error.empty()) e["content_error"] = content_error;
       j["indices"].push_back(e);
       if (!o.json) {
         std::printf("\n%s %s (%s): %u bytes, %s (%s)%s\n", format_handle(t.handle).c_str(),
                     cat[i].name, handle_set_name(set), static_cast<unsigned>(p.size),
-                    attributes_to_string(p.attributes).c_str(),
-                    format_handle(p.attributes).c_str(),
+                    attributes_to_string(p.attributes).c_str(), format_handle(p.attributes).c_str(),
                     (p.attributes & attr::kWritten) ? "" : ", never written");
         if (problems.empty()) {
           std::printf("  definition: as %s requires\n", cat[i].readers);
@@ -102,7 +105,8 @@ int run_status(const nv::CommonOptions& o) {
           for (const std::string& pr : problems) std::printf("  PROBLEM: %s\n", pr.c_str());
         }
         if (have_content) std::printf("%s", view.text.c_str());
-        if (!content_error.empty()) std::printf("  content not readable: %s\n", content_error.c_str());
+        if (!content_error.empty())
+          std::printf("  content not readable: %s\n", content_error.c_str());
       }
     }
   }

@@ -26,8 +26,8 @@ int run_undefine(const UndefineOptions& o) {
   if (!st) return nv::fail(st.failure());
   if (o.common.json) {
     nv::print_json("nv-undefine", {{"action", "undefined"},
-                    {"index", nv::target_json(*target)},
-                    {"was", nv::public_json(*pub)}});
+                                   {"index", nv::target_json(*target)},
+                                   {"was", nv::public_json(*pub)}});
   } else {
     std::printf("undefined %s (%u bytes, %s)\n", target->label().c_str(),
                 static_cast<unsigned>(pub->size), attributes_to_string(pub->attributes).c_str());

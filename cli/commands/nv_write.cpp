@@ -40,7 +40,8 @@ int run_write(const WriteCmdOptions& o) {
   if (!offset) return nv::fail(offset.failure());
   host::Expected<Bytes> data = read_input(o.file);
   if (!data) return nv::fail(data.failure());
-  if (data->empty()) return nv::fail(host::fail(Errc::kBadValue, o.file + ": empty, nothing to write"));
+  if (data->empty())
+    return nv::fail(host::fail(Errc::kBadValue, o.file + ": empty, nothing to write"));
   // No NV index holds more than 65535 bytes (TPMS_NV_PUBLIC.dataSize is a u16).
   if (*offset + data->size() > 0xFFFF)
     return nv::fail(host::fail(Errc::kTooLarge, o.file + ": " + std::to_string(data->size()) +
@@ -57,13 +58,10 @@ int run_write(const WriteCmdOptions& o) {
       write_index(**dev, *target, *pub, ByteSpan(data->data(), data->size()), wo);
   if (!r) return nv::fail(r.failure());
   if (o.common.json) {
-    nlohmann::json j = {{"action", "written"},
-                        {"index", nv::target_json(*target)},
-                        {"offset", *offset},
-                        {"size", data->size()},
-                        {"nv_write_commands", r->commands},
-                        {"chunk_size", r->chunk},
-                        {"verified", r->verified}};
+    nlohmann::json j = {
+        {"action", "written"},    {"index", nv::target_json(*target)}, {"offset", *offset},
+        {"size", data->size()},   {"nv_write_commands", r->commands},  {"chunk_size", r->chunk},
+        {"verified", r->verified}};
     if (!r->verify_note.empty()) j["note"] = r->verify_note;
     nv::print_json("nv-write", j);
   } else {
@@ -71,7 +69,8 @@ int run_write(const WriteCmdOptions& o) {
                 data->size(), *offset, target->label().c_str(), r->commands,
                 r->commands == 1 ? "" : "s", r->chunk,
                 r->verified ? ", read back and verified" : "");
-    if (!r->verify_note.empty()) std::fprintf(stderr, "tlaunch: note: %s\n", r->verify_note.c_str());
+    if (!r->verify_note.empty())
+      std::fprintf(stderr, "tlaunch: note: %s\n", r->verify_note.c_str());
   }
   return kExitOk;
 }

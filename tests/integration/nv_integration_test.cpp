@@ -90,7 +90,9 @@ class NvTest : public SwtpmTest {
     EXPECT_EQ(r.status, 0) << r.err;
     p.present = true;
     std::smatch m;
-    if (std::regex_search(r.out, m, std::regex("attributes:\\s*\\n\\s*friendly:[^\\n]*\\n\\s*value: (0x[0-9A-Fa-f]+)")))
+    if (std::regex_search(
+            r.out, m,
+            std::regex("attributes:\\s*\\n\\s*friendly:[^\\n]*\\n\\s*value: (0x[0-9A-Fa-f]+)")))
       p.attributes = static_cast<uint32_t>(std::stoul(m[1].str(), nullptr, 16));
     if (std::regex_search(r.out, m, std::regex("\\n\\s*size: ([0-9]+)")))
       p.size = static_cast<unsigned>(std::stoul(m[1].str()));
@@ -114,8 +116,8 @@ class NvTest : public SwtpmTest {
   // A TCTI that relays through tpm-proxy.py and logs each command code to `log`.
   std::string proxy_tcti(const std::string& log, const std::string& extra = "") const {
     // "exec": the shell the cmd TCTI starts must not keep the pipe open (tpm-proxy.py).
-    return "cmd:exec python3 " + std::string(TLAUNCH_TPM_PROXY) + " --port " + std::to_string(port()) +
-           " --log " + path(log) + (extra.empty() ? "" : " " + extra);
+    return "cmd:exec python3 " + std::string(TLAUNCH_TPM_PROXY) + " --port " +
+           std::to_string(port()) + " --log " + path(log) + (extra.empty() ? "" : " " + extra);
   }
   size_t count_commands(const std::string& log, const std::string& name) const {
     std::istringstream in(read_text(path(log)));
@@ -130,16 +132,19 @@ class NvTest : public SwtpmTest {
   size_t lockout_counter() const {
     RunResult r = sh("tpm2_getcap properties-variable");
     std::smatch m;
-    if (!std::regex_search(r.out, m, std::regex("TPM2_PT_LOCKOUT_COUNTER: (0x[0-9A-Fa-f]+)"))) return 999;
+    if (!std::regex_search(r.out, m, std::regex("TPM2_PT_LOCKOUT_COUNTER: (0x[0-9A-Fa-f]+)")))
+      return 999;
     return std::stoul(m[1].str(), nullptr, 16);
   }
 
   // Validates a JSON document against schemas/<schema>.v1.schema.json (python3-jsonschema).
   void expect_valid(const std::string& json, const std::string& schema) {
     std::ofstream(path("doc.json")) << json;
-    RunResult r = sh("python3 -c 'import json,sys,jsonschema; s=json.load(open(sys.argv[2])); "
-                     "jsonschema.validators.validator_for(s)(s).validate(json.load(open(sys.argv[1])))' "
-                     "doc.json " + std::string(TLAUNCH_SCHEMAS_DIR) + "/" + schema + ".v1.schema.json");
+    RunResult r =
+        sh("python3 -c 'import json,sys,jsonschema; s=json.load(open(sys.argv[2])); "
+           "jsonschema.validators.validator_for(s)(s).validate(json.load(open(sys.argv[1])))' "
+           "doc.json " +
+           std::string(TLAUNCH_SCHEMAS_DIR) + "/" + schema + ".v1.schema.json");
     EXPECT_EQ(r.status, 0) << schema << ": " << r.err << "\n" << json;
   }
 
@@ -149,7 +154,8 @@ class NvTest : public SwtpmTest {
   }
   void write_tcg_plan() {
     write_bytes(path("vl.pol"), big_vlp());
-    write_bytes(path("po.pol"), read_bytes(std::string(TLAUNCH_VECTORS_DIR) + "/pol-any-sha256/any.pol"));
+    write_bytes(path("po.pol"),
+                read_bytes(std::string(TLAUNCH_VECTORS_DIR) + "/pol-any-sha256/any.pol"));
     write_plan("plan.json", R"({"version": 1, "handle_set": "tcg", "indices": [
         {"index": "vlp", "file": "vl.pol"},
         {"index": "po", "file": "po.pol"},
@@ -164,10 +170,8 @@ TEST_F(NvTest, DefineEachCatalogueIndexAsTpm2ToolsSeesIt) {
     uint32_t attributes;
     unsigned size;
   } rows[] = {{"vlp", 0x01C10131, 0x0204000A, 2048},  // 2124 capped by swtpm's NV_INDEX_MAX
-              {"error", 0x01C10132, 0x02040004, 4},
-              {"po", 0x01C10106, 0x0204000A, 70},
-              {"ps", 0x01C10103, 0x42040408, 70},
-              {"aux", 0x01C10102, 0x42044408, 104},
+              {"error", 0x01C10132, 0x02040004, 4},  {"po", 0x01C10106, 0x0204000A, 70},
+              {"ps", 0x01C10103, 0x42040408, 70},    {"aux", 0x01C10102, 0x42044408, 104},
               {"sgx", 0x01C10104, 0x02040004, 1}};
   for (const Row& r : rows) {
     RunResult d = tl(std::string("nv define ") + r.name + " --tcti " + sh_quote(tcti()));
@@ -187,7 +191,8 @@ TEST_F(NvTest, DefineEachCatalogueIndexAsTpm2ToolsSeesIt) {
       "tpm2_startauthsession -S s.ctx; tpm2_policysecret -S s.ctx -c p >/dev/null; "
       "tpm2_policycommandcode -S s.ctx -L $cc.dig $cc >/dev/null; tpm2_flushcontext s.ctx; done; "
       "tpm2_startauthsession -S s.ctx; "
-      "tpm2_policyor -S s.ctx -L or.dig sha256:TPM2_CC_NV_Write.dig,TPM2_CC_NV_UndefineSpaceSpecial.dig "
+      "tpm2_policyor -S s.ctx -L or.dig "
+      "sha256:TPM2_CC_NV_Write.dig,TPM2_CC_NV_UndefineSpaceSpecial.dig "
       ">/dev/null; tpm2_flushcontext s.ctx; xxd -p -c 64 or.dig");
   ASSERT_EQ(trial.status, 0) << trial.err;
   EXPECT_EQ(nvreadpublic(0x01C10103).policy + "\n", trial.out);
@@ -203,14 +208,16 @@ TEST_F(NvTest, DefineEachCatalogueIndexAsTpm2ToolsSeesIt) {
   EXPECT_EQ(nvreadpublic(0x01200001).attributes, 0x0204000Au);
   // Defining again as wanted changes nothing; PPWRITE is refused unless --force.
   EXPECT_EQ(tl("nv define vlp").status, 0);
-  RunResult pp = tl("nv define 0x01C10131 --attributes 'ppwrite|ownerwrite|authread|no_da' --size 256");
+  RunResult pp =
+      tl("nv define 0x01C10131 --attributes 'ppwrite|ownerwrite|authread|no_da' --size 256");
   EXPECT_EQ(pp.status, kExitUsage);
   EXPECT_NE(pp.err.find("ppwrite"), std::string::npos) << pp.err;
 }
 
 TEST_F(NvTest, PlatformIndexWrittenThroughItsPolicyAndUndefinedSpecially) {
   ASSERT_EQ(tl("nv define ps").status, 0);
-  write_bytes(path("ps.pol"), read_bytes(std::string(TLAUNCH_VECTORS_DIR) + "/pol-any-sha256/any.pol"));
+  write_bytes(path("ps.pol"),
+              read_bytes(std::string(TLAUNCH_VECTORS_DIR) + "/pol-any-sha256/any.pol"));
   RunResult w = tl("nv write ps ps.pol");
   ASSERT_EQ(w.status, 0) << w.err;
   EXPECT_EQ(nvread(0x01C10103, 70), read_bytes(path("ps.pol")));
@@ -228,7 +235,8 @@ TEST_F(NvTest, VlpLargerThanNvBufferMaxIsChunkedAndReadableByTpm2Tools) {
   write_bytes(path("big.pol"), vlp);
   RunResult d = tl("nv define 0x01500020 --size 2048 --attributes 'ownerwrite|authread|no_da'");
   ASSERT_EQ(d.status, 0) << d.err;
-  RunResult w = tl("nv write 0x01500020 big.pol --json --tcti " + sh_quote(proxy_tcti("write.log")));
+  RunResult w =
+      tl("nv write 0x01500020 big.pol --json --tcti " + sh_quote(proxy_tcti("write.log")));
   ASSERT_EQ(w.status, 0) << w.err;
   EXPECT_EQ(count_commands("write.log", "NV_Write"), 2u);
   EXPECT_NE(w.out.find("\"verified\": true"), std::string::npos) << w.out;
@@ -236,7 +244,8 @@ TEST_F(NvTest, VlpLargerThanNvBufferMaxIsChunkedAndReadableByTpm2Tools) {
   EXPECT_EQ(nvread(0x01500020, vlp.size()), vlp);
   // A policy that fits one NV_Write goes in one command.
   write_bytes(path("small.pol"), Bytes(vlp.begin(), vlp.begin() + 1000));
-  ASSERT_EQ(tl("nv write 0x01500020 small.pol --tcti " + sh_quote(proxy_tcti("small.log"))).status, 0);
+  ASSERT_EQ(tl("nv write 0x01500020 small.pol --tcti " + sh_quote(proxy_tcti("small.log"))).status,
+            0);
   EXPECT_EQ(count_commands("small.log", "NV_Write"), 1u);
   // tlaunch reads a range back, chunked too.
   RunResult r = tl("nv read 0x01500020 --offset 1000 --size 596 -o back.bin");
@@ -245,7 +254,8 @@ TEST_F(NvTest, VlpLargerThanNvBufferMaxIsChunkedAndReadableByTpm2Tools) {
   RunResult rj = tl("nv read 0x01500020 --size 4 --json");
   expect_valid(rj.out, "nv-read");
   EXPECT_NE(rj.out.find("\"hex\": \"" + host_hex(Bytes(vlp.begin(), vlp.begin() + 4)) + "\""),
-            std::string::npos) << rj.out;
+            std::string::npos)
+      << rj.out;
   RunResult u = tl("nv undefine 0x01500020 --json");
   ASSERT_EQ(u.status, 0) << u.err;
   expect_valid(u.out, "nv-undefine");
@@ -267,11 +277,14 @@ TEST_F(NvTest, ProvisionTwiceSecondRunIssuesNoWrite) {
   EXPECT_EQ(nvread(0x01C10106, 70), read_bytes(path("po.pol")));
   EXPECT_EQ(nvread(0x01C10132, 4), (Bytes{0, 0, 0, 0}));
 
-  RunResult second = tl("nv provision plan.json --json --tcti " + sh_quote(proxy_tcti("second.log")));
+  RunResult second =
+      tl("nv provision plan.json --json --tcti " + sh_quote(proxy_tcti("second.log")));
   ASSERT_EQ(second.status, 0) << second.err;
   EXPECT_NE(second.out.find("\"result\": \"unchanged\""), std::string::npos) << second.out;
   expect_valid(second.out, "nv-provision");
-  EXPECT_EQ(std::regex_search(second.out, std::regex("\"action\": \"(create|rewrite|conflict|replace)\"")), false);
+  EXPECT_EQ(std::regex_search(second.out,
+                              std::regex("\"action\": \"(create|rewrite|conflict|replace)\"")),
+            false);
   EXPECT_EQ(count_commands("second.log", "NV_Write"), 0u);
   EXPECT_EQ(count_commands("second.log", "NV_DefineSpace"), 0u);
   EXPECT_GT(count_commands("second.log", "NV_Read"), 0u);  // it did compare the content
@@ -291,7 +304,8 @@ TEST_F(NvTest, ProvisionTwiceSecondRunIssuesNoWrite) {
 
 TEST_F(NvTest, ProvisionStopsOnConflictUnlessReplace) {
   write_tcg_plan();
-  ASSERT_EQ(sh("tpm2_nvdefine 0x01C10106 -C o -s 70 -a 'ppwrite|ownerwrite|authread|no_da'").status, 0);
+  ASSERT_EQ(sh("tpm2_nvdefine 0x01C10106 -C o -s 70 -a 'ppwrite|ownerwrite|authread|no_da'").status,
+            0);
   RunResult r = tl("nv provision plan.json");
   EXPECT_EQ(r.status, kExitConflict) << r.out << r.err;
   EXPECT_NE(r.out.find("conflict"), std::string::npos);
@@ -328,7 +342,8 @@ TEST_F(NvTest, WrongPasswordsFailCleanlyAndLeaveNoLockout) {
                    "--auth env:OWNER --index-auth env:IDX");
   ASSERT_EQ(d.status, 0) << d.err;
   write_bytes(path("sixteen.bin"), Bytes(16, 0x5A));
-  RunResult w = sh("IDX=nope " + std::string(TLAUNCH_BIN) + " nv write 0x01500030 sixteen.bin --index-auth env:IDX");
+  RunResult w = sh("IDX=nope " + std::string(TLAUNCH_BIN) +
+                   " nv write 0x01500030 sixteen.bin --index-auth env:IDX");
   EXPECT_EQ(w.status, kExitTpm);
   EXPECT_NE(w.err.find("0x01500030"), std::string::npos) << w.err;
   EXPECT_NE(w.err.find("dictionary-attack"), std::string::npos) << w.err;
@@ -336,7 +351,8 @@ TEST_F(NvTest, WrongPasswordsFailCleanlyAndLeaveNoLockout) {
   EXPECT_GE(lockout_counter(), 1u);
   ASSERT_EQ(sh("tpm2_dictionarylockout --clear-lockout").status, 0);
   EXPECT_EQ(lockout_counter(), 0u);
-  RunResult ok = sh("IDX=idxpw " + std::string(TLAUNCH_BIN) + " nv write 0x01500030 sixteen.bin --index-auth env:IDX");
+  RunResult ok = sh("IDX=idxpw " + std::string(TLAUNCH_BIN) +
+                    " nv write 0x01500030 sixteen.bin --index-auth env:IDX");
   EXPECT_EQ(ok.status, 0) << ok.err;
   EXPECT_EQ(lockout_counter(), 0u);
 }
@@ -394,7 +410,9 @@ TEST_F(NvTest, BadInputGivesClearMessagesAndLeavesTheTpmAsItWas) {
   EXPECT_NE(st.out.find("TB_ERR_MODULE_VERIFICATION_FAILED"), std::string::npos) << st.out;
   expect_valid(st.out, "nv-status");
   // A locked index.
-  ASSERT_EQ(tl("nv define 0x01500040 --size 8 --attributes 'ownerwrite|writedefine|authread|no_da'").status, 0);
+  ASSERT_EQ(tl("nv define 0x01500040 --size 8 --attributes 'ownerwrite|writedefine|authread|no_da'")
+                .status,
+            0);
   write_bytes(path("eight.bin"), Bytes(8, 1));
   ASSERT_EQ(tl("nv write 0x01500040 eight.bin").status, 0);
   RunResult lk = tl("nv lock 0x01500040 --json");

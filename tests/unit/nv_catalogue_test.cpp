@@ -98,16 +98,15 @@ TEST(NvCatalogue, DefaultDefinitionsAreWhatLaunchersRequire) {
     uint32_t attributes;
     uint16_t size;
     Hierarchy h;
-  } rows[] = {{"vlp", 0x0204000A, 2048, Hierarchy::kOwner},
-              {"po", 0x0204000A, 70, Hierarchy::kOwner},
-              {"error", 0x02040004, 4, Hierarchy::kOwner},
-              {"ps", 0x42040408, 70, Hierarchy::kPlatform},
-              {"aux", 0x42044408, 104, Hierarchy::kPlatform},
-              {"sgx", 0x02040004, 1, Hierarchy::kOwner}};
+  } rows[] = {
+      {"vlp", 0x0204000A, 2048, Hierarchy::kOwner},   {"po", 0x0204000A, 70, Hierarchy::kOwner},
+      {"error", 0x02040004, 4, Hierarchy::kOwner},    {"ps", 0x42040408, 70, Hierarchy::kPlatform},
+      {"aux", 0x42044408, 104, Hierarchy::kPlatform}, {"sgx", 0x02040004, 1, Hierarchy::kOwner}};
   for (const Row& r : rows) {
     auto t = resolve_target(r.name, HandleSet::kTcg);
     std::string note;
-    auto d = make_definition(*t, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 2048, &note);
+    auto d =
+        make_definition(*t, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 2048, &note);
     ASSERT_TRUE(d.ok()) << r.name;
     EXPECT_EQ(d->attributes, r.attributes) << r.name;
     EXPECT_EQ(d->size, r.size) << r.name;
@@ -120,10 +119,12 @@ TEST(NvCatalogue, DefaultDefinitionsAreWhatLaunchersRequire) {
 TEST(NvCatalogue, VlpDefaultIsTheLargestPolicyUnlessTheTpmCannotHoldIt) {
   auto t = resolve_target("vlp", HandleSet::kTcg);
   std::string note;
-  auto big = make_definition(*t, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 4096, &note);
+  auto big =
+      make_definition(*t, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 4096, &note);
   EXPECT_EQ(big->size, 2124);
   EXPECT_TRUE(note.empty());
-  auto sized = make_definition(*t, uint16_t{512}, std::nullopt, std::nullopt, std::nullopt, 2048, &note);
+  auto sized =
+      make_definition(*t, uint16_t{512}, std::nullopt, std::nullopt, std::nullopt, 2048, &note);
   EXPECT_EQ(sized->size, 512);
 }
 
@@ -143,14 +144,16 @@ TEST(NvCatalogue, RefusesWhatTbootRefuses) {
   EXPECT_TRUE(check_definition(vlp->spec, d, false).empty());
 
   auto err = resolve_target("error", HandleSet::kTcg);
-  auto e = *make_definition(*err, uint16_t{3}, std::nullopt, std::nullopt, std::nullopt, 2048, nullptr);
+  auto e =
+      *make_definition(*err, uint16_t{3}, std::nullopt, std::nullopt, std::nullopt, 2048, nullptr);
   EXPECT_FALSE(check_definition(err->spec, e, false).empty());  // < 4 bytes
   e.size = 4;
   e.attributes = 0x02040002;  // ownerwrite instead of authwrite: tboot cannot write it
   EXPECT_FALSE(check_definition(err->spec, e, false).empty());
 
   auto ps = resolve_target("ps", HandleSet::kTcg);
-  auto p = *make_definition(*ps, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 2048, nullptr);
+  auto p =
+      *make_definition(*ps, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 2048, nullptr);
   p.attributes &= ~attr::kNoDa;  // SINIT compares the whole word
   EXPECT_FALSE(check_definition(ps->spec, p, false).empty());
 }
@@ -163,7 +166,8 @@ TEST(NvCatalogue, TpmRulesAreCheckedForRawIndicesToo) {
   EXPECT_FALSE(check_definition(nullptr, d, false).empty());
   d.attributes = attr::kOwnerWrite | attr::kAuthRead | attr::kWritten;
   EXPECT_FALSE(check_definition(nullptr, d, false).empty());
-  d.attributes = attr::kOwnerWrite | attr::kAuthRead | attr::kPlatformCreate;  // owner + platformcreate
+  d.attributes =
+      attr::kOwnerWrite | attr::kAuthRead | attr::kPlatformCreate;  // owner + platformcreate
   EXPECT_FALSE(check_definition(nullptr, d, false).empty());
   d.attributes = attr::kOwnerWrite | attr::kAuthRead | attr::kPpWrite;  // a raw index may have it
   EXPECT_TRUE(check_definition(nullptr, d, false).empty());

@@ -38,7 +38,8 @@ TEST(NvContent, InvalidVlpIsShownAsHexWithTheReason) {
 }
 
 TEST(NvContent, LcpPolicyAndErrorCodeAndSvn) {
-  ContentView po = describe_content(ContentKind::kLcpPolicy, vector_file("pol-any-sha256/any.pol"), "po");
+  ContentView po =
+      describe_content(ContentKind::kLcpPolicy, vector_file("pol-any-sha256/any.pol"), "po");
   EXPECT_TRUE(po.valid) << po.text;
   EXPECT_EQ(po.json["policy_type"], "any");
   EXPECT_EQ(po.json["hash_alg"], "sha256");

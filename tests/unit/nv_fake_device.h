@@ -21,9 +21,9 @@ class FakeNvDevice final : public NvDevice {
   };
   TpmLimits lim{2048, 1024};
   std::map<uint32_t, Index> indices;
-  std::vector<std::string> log;       // "define 0x...", "write 0x... 0+1024", ...
-  int fail_write_after = -1;           // NV_Write number (0-based) that fails with TPM_RC_NV_RATE
-  bool corrupt_writes = false;         // store writes with the first byte flipped
+  std::vector<std::string> log;  // "define 0x...", "write 0x... 0+1024", ...
+  int fail_write_after = -1;     // NV_Write number (0-based) that fails with TPM_RC_NV_RATE
+  bool corrupt_writes = false;   // store writes with the first byte flipped
 
   size_t count(const std::string& prefix) const {
     size_t n = 0;

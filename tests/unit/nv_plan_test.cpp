@@ -68,7 +68,8 @@ TEST(NvWrite, LargeDataIsChunkedAndReadBack) {
   std::vector<std::string> writes;
   for (const auto& l : dev.log)
     if (l.rfind("write", 0) == 0) writes.push_back(l);
-  EXPECT_EQ(writes, (std::vector<std::string>{"write 0x01500000 0+1024", "write 0x01500000 1024+876"}));
+  EXPECT_EQ(writes,
+            (std::vector<std::string>{"write 0x01500000 0+1024", "write 0x01500000 1024+876"}));
   EXPECT_TRUE(std::equal(data.begin(), data.end(), dev.indices[pub.handle].data.begin()));
 }
 
@@ -112,7 +113,8 @@ TEST(NvRead, ChunksAndRefusesUnwritten) {
   auto none = read_index(dev, raw_target(pub.handle), pub, 0, std::nullopt);
   EXPECT_EQ(none.failure().code, Errc::kBadValue);
   Bytes data = pattern(2048, 5);
-  ASSERT_TRUE(write_index(dev, raw_target(pub.handle), pub, ByteSpan(data.data(), data.size()), {}).ok());
+  ASSERT_TRUE(
+      write_index(dev, raw_target(pub.handle), pub, ByteSpan(data.data(), data.size()), {}).ok());
   pub.attributes |= attr::kWritten;
   dev.log.clear();
   auto all = read_index(dev, raw_target(pub.handle), pub, 0, std::nullopt);
@@ -244,28 +246,36 @@ TEST_F(NvPlanTest, RefusesBadPlansBeforeTouchingTheTpm) {
   };
   EXPECT_FALSE(parse(R"({"indices": [{"index": "vlp"}]})").ok());  // no version
   EXPECT_FALSE(parse(R"({"version": 1, "indices": [{"index": "vlp", "sise": 3}]})").ok());
-  EXPECT_FALSE(parse(R"({"version": 1, "indices": [{"index": "vlp"}, {"index": "0x01C10131"}]})").ok());
+  EXPECT_FALSE(
+      parse(R"({"version": 1, "indices": [{"index": "vlp"}, {"index": "0x01C10131"}]})").ok());
   EXPECT_FALSE(parse(R"({"version": 1, "indices": [{"index": "0x01500000", "hex": "00"}]})").ok());
-  EXPECT_FALSE(parse(R"({"version": 1, "indices": [{"index": "vlp", "file": "missing.pol"}]})").ok());
-  EXPECT_FALSE(parse(R"({"version": 1, "indices": [{"index": "error", "tb_error": "TB_ERR_NOPE"}]})").ok());
+  EXPECT_FALSE(
+      parse(R"({"version": 1, "indices": [{"index": "vlp", "file": "missing.pol"}]})").ok());
+  EXPECT_FALSE(
+      parse(R"({"version": 1, "indices": [{"index": "error", "tb_error": "TB_ERR_NOPE"}]})").ok());
   // Content larger than the index; a definition tboot would refuse.
-  ProvisionPlan big = plan(R"({"version": 1, "indices": [{"index": "vlp", "size": 100, "file": "vl.pol"}]})");
+  ProvisionPlan big =
+      plan(R"({"version": 1, "indices": [{"index": "vlp", "size": 100, "file": "vl.pol"}]})");
   EXPECT_EQ(make_plan(dev, big, false).failure().code, Errc::kTooLarge);
-  ProvisionPlan pp = plan(R"({"version": 1, "indices": [{"index": "vlp", "attributes": "ppwrite|ownerwrite|authread"}]})");
+  ProvisionPlan pp = plan(
+      R"({"version": 1, "indices": [{"index": "vlp", "attributes": "ppwrite|ownerwrite|authread"}]})");
   auto refused = make_plan(dev, pp, false);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.failure().message.find("ppwrite"), std::string::npos);
-  ProvisionPlan forced = plan(R"({"version": 1, "indices": [{"index": "vlp", "force": true, "attributes": "ppwrite|ownerwrite|authread"}]})");
+  ProvisionPlan forced = plan(
+      R"({"version": 1, "indices": [{"index": "vlp", "force": true, "attributes": "ppwrite|ownerwrite|authread"}]})");
   EXPECT_TRUE(make_plan(dev, forced, false).ok());
   EXPECT_EQ(dev.count("define "), 0u);
   EXPECT_EQ(dev.count("write "), 0u);
 }
 
 TEST_F(NvPlanTest, TbErrorValueIsLittleEndian) {
-  ProvisionPlan p = plan(R"({"version": 1, "indices": [{"index": "error", "tb_error": "TB_ERR_MODULE_VERIFICATION_FAILED"}]})");
+  ProvisionPlan p = plan(
+      R"({"version": 1, "indices": [{"index": "error", "tb_error": "TB_ERR_MODULE_VERIFICATION_FAILED"}]})");
   ASSERT_EQ(p.entries.size(), 1u);
   EXPECT_EQ(*p.entries[0].content, (Bytes{9, 0, 0, 0}));
-  ProvisionPlan legacy = plan(R"({"version": 1, "handle_set": "legacy", "indices": [{"index": "vlp"}]})");
+  ProvisionPlan legacy =
+      plan(R"({"version": 1, "handle_set": "legacy", "indices": [{"index": "vlp"}]})");
   EXPECT_EQ(legacy.entries[0].target.handle, 0x01200001u);
 }
 

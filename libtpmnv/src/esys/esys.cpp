@@ -70,8 +70,9 @@ host::Expected<Tcti> Tcti::open(const std::string& conf) {
     host::Failure f = tpm_failure("cannot open the TPM through TCTI '" + conf + "'", rc);
     f.code = Errc::kTpmUnreachable;
     if (!rc_hint(rc))
-      f.message += "\n  hint: check --tcti (or TPM2TOOLS_TCTI/TCTI): e.g. device:/dev/tpmrm0, "
-                   "swtpm:host=127.0.0.1,port=2321, mssim:host=localhost,port=2321";
+      f.message +=
+          "\n  hint: check --tcti (or TPM2TOOLS_TCTI/TCTI): e.g. device:/dev/tpmrm0, "
+          "swtpm:host=127.0.0.1,port=2321, mssim:host=localhost,port=2321";
     return f;
   }
   return t;
@@ -139,7 +140,9 @@ void EsysTr::reset() {
 // ---------------------------------------------------------------------------- EsysDevice
 
 EsysDevice::EsysDevice(Tcti tcti, EsysContext ctx, Auths auths, std::string conf)
-    : tcti_(std::move(tcti)), ctx_(std::move(ctx)), auths_(std::move(auths)),
+    : tcti_(std::move(tcti)),
+      ctx_(std::move(ctx)),
+      auths_(std::move(auths)),
       conf_(std::move(conf)) {}
 
 EsysDevice::~EsysDevice() { indices_.clear(); }
@@ -208,9 +211,14 @@ host::Expected<TpmState> EsysDevice::state() {
         s.owner_hierarchy = v & TPMA_STARTUP_CLEAR_SHENABLE;
         s.platform_nv = v & TPMA_STARTUP_CLEAR_PHENABLENV;
         break;
-      case TPM2_PT_LOCKOUT_COUNTER: s.lockout_counter = v; break;
-      case TPM2_PT_MAX_AUTH_FAIL: s.max_auth_fail = v; break;
-      default: break;
+      case TPM2_PT_LOCKOUT_COUNTER:
+        s.lockout_counter = v;
+        break;
+      case TPM2_PT_MAX_AUTH_FAIL:
+        s.max_auth_fail = v;
+        break;
+      default:
+        break;
     }
   }
   return s;
@@ -243,8 +251,8 @@ host::Expected<ESYS_TR> EsysDevice::index_tr(uint32_t handle) {
   auto it = indices_.find(handle);
   if (it != indices_.end()) return it->second.get();
   ESYS_TR tr = ESYS_TR_NONE;
-  TSS2_RC rc = Esys_TR_FromTPMPublic(ctx_.get(), handle, ESYS_TR_NONE, ESYS_TR_NONE,
-                                     ESYS_TR_NONE, &tr);
+  TSS2_RC rc =
+      Esys_TR_FromTPMPublic(ctx_.get(), handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
   if (rc != TSS2_RC_SUCCESS) {
     if (rc_errc(rc) == Errc::kTpm && rc_base(rc) == kRcHandle)
       return host::fail(Errc::kNotFound, "NV index " + label(handle) + " is not defined");
@@ -311,19 +319,19 @@ host::Expected<EsysTr> EsysDevice::platform_policy_session(const NvPublic& pub,
                                                            uint32_t command_code) {
   PlatformSecretPolicy policy = platform_secret_policy();
   if (pub.auth_policy != policy.auth_policy) {
-    return host::fail(Errc::kUnsupported,
-                      "NV index " + label(pub.handle) + " has the authPolicy " +
-                          (pub.auth_policy.empty() ? std::string("(empty)")
-                                                   : host::hex(pub.auth_policy)) +
-                          ", which tlaunch cannot satisfy (it knows only its own PS policy; "
-                          "Intel's AUX policy is for the ACMs)");
+    return host::fail(
+        Errc::kUnsupported,
+        "NV index " + label(pub.handle) + " has the authPolicy " +
+            (pub.auth_policy.empty() ? std::string("(empty)") : host::hex(pub.auth_policy)) +
+            ", which tlaunch cannot satisfy (it knows only its own PS policy; "
+            "Intel's AUX policy is for the ACMs)");
   }
   TPMT_SYM_DEF sym{};
   sym.algorithm = TPM2_ALG_NULL;
   ESYS_TR raw = ESYS_TR_NONE;
-  TSS2_RC rc = Esys_StartAuthSession(ctx_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                     ESYS_TR_NONE, ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &sym,
-                                     TPM2_ALG_SHA256, &raw);
+  TSS2_RC rc =
+      Esys_StartAuthSession(ctx_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                            ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, &raw);
   if (rc != TSS2_RC_SUCCESS) return tpm_failure("StartAuthSession (policy)", rc);
   EsysTr session(ctx_.get(), raw, EsysTr::Kind::kFlush);
   rc = Esys_TRSess_SetAttributes(ctx_.get(), raw, TPMA_SESSION_CONTINUESESSION,
@@ -398,8 +406,7 @@ host::HostStatus EsysDevice::undefine(const NvPublic& pub) {
     bool platform = pub.attributes & attr::kPlatformCreate;
     ESYS_TR hier = platform ? ESYS_TR_RH_PLATFORM : ESYS_TR_RH_OWNER;
     TPMNV_TRY(set_auth(hier, platform ? auths_.platform : auths_.owner));
-    rc = Esys_NV_UndefineSpace(ctx_.get(), hier, *tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                               ESYS_TR_NONE);
+    rc = Esys_NV_UndefineSpace(ctx_.get(), hier, *tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE);
     what = std::string("NV_UndefineSpace of ") + label(pub.handle) + " by the " +
            (platform ? "platform" : "owner") + " hierarchy";
   }
@@ -428,8 +435,8 @@ host::HostStatus EsysDevice::write(const NvPublic& pub, AuthRole role, uint16_t 
                              ESYS_TR_NONE, ESYS_TR_NONE, &buf, offset);
   if (rc != TSS2_RC_SUCCESS)
     return tpm_failure("NV_Write of " + std::to_string(data.size) + " bytes at offset " +
-                           std::to_string(offset) + " of " + label(pub.handle) + " (authorized as " +
-                           auth_role_name(role) + ")",
+                           std::to_string(offset) + " of " + label(pub.handle) +
+                           " (authorized as " + auth_role_name(role) + ")",
                        rc);
   return host::host_ok();
 }
@@ -444,8 +451,8 @@ host::Expected<Bytes> EsysDevice::read(const NvPublic& pub, AuthRole role, uint1
   host::Expected<ESYS_TR> auth = auth_handle(pub, role, 0, &policy, &session);
   if (!auth) return auth.failure();
   TPM2B_MAX_NV_BUFFER* raw = nullptr;
-  TSS2_RC rc = Esys_NV_Read(ctx_.get(), *auth, indices_.at(pub.handle).get(), session,
-                            ESYS_TR_NONE, ESYS_TR_NONE, size, offset, &raw);
+  TSS2_RC rc = Esys_NV_Read(ctx_.get(), *auth, indices_.at(pub.handle).get(), session, ESYS_TR_NONE,
+                            ESYS_TR_NONE, size, offset, &raw);
   EsysPtr<TPM2B_MAX_NV_BUFFER> data(raw);
   if (rc != TSS2_RC_SUCCESS)
     return tpm_failure("NV_Read of " + std::to_string(size) + " bytes at offset " +
@@ -470,8 +477,8 @@ host::HostStatus EsysDevice::read_lock(const NvPublic& pub, AuthRole role) {
   EsysTr policy;
   ESYS_TR session = ESYS_TR_PASSWORD;
   if (role == AuthRole::kPolicy)
-    return host::fail(Errc::kUnsupported, "read-locking " + label(pub.handle) +
-                                              " needs a policy session (policyread)");
+    return host::fail(Errc::kUnsupported,
+                      "read-locking " + label(pub.handle) + " needs a policy session (policyread)");
   host::Expected<ESYS_TR> auth = auth_handle(pub, role, 0, &policy, &session);
   if (!auth) return auth.failure();
   TSS2_RC rc = Esys_NV_ReadLock(ctx_.get(), *auth, indices_.at(pub.handle).get(), session,

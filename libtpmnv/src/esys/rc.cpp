@@ -20,38 +20,48 @@ struct Hint {
 // Base codes (rc_base) and what they usually mean while provisioning NV indices.
 constexpr Hint kHints[] = {
     {0x100, "the TPM was not started: run tpm2_startup -c (swtpm: --flags startup-clear)"},
-    {0x101, "the TPM is in failure mode (swtpm daemonised with a relative --tpmstate path does "
-            "this)"},
-    {0x082, "the TPM refuses this attribute combination, or the operation needs an attribute "
-            "the index does not have (locking needs writedefine/write_stclear/read_stclear)"},
-    {0x085, "the hierarchy is disabled (TPM2_HierarchyControl cleared shEnable/phEnable) or is "
-            "not the one that owns this index"},
+    {0x101,
+     "the TPM is in failure mode (swtpm daemonised with a relative --tpmstate path does "
+     "this)"},
+    {0x082,
+     "the TPM refuses this attribute combination, or the operation needs an attribute "
+     "the index does not have (locking needs writedefine/write_stclear/read_stclear)"},
+    {0x085,
+     "the hierarchy is disabled (TPM2_HierarchyControl cleared shEnable/phEnable) or is "
+     "not the one that owns this index"},
     {0x08B, "no such handle: the index is not defined"},
-    {kRcAuthFail, "wrong authorization value: check --auth (owner/platform password) or "
-                  "--index-auth; a failure on an index without no_da counts towards "
-                  "dictionary-attack lockout"},
-    {kRcBadAuth, "wrong authorization value: check --auth (owner/platform password) or "
-                 "--index-auth; a failure on an index without no_da counts towards "
-                 "dictionary-attack lockout"},
+    {kRcAuthFail,
+     "wrong authorization value: check --auth (owner/platform password) or "
+     "--index-auth; a failure on an index without no_da counts towards "
+     "dictionary-attack lockout"},
+    {kRcBadAuth,
+     "wrong authorization value: check --auth (owner/platform password) or "
+     "--index-auth; a failure on an index without no_da counts towards "
+     "dictionary-attack lockout"},
     {0x095, "a size is larger than this TPM allows (TPM_PT_NV_INDEX_MAX / TPM_PT_NV_BUFFER_MAX)"},
     {0x099, "the policy session does not satisfy the index's authPolicy"},
     {0x12F, "the authorization is not available for this entity"},
     {0x146, "offset + size are beyond the end of the index"},
     {0x147, "the requested size is larger than the index or the TPM's NV buffer"},
-    {0x148, "the index is locked (write lock lasts until TPM reset, or forever for "
-            "writedefine; read lock until TPM reset)"},
-    {0x149, "NV authorization not allowed: the index's attributes do not permit this "
-            "authorization (e.g. reading an authread index through the owner, or writing an "
-            "ownerwrite index with its own password); see `tlaunch nv list`"},
+    {0x148,
+     "the index is locked (write lock lasts until TPM reset, or forever for "
+     "writedefine; read lock until TPM reset)"},
+    {0x149,
+     "NV authorization not allowed: the index's attributes do not permit this "
+     "authorization (e.g. reading an authread index through the owner, or writing an "
+     "ownerwrite index with its own password); see `tlaunch nv list`"},
     {0x14A, "the index has never been written (WRITTEN is clear)"},
     {0x14B, "the TPM's NV memory is full: undefine indices you no longer need (tlaunch nv list)"},
-    {kRcNvDefined, "an index with this handle is already defined: inspect it with `tlaunch nv "
-                   "status`, remove it with `tlaunch nv undefine`, or let `tlaunch nv provision "
-                   "--replace` redefine it"},
-    {0x907, "not allowed at the current locality (e.g. an index or PCR restricted to "
-            "localities 2-4, which only the launched environment has)"},
-    {0x921, "the TPM is in dictionary-attack lockout: wait for TPM_PT_LOCKOUT_RECOVERY or "
-            "reset it with the lockout authorization (tpm2_dictionarylockout --clear-lockout)"},
+    {kRcNvDefined,
+     "an index with this handle is already defined: inspect it with `tlaunch nv "
+     "status`, remove it with `tlaunch nv undefine`, or let `tlaunch nv provision "
+     "--replace` redefine it"},
+    {0x907,
+     "not allowed at the current locality (e.g. an index or PCR restricted to "
+     "localities 2-4, which only the launched environment has)"},
+    {0x921,
+     "the TPM is in dictionary-attack lockout: wait for TPM_PT_LOCKOUT_RECOVERY or "
+     "reset it with the lockout authorization (tpm2_dictionarylockout --clear-lockout)"},
     {0x922, "the TPM asked to retry the command"},
     {0x923, "the TPM is rate-limiting NV writes; retry later"},
     {0x924, "NV memory is temporarily unavailable"},

@@ -17,43 +17,113 @@ constexpr uint32_t kAnyRead = kPpRead | kOwnerRead | kAuthRead | kPolicyRead;
 
 // shared/spec/nv.md §2 (handles, sizes, Intel definitions) and §4 (what tboot checks).
 constexpr IndexSpec kCatalogue[] = {
-    {"vlp", "tboot Verified Launch Policy",
-     "tb_policy_t written by the owner (policy from tb_polgen / tlaunch vlp); tboot reads it "
-     "with the index's own empty password before and after launch",
-     ContentKind::kVlp, 0x01C10131, 0x01200001, Hierarchy::kOwner,
-     kOwnerWrite | kPolicyWrite | kAuthRead | kNoDa, kAuthRead, kPpWrite | kNtMask, false, 12,
-     kSizeLargestVlp, true, AuthPolicyKind::kNone, "tboot",
-     "nv.md 2.2; tboot common/policy.c read_policy_from_tpm, check_index_attribute"},
-    {"error", "tboot launch error",
-     "u32 tb_error_t that tboot writes after a launch attempt (only with ignore_prev_err=false)",
-     ContentKind::kTbError, 0x01C10132, 0x01200002, Hierarchy::kOwner,
-     kAuthWrite | kAuthRead | kNoDa, kAuthRead | kAuthWrite, kNtMask, false, 4, 4, true,
-     AuthPolicyKind::kNone, "tboot", "nv.md 2.2; tboot common/tb_error.c"},
-    {"po", "Platform Owner launch control policy",
-     "LCP_POLICY_2 written by the owner (from lcp2_crtpol); read by SINIT and, as a fallback "
-     "VLP source, by tboot",
-     ContentKind::kLcpPolicy, 0x01C10106, 0x01400001, Hierarchy::kOwner,
-     kOwnerWrite | kPolicyWrite | kAuthRead | kNoDa, kAuthRead, kPpWrite | kNtMask, false, 70,
-     70, true, AuthPolicyKind::kNone, "SINIT, tboot",
-     "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x0204000A)"},
-    {"ps", "Platform Supplier launch control policy",
-     "LCP_POLICY_2 of the platform manufacturer, defined by the platform hierarchy and written "
-     "through its authPolicy",
-     ContentKind::kLcpPolicy, 0x01C10103, 0x01800001, Hierarchy::kPlatform,
-     kPolicyWrite | kPolicyDelete | kAuthRead | kNoDa | kPlatformCreate, 0, 0, true, 70, 70,
-     true, AuthPolicyKind::kPlatformSecret, "SINIT",
-     "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x42040408)"},
-    {"aux", "TXT auxiliary (ACM private)",
-     "defined by the BIOS with Intel's authPolicy; only the ACMs write it",
-     ContentKind::kAux, 0x01C10102, 0x01800003, Hierarchy::kPlatform,
-     kPolicyWrite | kPolicyDelete | kWriteStClear | kAuthRead | kNoDa | kPlatformCreate, 0, 0, true,
-     104, 104, true, AuthPolicyKind::kIntelAux, "BIOS ACM, SINIT",
-     "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x42044408)"},
-    {"sgx", "SGX SVN",
-     "1-byte SE SVN that tboot writes before launch when it differs from the SINIT's",
-     ContentKind::kSgxSvn, 0x01C10104, 0x01800004, Hierarchy::kOwner,
-     kAuthWrite | kAuthRead | kNoDa, kAuthWrite, kNtMask, false, 1, 1, true,
-     AuthPolicyKind::kNone, "tboot", "nv.md 2.2; tboot txt/acmod.c verify_IA32_se_svn_status"},
+    {.name = "vlp",
+     .title = "tboot Verified Launch Policy",
+     .purpose = "tb_policy_t written by the owner (policy from tb_polgen / tlaunch vlp); tboot "
+                "reads it with the index's own empty password before and after launch",
+     .content = ContentKind::kVlp,
+     .tcg_handle = 0x01C10131,
+     .legacy_handle = 0x01200001,
+     .hierarchy = Hierarchy::kOwner,
+     .attributes = kOwnerWrite | kPolicyWrite | kAuthRead | kNoDa,
+     .must_set = kAuthRead,
+     .must_clear = kPpWrite | kNtMask,
+     .exact = false,
+     .min_size = 12,  // a VLP header without entries (vlp.md)
+     .default_size = kSizeLargestVlp,
+     .empty_auth = true,
+     .policy = AuthPolicyKind::kNone,
+     .readers = "tboot",
+     .source = "nv.md 2.2; tboot common/policy.c read_policy_from_tpm, check_index_attribute"},
+    {.name = "error",
+     .title = "tboot launch error",
+     .purpose = "u32 tb_error_t that tboot writes after a launch attempt (only with "
+                "ignore_prev_err=false)",
+     .content = ContentKind::kTbError,
+     .tcg_handle = 0x01C10132,
+     .legacy_handle = 0x01200002,
+     .hierarchy = Hierarchy::kOwner,
+     .attributes = kAuthWrite | kAuthRead | kNoDa,
+     .must_set = kAuthRead | kAuthWrite,
+     .must_clear = kNtMask,
+     .exact = false,
+     .min_size = 4,
+     .default_size = 4,
+     .empty_auth = true,
+     .policy = AuthPolicyKind::kNone,
+     .readers = "tboot",
+     .source = "nv.md 2.2; tboot common/tb_error.c"},
+    {.name = "po",
+     .title = "Platform Owner launch control policy",
+     .purpose = "LCP_POLICY_2 written by the owner (from lcp2_crtpol); read by SINIT and, as a "
+                "fallback VLP source, by tboot",
+     .content = ContentKind::kLcpPolicy,
+     .tcg_handle = 0x01C10106,
+     .legacy_handle = 0x01400001,
+     .hierarchy = Hierarchy::kOwner,
+     .attributes = kOwnerWrite | kPolicyWrite | kAuthRead | kNoDa,
+     .must_set = kAuthRead,
+     .must_clear = kPpWrite | kNtMask,
+     .exact = false,
+     .min_size = 70,  // 38 + SHA-256 digest, the smallest LCP_POLICY_2 (lcp.md 3)
+     .default_size = 70,
+     .empty_auth = true,
+     .policy = AuthPolicyKind::kNone,
+     .readers = "SINIT, tboot",
+     .source = "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x0204000A)"},
+    {.name = "ps",
+     .title = "Platform Supplier launch control policy",
+     .purpose = "LCP_POLICY_2 of the platform manufacturer, defined by the platform hierarchy "
+                "and written through its authPolicy",
+     .content = ContentKind::kLcpPolicy,
+     .tcg_handle = 0x01C10103,
+     .legacy_handle = 0x01800001,
+     .hierarchy = Hierarchy::kPlatform,
+     .attributes = kPolicyWrite | kPolicyDelete | kAuthRead | kNoDa | kPlatformCreate,
+     .must_set = 0,
+     .must_clear = 0,
+     .exact = true,
+     .min_size = 70,
+     .default_size = 70,
+     .empty_auth = true,
+     .policy = AuthPolicyKind::kPlatformSecret,
+     .readers = "SINIT",
+     .source = "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x42040408)"},
+    {.name = "aux",
+     .title = "TXT auxiliary (ACM private)",
+     .purpose = "defined by the BIOS with Intel's authPolicy; only the ACMs write it",
+     .content = ContentKind::kAux,
+     .tcg_handle = 0x01C10102,
+     .legacy_handle = 0x01800003,
+     .hierarchy = Hierarchy::kPlatform,
+     .attributes =
+         kPolicyWrite | kPolicyDelete | kWriteStClear | kAuthRead | kNoDa | kPlatformCreate,
+     .must_set = 0,
+     .must_clear = 0,
+     .exact = true,
+     .min_size = 104,  // 40 + 2 SHA-256 digests
+     .default_size = 104,
+     .empty_auth = true,
+     .policy = AuthPolicyKind::kIntelAux,
+     .readers = "BIOS ACM, SINIT",
+     .source = "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x42044408)"},
+    {.name = "sgx",
+     .title = "SGX SVN",
+     .purpose = "1-byte SE SVN that tboot writes before launch when it differs from the SINIT's",
+     .content = ContentKind::kSgxSvn,
+     .tcg_handle = 0x01C10104,
+     .legacy_handle = 0x01800004,
+     .hierarchy = Hierarchy::kOwner,  // tlaunch's choice: nv.md names no definition
+     .attributes = kAuthWrite | kAuthRead | kNoDa,
+     .must_set = kAuthWrite,
+     .must_clear = kNtMask,
+     .exact = false,
+     .min_size = 1,
+     .default_size = 1,
+     .empty_auth = true,
+     .policy = AuthPolicyKind::kNone,
+     .readers = "tboot",
+     .source = "nv.md 2.2; tboot txt/acmod.c verify_IA32_se_svn_status"},
 };
 
 // TPM 2.0 Part 2 §6.5.2 (TPM_CC) and Part 2 §7.4 (TPM_RH).
@@ -99,22 +169,32 @@ const char* handle_set_name(HandleSet s) { return s == HandleSet::kLegacy ? "leg
 
 const char* content_kind_name(ContentKind k) {
   switch (k) {
-    case ContentKind::kVlp: return "vlp";
-    case ContentKind::kLcpPolicy: return "lcp-policy";
-    case ContentKind::kTbError: return "tb-error";
-    case ContentKind::kSgxSvn: return "sgx-svn";
-    case ContentKind::kAux: return "aux";
-    case ContentKind::kRaw: return "raw";
+    case ContentKind::kVlp:
+      return "vlp";
+    case ContentKind::kLcpPolicy:
+      return "lcp-policy";
+    case ContentKind::kTbError:
+      return "tb-error";
+    case ContentKind::kSgxSvn:
+      return "sgx-svn";
+    case ContentKind::kAux:
+      return "aux";
+    case ContentKind::kRaw:
+      return "raw";
   }
   return "raw";
 }
 
 const char* auth_role_name(AuthRole r) {
   switch (r) {
-    case AuthRole::kOwner: return "owner";
-    case AuthRole::kPlatform: return "platform";
-    case AuthRole::kIndex: return "index";
-    case AuthRole::kPolicy: return "policy";
+    case AuthRole::kOwner:
+      return "owner";
+    case AuthRole::kPlatform:
+      return "platform";
+    case AuthRole::kIndex:
+      return "index";
+    case AuthRole::kPolicy:
+      return "policy";
   }
   return "?";
 }
@@ -189,19 +269,20 @@ host::Expected<NvDefinition> make_definition(const Target& target, std::optional
   }
   d.attributes = attributes ? *attributes : s->attributes;
   // Platform-created indices must be defined by the platform (Part 3 §31.3.1).
-  d.hierarchy = hierarchy                            ? *hierarchy
-                : s && !attributes                   ? s->hierarchy
-                : (d.attributes & kPlatformCreate)   ? Hierarchy::kPlatform
-                                                     : Hierarchy::kOwner;
+  d.hierarchy = hierarchy                          ? *hierarchy
+                : s && !attributes                 ? s->hierarchy
+                : (d.attributes & kPlatformCreate) ? Hierarchy::kPlatform
+                                                   : Hierarchy::kOwner;
   if (size) {
     d.size = *size;
   } else {
     d.size = s->default_size;
     if (nv_index_max != 0 && d.size > nv_index_max) {
       if (note)
-        *note = "index size " + std::to_string(nv_index_max) + " (TPM_PT_NV_INDEX_MAX) instead of " +
-                std::to_string(d.size) + ": this TPM cannot hold the largest possible " + s->name +
-                "; policies up to " + std::to_string(nv_index_max) + " bytes fit";
+        *note = "index size " + std::to_string(nv_index_max) +
+                " (TPM_PT_NV_INDEX_MAX) instead of " + std::to_string(d.size) +
+                ": this TPM cannot hold the largest possible " + s->name + "; policies up to " +
+                std::to_string(nv_index_max) + " bytes fit";
       d.size = static_cast<uint16_t>(nv_index_max);
     }
   }
@@ -266,8 +347,9 @@ std::vector<std::string> check_definition(const IndexSpec* s, const NvDefinition
                     ")");
   }
   if ((s->must_clear & kPpWrite) && (a & kPpWrite))
-    out.push_back("ppwrite is set: tboot refuses a policy index that a physically present user "
-                  "could rewrite (tboot common/policy.c check_index_attribute)");
+    out.push_back(
+        "ppwrite is set: tboot refuses a policy index that a physically present user "
+        "could rewrite (tboot common/policy.c check_index_attribute)");
   if ((s->must_clear & kNtMask) && nt_of(a) != 0)
     out.push_back(std::string("the ") + s->name + " index must be an ordinary index (nt=ordinary)");
   if (d.size < s->min_size)
@@ -291,14 +373,15 @@ std::string compare_definition(const NvDefinition& want, uint32_t have_attribute
   uint32_t have = have_attributes & ~kStateBits;
   uint32_t wanted = want.attributes & ~kStateBits;
   if (have != wanted) {
-    add("attributes are " + attributes_to_string(have) + " (" + format_handle(have) +
-        "), wanted " + attributes_to_string(wanted) + " (" + format_handle(wanted) + ")");
+    add("attributes are " + attributes_to_string(have) + " (" + format_handle(have) + "), wanted " +
+        attributes_to_string(wanted) + " (" + format_handle(wanted) + ")");
   }
   if (have_size != want.size)
     add("size is " + std::to_string(have_size) + ", wanted " + std::to_string(want.size));
   if (have_policy != want.auth_policy)
     add("authPolicy is " + (have_policy.empty() ? std::string("empty") : host::hex(have_policy)) +
-        ", wanted " + (want.auth_policy.empty() ? std::string("empty") : host::hex(want.auth_policy)));
+        ", wanted " +
+        (want.auth_policy.empty() ? std::string("empty") : host::hex(want.auth_policy)));
   return diff;
 }
 

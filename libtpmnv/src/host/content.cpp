@@ -54,7 +54,8 @@ ContentView vlp_view(const Bytes& data, const std::string& label) {
 ContentView lcp_view(const Bytes& data) {
   // An LCP_POLICY_2 from a larger index: trailing bytes allowed (lcp.md §3).
   Result<lcp::Policy> r = lcp::decode_policy(ByteSpan(data.data(), data.size()), true);
-  if (!r.ok()) return raw_view("lcp-policy", data, host::describe(r.error(), "not a valid LCP_POLICY_2"));
+  if (!r.ok())
+    return raw_view("lcp-policy", data, host::describe(r.error(), "not a valid LCP_POLICY_2"));
   const lcp::Policy& p = *r;
   const HashAlgInfo* alg = find_hash_alg(p.hash_alg);
   const char* type = p.policy_type == lcp::kPolicyTypeAny    ? "any"
@@ -89,8 +90,10 @@ ContentView lcp_view(const Bytes& data) {
 
 ContentView describe_content(ContentKind kind, const Bytes& data, const std::string& label) {
   switch (kind) {
-    case ContentKind::kVlp: return vlp_view(data, label);
-    case ContentKind::kLcpPolicy: return lcp_view(data);
+    case ContentKind::kVlp:
+      return vlp_view(data, label);
+    case ContentKind::kLcpPolicy:
+      return lcp_view(data);
     case ContentKind::kTbError: {
       if (data.size() < 4) return raw_view("tb-error", data, "shorter than the 4-byte error code");
       // u32 little-endian at offset 0 (vlp.md §7.1, tboot common/tb_error.c).
@@ -98,7 +101,8 @@ ContentView describe_content(ContentKind kind, const Bytes& data, const std::str
       const char* name = vlp::tb_error_name(code);
       ContentView v;
       v.valid = name != nullptr;
-      v.text = "  error " + std::to_string(code) + " " + (name ? name : "(unknown tboot error)") + "\n";
+      v.text =
+          "  error " + std::to_string(code) + " " + (name ? name : "(unknown tboot error)") + "\n";
       v.json = {{"kind", "tb-error"},
                 {"valid", v.valid},
                 {"code", code},
@@ -113,8 +117,10 @@ ContentView describe_content(ContentKind kind, const Bytes& data, const std::str
       v.json = {{"kind", "sgx-svn"}, {"valid", true}, {"svn", data[0]}};
       return v;
     }
-    case ContentKind::kAux: return raw_view("aux", data, "");
-    case ContentKind::kRaw: return raw_view("raw", data, "");
+    case ContentKind::kAux:
+      return raw_view("aux", data, "");
+    case ContentKind::kRaw:
+      return raw_view("raw", data, "");
   }
   return raw_view("raw", data, "");
 }

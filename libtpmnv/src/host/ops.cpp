@@ -38,25 +38,26 @@ host::Expected<NvPublic> require_index(NvDevice& dev, const Target& target) {
 host::HostStatus check_writable(const Target& target, const NvPublic& pub, uint32_t offset,
                                 size_t size) {
   if (offset + size > pub.size) {
-    return host::fail(Errc::kTooLarge,
-                      std::to_string(size) + " bytes at offset " + std::to_string(offset) +
-                          " do not fit NV index " + target.label() + " of " +
-                          std::to_string(pub.size) + " bytes; nothing was written");
+    return host::fail(Errc::kTooLarge, std::to_string(size) + " bytes at offset " +
+                                           std::to_string(offset) + " do not fit NV index " +
+                                           target.label() + " of " + std::to_string(pub.size) +
+                                           " bytes; nothing was written");
   }
   if (nt_of(pub.attributes) != 0)
-    return host::fail(Errc::kUnsupported, "NV index " + target.label() + " is a " +
-                                              (nt_name(nt_of(pub.attributes))
-                                                   ? nt_name(nt_of(pub.attributes))
-                                                   : "non-ordinary") +
-                                              " index; only ordinary indices hold data");
+    return host::fail(
+        Errc::kUnsupported,
+        "NV index " + target.label() + " is a " +
+            (nt_name(nt_of(pub.attributes)) ? nt_name(nt_of(pub.attributes)) : "non-ordinary") +
+            " index; only ordinary indices hold data");
   if (pub.attributes & attr::kWriteLocked)
     return host::fail(Errc::kConflict,
                       "NV index " + target.label() +
                           " is write-locked (writelocked: until TPM reset, or for good with "
                           "writedefine); nothing was written");
   host::Expected<AuthRole> role = write_role(pub.attributes);
-  if (!role) return host::fail(role.failure().code, "NV index " + target.label() + ": " +
-                                                        role.failure().message);
+  if (!role)
+    return host::fail(role.failure().code,
+                      "NV index " + target.label() + ": " + role.failure().message);
   if ((pub.attributes & attr::kWriteAll) && (offset != 0 || size != pub.size))
     return host::fail(Errc::kBadValue, "NV index " + target.label() +
                                            " has writeall: it must be written whole (" +
@@ -121,11 +122,12 @@ host::Expected<Bytes> read_index(NvDevice& dev, const Target& target, const NvPu
                                            " has never been written (WRITTEN is clear): "
                                            "there is nothing to read");
   if (pub.attributes & attr::kReadLocked)
-    return host::fail(Errc::kConflict, "NV index " + target.label() +
-                                           " is read-locked until the next TPM reset");
+    return host::fail(Errc::kConflict,
+                      "NV index " + target.label() + " is read-locked until the next TPM reset");
   host::Expected<AuthRole> role = read_role(pub.attributes);
-  if (!role) return host::fail(role.failure().code, "NV index " + target.label() + ": " +
-                                                        role.failure().message);
+  if (!role)
+    return host::fail(role.failure().code,
+                      "NV index " + target.label() + ": " + role.failure().message);
   host::Expected<TpmLimits> limits = dev.limits();
   if (!limits) return limits.failure();
   size_t n = size.value_or(pub.size - offset);

@@ -47,18 +47,23 @@ bool parse_hex(const std::string& text, Bytes* out) {
   return true;
 }
 
-constexpr const char* kEntryKeys[] = {"index", "size",  "attributes", "hierarchy", "auth_policy",
-                                      "force", "file",  "hex",        "tb_error",  "description"};
+constexpr const char* kEntryKeys[] = {"index", "size", "attributes", "hierarchy", "auth_policy",
+                                      "force", "file", "hex",        "tb_error",  "description"};
 
 }  // namespace
 
 const char* action_name(Action a) {
   switch (a) {
-    case Action::kCreate: return "create";
-    case Action::kRewrite: return "rewrite";
-    case Action::kUnchanged: return "unchanged";
-    case Action::kConflict: return "conflict";
-    case Action::kReplace: return "replace";
+    case Action::kCreate:
+      return "create";
+    case Action::kRewrite:
+      return "rewrite";
+    case Action::kUnchanged:
+      return "unchanged";
+    case Action::kConflict:
+      return "conflict";
+    case Action::kReplace:
+      return "replace";
   }
   return "?";
 }
@@ -67,8 +72,7 @@ host::Expected<ProvisionPlan> load_plan(const std::string& path) {
   host::Expected<Bytes> raw = host::read_file(path, 1 << 20);
   if (!raw) return raw.failure();
   nlohmann::json doc = nlohmann::json::parse(raw->begin(), raw->end(), nullptr, false);
-  if (doc.is_discarded())
-    return host::fail(Errc::kBadValue, path + ": not valid JSON");
+  if (doc.is_discarded()) return host::fail(Errc::kBadValue, path + ": not valid JSON");
   return parse_plan(doc, path);
 }
 
@@ -86,9 +90,12 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
     return host::fail(Errc::kBadValue, path + ": \"version\" must be 1");
   if (doc.contains("handle_set")) {
     const nlohmann::json& s = doc["handle_set"];
-    if (s == "tcg") plan.handle_set = HandleSet::kTcg;
-    else if (s == "legacy") plan.handle_set = HandleSet::kLegacy;
-    else return host::fail(Errc::kBadValue, path + ": \"handle_set\" must be \"tcg\" or \"legacy\"");
+    if (s == "tcg")
+      plan.handle_set = HandleSet::kTcg;
+    else if (s == "legacy")
+      plan.handle_set = HandleSet::kLegacy;
+    else
+      return host::fail(Errc::kBadValue, path + ": \"handle_set\" must be \"tcg\" or \"legacy\"");
   }
   if (!doc.contains("indices") || !doc["indices"].is_array() || doc["indices"].empty())
     return host::fail(Errc::kBadValue, path + ": \"indices\" must be a non-empty array");
@@ -99,9 +106,8 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
     PlanEntry p;
     if (!e.is_object()) return entry_error(path, i, "", "must be an object");
     for (auto it = e.begin(); it != e.end(); ++it) {
-      if (std::find_if(std::begin(kEntryKeys), std::end(kEntryKeys), [&](const char* key) {
-            return it.key() == key;
-          }) == std::end(kEntryKeys))
+      if (std::find_if(std::begin(kEntryKeys), std::end(kEntryKeys),
+                       [&](const char* key) { return it.key() == key; }) == std::end(kEntryKeys))
         return entry_error(path, i, "", "unknown key '" + it.key() + "'");
     }
     if (!e.contains("index") || !e["index"].is_string())
@@ -127,9 +133,12 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
       p.attributes = *a;
     }
     if (e.contains("hierarchy")) {
-      if (e["hierarchy"] == "owner") p.hierarchy = Hierarchy::kOwner;
-      else if (e["hierarchy"] == "platform") p.hierarchy = Hierarchy::kPlatform;
-      else return entry_error(path, i, p.index, "\"hierarchy\" must be \"owner\" or \"platform\"");
+      if (e["hierarchy"] == "owner")
+        p.hierarchy = Hierarchy::kOwner;
+      else if (e["hierarchy"] == "platform")
+        p.hierarchy = Hierarchy::kPlatform;
+      else
+        return entry_error(path, i, p.index, "\"hierarchy\" must be \"owner\" or \"platform\"");
     }
     if (e.contains("auth_policy")) {
       Bytes b;
@@ -164,7 +173,8 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
       if (e["tb_error"].is_string()) {
         if (!vlp::tb_error_from_name(e["tb_error"].get<std::string>().c_str(), &code))
           return entry_error(path, i, p.index, "unknown tboot error name");
-      } else if (e["tb_error"].is_number_unsigned() && e["tb_error"].get<uint64_t>() <= 0xFFFFFFFF) {
+      } else if (e["tb_error"].is_number_unsigned() &&
+                 e["tb_error"].get<uint64_t>() <= 0xFFFFFFFF) {
         code = static_cast<uint32_t>(e["tb_error"].get<uint64_t>());
       } else {
         return entry_error(path, i, p.index, "\"tb_error\" must be a TB_ERR_* name or a number");
@@ -172,8 +182,9 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
       // tb_error_t is a u32 stored little-endian at offset 0 (vlp.md §7.1; tboot tb_error.c).
       p.content = Bytes{static_cast<uint8_t>(code), static_cast<uint8_t>(code >> 8),
                         static_cast<uint8_t>(code >> 16), static_cast<uint8_t>(code >> 24)};
-      p.content_source = std::string("tb_error ") +
-                         (vlp::tb_error_name(code) ? vlp::tb_error_name(code) : std::to_string(code));
+      p.content_source =
+          std::string("tb_error ") +
+          (vlp::tb_error_name(code) ? vlp::tb_error_name(code) : std::to_string(code));
     }
     if (p.content && p.content->empty())
       return entry_error(path, i, p.index, "the content is empty");
@@ -264,15 +275,16 @@ host::Expected<std::vector<Step>> make_plan(NvDevice& dev, const ProvisionPlan& 
     host::Expected<AuthRole> rrole = read_role(have.attributes);
     if (!rrole || *rrole == AuthRole::kPolicy || (have.attributes & attr::kReadLocked)) {
       s.action = replace ? Action::kReplace : Action::kConflict;
-      s.reason = "the content cannot be read back to compare (no password read access or "
-                 "read-locked)";
+      s.reason =
+          "the content cannot be read back to compare (no password read access or "
+          "read-locked)";
       continue;
     }
     host::Expected<Bytes> content = read_index(dev, e.target, have, 0, want.size());
     if (!content) return content.failure();
     s.current_content = std::move(*content);
-    while (s.matching_prefix < want.size() && s.current_content[s.matching_prefix] ==
-                                                  want[s.matching_prefix])
+    while (s.matching_prefix < want.size() &&
+           s.current_content[s.matching_prefix] == want[s.matching_prefix])
       ++s.matching_prefix;
     if (s.matching_prefix == want.size()) {
       s.action = Action::kUnchanged;
@@ -326,14 +338,16 @@ host::Expected<ApplyResult> apply_plan(NvDevice& dev, const ProvisionPlan& plan,
         pub = *s.current;
       }
       WriteOptions opt;
-      if (!define && s.current_content.size() == e.content->size()) opt.existing = &s.current_content;
+      if (!define && s.current_content.size() == e.content->size())
+        opt.existing = &s.current_content;
       host::Expected<WriteResult> w =
           write_index(dev, e.target, pub, ByteSpan(e.content->data(), e.content->size()), opt);
       if (!w) {
         host::Failure f = w.failure();
         if (define && f.code != Errc::kTpmUnreachable) {
           // Leave no half-made index behind: the TPM is as before this step.
-          if (dev.undefine(pub)) f.message += "\n  (the index defined by this step was removed again)";
+          if (dev.undefine(pub))
+            f.message += "\n  (the index defined by this step was removed again)";
         }
         return f;
       }

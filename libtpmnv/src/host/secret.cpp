@@ -49,7 +49,8 @@ host::Expected<Secret> prompt_secret(const std::string& what) {
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     restore = ::tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
     std::string text = "Enter " + what + ": ";
-    if (::write(fd, text.data(), text.size()) < 0) { /* a prompt that cannot be shown is OK */ }
+    if (::write(fd, text.data(), text.size()) < 0) { /* a prompt that cannot be shown is OK */
+    }
   }
   uint8_t buf[Secret::kCapacity + 2];
   size_t n = 0;
@@ -58,19 +59,22 @@ host::Expected<Secret> prompt_secret(const std::string& what) {
     char c;
     ssize_t r = ::read(fd, &c, 1);
     if (r <= 0 || c == '\n') break;
-    if (n < sizeof(buf)) buf[n++] = static_cast<uint8_t>(c);
-    else too_long = true;
+    if (n < sizeof(buf))
+      buf[n++] = static_cast<uint8_t>(c);
+    else
+      too_long = true;
   }
   if (restore) {
     ::tcsetattr(fd, TCSAFLUSH, &saved);
-    if (::write(fd, "\n", 1) < 0) { /* cosmetic */ }
+    if (::write(fd, "\n", 1) < 0) { /* cosmetic */
+    }
   }
   if (own_fd) ::close(fd);
   if (n > 0 && buf[n - 1] == '\r') --n;
-  host::Expected<Secret> s = too_long || n > Secret::kCapacity
-                                 ? host::Expected<Secret>(host::fail(
-                                       Errc::kTooLarge, what + ": longer than 64 bytes"))
-                                 : make_secret(buf, n, what);
+  host::Expected<Secret> s =
+      too_long || n > Secret::kCapacity
+          ? host::Expected<Secret>(host::fail(Errc::kTooLarge, what + ": longer than 64 bytes"))
+          : make_secret(buf, n, what);
   explicit_bzero(buf, sizeof(buf));
   return s;
 }

@@ -53,7 +53,9 @@ std::string attributes_to_string(uint32_t attributes);
 host::Expected<uint32_t> parse_attributes(const std::string& text);
 
 // The TPM_NT of an attribute word and its tpm2-tools name.
-inline uint32_t nt_of(uint32_t attributes) { return (attributes & attr::kNtMask) >> attr::kNtShift; }
+inline uint32_t nt_of(uint32_t attributes) {
+  return (attributes & attr::kNtMask) >> attr::kNtShift;
+}
 const char* nt_name(uint32_t nt);  // "ordinary", "counter", ... or nullptr
 
 std::string format_handle(uint32_t handle);  // "0x01C10131"

@@ -49,17 +49,17 @@ struct IndexSpec {
   ContentKind content;
   uint32_t tcg_handle;
   uint32_t legacy_handle;
-  Hierarchy hierarchy;     // the hierarchy that defines it
-  uint32_t attributes;     // the definition `nv define NAME` uses
-  uint32_t must_set;       // a launcher refuses the index when one of these is clear
-  uint32_t must_clear;     // ... or when one of these is set
-  bool exact;              // SINIT compares the whole attribute word (PS, AUX)
-  uint16_t min_size;       // smallest size that holds the content
-  uint16_t default_size;   // size `nv define NAME` uses (VLP: kSizeLargestVlp, capped by the TPM)
-  bool empty_auth;         // readers/writers use an empty index password
+  Hierarchy hierarchy;    // the hierarchy that defines it
+  uint32_t attributes;    // the definition `nv define NAME` uses
+  uint32_t must_set;      // a launcher refuses the index when one of these is clear
+  uint32_t must_clear;    // ... or when one of these is set
+  bool exact;             // SINIT compares the whole attribute word (PS, AUX)
+  uint16_t min_size;      // smallest size that holds the content
+  uint16_t default_size;  // size `nv define NAME` uses (VLP: kSizeLargestVlp, capped by the TPM)
+  bool empty_auth;        // readers/writers use an empty index password
   AuthPolicyKind policy;
-  const char* readers;     // "tboot", "SINIT", ...
-  const char* source;      // where the facts come from
+  const char* readers;  // "tboot", "SINIT", ...
+  const char* source;   // where the facts come from
 };
 
 const IndexSpec* catalogue(size_t* count);

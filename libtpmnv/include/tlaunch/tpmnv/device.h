@@ -13,9 +13,9 @@
 #include "tlaunch/tpmnv/catalogue.h"
 
 // Returns the failure of a HostStatus/Expected expression from the enclosing function.
-#define TPMNV_TRY(expr)                          \
-  do {                                           \
-    auto tpmnv_try_r_ = (expr);                  \
+#define TPMNV_TRY(expr)                               \
+  do {                                                \
+    auto tpmnv_try_r_ = (expr);                       \
     if (!tpmnv_try_r_) return tpmnv_try_r_.failure(); \
   } while (0)
 

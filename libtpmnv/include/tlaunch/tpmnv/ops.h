@@ -39,12 +39,12 @@ struct WriteOptions {
 };
 
 struct WriteResult {
-  size_t bytes = 0;           // bytes written
-  size_t commands = 0;        // NV_Write commands issued
-  size_t skipped = 0;         // chunks already correct
-  uint32_t chunk = 0;         // chunk size used
-  bool verified = false;      // read back and compared equal
-  std::string verify_note;    // why verification was skipped, if it was
+  size_t bytes = 0;         // bytes written
+  size_t commands = 0;      // NV_Write commands issued
+  size_t skipped = 0;       // chunks already correct
+  uint32_t chunk = 0;       // chunk size used
+  bool verified = false;    // read back and compared equal
+  std::string verify_note;  // why verification was skipped, if it was
 };
 
 // Checks, writes in chunks, reads back and compares (kVerifyFailed on a difference).

@@ -4,11 +4,10 @@
 // already holds the wanted definition and bytes is neither redefined nor written.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tlaunch/tpmnv/catalogue.h"
 #include "tlaunch/tpmnv/device.h"
@@ -22,9 +21,9 @@ struct PlanEntry {
   std::optional<uint32_t> attributes;
   std::optional<Hierarchy> hierarchy;
   std::optional<Bytes> auth_policy;
-  bool force = false;             // accept a definition a launcher would refuse
-  std::optional<Bytes> content;   // bytes to hold at offset 0
-  std::string content_source;     // "file vl.pol", "hex", "tb_error TB_ERR_NONE"
+  bool force = false;            // accept a definition a launcher would refuse
+  std::optional<Bytes> content;  // bytes to hold at offset 0
+  std::string content_source;    // "file vl.pol", "hex", "tb_error TB_ERR_NONE"
 };
 
 struct ProvisionPlan {
@@ -42,7 +41,7 @@ enum class Action : uint8_t { kCreate, kRewrite, kUnchanged, kConflict, kReplace
 const char* action_name(Action a);
 
 struct Step {
-  size_t entry = 0;            // index into ProvisionPlan::entries
+  size_t entry = 0;  // index into ProvisionPlan::entries
   NvDefinition want;
   std::optional<NvPublic> current;
   Action action = Action::kUnchanged;
@@ -62,8 +61,7 @@ struct Step {
 // the content range where the definition matches) and decides a step per entry. Refuses
 // (before touching anything) definitions a launcher would reject unless the entry has
 // "force", duplicate handles, and content larger than the index.
-host::Expected<std::vector<Step>> make_plan(NvDevice& dev, const ProvisionPlan& plan,
-                                            bool replace);
+host::Expected<std::vector<Step>> make_plan(NvDevice& dev, const ProvisionPlan& plan, bool replace);
 
 bool has_conflict(const std::vector<Step>& steps);
 

@@ -20,10 +20,10 @@ Errc rc_errc(uint32_t rc);
 // "<what>: the TPM answered 0x... (...); hint" with code and tpm_rc set.
 host::Failure tpm_failure(const std::string& what, uint32_t rc);
 
-inline constexpr uint32_t kRcHandle = 0x08B;      // TPM_RC_HANDLE (format 1)
-inline constexpr uint32_t kRcBadAuth = 0x0A2;     // TPM_RC_BAD_AUTH
-inline constexpr uint32_t kRcAuthFail = 0x08E;    // TPM_RC_AUTH_FAIL
-inline constexpr uint32_t kRcHierarchy = 0x085;   // TPM_RC_HIERARCHY
-inline constexpr uint32_t kRcNvDefined = 0x14C;   // TPM_RC_NV_DEFINED
+inline constexpr uint32_t kRcHandle = 0x08B;     // TPM_RC_HANDLE (format 1)
+inline constexpr uint32_t kRcBadAuth = 0x0A2;    // TPM_RC_BAD_AUTH
+inline constexpr uint32_t kRcAuthFail = 0x08E;   // TPM_RC_AUTH_FAIL
+inline constexpr uint32_t kRcHierarchy = 0x085;  // TPM_RC_HIERARCHY
+inline constexpr uint32_t kRcNvDefined = 0x14C;  // TPM_RC_NV_DEFINED
 
 }  // namespace tlaunch::tpmnv

@@ -36,7 +36,7 @@ class Secret {
 
 // Where a secret came from (for messages; never the secret itself).
 struct AuthSource {
-  std::string description;   // "file /root/owner.pw", "environment variable OWNER_PW", ...
+  std::string description;     // "file /root/owner.pw", "environment variable OWNER_PW", ...
   bool visible_in_ps = false;  // hex:/str: forms: the caller should warn
 };
 
