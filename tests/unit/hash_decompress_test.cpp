@@ -536,18 +536,26 @@ TEST(GrubLzop, CorruptBlockFailsTheLoad) {
   EXPECT_TRUE(contains(r.failure().message, "GRUB 2.06")) << r.failure().message;
 }
 
-TEST(GrubLzop, StoredBlockCheckIsNotVerifiedLikeGrub) {
-  // A stored block's data check is not verified by GRUB (uncompress_block()): a wrong value
-  // there still loads.
+TEST(GrubLzop, StoredBlockCheckIsNotVerifiedByGrub) {
+  // GRUB takes a stored block as it is (uncompress_block()): with a wrong data check it still
+  // loads the damaged bytes. An error here unless allow_fallback asks for GRUB's result.
   const Bytes noise = random_bytes(1000);
   LzopOpts o;
   o.flags = 0x1;
   Bytes l = lzop(noise, o);
   ASSERT_EQ(l[41 + 4 + 3], l[41 + 3]);  // csize == usize: stored
-  l[41 + 8] ^= 0xFF;                    // the Adler-32 field
-  auto r = run_chain(l);
+  l[41 + 8] ^= 0xFF;                     // the Adler-32 field
+  const std::string e = error_of(l);
+  EXPECT_TRUE(contains(e, "block 0 at byte offset 41 is stored")) << e;
+  EXPECT_TRUE(contains(e, "does not verify stored blocks")) << e;
+  auto r = run_chain(l, true);
   ASSERT_TRUE(r) << r.failure().message;
   EXPECT_EQ(r->loaded, noise);
+  EXPECT_EQ(r->result.warnings.size(), 1u);
+  // Intact: no warning.
+  r = run_chain(lzop(noise, o));
+  ASSERT_TRUE(r) << r.failure().message;
+  EXPECT_TRUE(r->result.warnings.empty());
 }
 
 // ---------------------------------------------------------------------------- filter order

@@ -276,7 +276,15 @@ Expected<GrubChainResult> GrubFilterChain::finish() {
       r.loaded_size = s.in_size();
       return r;
     }
+    if (!e.quirks.empty() && !options_.allow_fallback)
+      return fail(Errc::kBadValue, context(std::string(name) + ": " + e.quirks.front() +
+                                           " (--allow-fallback gives the digest of what GRUB "
+                                           "loads)"));
     FilterLayer l{s.codec(), true, s.in_size(), s.out_size(), std::string()};
+    for (const auto& q : e.quirks) {
+      l.note += q;
+      r.warnings.push_back(context(std::string(name) + ": " + q));
+    }
     for (const auto& n : e.notes) {
       if (!l.note.empty()) l.note += "; ";
       l.note += n;

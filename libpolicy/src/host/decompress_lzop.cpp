@@ -184,6 +184,13 @@ class LzopDecoder final : public Decoder {
       return e;
     }
     e.kind = EndKind::kDecoded;
+    if (bad_stored_ != 0)
+      e.quirks.push_back(first_bad_stored_ +
+                         " is stored (incompressible) and its data checksum "
+                         "does not match (" +
+                         std::to_string(bad_stored_) +
+                         " such blocks); GRUB 2.06 does not verify stored blocks and loads the "
+                         "damaged bytes");
     return e;
   }
 
@@ -238,6 +245,10 @@ class LzopDecoder final : public Decoder {
       return data_fail(Errc::kBadValue,
                        where + ": checksum of the compressed data does not match" + gfail);
     if (csize_ == usize_) {
+      // GRUB takes a stored block as it is: its data check is never compared.
+      if (has_ucheck_ && checksum(ucheck_crc_, cbuf_.data(), csize_) != ucheck_) {
+        if (bad_stored_++ == 0) first_bad_stored_ = where;
+      }
       out.write(ByteSpan(cbuf_.data(), csize_));
       return;
     }
@@ -272,6 +283,8 @@ class LzopDecoder final : public Decoder {
   bool lzo_ok_ = lzo_init() == LZO_E_OK;  // checks the library matches its headers (lzoconf.h)
   uint32_t data_have_ = 0;
   bool skip_ = false;
+  uint64_t bad_stored_ = 0;
+  std::string first_bad_stored_;
   std::vector<uint8_t> cbuf_, ubuf_;
   std::string walk_error_;
   Errc data_code_ = Errc::kOk;

@@ -252,7 +252,8 @@ class XzDecoder final : public Decoder {
       if (failed_)
         e.message += " (and the stream itself: " + error_ + ")";
       else if (!complete)
-        e.message += " (the stream is cut off by the end of the data)";
+        e.message += " (the stream is cut off by the end of the data at byte offset " +
+                     std::to_string(in_off_) + ")";
       return e;
     }
     if (probe.kind == XzFooterProbe::kUnknown && !clean) {
@@ -331,11 +332,13 @@ class XzDecoder final : public Decoder {
     return "?";
   }
 
-  void fail(Errc code, uint64_t offset, const std::string& what) {
+  void fail(Errc code, uint64_t offset, const std::string& what, const char* at = nullptr) {
     if (failed_) return;
     failed_ = true;
     error_code_ = code;
-    error_ = what + " (" + where() + ", byte offset " + std::to_string(offset) + ")";
+    error_ = at != nullptr
+                 ? what + " (" + at + std::to_string(offset) + ")"
+                 : what + " (" + where() + ", byte offset " + std::to_string(offset) + ")";
   }
 
   // Appends bytes of a fixed-size part (block header, footer) to part_; true when complete.
@@ -430,10 +433,12 @@ class XzDecoder final : public Decoder {
         break;
       }
       if (r != LZMA_OK) {
+        // liblzma often notices damage only at the block's check: say where the block starts.
         fail(r == LZMA_MEM_ERROR ? Errc::kInternal : Errc::kBadValue,
              base + (in.size - strm_.avail_in),
-             std::string(lzma_ret_text(r)) + " (block starting at byte offset " +
-                 std::to_string(block_off_) + ")");
+             std::string(lzma_ret_text(r)) + " in block " + std::to_string(blocks_ - 1) +
+                 ", which starts at byte offset " + std::to_string(block_off_),
+             "detected at byte offset ");
         break;
       }
       if (strm_.avail_in == 0 && strm_.avail_out != 0) break;  // needs more input

@@ -294,6 +294,16 @@ class HashCli(unittest.TestCase):
         bad = self.path("bad.lzo")
         flip(lzo, os.path.getsize(lzo) // 2, bad)
         self.assert_fails([bad], 3, bad, "lzop:", "GRUB 2.06")
+        # Incompressible data: lzop stores the blocks; GRUB loads a damaged stored block
+        # without checking it. An error unless --allow-fallback.
+        noise, noise_lzo, damaged = (self.path(n) for n in ("noise", "noise.lzo", "damaged.lzo"))
+        write(noise, random.Random(7).randbytes(300000))
+        sh(f"lzop -c {noise} > {noise_lzo}")
+        flip(noise_lzo, os.path.getsize(noise_lzo) - 1000, damaged)
+        self.assert_fails([damaged], 3, damaged, "does not verify stored blocks")
+        p = tl("--allow-fallback", damaged)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("warning", p.stderr)
 
     def test_file_and_usage_errors(self):
         missing = self.path("nope")

@@ -40,6 +40,9 @@ struct DecodeEnd {
   Errc code = Errc::kOk;  // kFailed: kBadValue (corrupt), kTruncated, kTooLarge, kUnsupported
   std::string message;    // kFailed: what is wrong and what GRUB would do; kFallback: reason
   std::vector<std::string> notes;  // kDecoded: remarks (e.g. data after the stream GRUB ignores)
+  // kDecoded: GRUB silently hands over bytes a careful decoder would reject (an lzop stored block
+  // whose checksum GRUB does not verify). An error unless allow_fallback, then a warning.
+  std::vector<std::string> quirks;
 };
 
 // Size of the output buffer decoders fill before writing to the sink.
