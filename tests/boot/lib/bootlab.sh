@@ -53,13 +53,14 @@ CFG
 }
 
 # --- swtpm -----------------------------------------------------------------------------------------
-# bl_free_port : prints a TCP port P such that P and P+1 are free on 127.0.0.1 (swtpm needs both:
-# server and control channel). Random start so parallel tests rarely collide; bl_swtpm_tcp_start
-# retries on a bind race anyway.
+# bl_free_port : prints a TCP port P such that P and P+1 look free on 127.0.0.1 (swtpm needs both:
+# server and control channel). Random start so parallel tests rarely collide; `ss` (iproute2), when
+# installed, rules out ports in use, and bl_swtpm_tcp_start retries on a bind failure anyway.
 bl_free_port() {
-  local p tries=0 used
-  used=$(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u)
-  while ((tries++ < 200)); do
+  local p used=""
+  command -v ss >/dev/null 2>&1 &&
+    used=$(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u)
+  for _ in $(seq 200); do
     p=$((20000 + (RANDOM % 20000) * 2))
     if ! grep -qx "$p" <<<"$used" && ! grep -qx "$((p + 1))" <<<"$used"; then
       echo "$p"
@@ -86,7 +87,7 @@ bl_swtpm_init() {
 bl_swtpm_tcp_start() {
   local dir
   dir=$(cd "$1" && pwd)  # absolute: -d changes to / (a relative path puts the TPM in failure mode)
-  for _ in 1 2 3 4 5; do
+  for _ in $(seq 10); do
     BL_SWTPM_PORT=$(bl_free_port)
     rm -f "$dir/swtpm-tcp.pid"
     if swtpm socket --tpm2 --tpmstate dir="$dir" \
