@@ -268,6 +268,18 @@ TEST(LaunchSpecReject, OtherCrossChecks) {
   j["entries"].push_back(j["entries"][0]);
   expect_issue(parse_in(d, j), "/entries/1/id", "already used by /entries/0");
 
+  // With SINITs after the measured modules, entries must agree on how many there are: the
+  // tlaunch launcher numbers the SINITs after them.
+  j = minimal();
+  j["sinits"] = json::array({{{"file", "sinit.bin"}}});
+  json no_initrd = j["entries"][0];
+  no_initrd.erase("initrd");
+  no_initrd["title"] = "no initrd";
+  j["entries"].push_back(no_initrd);
+  expect_issue(parse_in(d, j), "/entries/1", "has 1 measured modules but /entries/0 has 2");
+  j["entries"].erase(1);
+  EXPECT_TRUE(parse_in(d, j).ok());
+
   j = minimal();
   j["entries"][0]["initrd"]["grub_path"] = "/boot/vmlinuz";  // the kernel's GRUB path
   expect_issue(parse_in(d, j), "/entries/0/initrd/grub_path", "is also the GRUB path of");

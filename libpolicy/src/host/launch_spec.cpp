@@ -157,6 +157,18 @@ class Parser {
         spec_.sinits.push_back(file_ref(doc["sinits"][i], pointer_append("/sinits", i)));
 
     if (doc.contains("lcp")) parse_lcp(doc["lcp"]);
+    // SINIT ACMs (and the LCP data file) follow the measured modules; a launcher that does not
+    // remove them (the tlaunch launcher) numbers them after those, so the count must be the same
+    // in every entry for their VLP entries to line up.
+    if (!spec_.sinits.empty() || spec_.lcp)
+      for (const EntrySpec& e : spec_.entries)
+        if (e.modules.size() != spec_.entries.front().modules.size())
+          issue(e.json_path,
+                "has " + std::to_string(e.modules.size()) + " measured modules but " +
+                    spec_.entries.front().json_path + " has " +
+                    std::to_string(spec_.entries.front().modules.size()) +
+                    ": the SINIT ACMs and the LCP data file that follow them would get different "
+                    "module numbers in the two entries");
     parse_nv(doc.value("nv", json::object()));
     check_launcher_options();
     check_grub_paths();
@@ -416,7 +428,10 @@ class Parser {
     if (pcr_map != want_map)
       issue(at, "pcr_map=" + pcr_map + (cmdline_option(cl, "pcr_map") ? "" : " (the default)") +
                     " contradicts /pcr_map \"" + want_map + "\": add pcr_map=" + want_map);
+    // launcher/README.md: nv_index_set=tcg|1 or legacy|0 (tboot's tpm_nv_index_set bit).
     std::string set = cmdline_option(cl, "nv_index_set").value_or("tcg");
+    if (set == "1") set = "tcg";
+    if (set == "0") set = "legacy";
     std::string want_set = spec_.nv.handle_set == HandleSet::kTcg ? "tcg" : "legacy";
     if (set != want_set)
       issue(at, "nv_index_set=" + set +
@@ -463,12 +478,14 @@ Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::strin
   } catch (const TooDeep&) {
     return fail(Errc::kBadValue, spec_path + ": /: the document nests deeper than " +
                                      std::to_string(kMaxDepth) + " levels");
-  } catch (const json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+  } catch (const json::exception& e) {
+    // parse_error for bad syntax ("[json.exception.parse_error.101] parse error at line 3, column
+    // 5: ...") and out_of_range.406 for a number no double holds (1e400): keep the text after the
+    // "[json.exception.*] " prefix. Found by tests/fuzz/fuzz_launch_spec (docs/robustness.md).
     std::string what = e.what();
-    size_t at = what.find("parse error");
+    size_t at = what.find("] ");
     return fail(Errc::kBadValue, spec_path + ": not valid JSON: " +
-                                     (at == std::string::npos ? what : what.substr(at)));
+                                     (at == std::string::npos ? what : what.substr(at + 2)));
   }
   if (!dup.issues.empty()) return fail(Errc::kBadValue, format_issues(dup.issues, spec_path));
 

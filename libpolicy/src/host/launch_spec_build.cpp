@@ -59,7 +59,7 @@ Bytes text_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 Bytes json_bytes(const json& j) { return text_bytes(j.dump(2) + "\n"); }
 
 struct ModuleResult {
-  const ModuleSpec* spec = nullptr;
+  ModuleSpec spec;  // the spec's module, or one made for a SINIT ACM
   LoadedFile loaded;
   Digest policy_measurement;  // what the VLP holds for it (policy hash_alg)
 };
@@ -78,11 +78,11 @@ class Builder {
     for (const EntrySpec& e : spec_.entries) {
       EntryResult er;
       er.spec = &e;
-      for (const ModuleSpec& m : e.modules) {
+      for (const ModuleSpec& m : launch_modules(e)) {
         auto loaded = load(m.ref, m.nounzip, m.cmdline);
         if (!loaded) return loaded.failure();
         ModuleResult mr;
-        mr.spec = &m;
+        mr.spec = m;
         mr.loaded = *loaded;
         const BankDigests* pd = mr.loaded.find(spec_.policy_alg);
         mr.policy_measurement = pd->measurement;
@@ -94,11 +94,6 @@ class Builder {
     auto launcher = load(spec_.launcher.ref, false, spec_.launcher.cmdline);
     if (!launcher) return launcher.failure();
     launcher_ = *launcher;
-    for (const FileRef& s : spec_.sinits) {
-      auto l = load(s, true, "");
-      if (!l) return l.failure();
-      sinits_.push_back(*l);
-    }
     if (!issues_.empty()) return fail(Errc::kBadValue, format_issues(issues_, spec_.spec_path));
 
     BuildResult r;
@@ -120,6 +115,26 @@ class Builder {
   }
 
  private:
+  // The modules a launcher sees for an entry, in module-number order: the measured modules, then
+  // the SINIT ACMs. tboot removes the SINITs before numbering (vlp.md §6.1), the tlaunch launcher
+  // (no TXT) does not: the VLP covers their numbers too, with the digest of the file (loaded with
+  // --nounzip, empty command line) and no PCR, so that both accept the entry and nothing else
+  // can take their place. The spec requires every entry to have the same number of measured
+  // modules when there are SINITs, so their numbers are the same in every entry.
+  std::vector<ModuleSpec> launch_modules(const EntrySpec& e) const {
+    std::vector<ModuleSpec> out = e.modules;
+    for (const FileRef& s : spec_.sinits) {
+      ModuleSpec m;
+      m.ref = s;
+      m.role = "sinit";
+      m.pcr = vlp::kPcrNone;
+      m.verify = true;
+      m.nounzip = true;
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
   Expected<LoadedFile> load(const FileRef& ref, bool nounzip, const std::string& cmdline) {
     std::string key = ref.host_path + (nounzip ? "\n1" : "\n0");
     auto it = cache_.find(key);
@@ -178,14 +193,15 @@ class Builder {
   // The VLP: entry i verifies module i of every boot entry; its hashes are the measurements of
   // all entries' module i, without repeats, in entry order (vlp.md §2, §6.2).
   HostStatus make_policy(Bytes* out) {
-    const size_t slots = spec_.module_slots();
+    size_t slots = 0;  // module numbers in use, SINITs included
+    for (const EntryResult& e : entries_) slots = std::max(slots, e.modules.size());
     const size_t h = digest_size(static_cast<uint16_t>(spec_.policy_alg));
     std::vector<std::vector<Digest>> hashes(slots);
     std::vector<const ModuleSpec*> first(slots, nullptr);
     for (const EntryResult& e : entries_)
       for (size_t i = 0; i < e.modules.size(); ++i) {
-        if (!first[i]) first[i] = e.modules[i].spec;
-        if (!e.modules[i].spec->verify) continue;
+        if (!first[i]) first[i] = &e.modules[i].spec;
+        if (!e.modules[i].spec.verify) continue;
         const Digest& d = e.modules[i].policy_measurement;
         if (std::find(hashes[i].begin(), hashes[i].end(), d) == hashes[i].end())
           hashes[i].push_back(d);
@@ -371,9 +387,10 @@ class Builder {
     ref["launcher"] = launcher;
 
     json sinits = json::array();
-    for (size_t i = 0; i < spec_.sinits.size(); ++i) {
-      json s = file_json(spec_.sinits[i], sinits_[i]);
-      s["digests"] = digests_json(sinits_[i], false);
+    for (const ModuleResult& m : entries_.front().modules) {
+      if (m.spec.role != "sinit") continue;
+      json s = file_json(m.spec.ref, m.loaded);
+      s["digests"] = digests_json(m.loaded, false);
       sinits.push_back(s);
     }
     ref["sinits"] = sinits;
@@ -386,13 +403,13 @@ class Builder {
       json mods = json::array();
       for (size_t i = 0; i < e.modules.size(); ++i) {
         const ModuleResult& m = e.modules[i];
-        json jm = file_json(m.spec->ref, m.loaded);
+        json jm = file_json(m.spec.ref, m.loaded);
         jm["index"] = i;
-        jm["role"] = m.spec->role;
-        jm["cmdline"] = m.spec->cmdline;
-        jm["nounzip"] = m.spec->nounzip;
-        jm["pcr"] = pcr_json(m.spec->pcr);
-        jm["verify"] = m.spec->verify ? "image" : "any";
+        jm["role"] = m.spec.role;
+        jm["cmdline"] = m.spec.cmdline;
+        jm["nounzip"] = m.spec.nounzip;
+        jm["pcr"] = pcr_json(m.spec.pcr);
+        jm["verify"] = m.spec.verify ? "image" : "any";
         jm["digests"] = digests_json(m.loaded, true);
         mods.push_back(jm);
       }
@@ -415,7 +432,7 @@ class Builder {
     cfg.cur_alg = spec_.policy_alg;
     std::vector<launch::ModuleInput> mods(e.modules.size());
     for (size_t i = 0; i < e.modules.size(); ++i) {
-      const std::string& cl = e.modules[i].spec->cmdline;
+      const std::string& cl = e.modules[i].spec.cmdline;
       mods[i].cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(cl.data()), cl.size());
       mods[i].num_digests = 1;
       mods[i].image[0] = e.modules[i].loaded.find(spec_.policy_alg)->loaded;
@@ -482,7 +499,6 @@ class Builder {
   std::map<std::string, LoadedFile> cache_;
   std::vector<EntryResult> entries_;
   LoadedFile launcher_;
-  std::vector<LoadedFile> sinits_;
   std::vector<Issue> issues_;
 };
 

@@ -301,6 +301,10 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
     if (in.reference.is_object())
       for (const json& s : in.reference.value("sinits", json::array()))
         sinit_paths.push_back(s.value("grub_path", std::string()));
+    // tboot removes SINIT ACMs and the LCP data file from the module list before numbering
+    // (vlp.md §6.1 remove_txt_modules); the tlaunch launcher (no TXT) keeps and verifies them.
+    std::string launcher_base = ec.launcher.substr(ec.launcher.find_last_of('/') + 1);
+    const bool removes_txt_modules = launcher_base.rfind("tboot", 0) == 0;
 
     bool loadable = true;
     std::vector<launch::ModuleInput> inputs;
@@ -314,7 +318,7 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
         auto head = read_file_prefix(host, 64);
         if (head) kind = txt_module_kind(ByteSpan(head->data(), head->size()));
       }
-      if (!kind.empty()) {
+      if (!kind.empty() && removes_txt_modules) {
         ec.skipped.push_back(kind + " " + gl.path);
         continue;
       }

@@ -45,7 +45,7 @@ const char* launch_spec_schema_text() {
       "items": {"$ref": "#/$defs/file_module"},
       "maxItems": 16,
       "default": [],
-      "description": "SINIT ACMs loaded by every entry after the measured modules. The launcher removes them from the module list before numbering (vlp.md 6.1), so they are not in the VLP."
+      "description": "SINIT ACMs loaded by every entry (module2 --nounzip) after the measured modules. tboot removes them before numbering modules (vlp.md 6.1); the tlaunch launcher keeps them, so the VLP lists the digest of each at the module numbers after the measured ones (no PCR, empty command line). With SINITs, every entry must have the same number of measured modules."
     },
     "lcp": {"$ref": "#/$defs/lcp"},
     "nv": {"$ref": "#/$defs/nv"},

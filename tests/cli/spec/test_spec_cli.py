@@ -160,7 +160,7 @@ class BuildExample(Scratch):
         with open(os.path.join(out, "vlp.pol"), "rb") as f:
             version, ptype, alg, control, entries = parse_vlp(f.read())
         self.assertEqual((version, ptype, alg, control), (2, 2, 0x0B, 1))
-        self.assertEqual(len(entries), 2)
+        self.assertEqual(len(entries), 3)
         kernels = [e["kernel"] for e in spec["entries"]]
         initrd = open(os.path.join(base, spec["entries"][0]["initrd"]["file"]), "rb").read()
         kernel = open(os.path.join(base, kernels[0]["file"]), "rb").read()
@@ -170,6 +170,10 @@ class BuildExample(Scratch):
         # Module 1: the initrd as GRUB loads it, i.e. decompressed; the two entries share it.
         want1 = [measurement("sha256", "", gzip.decompress(initrd))]
         self.assertEqual(entries[1], (1, 19, 1, want1))
+        # Module 2: the SINIT ACM as the tlaunch launcher sees it (tboot removes it), its file as
+        # is (--nounzip), no command line, no PCR.
+        sinit = open(os.path.join(base, spec["sinits"][0]["file"]), "rb").read()
+        self.assertEqual(entries[2], (2, 255, 1, [measurement("sha256", "", sinit)]))
 
         ref = json.load(open(os.path.join(out, "reference.json")))
         m = ref["entries"][0]["modules"][1]

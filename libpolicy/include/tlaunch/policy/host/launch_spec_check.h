@@ -61,7 +61,9 @@ struct EntryCheck {
   std::string launcher;               // multiboot2 path
   std::string launcher_cmdline;
   std::vector<ModuleCheck> modules;   // measured modules, in VLP order
-  std::vector<std::string> skipped;   // SINIT ACMs and LCP data files (not in the VLP)
+  // SINIT ACMs and LCP data files a tboot launcher removes before numbering modules (an entry
+  // whose multiboot2 image is tboot*); the tlaunch launcher keeps them as modules.
+  std::vector<std::string> skipped;
   std::vector<std::string> unresolved;  // GRUB variables used in its module lines
   // The launcher's decision for this entry (launch::evaluate with the real policy).
   std::string verdict;  // pass | fail
