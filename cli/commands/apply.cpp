@@ -51,6 +51,10 @@ int run_apply(ApplyOptions& o) {
   using namespace tpmnv;
   auto built = spec::load_and_build(o.spec);
   if (!built) return report(built.failure());
+  if (!built->pending.empty())
+    return report(host::fail(Errc::kBadValue,
+                             host::spec::format_issues(built->pending, o.spec) +
+                                 "\n(run tlaunch build to get the bytes to sign; nothing changed)"));
   auto files = spec::compare_dir(o.dir, *built);
   if (!files) return report(files.failure());
   auto plan = plan_in_memory(*built, o.dir);

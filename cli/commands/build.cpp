@@ -18,6 +18,20 @@ struct BuildOptions {
 int run_build(const BuildOptions& o) {
   auto built = spec::load_and_build(o.spec);
   if (!built) return report(built.failure());
+  if (!built->pending.empty()) {
+    // A list waits for a detached signature: the only outputs are the bytes to sign (unless
+    // --check, which writes nothing).
+    if (!o.check) {
+      auto st = spec::compare_dir(o.dir, *built);
+      if (!st) return report(st.failure());
+      auto w = spec::write_dir(o.dir, *built, *st);
+      if (!w) return report(w.failure());
+      for (const auto& f : built->files)
+        std::printf("to sign   %s/%s (%zu bytes)\n", o.dir.c_str(), f.name.c_str(), f.data.size());
+    }
+    return report(host::fail(Errc::kBadValue, host::spec::format_issues(built->pending, o.spec) +
+                                                  "\n(nothing but the bytes to sign was written)"));
+  }
   auto status = spec::compare_dir(o.dir, *built);
   if (!status) return report(status.failure());
   size_t changed = 0;

@@ -285,6 +285,35 @@ TEST(LaunchSpecReject, OtherCrossChecks) {
   expect_issue(parse_in(d, j), "/entries/0/initrd/grub_path", "is also the GRUB path of");
 }
 
+TEST(LaunchSpecReject, LcpSettings) {
+  SpecDir d;
+  json j = minimal();
+  j["lcp"] = json::parse(R"({"lists": [{"elements": [{"type": "custom", "file": "sinit.bin"}]}]})");
+  expect_issue(parse_in(d, j), "/lcp/lists/0/elements/0", "a \"custom\" element needs \"uuid\"");
+  j["lcp"]["lists"][0]["elements"][0] = {{"type", "vlp"}, {"uuid", "tboot"}};
+  expect_issue(parse_in(d, j), "/lcp/lists/0/elements/0/uuid", "only \"custom\" elements have a uuid");
+  j["lcp"]["lists"][0]["elements"][0].erase("uuid");
+  j["lcp"]["lists"][0]["signing"] = {{"alg", "rsa"}};
+  expect_issue(parse_in(d, j), "/lcp/lists/0/signing", "a signed list needs \"public_key\"");
+  j["lcp"]["lists"][0]["signing"] = {{"alg", "rsa"}, {"public_key", "sinit.bin"}};
+  expect_issue(parse_in(d, j), "/lcp/lists/0/signing/alg", "list version 0x300 is signed with rsapss");
+  j["lcp"]["lists"][0]["version"] = "0x200";
+  j["lcp"]["lists"][0]["signing"]["private_key"] = "sinit.bin";
+  j["lcp"]["lists"][0]["signing"]["signature"] = "sinit.bin";
+  expect_issue(parse_in(d, j), "/lcp/lists/0/signing", "exclude each other");
+  j["lcp"]["lists"][0]["signing"].erase("signature");
+  j["lcp"]["lists"][0]["signing"]["passphrase"] = "hunter2";  // a secret, not where it is
+  expect_issue(parse_in(d, j), "/lcp/lists/0/signing/passphrase", "required form");
+  j["lcp"]["lists"][0]["signing"]["passphrase"] = "env:KEY_PASS";
+  auto r = parse_in(d, j);
+  ASSERT_TRUE(r.ok()) << r.failure().message;
+  ASSERT_TRUE(r->lcp.has_value());
+  EXPECT_EQ(r->lcp->version, 0x0302);
+  EXPECT_EQ(r->lcp->data_grub_path, "/boot/lcp.data");
+  EXPECT_EQ(r->lcp->lists[0].elements[0].control, 1u);  // lcptools DEFAULT_POL_ELT_CONTROL
+  EXPECT_TRUE(r->nv.po.define);
+}
+
 TEST(SchemaValidator, SmallSchemas) {
   json schema = json::parse(R"({
     "type": "object", "additionalProperties": false, "required": ["a"],

@@ -358,7 +358,7 @@ class Parser {
                                   : LcpElementKind::kFile;
         es.hash_alg = alg_from_name(ej.value("hash_alg", std::string("sha256")));
         es.min_sinit_version = ej.value("min_sinit_version", uint8_t{0});
-        es.control = ej.value("control", uint32_t{0});
+        es.control = ej.value("control", uint32_t{1});  // lcptools DEFAULT_POL_ELT_CONTROL
         es.uuid = ej.value("uuid", std::string());
         if (ej.contains("file")) {
           es.file = ej["file"].get<std::string>();

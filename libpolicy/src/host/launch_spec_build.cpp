@@ -102,6 +102,18 @@ class Builder {
     HostStatus made = make_policy(&r.vlp);
     if (!made) return made.failure();
     if (!issues_.empty()) return fail(Errc::kBadValue, format_issues(issues_, spec_.spec_path));
+    LcpBuild lcp;
+    if (spec_.lcp) {
+      auto b = build_lcp(spec_, r.vlp);
+      if (!b) return b.failure();
+      lcp = std::move(*b);
+      if (!lcp.pending.empty()) {
+        r.pending = lcp.pending;
+        r.files = lcp.tbs;
+        return r;
+      }
+      add_lcp_data_module(lcp.data);
+    }
     r.plan = make_plan();
     auto ref = make_reference(r.vlp);
     if (!ref) return ref.failure();
@@ -111,6 +123,11 @@ class Builder {
     r.files.push_back({kGrubFile, text_bytes(r.grub_cfg)});
     r.files.push_back({kPlanFile, json_bytes(r.plan)});
     r.files.push_back({kReferenceFile, json_bytes(r.reference)});
+    if (spec_.lcp) {
+      r.files.push_back({kLcpPolicyFile, lcp.policy});
+      r.files.push_back({kLcpDataFile, lcp.data});
+      for (auto& t : lcp.tbs) r.files.push_back(std::move(t));
+    }
     return r;
   }
 
@@ -133,6 +150,38 @@ class Builder {
       out.push_back(std::move(m));
     }
     return out;
+  }
+
+  // The LCP data file is the last module of every entry (after the SINITs, as in
+  // 20_linux_tboot). It is built here, so its digests come from memory; it loads with --nounzip.
+  // Its VLP entry accepts any image (make_policy): the data file may hold the VLP itself (a
+  // "vlp" element), which therefore cannot hold the data file's digest.
+  void add_lcp_data_module(const Bytes& data) {
+    LoadedFile lf;
+    lf.file_size = lf.loaded_size = data.size();
+    OpenSslHasher h;
+    ByteSpan bytes(data.data(), data.size());
+    for (HashAlg a : algs_) {
+      BankDigests b;
+      b.alg = a;
+      b.file = b.loaded = *hash_once(h, a, bytes);
+      b.cmdline = *hash_once(h, a, ByteSpan());
+      b.measurement = *module_measurement(h, a, ByteSpan(), b.loaded);
+      lf.digests.push_back(b);
+    }
+    for (EntryResult& e : entries_) {
+      ModuleResult m;
+      m.spec.ref.json_path = "/lcp";
+      m.spec.ref.file = kLcpDataFile;
+      m.spec.ref.grub_path = spec_.lcp->data_grub_path;
+      m.spec.role = "lcp-data";
+      m.spec.pcr = vlp::kPcrNone;
+      m.spec.verify = false;
+      m.spec.nounzip = true;
+      m.loaded = lf;
+      m.policy_measurement = lf.find(spec_.policy_alg)->measurement;
+      e.modules.push_back(std::move(m));
+    }
   }
 
   Expected<LoadedFile> load(const FileRef& ref, bool nounzip, const std::string& cmdline) {
@@ -216,8 +265,9 @@ class Builder {
                                            std::to_string(hashes[i].size()) +
                                            " different measurements; a VLP entry holds 255"});
     }
+    if (spec_.lcp) size += vlp::kEntryHeaderSize;  // the LCP data file's entry (hash any)
     if (spec_.other_modules) size += vlp::kEntryHeaderSize;
-    const size_t n_entries = slots + (spec_.other_modules ? 1 : 0);
+    const size_t n_entries = slots + (spec_.lcp ? 1 : 0) + (spec_.other_modules ? 1 : 0);
     const std::string shape = std::to_string(n_entries) + (n_entries == 1 ? " entry, " : " entries, ") +
                               std::to_string(total_hashes) + " hashes of " + std::to_string(h) +
                               " bytes";
@@ -248,6 +298,14 @@ class Builder {
         auto st = pol.add_hash(*idx, d.span());
         if (!st.ok()) return fail(st.error(), spec_.spec_path + ": building the VLP");
       }
+    }
+    if (spec_.lcp) {
+      vlp::Entry e;
+      e.mod_num = static_cast<uint8_t>(slots);
+      e.pcr = vlp::kPcrNone;
+      e.hash_type = vlp::kHashAny;
+      auto idx = pol.add_entry(e);
+      if (!idx.ok()) return fail(idx.error(), spec_.spec_path + ": building the VLP");
     }
     if (spec_.other_modules) {
       // Last, because an ANY entry shadows every later entry (tboot find_policy_entry()).

@@ -207,8 +207,9 @@ const char* launch_spec_schema_text() {
         "lists": {
           "type": "array",
           "minItems": 1,
-          "maxItems": 7,
-          "items": {"$ref": "#/$defs/lcp_list"}
+          "maxItems": 8,
+          "items": {"$ref": "#/$defs/lcp_list"},
+          "description": "LCP_POLICY_LIST2/2_1 lists, in data-file order (LCP_MAX_LISTS = 8)."
         }
       }
     },
@@ -227,11 +228,11 @@ const char* launch_spec_schema_text() {
       "required": ["type"],
       "additionalProperties": false,
       "properties": {
-        "type": {"enum": ["mle", "vlp", "custom", "file"], "description": "mle: MLE2 over the launcher image (lcp2_mlehash); vlp: the VLP built from this spec wrapped in a CUSTOM2 element with the tboot UUID; custom: CUSTOM2 element with uuid and data file; file: a ready-made element file."},
-        "hash_alg": {"enum": ["sha256", "sha384", "sha512"], "default": "sha256"},
-        "min_sinit_version": {"type": "integer", "minimum": 0, "maximum": 255},
-        "control": {"type": "integer", "minimum": 0, "maximum": 4294967295},
-        "uuid": {"type": "string"},
+        "type": {"enum": ["mle", "vlp", "custom", "file"], "description": "mle: MLE2 element with the MLE hash of the launcher image (or of \"file\") with the launcher's command line, as lcp2_mlehash computes it; vlp: the VLP built from this spec wrapped in a CUSTOM2 element with the tboot UUID (tboot's fallback policy source); custom: CUSTOM2 element with \"uuid\" and the bytes of \"file\"; file: a ready-made element file."},
+        "hash_alg": {"enum": ["sha256", "sha384", "sha512"], "default": "sha256", "description": "mle: the MLE hash algorithm."},
+        "min_sinit_version": {"type": "integer", "minimum": 0, "maximum": 255, "default": 0, "description": "mle: SINITMinVersion."},
+        "control": {"type": "integer", "minimum": 0, "maximum": 4294967295, "default": 1, "description": "PolEltControl (lcptools default 1)."},
+        "uuid": {"type": "string", "description": "custom: \"tboot\" or {0xaabbccdd, 0xeeff, 0xgghh, 0xiijj, {0xkk, ...}} as lcp2_crtpolelt takes it."},
         "file": {"type": "string", "minLength": 1}
       }
     },
@@ -243,7 +244,7 @@ const char* launch_spec_schema_text() {
         "alg": {"enum": ["rsa", "rsapss", "ecdsa"]},
         "hash_alg": {"enum": ["sha256", "sha384"]},
         "public_key": {"type": "string", "minLength": 1},
-        "private_key": {"type": "string", "minLength": 1, "description": "PEM private key. Absent: the list is built unsigned-with-key for detached signing (signature file)."},
+        "private_key": {"type": "string", "minLength": 1, "description": "PEM private key (alg rsa only: PKCS#1 v1.5 is deterministic, RSA-PSS and ECDSA are not). Without private_key and signature the build writes lcp-list-<i>.tbs, the bytes to sign, and stops."},
         "passphrase": {"type": "string", "pattern": "^(file|env):.+$", "description": "Where the key passphrase is: file:PATH or env:NAME (never the secret itself)."},
         "signature": {"type": "string", "minLength": 1, "description": "Detached signature made elsewhere over the list's to-be-signed bytes."},
         "revocation_counter": {"type": "integer", "minimum": 0, "maximum": 65535}

@@ -318,6 +318,99 @@ class Check(Scratch):
         self.assertIn("ok       " + os.path.join(out, "nv-plan.json"), r.stdout)
 
 
+class Lcp(Scratch):
+    """The optional LCP: elements, lists signed here or elsewhere, policy + data file."""
+
+    KEYS = os.path.join(os.environ.get("TLAUNCH_VECTORS_DIR", ""), "keys")
+
+    def lcp_spec(self, signing):
+        doc = self.minimal()
+        self.files(["custom.bin"])
+        for k in ("rsa2048_a.pub.pem", "rsa2048_a.priv.pem"):
+            shutil.copy(os.path.join(self.KEYS, k), self.path(k))
+        doc["lcp"] = {"version": "3.2", "lists": [
+            {"version": "0x200", "elements": [{"type": "vlp"}]},
+            {"version": "0x200", "elements": [{"type": "custom", "uuid": "tboot", "file": "custom.bin"}],
+             "signing": signing}]}
+        return doc
+
+    def test_signed_lists_policy_and_data(self):
+        spec = self.write_spec(self.lcp_spec({"alg": "rsa", "public_key": "rsa2048_a.pub.pem",
+                                              "private_key": "rsa2048_a.priv.pem",
+                                              "revocation_counter": 3}))
+        out = self.path("out")
+        r = run("build", spec, "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for n in ("lcp.pol", "lcp.data", "lcp-list-1.tbs"):
+            self.assertIn("new       " + os.path.join(out, n), r.stdout)
+        data = open(os.path.join(out, "lcp.data"), "rb").read()
+        self.assertEqual(data[:32], b"Intel(R) TXT LCP_POLICY_DATA\0\0\0\0")
+        # The VLP travels in the data file as tboot's fallback source (CUSTOM2, tboot UUID).
+        vlp = open(os.path.join(out, "vlp.pol"), "rb").read()
+        self.assertIn(bytes.fromhex("410693c3cbe3404fd79127f8b9e25c86") + vlp, data)
+        # The LCP code's own check (signature, PolicyHash of the data file).
+        r = run("lcp", "policy", "show", os.path.join(out, "lcp.pol"), os.path.join(out, "lcp.data"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("signature valid", r.stdout)
+        self.assertIn("policy hash: matches the data file", r.stdout)
+        self.assertIn("data_revocation_counters: 0 3 0", r.stdout)
+        # GRUB loads the data file last, as it is; the VLP accepts any image at its number.
+        lines = module_lines(open(os.path.join(out, "grub.cfg")).read())
+        self.assertEqual(lines[-1], ("module2", True, "/boot/lcp.data", ""))
+        _, _, _, _, entries = parse_vlp(vlp)
+        self.assertEqual(entries[-1], (2, 255, 0, []))
+        plan = json.load(open(os.path.join(out, "nv-plan.json")))
+        self.assertIn({"index": "po", "file": "lcp.pol",
+                       "description": "platform owner LCP policy read by SINIT"}, plan["indices"])
+        self.assertEqual(run("build", spec, "-o", out, "--check").returncode, 0)
+
+    def test_detached_signature(self):
+        signing = {"alg": "rsa", "public_key": "rsa2048_a.pub.pem"}
+        spec = self.write_spec(self.lcp_spec(signing))
+        out = self.path("out")
+        r = run("build", spec, "-o", out)
+        self.assertEqual(r.returncode, EXIT_INPUT)
+        self.assertIn(spec + ": /lcp/lists/1/signing/signature: the list waits for a detached signature", r.stderr)
+        self.assertEqual(sorted(os.listdir(out)), ["lcp-list-1.tbs"])
+        r = run("apply", spec, "-o", self.path("state"), "--tcti", "swtpm:host=127.0.0.1,port=1")
+        self.assertEqual(r.returncode, EXIT_INPUT)
+        self.assertFalse(os.path.exists(self.path("state")))
+        # Signed elsewhere (here: openssl, PKCS#1 v1.5 over the to-be-signed bytes).
+        sig = self.path("list1.sig")
+        subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.path("rsa2048_a.priv.pem"),
+                        "-out", sig, os.path.join(out, "lcp-list-1.tbs")], check=True)
+        signing["signature"] = "list1.sig"
+        self.write_spec(self.lcp_spec(signing))
+        r = run("build", spec, "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # PKCS#1 v1.5 is deterministic: the same list as signed by tlaunch with the private key.
+        signing.pop("signature")
+        signing["private_key"] = "rsa2048_a.priv.pem"
+        other = self.write_spec(self.lcp_spec(signing), "other.json")
+        self.assertEqual(run("build", other, "-o", self.path("out2")).returncode, 0)
+        self.assertEqual(open(os.path.join(out, "lcp.data"), "rb").read(),
+                         open(self.path("out2", "lcp.data"), "rb").read())
+        # A signature of other bytes is refused and names where it came from.
+        open(sig, "r+b").write(b"\x00")
+        signing.pop("private_key")
+        signing["signature"] = "list1.sig"
+        self.write_spec(self.lcp_spec(signing))
+        r = run("build", spec, "-o", self.path("out3"))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("/lcp/lists/1/signing/signature", r.stderr)
+        self.assertFalse(os.path.exists(self.path("out3")))
+
+    def test_randomized_signature_with_a_private_key_is_refused(self):
+        doc = self.lcp_spec({"alg": "rsapss", "public_key": "rsa2048_a.pub.pem",
+                             "private_key": "rsa2048_a.priv.pem"})
+        for l in doc["lcp"]["lists"]:
+            l["version"] = "0x300"
+        r = run("build", self.write_spec(doc), "-o", self.path("out"))
+        self.assertEqual(r.returncode, EXIT_INPUT, r.stderr)
+        self.assertIn("/lcp/lists/1/signing/private_key: rsapss signatures are randomized", r.stderr)
+        self.assertFalse(os.path.exists(self.path("out")))
+
+
 class BadInput(Scratch):
     """Each bad spec: the JSON path and the reason, the documented exit code, nothing written."""
 

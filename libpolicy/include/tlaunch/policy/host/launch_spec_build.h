@@ -60,13 +60,27 @@ Expected<LoadedFile> hash_loaded_file(const std::string& path, bool nounzip,
                                       const std::vector<HashAlg>& algs, const std::string& cmdline);
 
 struct BuildResult {
-  std::vector<OutputFile> files;  // in a fixed order: vlp.pol, grub.cfg, nv-plan.json, ...
+  // In a fixed order: vlp.pol, grub.cfg, nv-plan.json, reference.json, then with an LCP lcp.pol,
+  // lcp.data and lcp-list-<i>.tbs (the bytes a signature covers) for each signed list.
+  std::vector<OutputFile> files;
   Bytes vlp;
   std::string grub_cfg;
   nlohmann::json plan;
   nlohmann::json reference;
+  // Lists that wait for a detached signature: the build is incomplete, `files` then holds only
+  // their .tbs files (what to sign) and each issue says where the signature goes.
+  std::vector<Issue> pending;
   const OutputFile* find(const std::string& name) const;
 };
+
+// The LCP part of a build (launch_spec_lcp.cpp).
+struct LcpBuild {
+  Bytes policy;                  // LCP_POLICY_2 for the PO index
+  Bytes data;                    // LCP_POLICY_DATA file GRUB loads
+  std::vector<OutputFile> tbs;   // to-be-signed bytes of each signed list
+  std::vector<Issue> pending;    // lists without a signature yet (policy/data then empty)
+};
+Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp);
 
 // Computes every output. Failures name the spec, the JSON path and the reason (a module GRUB
 // would decompress although the spec says raw, a VLP larger than its NV index or than the 2124
