@@ -52,9 +52,9 @@ int run_apply(ApplyOptions& o) {
   auto built = spec::load_and_build(o.spec);
   if (!built) return report(built.failure());
   if (!built->pending.empty())
-    return report(host::fail(Errc::kBadValue,
-                             host::spec::format_issues(built->pending, o.spec) +
-                                 "\n(run tlaunch build to get the bytes to sign; nothing changed)"));
+    return report(host::fail(
+        Errc::kBadValue, host::spec::format_issues(built->pending, o.spec) +
+                             "\n(run tlaunch build to get the bytes to sign; nothing changed)"));
   auto files = spec::compare_dir(o.dir, *built);
   if (!files) return report(files.failure());
   auto plan = plan_in_memory(*built, o.dir);
@@ -89,7 +89,8 @@ int run_apply(ApplyOptions& o) {
     conflicts += s.action == Action::kConflict;
     std::printf("  %-9s %-18s %s\n", action_name(s.action), e.target.label().c_str(),
                 s.reason.c_str());
-    if (s.action == Action::kCreate || s.action == Action::kReplace || s.action == Action::kConflict)
+    if (s.action == Action::kCreate || s.action == Action::kReplace ||
+        s.action == Action::kConflict)
       std::printf("            define %s\n", nv::definition_text(s.want).c_str());
     if (e.content && s.action != Action::kUnchanged && s.action != Action::kConflict)
       std::printf("            write %zu bytes (%s)\n", e.content->size(),
@@ -111,8 +112,7 @@ int run_apply(ApplyOptions& o) {
     return kExitOk;
   }
   if (file_changes == 0 && nv_changes == 0) {
-    std::printf("nothing to do: %s and the TPM already match %s\n", o.dir.c_str(),
-                o.spec.c_str());
+    std::printf("nothing to do: %s and the TPM already match %s\n", o.dir.c_str(), o.spec.c_str());
     return kExitOk;
   }
   auto w = spec::write_dir(o.dir, *built, *files);
@@ -122,17 +122,19 @@ int run_apply(ApplyOptions& o) {
     auto a = apply_plan(**dev, *plan, *steps);
     if (!a) {
       report(a.failure());
-      std::fprintf(stderr, "tlaunch: the files in %s were written; run apply again once the TPM "
-                           "problem is fixed (it continues where this run stopped)\n",
+      std::fprintf(stderr,
+                   "tlaunch: the files in %s were written; run apply again once the TPM "
+                   "problem is fixed (it continues where this run stopped)\n",
                    o.dir.c_str());
       return exit_code_for(a.failure().code);
     }
     applied = *a;
   }
-  std::printf("applied: %zu file(s) written, %zu unchanged; NV: %zu defined, %zu undefined, %zu "
-              "written (%zu NV_Write commands), %zu unchanged\n",
-              file_changes, files->size() - file_changes, applied.defined, applied.undefined,
-              applied.written, applied.nv_writes, steps->size() - nv_changes);
+  std::printf(
+      "applied: %zu file(s) written, %zu unchanged; NV: %zu defined, %zu undefined, %zu "
+      "written (%zu NV_Write commands), %zu unchanged\n",
+      file_changes, files->size() - file_changes, applied.defined, applied.undefined,
+      applied.written, applied.nv_writes, steps->size() - nv_changes);
   return kExitOk;
 }
 

@@ -67,8 +67,8 @@ int run_build(const BuildOptions& o) {
   const auto& ref = built->reference;
   std::printf("VLP: %zu bytes, %s, %s, %zu entries; %zu boot entries; launcher verdict: %s\n",
               built->vlp.size(), ref["policy"]["type"].get<std::string>().c_str(),
-              ref["policy"]["hash_alg"].get<std::string>().c_str(),
-              ref["policy"]["entries"].size(), ref["entries"].size(),
+              ref["policy"]["hash_alg"].get<std::string>().c_str(), ref["policy"]["entries"].size(),
+              ref["entries"].size(),
               ref["entries"][0]["launch"]["verdict"].get<std::string>().c_str());
   return kExitOk;
 }
@@ -78,7 +78,8 @@ int run_build(const BuildOptions& o) {
 void setup_build(CLI::App& parent, Invocation& inv) {
   auto o = std::make_shared<BuildOptions>();
   auto* sub = parent.add_subcommand(
-      "build", "Build the VLP, grub.cfg, NV provisioning plan and reference manifest of a launch spec");
+      "build",
+      "Build the VLP, grub.cfg, NV provisioning plan and reference manifest of a launch spec");
   sub->add_option("SPEC", o->spec, "Launch spec (schemas/launch-spec.v1.schema.json)")->required();
   sub->add_option("-o,--output", o->dir, "Output directory (created if needed)")
       ->capture_default_str();

@@ -8,10 +8,9 @@
 //      (host/launch_spec_check.h), with the reason and a diff for each module that would fail;
 //   4. TXT status from /proc, sysfs and securityfs when present.
 // Every host path is under --root (default /) so that tests can point it at a fake tree.
+#include <sys/stat.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_rc.h>
-
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -37,9 +36,9 @@ using nlohmann::json;
 struct DoctorOptions {
   nv::CommonOptions common;  // --tcti, --auth; --json
   std::string root = "/";
-  std::string grub_cfg;   // default ROOT/boot/grub/grub.cfg
-  std::string state_dir;  // default ROOT/var/lib/tlaunch
-  std::string boot_dir;   // default ROOT (the host directory GRUB's root device holds)
+  std::string grub_cfg;    // default ROOT/boot/grub/grub.cfg
+  std::string state_dir;   // default ROOT/var/lib/tlaunch
+  std::string boot_dir;    // default ROOT (the host directory GRUB's root device holds)
   std::string handle_set;  // default: the installed build's, else tcg
 };
 
@@ -78,15 +77,16 @@ host::Expected<TpmCaps> query_caps(const std::string& conf) {
   auto ctx = tpmnv::EsysContext::open(*tcti);
   if (!ctx) return ctx.failure();
   TpmCaps caps;
-  auto props = [&](uint32_t first, uint32_t count) -> host::Expected<std::vector<TPMS_TAGGED_PROPERTY>> {
+  auto props = [&](uint32_t first,
+                   uint32_t count) -> host::Expected<std::vector<TPMS_TAGGED_PROPERTY>> {
     TPMI_YES_NO more = 0;
     TPMS_CAPABILITY_DATA* data = nullptr;
     TSS2_RC rc = Esys_GetCapability(ctx->get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                     TPM2_CAP_TPM_PROPERTIES, first, count, &more, &data);
     tpmnv::EsysPtr<TPMS_CAPABILITY_DATA> owned(data);
     if (rc != TSS2_RC_SUCCESS)
-      return host::fail(Errc::kTpm, std::string("TPM2_GetCapability(TPM_PROPERTIES): ") +
-                                        Tss2_RC_Decode(rc));
+      return host::fail(Errc::kTpm,
+                        std::string("TPM2_GetCapability(TPM_PROPERTIES): ") + Tss2_RC_Decode(rc));
     std::vector<TPMS_TAGGED_PROPERTY> out;
     for (UINT32 i = 0; i < data->data.tpmProperties.count; ++i)
       out.push_back(data->data.tpmProperties.tpmProperty[i]);
@@ -128,7 +128,8 @@ host::Expected<TpmCaps> query_caps(const std::string& conf) {
       for (int bit = 0; bit < 8; ++bit) pcrs += (s.pcrSelect[b] >> bit) & 1;
     if (pcrs == 0) continue;  // allocated but inactive
     const HashAlgInfo* info = find_hash_alg(s.hash);
-    caps.banks.push_back({{"alg", info ? info->name : tpmnv::format_handle(s.hash)}, {"pcrs", pcrs}});
+    caps.banks.push_back(
+        {{"alg", info ? info->name : tpmnv::format_handle(s.hash)}, {"pcrs", pcrs}});
   }
   return caps;
 }
@@ -138,31 +139,49 @@ host::Expected<TpmCaps> query_caps(const std::string& conf) {
 std::string error_words(uint32_t code) {
   using vlp::TbError;
   switch (static_cast<TbError>(code)) {
-    case TbError::kNone: return "the last launch verified every module (or no error was recorded)";
-    case TbError::kFixed: return "a previous error has been fixed";
-    case TbError::kGeneric: return "a non-fatal generic error";
-    case TbError::kDmaCorruptionDetected: return "DMA corruption was detected";
-    case TbError::kTpmNotReady: return "the TPM was not ready (no TPM, or it did not answer)";
-    case TbError::kSmxNotSupported: return "the CPU has no SMX (TXT) support";
-    case TbError::kVmxNotSupported: return "the CPU has no VMX support";
-    case TbError::kVtdNotSupported: return "no VT-d (DMAR table missing)";
-    case TbError::kTxtNotSupported: return "TXT is not supported or not enabled";
+    case TbError::kNone:
+      return "the last launch verified every module (or no error was recorded)";
+    case TbError::kFixed:
+      return "a previous error has been fixed";
+    case TbError::kGeneric:
+      return "a non-fatal generic error";
+    case TbError::kDmaCorruptionDetected:
+      return "DMA corruption was detected";
+    case TbError::kTpmNotReady:
+      return "the TPM was not ready (no TPM, or it did not answer)";
+    case TbError::kSmxNotSupported:
+      return "the CPU has no SMX (TXT) support";
+    case TbError::kVmxNotSupported:
+      return "the CPU has no VMX support";
+    case TbError::kVtdNotSupported:
+      return "no VT-d (DMAR table missing)";
+    case TbError::kTxtNotSupported:
+      return "TXT is not supported or not enabled";
     case TbError::kModuleVerificationFailed:
       return "a module's measurement was not among its policy entry's hashes (a kernel, initrd or "
              "command line changed after the policy was built)";
     case TbError::kModulesNotInPolicy:
       return "a module had no policy entry (more modules loaded than the policy describes)";
-    case TbError::kPolicyInvalid: return "the policy in NV was invalid";
+    case TbError::kPolicyInvalid:
+      return "the policy in NV was invalid";
     case TbError::kPolicyNotPresent:
       return "no policy in NV: the launcher used its built-in default policy";
-    case TbError::kSinitNotPresent: return "no SINIT ACM was found";
-    case TbError::kAcmodVerifyFailed: return "the SINIT ACM did not verify";
-    case TbError::kPostLaunchVerification: return "post-launch verification failed";
-    case TbError::kS3Integrity: return "the S3 resume integrity check failed";
-    case TbError::kFatal: return "a fatal error (malformed boot information, no module, ...)";
-    case TbError::kNvVerificationFailed: return "an NV index measured by the policy did not verify";
-    case TbError::kPrevTxtError: return "the previous measured launch failed (TXT error registers)";
-    default: return "an unknown error code";
+    case TbError::kSinitNotPresent:
+      return "no SINIT ACM was found";
+    case TbError::kAcmodVerifyFailed:
+      return "the SINIT ACM did not verify";
+    case TbError::kPostLaunchVerification:
+      return "post-launch verification failed";
+    case TbError::kS3Integrity:
+      return "the S3 resume integrity check failed";
+    case TbError::kFatal:
+      return "a fatal error (malformed boot information, no module, ...)";
+    case TbError::kNvVerificationFailed:
+      return "an NV index measured by the policy did not verify";
+    case TbError::kPrevTxtError:
+      return "the previous measured launch failed (TXT error registers)";
+    default:
+      return "an unknown error code";
   }
 }
 
@@ -216,8 +235,10 @@ int run_doctor(const DoctorOptions& o) {
   Report r;
   r.j["$schema"] = "https://tlaunch.invalid/schemas/doctor.v1.schema.json";
   r.j["version"] = 1;
-  const std::string state_dir = o.state_dir.empty() ? under(o.root, "/var/lib/tlaunch") : o.state_dir;
-  const std::string grub_cfg = o.grub_cfg.empty() ? under(o.root, "/boot/grub/grub.cfg") : o.grub_cfg;
+  const std::string state_dir =
+      o.state_dir.empty() ? under(o.root, "/var/lib/tlaunch") : o.state_dir;
+  const std::string grub_cfg =
+      o.grub_cfg.empty() ? under(o.root, "/boot/grub/grub.cfg") : o.grub_cfg;
   const std::string boot_dir = o.boot_dir.empty() ? o.root : o.boot_dir;
 
   // The installed build (tlaunch apply), if any: which handle set and what the policy was built
@@ -249,8 +270,10 @@ int run_doctor(const DoctorOptions& o) {
   std::unique_ptr<EsysDevice> dev;
   if (caps) {
     auto d = nv::open_device(o.common);
-    if (d) dev = std::move(*d);
-    else caps = d.failure();
+    if (d)
+      dev = std::move(*d);
+    else
+      caps = d.failure();
   }
   tpm["reachable"] = static_cast<bool>(dev);
   if (!dev) {
@@ -272,7 +295,8 @@ int run_doctor(const DoctorOptions& o) {
 
   // 2. Catalogue indices, both handle sets; the one in use is what the launcher reads.
   json indices = json::array();
-  launch::PolicySource source = dev ? launch::PolicySource::kNvAbsent : launch::PolicySource::kTpmNotReady;
+  launch::PolicySource source =
+      dev ? launch::PolicySource::kNvAbsent : launch::PolicySource::kTpmNotReady;
   host::Bytes policy;
   json last_error = nullptr;
   if (dev) {
@@ -321,8 +345,7 @@ int run_doctor(const DoctorOptions& o) {
         e["content"] = nullptr;
         if (set != in_use)
           r.problem(name + " index present in the " + handle_set_name(set) + " set at " +
-                    format_handle(t.handle) + ", but the launcher reads the " + set_name +
-                    " set");
+                    format_handle(t.handle) + ", but the launcher reads the " + set_name + " set");
         for (const auto& pr : problems)
           if (set == in_use) r.problem(name + " index " + format_handle(t.handle) + ": " + pr);
         host::Bytes data;
@@ -343,8 +366,10 @@ int run_doctor(const DoctorOptions& o) {
           r.problem(name + " index " + format_handle(t.handle) + " was never written");
         }
         if (set == in_use && name == "vlp") {
-          if (p.attributes & attr::kPpWrite) source = launch::PolicySource::kNvPpWrite;
-          else if (!have) source = launch::PolicySource::kNvUnreadable;
+          if (p.attributes & attr::kPpWrite)
+            source = launch::PolicySource::kNvPpWrite;
+          else if (!have)
+            source = launch::PolicySource::kNvUnreadable;
           else {
             source = launch::PolicySource::kNvRead;
             policy = data;
@@ -355,8 +380,11 @@ int run_doctor(const DoctorOptions& o) {
                           (static_cast<uint32_t>(data[2]) << 16) |
                           (static_cast<uint32_t>(data[3]) << 24);
           const char* en = vlp::tb_error_name(code);
-          last_error = {{"code", code}, {"name", en ? en : "unknown"}, {"meaning", error_words(code)}};
-          if (code != 0) r.problem(std::string("last launch error: ") + (en ? en : "unknown") + ": " + error_words(code));
+          last_error = {
+              {"code", code}, {"name", en ? en : "unknown"}, {"meaning", error_words(code)}};
+          if (code != 0)
+            r.problem(std::string("last launch error: ") + (en ? en : "unknown") + ": " +
+                      error_words(code));
         }
         indices.push_back(e);
       }
@@ -426,11 +454,12 @@ int run_doctor(const DoctorOptions& o) {
       std::string banks;
       for (const auto& b : t["banks"])
         banks += (banks.empty() ? "" : ", ") + b["alg"].get<std::string>();
-      std::printf("  %s, banks %s; NV_BUFFER_MAX %u, NV_INDEX_MAX %u; %u NV indices defined, "
-                  "room for about %u more persistent objects\n",
-                  t["manufacturer"].get<std::string>().c_str(), banks.c_str(),
-                  t["nv_buffer_max"].get<unsigned>(), t["nv_index_max"].get<unsigned>(),
-                  t["nv_indices_defined"].get<unsigned>(), t["persistent_avail"].get<unsigned>());
+      std::printf(
+          "  %s, banks %s; NV_BUFFER_MAX %u, NV_INDEX_MAX %u; %u NV indices defined, "
+          "room for about %u more persistent objects\n",
+          t["manufacturer"].get<std::string>().c_str(), banks.c_str(),
+          t["nv_buffer_max"].get<unsigned>(), t["nv_index_max"].get<unsigned>(),
+          t["nv_indices_defined"].get<unsigned>(), t["persistent_avail"].get<unsigned>());
     } else {
       std::printf("  not reachable: %s\n", t["error"].get<std::string>().c_str());
     }
@@ -452,8 +481,9 @@ int run_doctor(const DoctorOptions& o) {
       std::printf("Last launch error: %s: %s\n", last_error["name"].get<std::string>().c_str(),
                   last_error["meaning"].get<std::string>().c_str());
     if (bi.source == launch::PolicySource::kNvRead)
-      std::printf("Policy in force: the VLP read from NV%s\n",
-                  boot.is_object() && boot["policy"] == "default" ? " (invalid: default policy)" : "");
+      std::printf(
+          "Policy in force: the VLP read from NV%s\n",
+          boot.is_object() && boot["policy"] == "default" ? " (invalid: default policy)" : "");
     else
       std::printf("Policy in force: the launcher's built-in default (%s)\n",
                   launch::policy_source_name(bi.source));
@@ -479,13 +509,18 @@ int run_doctor(const DoctorOptions& o) {
       }
     }
     const json& x = r.j["txt"];
-    std::printf("TXT: CPU smx %s, VT-d (DMAR) %s, securityfs %s, TPM event log %s, Secure "
-                "Launch registers %s; /dev/mem not used\n",
-                x["cpu_smx"].is_null() ? "unknown" : x["cpu_smx"].get<bool>() ? "yes" : "no",
-                x["dmar"].is_null() ? "unknown" : x["dmar"].get<bool>() ? "yes" : "no",
-                x["securityfs"].get<bool>() ? "mounted" : "absent",
-                x["tpm_event_log"].get<bool>() ? "present" : "absent",
-                x["slaunch_txt"].is_null() ? "absent" : "present");
+    std::printf(
+        "TXT: CPU smx %s, VT-d (DMAR) %s, securityfs %s, TPM event log %s, Secure "
+        "Launch registers %s; /dev/mem not used\n",
+        x["cpu_smx"].is_null()     ? "unknown"
+        : x["cpu_smx"].get<bool>() ? "yes"
+                                   : "no",
+        x["dmar"].is_null()     ? "unknown"
+        : x["dmar"].get<bool>() ? "yes"
+                                : "no",
+        x["securityfs"].get<bool>() ? "mounted" : "absent",
+        x["tpm_event_log"].get<bool>() ? "present" : "absent",
+        x["slaunch_txt"].is_null() ? "absent" : "present");
     if (r.problems.empty()) {
       std::printf("\nhealthy: the installed policy accepts every launcher entry of grub.cfg\n");
     } else {
@@ -502,14 +537,17 @@ int run_doctor(const DoctorOptions& o) {
 void setup_doctor(CLI::App& parent, Invocation& inv) {
   auto o = std::make_shared<DoctorOptions>();
   auto* sub = parent.add_subcommand(
-      "doctor", "Read-only health check: TPM, NV indices, last launch error, policy vs. grub.cfg "
-                "and /boot, TXT status");
-  sub->add_flag("--json", o->common.json, "Machine-readable output (schemas/doctor.v1.schema.json)");
+      "doctor",
+      "Read-only health check: TPM, NV indices, last launch error, policy vs. grub.cfg "
+      "and /boot, TXT status");
+  sub->add_flag("--json", o->common.json,
+                "Machine-readable output (schemas/doctor.v1.schema.json)");
   sub->add_option("--tcti", o->common.tcti,
                   "TCTI configuration (default: $TPM2TOOLS_TCTI, $TCTI, device:/dev/tpmrm0)");
   sub->add_option("--auth", o->common.auth,
                   "Owner authorization for indices only the owner can read (file:, env:, ...)");
-  sub->add_option("--root", o->root, "Prefix of every host path read (tests)")->capture_default_str();
+  sub->add_option("--root", o->root, "Prefix of every host path read (tests)")
+      ->capture_default_str();
   sub->add_option("--grub-cfg", o->grub_cfg, "grub.cfg to check (default ROOT/boot/grub/grub.cfg)");
   sub->add_option("--boot-dir", o->boot_dir,
                   "Host directory GRUB's root device holds (default ROOT; GRUB paths are also "

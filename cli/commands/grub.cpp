@@ -23,8 +23,8 @@ int run_grub(const GrubOptions& o) {
     std::fwrite(cfg->data(), 1, cfg->size(), stdout);
     return std::fflush(stdout) == 0 ? kExitOk : kExitIo;
   }
-  auto w = host::write_file_atomic(o.output, reinterpret_cast<const uint8_t*>(cfg->data()),
-                                   cfg->size());
+  auto w =
+      host::write_file_atomic(o.output, reinterpret_cast<const uint8_t*>(cfg->data()), cfg->size());
   if (!w) return report(w.failure());
   return kExitOk;
 }

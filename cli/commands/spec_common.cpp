@@ -31,15 +31,14 @@ void resolve_index(NvIndexSpec& n, const char* name, tpmnv::HandleSet set, const
     issues.push_back({host::spec::pointer_append(n.json_path, "handle"),
                       "is " + tpmnv::format_handle(n.explicit_handle) + " but the " + set_name +
                           " handle set (/nv/handle_set) puts the " + name + " index at " +
-                          tpmnv::format_handle(n.handle) +
-                          ", the only handle the launcher reads"});
+                          tpmnv::format_handle(n.handle) + ", the only handle the launcher reads"});
   if (!n.define) return;
   std::optional<uint32_t> attrs;
   if (n.has_attributes) {
     auto a = tpmnv::parse_attributes(n.attributes);
     if (!a) {
-      issues.push_back({host::spec::pointer_append(n.json_path, "attributes"),
-                        a.failure().message});
+      issues.push_back(
+          {host::spec::pointer_append(n.json_path, "attributes"), a.failure().message});
       return;
     }
     attrs = *a;
@@ -57,8 +56,8 @@ void resolve_index(NvIndexSpec& n, const char* name, tpmnv::HandleSet set, const
     return;
   }
   for (const std::string& p : tpmnv::check_definition(cat, *def, false)) {
-    std::string at = n.has_attributes ? host::spec::pointer_append(n.json_path, "attributes")
-                                      : n.json_path;
+    std::string at =
+        n.has_attributes ? host::spec::pointer_append(n.json_path, "attributes") : n.json_path;
     if (p.rfind("size ", 0) == 0) at = host::spec::pointer_append(n.json_path, "size");
     issues.push_back({at, p});
   }
@@ -89,8 +88,7 @@ host::Expected<LaunchSpec> load(const std::string& path) {
   resolve_index(spec->nv.vlp, "vlp", set, set_name, issues);
   resolve_index(spec->nv.error, "error", set, set_name, issues);
   resolve_index(spec->nv.po, "po", set, set_name, issues);
-  if (!issues.empty())
-    return host::fail(Errc::kBadValue, host::spec::format_issues(issues, path));
+  if (!issues.empty()) return host::fail(Errc::kBadValue, host::spec::format_issues(issues, path));
   return spec;
 }
 
@@ -106,9 +104,12 @@ host::Expected<host::spec::BuildResult> load_and_build(const std::string& path,
 
 const char* file_state_name(FileState s) {
   switch (s) {
-    case FileState::kUnchanged: return "unchanged";
-    case FileState::kCreated: return "new";
-    case FileState::kChanged: return "changed";
+    case FileState::kUnchanged:
+      return "unchanged";
+    case FileState::kCreated:
+      return "new";
+    case FileState::kChanged:
+      return "changed";
   }
   return "?";
 }

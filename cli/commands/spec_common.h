@@ -37,7 +37,8 @@ struct FileStatus {
 host::Expected<std::vector<FileStatus>> compare_dir(const std::string& dir,
                                                     const host::spec::BuildResult& built);
 
-// Creates DIR (and its parents) if needed and writes (atomically) every file that is new or changed.
+// Creates DIR (and its parents) if needed and writes (atomically) every file that is new or
+// changed.
 host::HostStatus write_dir(const std::string& dir, const host::spec::BuildResult& built,
                            const std::vector<FileStatus>& status);
 

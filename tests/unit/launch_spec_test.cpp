@@ -1,5 +1,7 @@
 // Launch spec: schema validation (our validator and python3-jsonschema must agree), the model's
 // defaults and cross-checks, and every rejection naming its JSON path.
+#include "tlaunch/policy/host/launch_spec.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,13 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "tlaunch/policy/host/launch_spec.h"
 
 namespace tlaunch::host::spec {
 namespace {
@@ -97,8 +96,7 @@ TEST(LaunchSpecSchema, ExampleSpecLoadsFromAnyDirectory) {
   ASSERT_EQ(s.entries[0].modules.size(), 2u);
   EXPECT_EQ(s.module_slots(), 2u);
   EXPECT_EQ(s.entries[0].modules[0].ref.grub_path, "/boot/vmlinuz-6.1.0-sample");
-  EXPECT_EQ(s.entries[0].modules[0].ref.host_path,
-            source("examples/boot/vmlinuz-6.1.0-sample"));
+  EXPECT_EQ(s.entries[0].modules[0].ref.host_path, source("examples/boot/vmlinuz-6.1.0-sample"));
   ASSERT_EQ(s.sinits.size(), 1u);
   EXPECT_EQ(s.banks, (std::vector<HashAlg>{HashAlg::kSha256, HashAlg::kSha384}));
 }
@@ -172,7 +170,8 @@ TEST(LaunchSpecReject, SchemaViolationsNameTheirPath) {
   };
   const Case cases[] = {
       {"/version", 2, "/version", "must be 1"},
-      {"/policy/type", "fatal", "/policy/type", "must be one of \"nonfatal\", \"continue\", \"halt\""},
+      {"/policy/type", "fatal", "/policy/type",
+       "must be one of \"nonfatal\", \"continue\", \"halt\""},
       {"/policy/hash_alg", "sha1", "/policy/hash_alg", "must be one of"},
       {"/entries/0/initrd/pcr", 24, "/entries/0/initrd/pcr", "maximum 23"},
       {"/entries/0/initrd/pcr", "all", "/entries/0/initrd/pcr",
@@ -180,7 +179,8 @@ TEST(LaunchSpecReject, SchemaViolationsNameTheirPath) {
       {"/entries/0/kernel/cmdlin", "x", "/entries/0/kernel/cmdlin", "unknown member \"cmdlin\""},
       {"/entries/0/kernel/cmdline", "ro\nquiet", "/entries/0/kernel/cmdline",
        "control character 0x0a"},
-      {"/entries/0/kernel/cmdline", 5, "/entries/0/kernel/cmdline", "is an integer, expected a string"},
+      {"/entries/0/kernel/cmdline", 5, "/entries/0/kernel/cmdline",
+       "is an integer, expected a string"},
       {"/entries/0/kernel/cmdline", std::string(1024, 'a'), "/entries/0/kernel/cmdline",
        "at most 1023"},
       {"/entries/0/kernel/grub_path", "boot/vmlinuz", "/entries/0/kernel/grub_path",
@@ -242,8 +242,9 @@ TEST(LaunchSpecReject, LauncherOptionsMustMatchTheSpec) {
   SpecDir d;
   json j = minimal();
   j["policy"]["hash_alg"] = "sha384";
-  expect_issue(parse_in(d, j), "/launcher/cmdline",
-               "measures with sha256 (its default) but /policy/hash_alg is sha384: add extpol=sha384");
+  expect_issue(
+      parse_in(d, j), "/launcher/cmdline",
+      "measures with sha256 (its default) but /policy/hash_alg is sha384: add extpol=sha384");
   j["launcher"]["cmdline"] = "logging=serial extpol=sha384";
   EXPECT_TRUE(parse_in(d, j).ok());
   j["pcr_map"] = "legacy";
@@ -291,12 +292,14 @@ TEST(LaunchSpecReject, LcpSettings) {
   j["lcp"] = json::parse(R"({"lists": [{"elements": [{"type": "custom", "file": "sinit.bin"}]}]})");
   expect_issue(parse_in(d, j), "/lcp/lists/0/elements/0", "a \"custom\" element needs \"uuid\"");
   j["lcp"]["lists"][0]["elements"][0] = {{"type", "vlp"}, {"uuid", "tboot"}};
-  expect_issue(parse_in(d, j), "/lcp/lists/0/elements/0/uuid", "only \"custom\" elements have a uuid");
+  expect_issue(parse_in(d, j), "/lcp/lists/0/elements/0/uuid",
+               "only \"custom\" elements have a uuid");
   j["lcp"]["lists"][0]["elements"][0].erase("uuid");
   j["lcp"]["lists"][0]["signing"] = {{"alg", "rsa"}};
   expect_issue(parse_in(d, j), "/lcp/lists/0/signing", "a signed list needs \"public_key\"");
   j["lcp"]["lists"][0]["signing"] = {{"alg", "rsa"}, {"public_key", "sinit.bin"}};
-  expect_issue(parse_in(d, j), "/lcp/lists/0/signing/alg", "list version 0x300 is signed with rsapss");
+  expect_issue(parse_in(d, j), "/lcp/lists/0/signing/alg",
+               "list version 0x300 is signed with rsapss");
   j["lcp"]["lists"][0]["version"] = "0x200";
   j["lcp"]["lists"][0]["signing"]["private_key"] = "sinit.bin";
   j["lcp"]["lists"][0]["signing"]["signature"] = "sinit.bin";
@@ -338,7 +341,9 @@ TEST(SchemaValidator, SmallSchemas) {
   ASSERT_EQ(issues.size(), 1u);
   EXPECT_NE(issues[0].reason.find("more than one"), std::string::npos);
   // maxLength counts characters, not bytes ("éé" is 4 bytes).
-  EXPECT_TRUE(validate_against_schema(schema, json::parse("{\"a\": 1, \"d\": \"\xc3\xa9\xc3\xa9\"}")).empty());
+  EXPECT_TRUE(
+      validate_against_schema(schema, json::parse("{\"a\": 1, \"d\": \"\xc3\xa9\xc3\xa9\"}"))
+          .empty());
   // A keyword the validator does not implement must not be silently ignored.
   issues = validate_against_schema(json::parse(R"({"multipleOf": 2})"), json(3));
   ASSERT_EQ(issues.size(), 1u);
@@ -354,15 +359,15 @@ TEST(LaunchSpecSchema, AgreesWithPythonJsonschema) {
   std::vector<json> docs;
   docs.push_back(minimal());
   docs.push_back(json::parse(read_text(source("examples/launch-spec.json"))));
-  for (const char* p : {"/version", "/policy/type", "/entries/0/initrd/pcr", "/banks",
-                        "/entries/0/kernel/cmdline", "/grub/root", "/nv/error", "/entries/0/id",
-                        "/policy/other_modules", "/launcher/nounzip", "/entries/0/kernel/as_loaded",
-                        "/nv/vlp/attributes", "/nv/vlp/size", "/lcp"}) {
-    for (json v : {json(1), json("none"), json(24), json::array({"sha256", "sha384"}),
-                   json("ro\tquiet"), json{{"fs_uuid", "ab-12"}}, json(false),
-                   json{{"pcr", 18}}, json("raw"), json("ownerwrite|authread"), json(0),
-                   json("ownerwrite | nt=ordinary"), json{{"lists", json::array()}},
-                   json("a\x01")}) {
+  for (const char* p :
+       {"/version", "/policy/type", "/entries/0/initrd/pcr", "/banks", "/entries/0/kernel/cmdline",
+        "/grub/root", "/nv/error", "/entries/0/id", "/policy/other_modules", "/launcher/nounzip",
+        "/entries/0/kernel/as_loaded", "/nv/vlp/attributes", "/nv/vlp/size", "/lcp"}) {
+    for (json v :
+         {json(1), json("none"), json(24), json::array({"sha256", "sha384"}), json("ro\tquiet"),
+          json{{"fs_uuid", "ab-12"}}, json(false), json{{"pcr", 18}}, json("raw"),
+          json("ownerwrite|authread"), json(0), json("ownerwrite | nt=ordinary"),
+          json{{"lists", json::array()}}, json("a\x01")}) {
       json j = minimal();
       j[json::json_pointer(p)] = v;
       docs.push_back(j);

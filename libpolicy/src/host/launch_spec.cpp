@@ -5,9 +5,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tlaunch/policy/host/file_io.h"
 
@@ -125,15 +124,15 @@ class Parser {
   LaunchSpec run(const json& doc) {
     const json& pol = doc["policy"];
     std::string type = pol["type"].get<std::string>();
-    spec_.policy_type = type == "nonfatal" ? vlp::kContNonFatal
+    spec_.policy_type = type == "nonfatal"   ? vlp::kContNonFatal
                         : type == "continue" ? vlp::kContVerifyFail
                                              : vlp::kHalt;
     spec_.policy_alg = alg_from_name(pol.value("hash_alg", std::string("sha256")));
     spec_.extend_pcr17 = pol.value("extend_pcr17", true);
     if (pol.contains("other_modules")) {
       spec_.other_modules = true;
-      spec_.other_modules_pcr = pcr_from_json(pol["other_modules"].value("pcr", json()),
-                                              vlp::kPcrNone);
+      spec_.other_modules_pcr =
+          pcr_from_json(pol["other_modules"].value("pcr", json()), vlp::kPcrNone);
     }
     spec_.pcr_map_da = doc.value("pcr_map", std::string("da")) == "da";
     if (doc.contains("banks")) {
@@ -149,7 +148,8 @@ class Parser {
     spec_.launcher.nounzip = l.value("nounzip", spec_.grub.nounzip);
 
     const json& entries = doc["entries"];
-    for (size_t i = 0; i < entries.size(); ++i) parse_entry(entries[i], pointer_append("/entries", i));
+    for (size_t i = 0; i < entries.size(); ++i)
+      parse_entry(entries[i], pointer_append("/entries", i));
     check_module_slots();
 
     if (doc.contains("sinits"))
@@ -176,7 +176,9 @@ class Parser {
   }
 
  private:
-  void issue(const std::string& path, const std::string& reason) { issues_.push_back({path, reason}); }
+  void issue(const std::string& path, const std::string& reason) {
+    issues_.push_back({path, reason});
+  }
 
   std::string resolve(const std::string& file) const {
     if (!file.empty() && file[0] == '/') return file;
@@ -206,8 +208,7 @@ class Parser {
     return r;
   }
 
-  ModuleSpec module(const json& m, const std::string& path, const std::string& role,
-                    size_t index) {
+  ModuleSpec module(const json& m, const std::string& path, const std::string& role, size_t index) {
     ModuleSpec s;
     s.ref = file_ref(m, path);
     s.role = role;
@@ -234,13 +235,14 @@ class Parser {
       es.modules.push_back(module(e["initrd"], pointer_append(path, "initrd"), "initrd", 1));
     if (e.contains("modules"))
       for (size_t i = 0; i < e["modules"].size(); ++i)
-        es.modules.push_back(module(e["modules"][i], pointer_append(pointer_append(path, "modules"), i),
-                                    "module", es.modules.size()));
+        es.modules.push_back(module(e["modules"][i],
+                                    pointer_append(pointer_append(path, "modules"), i), "module",
+                                    es.modules.size()));
     if (!es.id.empty())
       for (const auto& other : spec_.entries)
         if (other.id == es.id)
-          issue(pointer_append(path, "id"), "the id \"" + es.id + "\" is already used by " +
-                                                other.json_path);
+          issue(pointer_append(path, "id"),
+                "the id \"" + es.id + "\" is already used by " + other.json_path);
     spec_.entries.push_back(std::move(es));
   }
 
@@ -306,8 +308,8 @@ class Parser {
     n.define = define;
     if (!j.is_object()) return n;
     if (j.contains("handle"))
-      n.explicit_handle = static_cast<uint32_t>(
-          std::stoul(j["handle"].get<std::string>().substr(2), nullptr, 16));
+      n.explicit_handle =
+          static_cast<uint32_t>(std::stoul(j["handle"].get<std::string>().substr(2), nullptr, 16));
     if (j.contains("size")) n.size = j["size"].get<uint32_t>();
     if (j.contains("attributes")) {
       // Parsed and checked against what the launcher accepts by the caller, with libtpmnv's
@@ -345,7 +347,8 @@ class Parser {
       const json& lj = lists[i];
       LcpListSpec ls;
       ls.json_path = lp;
-      ls.version = static_cast<uint16_t>(std::stoul(lj.value("version", std::string("0x300")), nullptr, 16));
+      ls.version =
+          static_cast<uint16_t>(std::stoul(lj.value("version", std::string("0x300")), nullptr, 16));
       for (size_t k = 0; k < lj["elements"].size(); ++k) {
         const json& ej = lj["elements"][k];
         std::string ep = pointer_append(pointer_append(lp, "elements"), k);
@@ -390,11 +393,11 @@ class Parser {
                                        pointer_append(ss.json_path, "signature"));
         ss.passphrase = sj.value("passphrase", std::string());
         ss.revocation_counter = sj.value("revocation_counter", uint16_t{0});
-        if (ss.public_key.empty())
-          issue(ss.json_path, "a signed list needs \"public_key\"");
+        if (ss.public_key.empty()) issue(ss.json_path, "a signed list needs \"public_key\"");
         if (!ss.private_key.empty() && !ss.signature.empty())
-          issue(ss.json_path, "\"private_key\" (sign here) and \"signature\" (signed elsewhere) "
-                              "exclude each other");
+          issue(ss.json_path,
+                "\"private_key\" (sign here) and \"signature\" (signed elsewhere) "
+                "exclude each other");
         if (ss.alg == "rsa" && ls.version == 0x300)
           issue(pointer_append(ss.json_path, "alg"),
                 "list version 0x300 is signed with rsapss or ecdsa, not PKCS#1 v1.5 rsa");
@@ -417,8 +420,9 @@ class Parser {
     std::string extpol = cmdline_option(cl, "extpol").value_or("sha256");
     if (extpol == "agile") extpol = "sha256";
     if (extpol == "embedded")
-      issue(at, "extpol=embedded: the launcher would not verify modules against the VLP at all "
-                "(vlp.md §6.2); remove it");
+      issue(at,
+            "extpol=embedded: the launcher would not verify modules against the VLP at all "
+            "(vlp.md §6.2); remove it");
     else if (extpol != want_alg)
       issue(at, "the launcher measures with " + extpol +
                     (cmdline_option(cl, "extpol") ? "" : " (its default)") +
@@ -434,10 +438,9 @@ class Parser {
     if (set == "0") set = "legacy";
     std::string want_set = spec_.nv.handle_set == HandleSet::kTcg ? "tcg" : "legacy";
     if (set != want_set)
-      issue(at, "nv_index_set=" + set +
-                    (cmdline_option(cl, "nv_index_set") ? "" : " (the default)") +
-                    " contradicts /nv/handle_set \"" + want_set + "\": add nv_index_set=" +
-                    want_set);
+      issue(at,
+            "nv_index_set=" + set + (cmdline_option(cl, "nv_index_set") ? "" : " (the default)") +
+                " contradicts /nv/handle_set \"" + want_set + "\": add nv_index_set=" + want_set);
   }
 
   // Two different files at the same GRUB path cannot both be loaded.

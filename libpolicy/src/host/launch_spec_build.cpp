@@ -6,8 +6,8 @@
 #include <memory>
 #include <set>
 
-#include "tlaunch/policy/host/loaded_image.h"
 #include "tlaunch/policy/host/launch_spec_grub.h"
+#include "tlaunch/policy/host/loaded_image.h"
 #include "tlaunch/policy/host/openssl_hasher.h"
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/measure.h"
@@ -191,7 +191,8 @@ class Builder {
       auto l = hash_loaded_file(ref.host_path, nounzip, algs_, "");
       if (!l) {
         Failure f = l.failure();
-        f.message = spec_.spec_path + ": " + pointer_append(ref.json_path, "file") + ": " + f.message;
+        f.message =
+            spec_.spec_path + ": " + pointer_append(ref.json_path, "file") + ": " + f.message;
         return f;
       }
       it = cache_.emplace(key, std::move(*l)).first;
@@ -200,13 +201,13 @@ class Builder {
     LoadedFile out = it->second;
     OpenSslHasher h;
     for (BankDigests& d : out.digests) {
-      auto c = hash_once(h, d.alg, ByteSpan(reinterpret_cast<const uint8_t*>(cmdline.data()),
-                                            cmdline.size()));
+      auto c = hash_once(
+          h, d.alg, ByteSpan(reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size()));
       if (!c.ok()) return fail(c.error(), "hashing a command line");
       d.cmdline = *c;
-      auto m = module_measurement(h, d.alg, ByteSpan(reinterpret_cast<const uint8_t*>(cmdline.data()),
-                                                     cmdline.size()),
-                                  d.loaded);
+      auto m = module_measurement(
+          h, d.alg, ByteSpan(reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size()),
+          d.loaded);
       if (!m.ok()) return fail(m.error(), "computing a module measurement");
       d.measurement = *m;
     }
@@ -232,8 +233,10 @@ class Builder {
     std::set<std::string> mods;
     for (const EntryResult& e : entries_)
       for (const ModuleResult& m : e.modules)
-        for (const auto& c : m.loaded.codecs) mods.insert(c == "gzip" ? "gzio" : c == "xz" ? "xzio" : "lzopio");
-    for (const auto& c : launcher_.codecs) mods.insert(c == "gzip" ? "gzio" : c == "xz" ? "xzio" : "lzopio");
+        for (const auto& c : m.loaded.codecs)
+          mods.insert(c == "gzip" ? "gzio" : c == "xz" ? "xzio" : "lzopio");
+    for (const auto& c : launcher_.codecs)
+      mods.insert(c == "gzip" ? "gzio" : c == "xz" ? "xzio" : "lzopio");
     GrubRenderInputs in;
     in.decompressors.assign(mods.begin(), mods.end());
     return in;
@@ -268,12 +271,12 @@ class Builder {
     if (spec_.lcp) size += vlp::kEntryHeaderSize;  // the LCP data file's entry (hash any)
     if (spec_.other_modules) size += vlp::kEntryHeaderSize;
     const size_t n_entries = slots + (spec_.lcp ? 1 : 0) + (spec_.other_modules ? 1 : 0);
-    const std::string shape = std::to_string(n_entries) + (n_entries == 1 ? " entry, " : " entries, ") +
-                              std::to_string(total_hashes) + " hashes of " + std::to_string(h) +
-                              " bytes";
+    const std::string shape =
+        std::to_string(n_entries) + (n_entries == 1 ? " entry, " : " entries, ") +
+        std::to_string(total_hashes) + " hashes of " + std::to_string(h) + " bytes";
     if (size > vlp::kMaxPolicySize)
-      issues_.push_back({"/entries", "the VLP would be " + std::to_string(size) + " bytes (" + shape +
-                                         "): more than the " +
+      issues_.push_back({"/entries", "the VLP would be " + std::to_string(size) + " bytes (" +
+                                         shape + "): more than the " +
                                          std::to_string(vlp::kMaxPolicySize) +
                                          " bytes the launcher reads from NV (tboot "
                                          "MAX_TB_POLICY_SIZE); use fewer entries or a shorter "
@@ -284,8 +287,7 @@ class Builder {
                                              " (" + shape + ")"});
     if (!issues_.empty()) return host_ok();
 
-    vlp::Policy pol = vlp::Policy::create(spec_.policy_type,
-                                          static_cast<uint8_t>(spec_.policy_alg),
+    vlp::Policy pol = vlp::Policy::create(spec_.policy_type, static_cast<uint8_t>(spec_.policy_alg),
                                           spec_.extend_pcr17 ? vlp::kCtlExtendPcr17 : 0);
     for (size_t i = 0; i < slots; ++i) {
       vlp::Entry e;
@@ -524,7 +526,8 @@ class Builder {
       je["kind"] = launch::event_kind_name(ev.kind);
       if (ev.kind != launch::EventKind::kPolicyControl) je["module"] = ev.module;
       json d = json::object();
-      for (size_t k = 0; k < ev.num_digests; ++k) d[alg_name(ev.digests[k].alg)] = digest_hex(ev.digests[k]);
+      for (size_t k = 0; k < ev.num_digests; ++k)
+        d[alg_name(ev.digests[k].alg)] = digest_hex(ev.digests[k]);
       je["digests"] = d;
       events.push_back(je);
     }

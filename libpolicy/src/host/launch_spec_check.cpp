@@ -53,14 +53,17 @@ std::string host_path_for(const std::string& root, std::string grub_path) {
 
 const char* source_reason(launch::PolicySource s) {
   switch (s) {
-    case launch::PolicySource::kNvRead: return "";
-    case launch::PolicySource::kNvAbsent: return "the VLP index is not defined";
+    case launch::PolicySource::kNvRead:
+      return "";
+    case launch::PolicySource::kNvAbsent:
+      return "the VLP index is not defined";
     case launch::PolicySource::kNvUnreadable:
       return "the VLP index cannot be read (never written, or not readable with an empty "
              "password)";
     case launch::PolicySource::kNvPpWrite:
       return "the VLP index has TPMA_NV_PPWRITE, which the launcher refuses";
-    case launch::PolicySource::kTpmNotReady: return "no TPM";
+    case launch::PolicySource::kTpmNotReady:
+      return "no TPM";
   }
   return "";
 }
@@ -81,7 +84,8 @@ std::vector<const json*> reference_candidates(const json& ref, size_t index,
     if (!e.contains("modules") || !e["modules"].is_array()) continue;
     bool same = e.value("title", std::string()) == title;
     for (const json& m : e["modules"])  // by reference: the pointers outlive this loop
-      if (m.value("index", size_t{9999}) == index && m.value("grub_path", std::string()) == grub_path)
+      if (m.value("index", size_t{9999}) == index &&
+          m.value("grub_path", std::string()) == grub_path)
         (same ? same_title : others).push_back(&m);
   }
   same_title.insert(same_title.end(), others.begin(), others.end());
@@ -145,8 +149,9 @@ void explain_mismatch(ModuleCheck& m, const std::string& title, const BootCheckI
       std::to_string(m.loaded_size) + " bytes with " + alg + " " + m.loaded_digest +
       "; the policy was built for " + std::to_string(best->value("loaded_size", uint64_t{0})) +
       " bytes with " + alg + " " + m.expected_loaded_digest;
-  std::string cmd_change = "the command line in grub.cfg differs from the one the policy was "
-                           "built for";
+  std::string cmd_change =
+      "the command line in grub.cfg differs from the one the policy was "
+      "built for";
   if (!digest_same && !cmdline_same) {
     m.status = "digest-and-cmdline";
     m.reason = file_change + ", and " + cmd_change;
@@ -253,8 +258,9 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
           d.ok() && in.reference["policy"]["digests"].value(alg, std::string()) == digest_hex(*d);
     }
     if (!out.reference_matches)
-      out.notes.push_back("the reference manifest describes a different policy than the one in "
-                          "NV (the policy was provisioned from another build)");
+      out.notes.push_back(
+          "the reference manifest describes a different policy than the one in "
+          "NV (the policy was provisioned from another build)");
   }
   const bool reference_usable = out.reference_known && (out.reference_matches || !from_nv);
 
@@ -288,10 +294,12 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
       cfg.embedded = true;
       cfg.num_banks = 1;
       cfg.banks[0] = HashAlg::kSha256;
-      out.notes.push_back("entry '" + ec.title + "': extpol=embedded, the launcher verifies no "
+      out.notes.push_back("entry '" + ec.title +
+                          "': extpol=embedded, the launcher verifies no "
                           "module against the policy");
     } else {
-      const HashAlgInfo* info = find_hash_alg_by_name(extpol == "agile" ? "sha256" : extpol.c_str());
+      const HashAlgInfo* info =
+          find_hash_alg_by_name(extpol == "agile" ? "sha256" : extpol.c_str());
       cfg.cur_alg = info ? info->id : HashAlg::kSha256;
     }
     const HashAlg alg = cfg.embedded ? HashAlg::kSha256 : cfg.cur_alg;

@@ -44,7 +44,8 @@ uint32_t sign_mask_bit(const lcp::host::PublicKey& pub, uint16_t hash_alg) {
     if (pub.bytes == 256) return sha384 ? lcp::kSignMaskRsa2048Sha384 : lcp::kSignMaskRsa2048Sha256;
     return sha384 ? lcp::kSignMaskRsa3072Sha384 : lcp::kSignMaskRsa3072Sha256;
   }
-  if (pub.algo == KeyAlgo::kEc) return pub.bytes == 32 ? lcp::kSignMaskEcdsaP256 : lcp::kSignMaskEcdsaP384;
+  if (pub.algo == KeyAlgo::kEc)
+    return pub.bytes == 32 ? lcp::kSignMaskEcdsaP256 : lcp::kSignMaskEcdsaP384;
   return 0x00010000;  // SM2 (lcp.md §2.3)
 }
 
@@ -72,7 +73,8 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
         case LcpElementKind::kMle: {
           // The launcher's MLE hash as SINIT measures it, with the command line it copies into
           // its MLE command-line area (launcher/README.md; lcp2_mlehash --cmdline).
-          const std::string& image = es.host_path.empty() ? spec.launcher.ref.host_path : es.host_path;
+          const std::string& image =
+              es.host_path.empty() ? spec.launcher.ref.host_path : es.host_path;
           auto file = lcp::host::read_mle_file(image);
           if (!file) return issue_from(file.failure(), spec, es.json_path);
           auto mle = lcp::host::expand_mle_image(*file, image);
@@ -88,9 +90,11 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
         case LcpElementKind::kCustom: {
           auto uuid = lcp::host::parse_uuid(es.uuid);
           if (!uuid)
-            return issue(Errc::kBadValue, spec, at(es.json_path, "uuid"),
-                         "\"" + es.uuid + "\" is neither \"tboot\" nor a UUID like "
-                         "{0xaabbccdd, 0xeeff, 0xgghh, 0xiijj, {0xkk, 0xll, 0xmm, 0xnn, 0xoo, 0xpp}}");
+            return issue(
+                Errc::kBadValue, spec, at(es.json_path, "uuid"),
+                "\"" + es.uuid +
+                    "\" is neither \"tboot\" nor a UUID like "
+                    "{0xaabbccdd, 0xeeff, 0xgghh, 0xiijj, {0xkk, 0xll, 0xmm, 0xnn, 0xoo, 0xpp}}");
           auto data = read_file(es.host_path, 1u << 20);
           if (!data) return issue_from(data.failure(), spec, at(es.json_path, "file"));
           elt = lcp::host::build_custom(control, *uuid, *data);
@@ -132,7 +136,8 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
       if (!sg.signature.empty()) {
         auto sig = read_file(sg.signature, 1u << 16);
         if (!sig) return issue_from(sig.failure(), spec, at(sg.json_path, "signature"));
-        signed_list = lcp::host::attach_signature(list->view, *pub, req, ByteSpan(sig->data(), sig->size()));
+        signed_list =
+            lcp::host::attach_signature(list->view, *pub, req, ByteSpan(sig->data(), sig->size()));
         if (!signed_list)
           return issue_from(signed_list.failure(), spec, at(sg.json_path, "signature"));
       } else if (!sg.private_key.empty()) {
@@ -140,10 +145,12 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
         // randomized, so only PKCS#1 v1.5 is signed here.
         if (sg.alg != "rsa")
           return issue(Errc::kBadValue, spec, at(sg.json_path, "private_key"),
-                       sg.alg + " signatures are randomized, so every build would differ: sign the "
-                       "list's to-be-signed bytes once (written as lcp-list-" + std::to_string(li) +
-                       ".tbs by a build without \"private_key\") and name the signature in "
-                       "\"signature\"");
+                       sg.alg +
+                           " signatures are randomized, so every build would differ: sign the "
+                           "list's to-be-signed bytes once (written as lcp-list-" +
+                           std::to_string(li) +
+                           ".tbs by a build without \"private_key\") and name the signature in "
+                           "\"signature\"");
         lcp::host::PassphraseSource pass;
         if (sg.passphrase.rfind("file:", 0) == 0) pass.file = sg.passphrase.substr(5);
         if (sg.passphrase.rfind("env:", 0) == 0) pass.env_var = sg.passphrase.substr(4);
@@ -163,9 +170,10 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
       }
       list = lcp::host::list_from_bytes(std::move(*signed_list), name);
       if (!list) return issue_from(list.failure(), spec, ls.json_path);
-      sign_mask |= sign_mask_bit(*pub, req.hash_alg != lcp::kAlgNull ? req.hash_alg
-                                                                     : prepared->hash_alg);
-      if (li < lcp::kRevocationCounters) policy.data_revocation_counters[li] = sg.revocation_counter;
+      sign_mask |=
+          sign_mask_bit(*pub, req.hash_alg != lcp::kAlgNull ? req.hash_alg : prepared->hash_alg);
+      if (li < lcp::kRevocationCounters)
+        policy.data_revocation_counters[li] = sg.revocation_counter;
     }
     lists.push_back(std::move(*list));
   }

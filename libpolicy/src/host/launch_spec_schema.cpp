@@ -4,10 +4,9 @@
 // tests/unit/launch_spec_test.cpp runs python3-jsonschema over the same good and bad specs to
 // check that both validators agree.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "tlaunch/policy/host/launch_spec.h"
 
@@ -47,15 +46,23 @@ namespace {
 // "an integer", "a string"... for messages.
 std::string kind_of(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::object:
+      return "an object";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    default: return "an unsupported value";
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a number";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -149,11 +156,12 @@ class Validator {
  private:
   static const std::set<std::string>& known_keywords() {
     static const std::set<std::string> k = {
-        "$schema", "$id", "$defs", "$comment", "$ref", "title", "description", "default",
-        "examples", "type", "enum", "const", "properties", "required", "additionalProperties",
-        "minProperties", "maxProperties", "items", "minItems", "maxItems", "uniqueItems",
-        "minLength", "maxLength", "pattern", "minimum", "maximum", "anyOf", "oneOf",
-        "readOnly", "deprecated"};
+        "$schema",       "$id",           "$defs",      "$comment", "$ref",
+        "title",         "description",   "default",    "examples", "type",
+        "enum",          "const",         "properties", "required", "additionalProperties",
+        "minProperties", "maxProperties", "items",      "minItems", "maxItems",
+        "uniqueItems",   "minLength",     "maxLength",  "pattern",  "minimum",
+        "maximum",       "anyOf",         "oneOf",      "readOnly", "deprecated"};
     return k;
   }
 
@@ -176,8 +184,8 @@ class Validator {
       s = r;
     }
     if (!s->is_object()) return true;
-    if (s->contains("const")) return (*s)["const"].type() == v.type() ||
-                                      ((*s)["const"].is_number() && v.is_number());
+    if (s->contains("const"))
+      return (*s)["const"].type() == v.type() || ((*s)["const"].is_number() && v.is_number());
     auto t = s->find("type");
     if (t == s->end()) return true;
     if (t->is_string()) return has_type(v, t->get<std::string>());
@@ -237,20 +245,19 @@ class Validator {
         f = type_phrase((*s)["type"].get<std::string>());
         if (s->contains("minimum") && s->contains("maximum"))
           f += " " + short_dump((*s)["minimum"]) + ".." + short_dump((*s)["maximum"]);
-      }
-      else
+      } else
         f = "form " + std::to_string(i + 1);
       forms += (forms.empty() ? "" : " or ") + f;
     }
     out.push_back({path, "is " + kind_of(v) + " " + short_dump(v) + ", expected " + forms});
   }
 
-  void check_object(const json& s, const json& v, const std::string& path,
-                    const std::string& spath, std::vector<Issue>& out) {
+  void check_object(const json& s, const json& v, const std::string& path, const std::string& spath,
+                    std::vector<Issue>& out) {
     for (auto it = s.begin(); it != s.end(); ++it)
       if (!known_keywords().count(it.key()))
-        out.push_back({path, "schema error at " + spath + ": unsupported keyword '" + it.key() +
-                                 "'"});
+        out.push_back(
+            {path, "schema error at " + spath + ": unsupported keyword '" + it.key() + "'"});
 
     if (auto r = s.find("$ref"); r != s.end()) {
       const json* target = r->is_string() ? resolve(r->get<std::string>()) : nullptr;
@@ -270,8 +277,7 @@ class Validator {
       for (const auto& ty : types) ok = ok || has_type(v, ty);
       if (!ok) {
         std::string want;
-        for (size_t i = 0; i < types.size(); ++i)
-          want += (i ? " or " : "") + type_phrase(types[i]);
+        for (size_t i = 0; i < types.size(); ++i) want += (i ? " or " : "") + type_phrase(types[i]);
         out.push_back({path, "is " + kind_of(v) + ", expected " + want});
         return;  // the other keywords would only repeat the type mismatch
       }
@@ -355,8 +361,8 @@ class Validator {
       for (size_t i = 0; i < v.size(); ++i)
         for (size_t j = 0; j < i; ++j)
           if (json_equal(v[i], v[j])) {
-            out.push_back({pointer_append(path, i), "repeats item " + std::to_string(j) + " (" +
-                                                        short_dump(v[i]) + ")"});
+            out.push_back({pointer_append(path, i),
+                           "repeats item " + std::to_string(j) + " (" + short_dump(v[i]) + ")"});
             j = i;
           }
     }
@@ -376,7 +382,8 @@ class Validator {
                                std::to_string(m->get<size_t>()) + " required"});
     if (auto m = s.find("maxProperties"); m != s.end() && v.size() > m->get<size_t>())
       out.push_back({path, "has " + std::to_string(v.size()) + " members, at most " +
-                               std::to_string(m->get<size_t>()) + " allowed (they exclude each other)"});
+                               std::to_string(m->get<size_t>()) +
+                               " allowed (they exclude each other)"});
     const json* props = nullptr;
     if (auto p = s.find("properties"); p != s.end() && p->is_object()) props = &*p;
     auto ap = s.find("additionalProperties");

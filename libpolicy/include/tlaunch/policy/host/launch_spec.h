@@ -8,15 +8,15 @@
 //     that schemas/*.json use, see validate_against_schema());
 //  2. meaning: files exist, settings that must agree do agree (VLP module numbers shared by
 //     several entries, handle set vs explicit handles, launcher options vs spec settings).
-// Checks that need the files' contents (compression, policy size) run in build (launch_spec_build.h).
+// Checks that need the files' contents (compression, policy size) run in build
+// (launch_spec_build.h).
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "tlaunch/policy/hash_alg.h"
 #include "tlaunch/policy/host/error.h"
@@ -90,7 +90,7 @@ struct NvIndexSpec {
   uint32_t explicit_handle = 0;  // "handle" as written (0: absent); must equal `handle`
   uint32_t handle = 0;  // the catalogue handle of the chosen set: filled in by the caller, which
                         // owns the catalogue (libtpmnv), before build_launch()
-  uint32_t size = 0;            // 0 = derived at build time
+  uint32_t size = 0;    // 0 = derived at build time
   bool has_attributes = false;  // false = the catalogue's attributes
   std::string attributes;       // as written: "ownerwrite|authread|..." or "0x...."
 };
@@ -119,8 +119,8 @@ struct LcpElementSpec {
 
 struct LcpSigningSpec {
   std::string json_path;
-  std::string alg;       // rsa | rsapss | ecdsa
-  std::string hash_alg;  // sha256 | sha384 | "" (by key)
+  std::string alg;                                             // rsa | rsapss | ecdsa
+  std::string hash_alg;                                        // sha256 | sha384 | "" (by key)
   std::string public_key, private_key, passphrase, signature;  // host paths / secret source
   uint16_t revocation_counter = 0;
 };

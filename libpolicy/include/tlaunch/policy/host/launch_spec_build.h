@@ -12,10 +12,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tlaunch/policy/hash_alg.h"
 #include "tlaunch/policy/host/file_io.h"
@@ -48,8 +47,8 @@ struct BankDigests {
 struct LoadedFile {
   uint64_t file_size = 0;
   uint64_t loaded_size = 0;
-  std::vector<std::string> codecs;  // filters that decompressed it, outermost first ("gzip")
-  std::vector<BankDigests> digests; // one per requested algorithm, in request order
+  std::vector<std::string> codecs;   // filters that decompressed it, outermost first ("gzip")
+  std::vector<BankDigests> digests;  // one per requested algorithm, in request order
   const BankDigests* find(HashAlg alg) const;
 };
 
@@ -75,10 +74,10 @@ struct BuildResult {
 
 // The LCP part of a build (launch_spec_lcp.cpp).
 struct LcpBuild {
-  Bytes policy;                  // LCP_POLICY_2 for the PO index
-  Bytes data;                    // LCP_POLICY_DATA file GRUB loads
-  std::vector<OutputFile> tbs;   // to-be-signed bytes of each signed list
-  std::vector<Issue> pending;    // lists without a signature yet (policy/data then empty)
+  Bytes policy;                 // LCP_POLICY_2 for the PO index
+  Bytes data;                   // LCP_POLICY_DATA file GRUB loads
+  std::vector<OutputFile> tbs;  // to-be-signed bytes of each signed list
+  std::vector<Issue> pending;   // lists without a signature yet (policy/data then empty)
 };
 Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp);
 

@@ -7,11 +7,10 @@
 // both.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tlaunch/policy/host/error.h"
 #include "tlaunch/policy/host/file_io.h"
@@ -33,11 +32,11 @@ struct BootCheckInput {
 };
 
 struct ModuleCheck {
-  size_t index = 0;         // VLP module number
-  size_t line = 0;          // grub.cfg line of its module2 command
+  size_t index = 0;  // VLP module number
+  size_t line = 0;   // grub.cfg line of its module2 command
   std::string grub_path;
-  std::string host_path;    // "" when not found
-  std::string cmdline;      // as GRUB hands it over
+  std::string host_path;  // "" when not found
+  std::string cmdline;    // as GRUB hands it over
   bool nounzip = false;
   // ok: verified (or the entry accepts any image); missing-file; unreadable; not-in-policy (no
   // VLP entry covers it); digest-mismatch; cmdline-differs; digest-and-cmdline; mismatch (no
@@ -58,9 +57,9 @@ struct EntryCheck {
   size_t line = 0;
   std::string title;
   std::vector<std::string> submenus;
-  std::string launcher;               // multiboot2 path
+  std::string launcher;  // multiboot2 path
   std::string launcher_cmdline;
-  std::vector<ModuleCheck> modules;   // measured modules, in VLP order
+  std::vector<ModuleCheck> modules;  // measured modules, in VLP order
   // SINIT ACMs and LCP data files a tboot launcher removes before numbering modules (an entry
   // whose multiboot2 image is tboot*); the tlaunch launcher keeps them as modules.
   std::vector<std::string> skipped;
@@ -72,8 +71,8 @@ struct EntryCheck {
 };
 
 struct BootCheck {
-  std::string policy_state;    // "nv" (valid policy read), "default" (absent/invalid: default policy)
-  std::string policy_note;     // why the default policy is in force, if it is
+  std::string policy_state;  // "nv" (valid policy read), "default" (absent/invalid: default policy)
+  std::string policy_note;   // why the default policy is in force, if it is
   bool reference_known = false;
   bool reference_matches = false;  // reference.json describes the policy in NV
   std::vector<EntryCheck> entries;

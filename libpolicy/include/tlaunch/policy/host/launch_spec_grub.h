@@ -45,11 +45,11 @@ std::string render_grub_cfg(const LaunchSpec& spec, const GrubRenderInputs& inpu
 
 // A multiboot2/module2 command of a menu entry, as GRUB would execute it.
 struct GrubLoad {
-  size_t line = 0;         // 1-based line of the command in the file
-  std::string command;     // "multiboot2" or "module2"
-  bool nounzip = false;    // module2 --nounzip
-  std::string path;        // the file argument
-  std::string cmdline;     // what the loaded image gets: the arguments joined by ' '
+  size_t line = 0;                      // 1-based line of the command in the file
+  std::string command;                  // "multiboot2" or "module2"
+  bool nounzip = false;                 // module2 --nounzip
+  std::string path;                     // the file argument
+  std::string cmdline;                  // what the loaded image gets: the arguments joined by ' '
   std::vector<std::string> unresolved;  // variables used but not set in the file ($vt_handoff)
 };
 
@@ -58,8 +58,8 @@ struct GrubMenuEntry {
   std::string title;
   std::vector<std::string> submenus;  // enclosing submenu titles, outermost first
   std::optional<GrubLoad> multiboot2;
-  std::vector<GrubLoad> modules;      // module2 commands in order
-  bool has_linux = false;             // a plain `linux` entry (not a multiboot launch)
+  std::vector<GrubLoad> modules;  // module2 commands in order
+  bool has_linux = false;         // a plain `linux` entry (not a multiboot launch)
 };
 
 // Reads every menuentry of a grub.cfg. Variables set with `set name=value` (or name=value)
