@@ -122,5 +122,28 @@ class GrubD(unittest.TestCase):
         self.assertIn("no tlaunch entries", r.stderr)
 
 
+class Install(unittest.TestCase):
+    def test_cmake_install_puts_script_and_settings_in_place(self):
+        dest = tempfile.mkdtemp(prefix="tlaunch-install-")
+        try:
+            r = subprocess.run(["cmake", "-P", os.path.join(os.environ["TLAUNCH_BINARY_DIR"], "grub.d",
+                                                            "cmake_install.cmake")],
+                               env=dict(os.environ, DESTDIR=dest), capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            installed = [os.path.relpath(os.path.join(d, f), dest)
+                         for d, _, fs in os.walk(dest) for f in fs]
+            script = [p for p in installed if p.endswith("grub.d/20_linux_tlaunch")]
+            settings = [p for p in installed if p.endswith("default/grub-tlaunch")]
+            self.assertEqual(len(script), 1, installed)
+            self.assertEqual(len(settings), 1, installed)
+            path = os.path.join(dest, script[0])
+            self.assertTrue(os.access(path, os.X_OK))
+            text = open(path).read()
+            self.assertNotRegex(text, r"@[A-Z_]+@")  # every configure_file() placeholder filled
+            self.assertEqual(subprocess.run(["sh", "-n", path]).returncode, 0)
+        finally:
+            shutil.rmtree(dest)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
