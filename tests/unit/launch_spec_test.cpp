@@ -202,6 +202,23 @@ TEST(LaunchSpecReject, SchemaViolationsNameTheirPath) {
   expect_issue(parse_in(d, j), "/entries/0", "the member \"kernel\" is required");
 }
 
+TEST(LaunchSpecReject, OneLinePerIssueWhateverTheNamesHold) {
+  // A newline in a member name or value must not split an issue over two lines (found by the
+  // launch-spec fuzz target).
+  SpecDir d;
+  json j = minimal();
+  j["b\nks"] = 1;
+  j["entries"][0]["kernel"]["cmdline"] = "ro\x1b[2J";
+  auto r = parse_in(d, j);
+  ASSERT_FALSE(r.ok());
+  const std::string& m = r.failure().message;
+  size_t lines = 1;
+  for (char c : m) lines += c == '\n';
+  EXPECT_EQ(lines, 2u) << m;
+  EXPECT_NE(m.find(": /b\\nks: unknown member \"b\\nks\""), std::string::npos) << m;
+  EXPECT_NE(m.find("control character 0x1b"), std::string::npos) << m;
+}
+
 TEST(LaunchSpecReject, AllIssuesAreReportedAtOnce) {
   SpecDir d;
   json j = minimal();

@@ -31,12 +31,37 @@ std::string pointer_append(const std::string& base, size_t index) {
   return base + "/" + std::to_string(index);
 }
 
+namespace {
+
+// Member names and values of the spec are echoed in messages; a control character in them (a
+// "\n" in a member name) must not break the one-issue-per-line format: shown as \n, \t, \xNN.
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string format_issues(const std::vector<Issue>& issues, const std::string& context) {
   std::string out;
   for (size_t i = 0; i < issues.size(); ++i) {
     if (i != 0) out += "\n";
     if (!context.empty()) out += context + ": ";
-    out += (issues[i].path.empty() ? std::string("/") : issues[i].path) + ": " + issues[i].reason;
+    out += one_line(issues[i].path.empty() ? std::string("/") : issues[i].path) + ": " +
+           one_line(issues[i].reason);
   }
   return out;
 }
