@@ -103,7 +103,16 @@ def main():
                 msg = msg.replace("|", "\\|")
                 if len(msg) > 140:
                     msg = msg[:137] + "..."
-                tool = " ".join(x if x != "{f}" else "FILE" for x in r["cmd"][:3])
+                # "tlaunch lcp list show", "lcp2_crtpol --create": the words before the file or
+                # the first option's value.
+                words = [r["cmd"][0]]
+                for x in r["cmd"][1:]:
+                    if x == "{f}" or (words[-1].startswith("--") and len(words) > 1):
+                        break
+                    words.append(x)
+                    if x.startswith("--"):
+                        break
+                tool = " ".join(words)
                 print("| %s | %s | `%s` | %s | %s |" % (c["file"] if i == 0 else "",
                                                         c["why"] if i == 0 else "", tool,
                                                         r.get("rc"), msg))
