@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "nv_common.h"
@@ -299,6 +300,7 @@ int run_doctor(const DoctorOptions& o) {
       dev ? launch::PolicySource::kNvAbsent : launch::PolicySource::kTpmNotReady;
   host::Bytes policy;
   json last_error = nullptr;
+  std::map<uint32_t, std::string> content_text;  // decoded content for the text report
   if (dev) {
     auto handles = dev->list_indices();
     if (!handles) return report(handles.failure());
@@ -358,7 +360,9 @@ int run_doctor(const DoctorOptions& o) {
           if (d) {
             data = std::move(*d);
             have = true;
-            e["content"] = describe_content(cat[i].content, data, t.label()).json;
+            ContentView view = describe_content(cat[i].content, data, t.label());
+            e["content"] = view.json;
+            content_text[t.handle] = view.text;
           } else {
             e["content_error"] = d.failure().message;
           }
@@ -476,6 +480,12 @@ int run_doctor(const DoctorOptions& o) {
                   e["written"].get<bool>() ? "" : ", never written",
                   e["launcher_accepts"].get<bool>() ? "" : ", REFUSED by the launcher",
                   e["in_use"].get<bool>() ? "" : " (other handle set)");
+      for (const auto& p : e.value("problems", json::array()))
+        std::printf("         PROBLEM: %s\n", p.get<std::string>().c_str());
+      uint32_t handle =
+          static_cast<uint32_t>(std::stoul(e["handle"].get<std::string>(), nullptr, 16));
+      auto text = content_text.find(handle);
+      if (text != content_text.end()) std::printf("%s", text->second.c_str());
     }
     if (last_error.is_object())
       std::printf("Last launch error: %s: %s\n", last_error["name"].get<std::string>().c_str(),
