@@ -18,10 +18,23 @@ class FakeNvTpm final : public tpm::Transport {
  public:
   using Bytes = std::vector<uint8_t>;
   enum class PublicMode : uint8_t {
-    kOk, kAbsent, kOtherError, kGarbage, kWrongIndex, kTransportFail, kCount
+    kOk,
+    kAbsent,
+    kOtherError,
+    kGarbage,
+    kWrongIndex,
+    kTransportFail,
+    kCount
   };
   enum class ReadMode : uint8_t {
-    kOk, kShort, kEmpty, kError, kOversized, kGarbage, kTransportFail, kCount
+    kOk,
+    kShort,
+    kEmpty,
+    kError,
+    kOversized,
+    kGarbage,
+    kTransportFail,
+    kCount
   };
 
   uint32_t index = 0x01C10131;
@@ -50,10 +63,18 @@ class FakeNvTpm final : public tpm::Transport {
     if (cc == tpm::kCcNvReadPublic) {
       if (c.size != 14 || be32(c, 10) != index) bad_command = true;
       switch (public_mode) {
-        case PublicMode::kAbsent: pending_ = respond(tpm::kStNoSessions, 0x18B, {}); break;
-        case PublicMode::kOtherError: pending_ = respond(tpm::kStNoSessions, 0x101, {}); break;
-        case PublicMode::kGarbage: pending_ = garbage; break;
-        case PublicMode::kTransportFail: fail_receive_ = true; break;
+        case PublicMode::kAbsent:
+          pending_ = respond(tpm::kStNoSessions, 0x18B, {});
+          break;
+        case PublicMode::kOtherError:
+          pending_ = respond(tpm::kStNoSessions, 0x101, {});
+          break;
+        case PublicMode::kGarbage:
+          pending_ = garbage;
+          break;
+        case PublicMode::kTransportFail:
+          fail_receive_ = true;
+          break;
         default: {
           Bytes pub;
           put32(pub, public_mode == PublicMode::kWrongIndex ? index ^ 1 : index);
@@ -90,13 +111,26 @@ class FakeNvTpm final : public tpm::Transport {
         return b;
       };
       switch (mode) {
-        case ReadMode::kShort: pending_ = read_response(chunk(size / 2)); break;
-        case ReadMode::kEmpty: pending_ = read_response({}); break;
-        case ReadMode::kError: pending_ = respond(tpm::kStSessions, 0x146, {}); break;
-        case ReadMode::kOversized: pending_ = read_response(chunk(size_t{size} * 2 + 3)); break;
-        case ReadMode::kGarbage: pending_ = garbage; break;
-        case ReadMode::kTransportFail: fail_receive_ = true; break;
-        default: pending_ = read_response(chunk(size));
+        case ReadMode::kShort:
+          pending_ = read_response(chunk(size / 2));
+          break;
+        case ReadMode::kEmpty:
+          pending_ = read_response({});
+          break;
+        case ReadMode::kError:
+          pending_ = respond(tpm::kStSessions, 0x146, {});
+          break;
+        case ReadMode::kOversized:
+          pending_ = read_response(chunk(size_t{size} * 2 + 3));
+          break;
+        case ReadMode::kGarbage:
+          pending_ = garbage;
+          break;
+        case ReadMode::kTransportFail:
+          fail_receive_ = true;
+          break;
+        default:
+          pending_ = read_response(chunk(size));
       }
       return ok_status();
     }
@@ -113,7 +147,8 @@ class FakeNvTpm final : public tpm::Transport {
       } else {
         write_offset = be16(c, 33 + n);
         written.assign(c.data + 33, c.data + 33 + n);
-        if (size_t{write_offset} + n > data.size()) bad_command = true;
+        if (size_t{write_offset} + n > data.size())
+          bad_command = true;
         else
           for (size_t i = 0; i < n; ++i) data[write_offset + i] = written[i];
       }
@@ -127,7 +162,8 @@ class FakeNvTpm final : public tpm::Transport {
 
   Result<size_t> receive(MutableByteSpan out) override {
     if (fail_receive_) return make_error(Errc::kTpmUnreachable, "fake TPM: no answer");
-    if (pending_.size() > out.size) return make_error(Errc::kTooLarge, "fake TPM: response too large");
+    if (pending_.size() > out.size)
+      return make_error(Errc::kTooLarge, "fake TPM: response too large");
     for (size_t i = 0; i < pending_.size(); ++i) out.data[i] = pending_[i];
     return pending_.size();
   }

@@ -27,9 +27,9 @@ namespace tlaunch::fuzz {
   std::abort();
 }
 
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) ::tlaunch::fuzz::fuzz_fail(__FILE__, __LINE__, #cond);    \
+#define FUZZ_CHECK(cond)                                                \
+  do {                                                                  \
+    if (!(cond)) ::tlaunch::fuzz::fuzz_fail(__FILE__, __LINE__, #cond); \
   } while (0)
 
 using Bytes = std::vector<uint8_t>;

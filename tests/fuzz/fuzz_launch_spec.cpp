@@ -36,9 +36,9 @@ class Scratch {
     std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/tlaunch-fuzz-spec-XXXXXX";
     if (mkdtemp(templ.data()) == nullptr) std::abort();
     dir_ = templ;
-    for (const char* f : {"k", "i", "l", "s", "c", "boot/vmlinuz-6.1.0-sample",
-                          "boot/initrd.img-6.1.0-sample", "boot/tlaunch-launcher.elf",
-                          "boot/SAMPLE_SINIT_ACM.BIN"}) {
+    for (const char* f :
+         {"k", "i", "l", "s", "c", "boot/vmlinuz-6.1.0-sample", "boot/initrd.img-6.1.0-sample",
+          "boot/tlaunch-launcher.elf", "boot/SAMPLE_SINIT_ACM.BIN"}) {
       std::filesystem::path p = std::filesystem::path(dir_) / f;
       std::filesystem::create_directories(p.parent_path());
       std::ofstream(p) << "placeholder " << f << "\n";
@@ -111,7 +111,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       while (pos <= msg.size()) {
         size_t nl = msg.find('\n', pos);
         if (nl == std::string::npos) nl = msg.size();
-        FUZZ_CHECK(msg.compare(pos, scratch.spec_path().size() + 2, scratch.spec_path() + ": ") == 0);
+        FUZZ_CHECK(msg.compare(pos, scratch.spec_path().size() + 2, scratch.spec_path() + ": ") ==
+                   0);
         pos = nl + 1;
       }
       return 0;

@@ -59,7 +59,7 @@ void check_reencode(const ListView& l) {
     FUZZ_CHECK(place_signature_value(MutableByteSpan(out.data(), out.size()), *enc, s.value).ok());
   FUZZ_CHECK(out.size() == l.raw.size);
   // Fields the encoder writes as constants (lcp.md §5.2/§5.3): copy the stored values over.
-  const size_t so = s.offset - l.offset;   // RevocationCounter
+  const size_t so = s.offset - l.offset;  // RevocationCounter
   const size_t vo = s.value_offset - l.offset;
   if (l.is_list2()) {
     if (s.key_kind == KeyKind::kEcc) put32(out, so + 4, s.ecc_reserved);

@@ -147,13 +147,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Mb2Oracle o = walk_mb2(info);
     FUZZ_CHECK(o.modules.size() == bi.num_modules);
     for (size_t i = 0; i < bi.num_modules; ++i) {
-      FUZZ_CHECK(o.modules[i].start == bi.modules[i].start && o.modules[i].end == bi.modules[i].end);
+      FUZZ_CHECK(o.modules[i].start == bi.modules[i].start &&
+                 o.modules[i].end == bi.modules[i].end);
       FUZZ_CHECK(o.modules[i].string.data == bi.modules[i].string.data &&
                  o.modules[i].string.size == bi.modules[i].string.size);
     }
-    FUZZ_CHECK(o.have_cmdline ? o.cmdline.data == bi.cmdline.data &&
-                                    o.cmdline.size == bi.cmdline.size
-                              : bi.cmdline.size == 0);
+    FUZZ_CHECK(o.have_cmdline
+                   ? o.cmdline.data == bi.cmdline.data && o.cmdline.size == bi.cmdline.size
+                   : bi.cmdline.size == 0);
 
     // The same structure 8 MiB higher parses the same.
     OneRegion moved(kBase + 0x800000, mem);

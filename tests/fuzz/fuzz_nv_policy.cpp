@@ -53,9 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool well_behaved = (mode & 0x80) == 0 && (script_len & 8) == 0;
   for (uint8_t i = 0; i < script_len; ++i) {
     const uint8_t m = fin.u8();
-    t.read_modes.push_back(well_behaved ? FakeNvTpm::ReadMode::kOk
-                                        : static_cast<FakeNvTpm::ReadMode>(
-                                              m % static_cast<uint8_t>(FakeNvTpm::ReadMode::kCount)));
+    t.read_modes.push_back(well_behaved
+                               ? FakeNvTpm::ReadMode::kOk
+                               : static_cast<FakeNvTpm::ReadMode>(
+                                     m % static_cast<uint8_t>(FakeNvTpm::ReadMode::kCount)));
   }
   ByteSpan g = fin.bytes(fin.u8());
   t.garbage.assign(g.begin(), g.end());
@@ -91,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(vr.size == want);
       FUZZ_CHECK(vr.chunks == (want + tpm::kVlpReadChunk - 1) / tpm::kVlpReadChunk);
       FUZZ_CHECK(vr.source == ((t.attributes & 1u) ? launch::PolicySource::kNvPpWrite
-                                                    : launch::PolicySource::kNvRead));
+                                                   : launch::PolicySource::kNvRead));
     }
   }
 
@@ -110,8 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto dec = vlp::decode(ByteSpan(buf, vr.size));
   const bool use_nv = vr.source == launch::PolicySource::kNvRead && dec.ok();
   FUZZ_CHECK(out.policy_from_nv == use_nv);
-  FUZZ_CHECK(encode_or_die(out.policy) ==
-             encode_or_die(use_nv ? *dec : vlp::default_policy(da)));
+  FUZZ_CHECK(encode_or_die(out.policy) == encode_or_die(use_nv ? *dec : vlp::default_policy(da)));
 
   // The error index (another index of the same fake: reuse it with the content as the index).
   const uint32_t err = static_cast<uint32_t>(out.error);

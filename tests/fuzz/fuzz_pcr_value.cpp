@@ -28,8 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes want;
   for (size_t i = 0; expect && i < dsize; ++i) {
     const int hi = nib(text[2 * i]), lo = nib(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) expect = false;
-    else want.push_back(static_cast<uint8_t>(hi * 16 + lo));
+    if (hi < 0 || lo < 0)
+      expect = false;
+    else
+      want.push_back(static_cast<uint8_t>(hi * 16 + lo));
   }
   auto got = tlaunch::lcp::host::parse_pcr_value(text, dsize);
   FUZZ_CHECK(got.has_value() == expect);

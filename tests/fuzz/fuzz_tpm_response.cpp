@@ -56,7 +56,8 @@ Bytes response(const Bytes& params, bool sessions) {
 bool same_pub(const NvPublic& a, const NvPublic& b) {
   return a.index == b.index && a.name_alg == b.name_alg && a.attributes == b.attributes &&
          a.auth_policy_size == b.auth_policy_size && a.data_size == b.data_size &&
-         same(ByteSpan(a.auth_policy, a.auth_policy_size), ByteSpan(b.auth_policy, b.auth_policy_size));
+         same(ByteSpan(a.auth_policy, a.auth_policy_size),
+              ByteSpan(b.auth_policy, b.auth_policy_size));
 }
 
 }  // namespace
@@ -128,8 +129,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       params.insert(params.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n));
       const Bytes canon = response(params, true);
       Bytes out2(out.size());
-      auto n2 = parse_nv_read(tlaunch::fuzz::span(canon), MutableByteSpan(out2.data(), out2.size()));
-      FUZZ_CHECK(n2.ok() && *n2 == *n && std::equal(out2.begin(), out2.begin() + static_cast<std::ptrdiff_t>(*n), out.begin()));
+      auto n2 =
+          parse_nv_read(tlaunch::fuzz::span(canon), MutableByteSpan(out2.data(), out2.size()));
+      FUZZ_CHECK(
+          n2.ok() && *n2 == *n &&
+          std::equal(out2.begin(), out2.begin() + static_cast<std::ptrdiff_t>(*n), out.begin()));
       break;
     }
     case 2: {  // NV_Write / PCR_Extend: no response parameters
@@ -175,13 +179,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (size_t i = 0; i < b->count; ++i) {
         app16(params, b->banks[i].alg);
         params.push_back(4);
-        for (int j = 0; j < 4; ++j) params.push_back(static_cast<uint8_t>(b->banks[i].pcrs >> (8 * j)));
+        for (int j = 0; j < 4; ++j)
+          params.push_back(static_cast<uint8_t>(b->banks[i].pcrs >> (8 * j)));
       }
       const Bytes canon = response(params, false);
       auto again = parse_get_capability_pcrs(tlaunch::fuzz::span(canon));
       FUZZ_CHECK(again.ok() && again->count == b->count);
       for (size_t i = 0; i < b->count; ++i)
-        FUZZ_CHECK(again->banks[i].alg == b->banks[i].alg && again->banks[i].pcrs == b->banks[i].pcrs);
+        FUZZ_CHECK(again->banks[i].alg == b->banks[i].alg &&
+                   again->banks[i].pcrs == b->banks[i].pcrs);
       break;
     }
   }

@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     launch::Input li;
     li.source = launch::PolicySource::kNvRead;
     li.policy_bytes = nv;
-    li.loader_ok = false;  // no modules: the decision stops after the policy step
+    li.loader_ok = false;        // no modules: the decision stops after the policy step
     static launch::Outcome out;  // large (events, steps): keep it off the fuzzer's stack
     out = launch::Outcome();
     FUZZ_CHECK(launch::evaluate(h, cfg, li, &out).ok());

@@ -163,10 +163,10 @@ std::vector<Bytes> read_dict(const std::string& path) {
 }
 
 // Values that sit on decoder boundaries: 0, 1, all ones, sign bits, sizes of headers.
-constexpr uint32_t kInteresting[] = {0,    1,    2,      7,      8,      12,         16,
-                                     20,   32,   48,     64,     127,    128,        255,
-                                     256,  1024, 2048,   2124,   4096,   0x7FFF,     0x8000,
-                                     0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF};
+constexpr uint32_t kInteresting[] = {
+    0,    1,      2,      7,      8,       12,         16,         20,        32,
+    48,   64,     127,    128,    255,     256,        1024,       2048,      2124,
+    4096, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF};
 
 void mutate(Rng& rng, Bytes& b, const std::vector<Bytes>& corpus, const std::vector<Bytes>& dict,
             size_t max_len) {
@@ -192,7 +192,8 @@ void mutate(Rng& rng, Bytes& b, const std::vector<Bytes>& corpus, const std::vec
         break;
       case 3:  // the input's own size (or a neighbour) as a length field, little-endian u16/u32
         if (b.size() >= 4) {
-          const uint32_t v = static_cast<uint32_t>(b.size()) + static_cast<uint32_t>(rng.below(5)) - 2;
+          const uint32_t v =
+              static_cast<uint32_t>(b.size()) + static_cast<uint32_t>(rng.below(5)) - 2;
           const size_t at = rng.below(b.size() - 3);
           const size_t w = rng.one_in(2) ? 2 : 4;
           for (size_t i = 0; i < w; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
@@ -244,7 +245,7 @@ void mutate(Rng& rng, Bytes& b, const std::vector<Bytes>& corpus, const std::vec
           }
         }
         break;
-      case 9:   // dictionary token, inserted or overwriting
+      case 9:  // dictionary token, inserted or overwriting
       case 10:
         if (!dict.empty()) {
           const Bytes& t = dict[rng.below(dict.size())];
@@ -349,8 +350,7 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > max_time)
       break;
   }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Same wording as libFuzzer's final line, so tests/fuzz/run-long parses both.
   std::printf("Done %llu runs in %.0f second(s) (%zu corpus inputs, %llu mutated, seed %llu)\n",
               static_cast<unsigned long long>(n), secs, corpus.size(),

@@ -89,7 +89,8 @@ Bytes two_module_policy(const Module& kernel, const Module& initrd) {
 
 // A policy of another layout: continue type, three entries, an ANY entry for other modules.
 Bytes other_layout_policy() {
-  vlp::Policy p = vlp::Policy::create(vlp::kContVerifyFail, static_cast<uint8_t>(HashAlg::kSha256), 1);
+  vlp::Policy p =
+      vlp::Policy::create(vlp::kContVerifyFail, static_cast<uint8_t>(HashAlg::kSha256), 1);
   EXPECT_TRUE(p.add_entry({0, vlp::kPcrNone, vlp::kHashImage, 0, 0}).ok());
   EXPECT_TRUE(p.add_entry({1, 19, vlp::kHashImage, 0, 0}).ok());
   EXPECT_TRUE(p.add_entry({vlp::kModNumAny, 20, vlp::kHashAny, 0, 0}).ok());
@@ -161,7 +162,8 @@ Launch boot(const Bytes& nv, const std::vector<const Module*>& modules) {
   return result;
 }
 
-// Whether policy `p` (decoded) has, for module `mod`, an entry whose hashes include its measurement.
+// Whether policy `p` (decoded) has, for module `mod`, an entry whose hashes include its
+// measurement.
 bool entry_accepts(const Bytes& p, uint8_t mod, const Module& m) {
   auto d = vlp::decode(ByteSpan(p.data(), p.size()));
   if (!d.ok()) return false;
@@ -207,8 +209,8 @@ TEST(NvTornWrite, LauncherDecidesOnTheNvBytesAlone) {
 
 TEST(NvTornWrite, CompletedWriteIsTheNewPolicyWhateverWasThereBefore) {
   for (const Pair& pr : pairs()) {
-    const Launch l = boot(torn(pr.old_policy, pr.new_policy, pr.new_policy.size()),
-                          {&kKernelB, &kInitrdB});
+    const Launch l =
+        boot(torn(pr.old_policy, pr.new_policy, pr.new_policy.size()), {&kKernelB, &kInitrdB});
     EXPECT_TRUE(l.outcome.policy_from_nv) << pr.name;
     EXPECT_EQ(l.policy, pr.new_policy) << pr.name;
     // Before the first chunk: the old policy.
@@ -286,7 +288,8 @@ TEST(NvTornWrite, UndecodableTornStateFallsBackToTheDefaultPolicyAndRecordsIt) {
 
 // Write order "invalidate first": NV_Write of one byte (version := 0) at offset 0, then the chunks
 // after the first in ascending order, then the first chunk (which restores the version byte).
-std::vector<Bytes> invalidate_first_states(const Bytes& old_content, const Bytes& next, uint32_t c) {
+std::vector<Bytes> invalidate_first_states(const Bytes& old_content, const Bytes& next,
+                                           uint32_t c) {
   Bytes nv(std::max(old_content.size(), next.size()), 0);
   std::copy(old_content.begin(), old_content.end(), nv.begin());
   std::vector<Bytes> states = {nv};

@@ -13,8 +13,9 @@ namespace {
 // out_of_range (406), which parse_launch_spec() did not catch; `tlaunch build` died with
 // "internal error" (exit 70) instead of naming the bad input.
 TEST(RobustnessRegressions, LaunchSpecNumberOverflowIsAnInputError) {
-  for (const char* text : {"{\"version\": 1e400}", "[-1e999]",
-                           "{\"policy\": {\"type\": \"halt\"}, \"x\": 44444444440000000000995e10844897}"}) {
+  for (const char* text :
+       {"{\"version\": 1e400}", "[-1e999]",
+        "{\"policy\": {\"type\": \"halt\"}, \"x\": 44444444440000000000995e10844897}"}) {
     host::Expected<host::spec::LaunchSpec> r = host::spec::LaunchSpec{};
     ASSERT_NO_THROW(r = host::spec::parse_launch_spec(text, "spec.json")) << text;
     ASSERT_FALSE(r.ok()) << text;
