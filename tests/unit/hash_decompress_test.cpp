@@ -536,6 +536,28 @@ TEST(GrubLzop, CorruptBlockFailsTheLoad) {
   EXPECT_TRUE(contains(r.failure().message, "GRUB 2.06")) << r.failure().message;
 }
 
+// Fuzz finding (tests/fuzz/regressions/decompress/lzop-zero-size-block-memcpy-null): a block
+// whose compressed size is 0 reached memcpy() with a null buffer (UBSan: undefined behaviour).
+// Now, whatever the chunking: block 0 cannot be decoded, and the walk over the following "block
+// headers" (read from block 0's data) fails, so GRUB's open-time test loads the file raw. Strict:
+// an error naming the blocks; allow_fallback: GRUB's result, the raw file, with a warning.
+TEST(GrubLzop, ZeroCompressedSizeBlock) {
+  LzopOpts o;
+  o.flags = 0x1;
+  Bytes l = lzop(sample(3000), o);
+  for (int i = 0; i < 4; ++i) l[41 + 4 + i] = 0;  // csize of block 0
+  for (size_t chunk : {size_t{0}, size_t{1}, size_t{45}, size_t{49}}) {
+    auto strict = run_chain(l, false, chunk);
+    ASSERT_FALSE(strict) << chunk;
+    EXPECT_TRUE(contains(strict.failure().message, "block 0 at byte offset 41"))
+        << strict.failure().message;
+    auto grub = run_chain(l, true, chunk);
+    ASSERT_TRUE(grub) << chunk << ": " << grub.failure().message;
+    EXPECT_EQ(grub->loaded, l);
+    EXPECT_FALSE(grub->result.warnings.empty());
+  }
+}
+
 TEST(GrubLzop, StoredBlockCheckIsNotVerifiedByGrub) {
   // GRUB takes a stored block as it is (uncompress_block()): with a wrong data check it still
   // loads the damaged bytes. An error here unless allow_fallback asks for GRUB's result.

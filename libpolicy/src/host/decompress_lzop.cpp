@@ -143,7 +143,7 @@ class LzopDecoder final : public Decoder {
         case St::kData: {
           const size_t take =
               static_cast<size_t>(std::min<uint64_t>(in.size - pos, csize_ - data_have_));
-          if (!skip_) std::memcpy(cbuf_.data() + data_have_, in.data + pos, take);
+          if (!skip_ && take != 0) std::memcpy(cbuf_.data() + data_have_, in.data + pos, take);
           data_have_ += take;
           pos += take;
           if (data_have_ == csize_) {
