@@ -61,13 +61,14 @@ int run_write(const WriteCmdOptions& o) {
     nlohmann::json j = {
         {"action", "written"},    {"index", nv::target_json(*target)}, {"offset", *offset},
         {"size", data->size()},   {"nv_write_commands", r->commands},  {"chunk_size", r->chunk},
-        {"verified", r->verified}};
+        {"verified", r->verified}, {"head_last", r->head_last}};
     if (!r->verify_note.empty()) j["note"] = r->verify_note;
     nv::print_json("nv-write", j);
   } else {
-    std::printf("wrote %zu bytes at offset %u of %s in %zu NV_Write command%s (chunk %u bytes)%s\n",
+    std::printf("wrote %zu bytes at offset %u of %s in %zu NV_Write command%s (chunk %u bytes%s)%s\n",
                 data->size(), *offset, target->label().c_str(), r->commands,
                 r->commands == 1 ? "" : "s", r->chunk,
+                r->head_last ? ", head chunk last" : "",
                 r->verified ? ", read back and verified" : "");
     if (!r->verify_note.empty())
       std::fprintf(stderr, "tlaunch: note: %s\n", r->verify_note.c_str());

@@ -50,7 +50,9 @@ Bytes read_bytes(const std::string& path) {
 }
 
 // A sha256 VLP of 6 entries x 8 hashes = 1596 bytes: more than swtpm's NV_BUFFER_MAX (1024).
-Bytes big_vlp() {
+// 6 entries of 8 SHA-256 hashes: 1596 bytes, two NV_Write chunks on swtpm. Another `seed` gives
+// a policy of the same layout with other digests (the usual kernel update).
+Bytes big_vlp(uint8_t seed = 0) {
   auto p = std::make_unique<vlp::Policy>(
       vlp::Policy::create(vlp::kHalt, static_cast<uint8_t>(HashAlg::kSha256), 1));
   for (uint8_t m = 0; m < 6; ++m) {
@@ -62,7 +64,7 @@ Bytes big_vlp() {
     EXPECT_TRUE(idx.ok());
     for (uint8_t k = 0; k < 8; ++k) {
       uint8_t d[32];
-      for (uint8_t i = 0; i < 32; ++i) d[i] = static_cast<uint8_t>(m * 31 + k * 7 + i);
+      for (uint8_t i = 0; i < 32; ++i) d[i] = static_cast<uint8_t>(m * 31 + k * 7 + i + seed);
       EXPECT_TRUE(p->add_hash(*idx, ByteSpan(d, 32)).ok());
     }
   }
@@ -238,7 +240,9 @@ TEST_F(NvTest, VlpLargerThanNvBufferMaxIsChunkedAndReadableByTpm2Tools) {
   RunResult w =
       tl("nv write 0x01500020 big.pol --json --tcti " + sh_quote(proxy_tcti("write.log")));
   ASSERT_EQ(w.status, 0) << w.err;
-  EXPECT_EQ(count_commands("write.log", "NV_Write"), 2u);
+  // Head last: byte 0 cleared, the second chunk, then the first chunk.
+  EXPECT_EQ(count_commands("write.log", "NV_Write"), 3u);
+  EXPECT_NE(w.out.find("\"head_last\": true"), std::string::npos) << w.out;
   EXPECT_NE(w.out.find("\"verified\": true"), std::string::npos) << w.out;
   expect_valid(w.out, "nv-write");
   EXPECT_EQ(nvread(0x01500020, vlp.size()), vlp);
@@ -360,9 +364,10 @@ TEST_F(NvTest, WrongPasswordsFailCleanlyAndLeaveNoLockout) {
 TEST_F(NvTest, InterruptedMultiChunkWriteIsDetectedAndRepaired) {
   write_tcg_plan();
   Bytes vlp = big_vlp();
-  // swtpm is killed right after answering the first NV_Write (the VLP's first 1024 bytes).
+  // swtpm is killed right after answering the second NV_Write: byte 0 was cleared and the VLP's
+  // bytes from 1024 on are in; the head chunk never arrived.
   RunResult cut = tl("nv provision plan.json --tcti " +
-                     sh_quote(proxy_tcti("cut.log", "--kill-after 0x137:1 --kill-pid " +
+                     sh_quote(proxy_tcti("cut.log", "--kill-after 0x137:2 --kill-pid " +
                                                         std::to_string(swtpm_pid()))));
   EXPECT_EQ(cut.status, kExitTpmUnreachable) << cut.out << cut.err;
   restart();
@@ -370,8 +375,9 @@ TEST_F(NvTest, InterruptedMultiChunkWriteIsDetectedAndRepaired) {
   ASSERT_TRUE(p.present);
   EXPECT_EQ(p.attributes & 0x20000000u, 0x20000000u);  // written, but only partly:
   Bytes half = nvread(0x01C10131, vlp.size());
-  EXPECT_TRUE(std::equal(vlp.begin(), vlp.begin() + 1024, half.begin()));
-  EXPECT_NE(half, vlp);
+  EXPECT_EQ(half[0], 0);  // not a VLP (version 0): the launcher will not take it for a policy
+  EXPECT_TRUE(std::equal(vlp.begin() + 1024, vlp.end(), half.begin() + 1024));
+  EXPECT_FALSE(vlp::decode(ByteSpan(half.data(), half.size())).ok());
 
   RunResult dry = tl("nv provision plan.json --dry-run --json");
   ASSERT_EQ(dry.status, 0) << dry.err;
@@ -379,9 +385,54 @@ TEST_F(NvTest, InterruptedMultiChunkWriteIsDetectedAndRepaired) {
   EXPECT_NE(dry.out.find("\"action\": \"rewrite\""), std::string::npos);
   RunResult fix = tl("nv provision plan.json --tcti " + sh_quote(proxy_tcti("fix.log")));
   ASSERT_EQ(fix.status, 0) << fix.out << fix.err;
-  EXPECT_EQ(count_commands("fix.log", "NV_Write"), 3u);  // VLP's 2nd chunk, PO, error
+  EXPECT_EQ(count_commands("fix.log", "NV_Write"), 3u);  // VLP's head chunk, PO, error
   EXPECT_EQ(nvread(0x01C10131, vlp.size()), vlp);
   EXPECT_EQ(nvread(0x01C10132, 4), (Bytes{0, 0, 0, 0}));
+}
+
+// Issue 7 item 5: swtpm killed after each NV_Write of a `tlaunch nv write` that replaces policy A
+// by B (same layout, other digests: with plain ascending chunks, "B's first 1024 bytes + A's
+// rest" would decode as a third policy that accepts module combinations neither A nor B does).
+// Whatever the cut, the index read back with tpm2_nvread holds A, B, or bytes vlp::decode
+// rejects (the launcher's rule: then the default policy and TB_ERR_POLICY_NOT_PRESENT).
+TEST_F(NvTest, WriteKilledAfterAnyNvWriteLeavesOldNewOrInvalid) {
+  const Bytes a = big_vlp(0), b = big_vlp(100);
+  write_bytes(path("a.pol"), a);
+  write_bytes(path("b.pol"), b);
+  ASSERT_EQ(tl("nv define vlp").status, 0);
+  std::vector<std::string> seen;
+  for (int k = 1;; ++k) {
+    ASSERT_EQ(tl("nv write vlp a.pol").status, 0);
+    const std::string log = "kill" + std::to_string(k) + ".log";
+    RunResult w = tl("nv write vlp b.pol --tcti " +
+                     sh_quote(proxy_tcti(log, "--kill-after 0x137:" + std::to_string(k) +
+                                                  " --kill-pid " + std::to_string(swtpm_pid()))));
+    const bool killed = count_commands(log, "NV_Write") == static_cast<size_t>(k) &&
+                        w.status == kExitTpmUnreachable;
+    if (!killed) {  // fewer than k NV_Writes: the write completed before the cut
+      ASSERT_EQ(w.status, 0) << w.err;
+      EXPECT_EQ(nvread(0x01C10131, b.size()), b);
+      break;
+    }
+    EXPECT_NE(w.err.find("0x01C10131"), std::string::npos) << w.err;
+    restart();
+    const Bytes nv = nvread(0x01C10131, b.size());
+    auto d = vlp::decode(ByteSpan(nv.data(), nv.size()));
+    std::string state = "invalid";
+    if (d.ok()) {
+      Bytes enc(vlp::kMaxPolicySize);
+      auto n = vlp::encode(*d, MutableByteSpan(enc.data(), enc.size()));
+      ASSERT_TRUE(n.ok());
+      enc.resize(*n);
+      state = enc == a ? "A" : enc == b ? "B" : "a third policy";
+    }
+    EXPECT_NE(state, "a third policy") << "cut after NV_Write " << k;
+    seen.push_back(state);
+    ASSERT_LT(k, 10);
+  }
+  // Cut after the 1st command (byte 0 cleared) and the 2nd (second chunk): invalid. After the
+  // 3rd (the head): B, only the read-back was cut off.
+  EXPECT_EQ(seen, (std::vector<std::string>{"invalid", "invalid", "B"}));
 }
 
 TEST_F(NvTest, BadInputGivesClearMessagesAndLeavesTheTpmAsItWas) {

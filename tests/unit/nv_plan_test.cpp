@@ -64,13 +64,33 @@ TEST(NvWrite, LargeDataIsChunkedAndReadBack) {
   Bytes data = pattern(1900, 3);
   auto r = write_index(dev, raw_target(pub.handle), pub, ByteSpan(data.data(), data.size()), {});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->commands, 2u);
+  // Torn-write-safe order: byte 0 cleared, the later chunk, then the head (restoring byte 0).
+  EXPECT_EQ(r->commands, 3u);
+  EXPECT_TRUE(r->head_last);
   std::vector<std::string> writes;
   for (const auto& l : dev.log)
     if (l.rfind("write", 0) == 0) writes.push_back(l);
-  EXPECT_EQ(writes,
-            (std::vector<std::string>{"write 0x01500000 0+1024", "write 0x01500000 1024+876"}));
+  EXPECT_EQ(writes, (std::vector<std::string>{"write 0x01500000 0+1", "write 0x01500000 1024+876",
+                                              "write 0x01500000 0+1024"}));
   EXPECT_TRUE(std::equal(data.begin(), data.end(), dev.indices[pub.handle].data.begin()));
+  EXPECT_EQ(r->bytes, 1u + 876u + 1024u);
+
+  // head_last off (or a write not starting at offset 0): plain ascending order.
+  dev.log.clear();
+  WriteOptions plain;
+  plain.head_last = false;
+  Bytes other = pattern(1900, 9);
+  auto p = write_index(dev, raw_target(pub.handle), pub, ByteSpan(other.data(), other.size()), plain);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->commands, 2u);
+  EXPECT_FALSE(p->head_last);
+  dev.log.clear();
+  WriteOptions at;
+  at.offset = 100;
+  auto q = write_index(dev, raw_target(pub.handle), pub, ByteSpan(data.data(), data.size()), at);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->commands, 2u);
+  EXPECT_EQ(dev.count("write 0x01500000 100+1024"), 1u);
 }
 
 TEST(NvWrite, OversizeIsRefusedBeforeAnyCommand) {
@@ -166,7 +186,9 @@ TEST_F(NvPlanTest, FirstRunCreatesSecondRunWritesNothing) {
   auto r = apply_plan(dev, p, *steps);
   ASSERT_TRUE(r.ok()) << r.failure().message;
   EXPECT_EQ(r->defined, 3u);
-  EXPECT_EQ(r->nv_writes, 4u);  // 1500-byte VLP in two chunks of 1024, PO and error in one each
+  // 1500-byte VLP in two chunks of 1024, head last (byte 0 cleared first: 3 commands), PO and
+  // error in one each.
+  EXPECT_EQ(r->nv_writes, 5u);
   EXPECT_EQ(dev.indices[0x01C10131].pub.size, 2048);  // capped at NV_INDEX_MAX
   EXPECT_EQ(dev.indices[0x01C10132].data, (Bytes{0, 0, 0, 0}));
 

@@ -18,7 +18,10 @@
 //  5. a torn state that does not decode falls back to the default policy with
 //     TB_ERR_POLICY_NOT_PRESENT (tboot's behaviour), which the error index records;
 //  6. writing the version byte invalid first and the first chunk last leaves only A, B or an
-//     invalid policy — never a third valid policy — while the plain ascending order does not.
+//     invalid policy — never a third valid policy — while the plain ascending order does not;
+//  7. libtpmnv's write_index() (what `tlaunch nv write` and `provision` run) uses that order:
+//     interrupted after any of its NV_Write commands, at any chunk size, the launcher runs A, B
+//     or the default policy, and a provision-style rewrite then completes B.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "../fuzz/fake_nv_tpm.h"
+#include "nv_fake_device.h"
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/measure.h"
 #include "tlaunch/policy/sha2.h"
@@ -324,6 +328,77 @@ TEST(NvTornWrite, InvalidateFirstOrderLeavesOnlyOldNewOrInvalid) {
       }
     }
   }
+  EXPECT_TRUE(ascending_makes_a_third_policy);
+}
+
+// The real writer, interrupted: tpmnv::write_index() over an in-memory TPM whose NV_Write number
+// k fails (the TPM lost power there: that command and all later ones never happen), for every k.
+// The launcher's read path then runs on what the index holds.
+TEST(NvTornWrite, WriteIndexInterruptedAnywhereLeavesOldNewOrInvalid) {
+  bool ascending_makes_a_third_policy = false;
+  size_t interrupted_runs = 0;
+  for (const Pair& pr : pairs()) {
+    for (uint32_t c : {16u, 64u, 256u, 1024u}) {
+      for (bool head_last : {true, false}) {
+        for (int k = 0;; ++k) {
+          tpmnv::testing::FakeNvDevice dev;
+          dev.lim.nv_buffer_max = c;
+          tpmnv::NvDefinition def;
+          def.handle = 0x01C10131;
+          def.size = static_cast<uint16_t>(vlp::kMaxPolicySize);
+          def.attributes = 0x0204000A;  // ownerwrite | authwrite | authread | no_da
+          ASSERT_TRUE(dev.define(def).ok());
+          auto& idx = dev.indices[def.handle];
+          std::fill(idx.data.begin(), idx.data.end(), uint8_t{0});
+          std::copy(pr.old_policy.begin(), pr.old_policy.end(), idx.data.begin());
+          idx.pub.attributes |= tpmnv::attr::kWritten;
+          tpmnv::Target target;
+          target.handle = def.handle;
+          dev.fail_write_after = k;
+          tpmnv::WriteOptions o;
+          o.head_last = head_last;
+          auto w = tpmnv::write_index(dev, target, idx.pub,
+                                      ByteSpan(pr.new_policy.data(), pr.new_policy.size()), o);
+          const Bytes nv = idx.data;
+          const Launch l = boot(nv, {&kKernelB, &kInitrdB});
+          const bool third = l.outcome.policy_from_nv && l.policy != pr.old_policy &&
+                             l.policy != pr.new_policy;
+          if (head_last) {
+            EXPECT_FALSE(third) << pr.name << " chunk " << c << " cut before NV_Write " << k;
+            if (!l.outcome.policy_from_nv) {
+              EXPECT_EQ(l.outcome.error, vlp::TbError::kPolicyNotPresent);
+            }
+          } else if (third) {
+            ascending_makes_a_third_policy = true;
+          }
+          if (w.ok()) {  // k is past the last command: the write completed
+            EXPECT_EQ(l.policy, pr.new_policy) << pr.name << " chunk " << c;
+            if (head_last && pr.new_policy.size() > c) {
+              EXPECT_TRUE(w->head_last) << pr.name;
+            }
+            break;
+          }
+          ++interrupted_runs;
+          // A rewrite that knows the current content (as `tlaunch nv provision` does) completes
+          // B, and stays torn-safe itself.
+          dev.fail_write_after = -1;
+          tpmnv::WriteOptions again;
+          again.head_last = head_last;
+          const Bytes existing(nv.begin(), nv.begin() + static_cast<std::ptrdiff_t>(
+                                                            pr.new_policy.size()));
+          again.existing = &existing;
+          auto fix = tpmnv::write_index(dev, target, idx.pub,
+                                        ByteSpan(pr.new_policy.data(), pr.new_policy.size()),
+                                        again);
+          ASSERT_TRUE(fix.ok()) << fix.failure().message;
+          EXPECT_TRUE(fix->verified);
+          EXPECT_EQ(boot(idx.data, {&kKernelB, &kInitrdB}).policy, pr.new_policy) << pr.name;
+        }
+      }
+    }
+  }
+  EXPECT_GT(interrupted_runs, 100u);
+  // The old order really is unsafe, so the property above is not vacuous.
   EXPECT_TRUE(ascending_makes_a_third_policy);
 }
 

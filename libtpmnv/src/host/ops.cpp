@@ -73,6 +73,8 @@ host::Expected<WriteResult> write_index(NvDevice& dev, const Target& target, con
   WriteResult r;
   r.chunk = chunk_size(*limits);
   AuthRole role = *write_role(pub.attributes);
+  // The chunks that need a command (an interrupted earlier write may have left some in place).
+  std::vector<std::pair<uint32_t, uint32_t>> todo;
   for (auto [off, len] : chunks(options.offset, data.size, r.chunk)) {
     size_t rel = off - options.offset;
     if (options.existing && options.existing->size() >= rel + len &&
@@ -80,9 +82,39 @@ host::Expected<WriteResult> write_index(NvDevice& dev, const Target& target, con
       ++r.skipped;
       continue;
     }
-    TPMNV_TRY(dev.write(pub, role, static_cast<uint16_t>(off), data.subspan(rel, len)));
+    todo.emplace_back(off, len);
+  }
+  auto put = [&](uint32_t off, ByteSpan bytes) -> host::HostStatus {
+    TPMNV_TRY(dev.write(pub, role, static_cast<uint16_t>(off), bytes));
     ++r.commands;
-    r.bytes += len;
+    r.bytes += bytes.size;
+    r.order.emplace_back(off, static_cast<uint32_t>(bytes.size));
+    return host::host_ok();
+  };
+  // One command is atomic on the TPM. With two or more, every state between them would be
+  // "new chunks up to k, old bytes after": for a VLP (which carries no checksum) such a mix can
+  // decode as a third, valid policy. So (docs/robustness.md "Torn NV writes"): clear byte 0 (the
+  // VLP version) first, write the other chunks, and write the head last, which restores byte 0.
+  // Every intermediate state is then the old content, the new one, or undecodable.
+  const bool head_last = options.head_last && options.offset == 0 && todo.size() >= 2 &&
+                         data.size > 0 && data[0] != 0 && !(pub.attributes & attr::kWriteAll);
+  if (!head_last) {
+    for (auto [off, len] : todo)
+      TPMNV_TRY(put(off, data.subspan(off - options.offset, len)));
+  } else {
+    static constexpr uint8_t kInvalid[1] = {0};
+    TPMNV_TRY(put(0, ByteSpan(kInvalid, 1)));
+    r.head_last = true;
+    bool head_in_todo = false;
+    for (auto [off, len] : todo) {
+      if (off == 0) {
+        head_in_todo = true;
+        continue;
+      }
+      TPMNV_TRY(put(off, data.subspan(off, len)));
+    }
+    // The head chunk, or (when it already held the new bytes) just byte 0 again.
+    TPMNV_TRY(put(0, data.subspan(0, head_in_todo ? todo.front().second : 1)));
   }
   if (!options.verify) {
     r.verify_note = "not verified (--no-verify)";

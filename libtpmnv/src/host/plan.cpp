@@ -297,12 +297,20 @@ host::Expected<std::vector<Step>> make_plan(NvDevice& dev, const ProvisionPlan& 
       continue;
     }
     s.action = Action::kRewrite;
-    size_t full_chunks = s.matching_prefix / chunk;
-    if (want.size() > chunk && full_chunks > 0) {
+    // Chunks that already hold the wanted bytes: an interrupted multi-chunk write (head-last
+    // order, ops.h) leaves later chunks new and byte 0 cleared, so look at every chunk.
+    size_t same_chunks = 0, all_chunks = 0;
+    for (auto [off, len] : chunks(0, want.size(), chunk)) {
+      ++all_chunks;
+      if (std::equal(want.begin() + off, want.begin() + off + len,
+                     s.current_content.begin() + off))
+        ++same_chunks;
+    }
+    if (all_chunks > 1 && same_chunks > 0) {
       s.partial = true;
-      s.reason = "partial content: the first " + std::to_string(full_chunks * chunk) + " of " +
-                 std::to_string(want.size()) +
-                 " bytes match (an interrupted multi-chunk write?); rewriting the rest";
+      s.reason = std::to_string(same_chunks) + " of " + std::to_string(all_chunks) + " chunks (" +
+                 std::to_string(chunk) + " bytes each) already hold the content (an interrupted "
+                 "multi-chunk write?); rewriting the others";
     } else {
       s.reason = "content differs from byte " + std::to_string(s.matching_prefix);
     }

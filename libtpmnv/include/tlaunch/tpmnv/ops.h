@@ -36,12 +36,18 @@ struct WriteOptions {
   // Current content of [offset, offset + data.size) if known: chunks that already hold the
   // wanted bytes are not written again (repairing an interrupted multi-chunk write).
   const Bytes* existing = nullptr;
+  // When two or more NV_Write commands are needed from offset 0: clear byte 0 first and write the
+  // head chunk last, so that an interrupted write never leaves a mix of old and new content that
+  // decodes as a third policy (a VLP is invalid with version byte 0). Off: plain ascending order.
+  bool head_last = true;
 };
 
 struct WriteResult {
   size_t bytes = 0;         // bytes written
   size_t commands = 0;      // NV_Write commands issued
   size_t skipped = 0;       // chunks already correct
+  bool head_last = false;   // the torn-write-safe order was used (WriteOptions::head_last)
+  std::vector<std::pair<uint32_t, uint32_t>> order;  // (offset, length) of each NV_Write issued
   uint32_t chunk = 0;       // chunk size used
   bool verified = false;    // read back and compared equal
   std::string verify_note;  // why verification was skipped, if it was
