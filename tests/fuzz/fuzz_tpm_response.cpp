@@ -120,6 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       FUZZ_CHECK(*n <= out.size());
+      FUZZ_CHECK(be16(rsp, 0) == kStSessions);  // parameterSize exists only then
       FUZZ_CHECK(*n == be16(rsp, 14) && 16 + *n <= rsp.size);
       FUZZ_CHECK(same(ByteSpan(out.data(), *n), rsp.subspan(16, *n)));
       FUZZ_CHECK(std::equal(out.begin() + static_cast<std::ptrdiff_t>(*n), out.end(),
@@ -139,6 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 2: {  // NV_Write / PCR_Extend: no response parameters
       Status s = parse_nv_write(rsp);
       FUZZ_CHECK(!s.ok() || hs.ok());
+      FUZZ_CHECK(!s.ok() || be16(rsp, 0) == kStSessions);
       FUZZ_CHECK(parse_pcr_extend(rsp).ok() == s.ok());
       FUZZ_CHECK(parse_startup(rsp).ok() == hs.ok());
       break;

@@ -63,6 +63,11 @@ Bytes response(uint16_t tag, uint32_t rc, const Bytes& body) {
 
 const Bytes kEmptyAuthResponse = unhex("0000 01 0000");
 
+Bytes cat_bytes(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 TEST(TpmCommands, NvReadPublicBytesAndParse) {
   FakeTransport t;
   // TPM2B_NV_PUBLIC {0x01C10131, SHA256, 0x2204000A, no policy, 100 bytes} + a SHA-256 name.
@@ -131,6 +136,41 @@ TEST(TpmCommands, NvReadDataLargerThanBufferIsError) {
   auto n = nv_read(t, 1, 1, 2, 0, MutableByteSpan(buf, sizeof(buf)));
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.error().code, Errc::kTooLarge);
+}
+
+// docs/robustness.md "found by reading": a TPM (or an LPC interposer) answering NV_Read(2) with
+// 4 bytes used to be accepted whenever the caller's buffer had room; read_vlp() then advanced by
+// what came back. Now only the bytes asked for may come back.
+TEST(TpmCommands, NvReadAnswerLongerThanRequestedIsError) {
+  FakeTransport t;
+  Bytes body = unhex("00000006 0004 01020304");
+  body.insert(body.end(), kEmptyAuthResponse.begin(), kEmptyAuthResponse.end());
+  t.replies.push_back(response(kStSessions, 0, body));
+  uint8_t buf[64];
+  std::fill(buf, buf + sizeof(buf), uint8_t{0xA5});
+  auto n = nv_read(t, 1, 1, 2, 0, MutableByteSpan(buf, sizeof(buf)));
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.error().code, Errc::kTooLarge);
+  EXPECT_TRUE(std::all_of(buf, buf + sizeof(buf), [](uint8_t b) { return b == 0xA5; }));
+}
+
+// parameterSize exists only in TPM_ST_SESSIONS responses (Part 1 §18.10): a success response
+// without sessions to NV_Read / NV_Write / PCR_Extend is malformed, not parameters.
+TEST(TpmCommands, SessionResponsesMustCarryTheSessionsTag) {
+  Bytes body = unhex("00000006 0004 01020304");
+  body.insert(body.end(), kEmptyAuthResponse.begin(), kEmptyAuthResponse.end());
+  const Bytes no_sessions = response(kStNoSessions, 0, body);
+  uint8_t buf[8];
+  auto n = parse_nv_read(ByteSpan(no_sessions.data(), no_sessions.size()),
+                         MutableByteSpan(buf, sizeof(buf)));
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.error().code, Errc::kBadValue);
+  EXPECT_STREQ(n.error().field, "tag");
+  const Bytes w = response(kStNoSessions, 0, unhex("00000000"));
+  EXPECT_FALSE(parse_nv_write(ByteSpan(w.data(), w.size())).ok());
+  EXPECT_FALSE(parse_pcr_extend(ByteSpan(w.data(), w.size())).ok());
+  const Bytes ws = response(kStSessions, 0, cat_bytes(unhex("00000000"), kEmptyAuthResponse));
+  EXPECT_TRUE(parse_nv_write(ByteSpan(ws.data(), ws.size())).ok());
 }
 
 TEST(TpmCommands, TruncatedAndInconsistentResponses) {

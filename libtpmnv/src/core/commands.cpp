@@ -30,6 +30,19 @@ void empty_password_session(ByteWriter& w) {
 
 // Response of a command with sessions: parameterSize, then the parameters, then the
 // authorization area (Part 1 §18.10). Returns a reader over exactly the parameters.
+// A successful response to a command sent with sessions (NV_Read, NV_Write, PCR_Extend) has the
+// tag TPM_ST_SESSIONS, and only then a parameterSize field (TPM 2.0 Part 1 §18.10): under
+// TPM_ST_NO_SESSIONS the bytes read as parameterSize would be the parameters themselves.
+Status require_sessions_tag(ByteSpan rsp) {
+  const uint16_t tag = static_cast<uint16_t>((rsp.data[0] << 8) | rsp.data[1]);
+  if (tag != kStSessions)
+    return with_value(make_error(Errc::kBadValue,
+                                 "response without sessions to a command sent with sessions",
+                                 "tag", 0),
+                      tag);
+  return ok_status();
+}
+
 Result<ByteReader> session_parameters(ByteReader& body) {
   auto psize = body.be32("parameterSize");
   if (!psize.ok()) return psize.error();
@@ -216,6 +229,7 @@ Result<NvPublic> parse_nv_read_public(ByteSpan rsp, uint32_t expected_index) {
 Result<size_t> parse_nv_read(ByteSpan rsp, MutableByteSpan out) {
   ByteReader body;
   TLAUNCH_TRY(parse_response_header(rsp, &body));
+  TLAUNCH_TRY(require_sessions_tag(rsp));
   auto params = session_parameters(body);
   if (!params.ok()) return params.error();
   auto n = params->be16("data.size");
@@ -232,6 +246,7 @@ Result<size_t> parse_nv_read(ByteSpan rsp, MutableByteSpan out) {
 Status parse_nv_write(ByteSpan rsp) {
   ByteReader body;
   TLAUNCH_TRY(parse_response_header(rsp, &body));
+  TLAUNCH_TRY(require_sessions_tag(rsp));
   auto params = session_parameters(body);
   if (!params.ok()) return params.error();
   return ok_status();
@@ -322,7 +337,8 @@ Result<size_t> nv_read(Transport& t, uint32_t auth_handle, uint32_t nv_index, ui
         size);
   return run(
       t, [&](MutableByteSpan o) { return build_nv_read(o, auth_handle, nv_index, size, offset); },
-      [&](ByteSpan r) { return parse_nv_read(r, out); });
+      // Only `size` bytes may come back: a longer answer is an error, not more policy.
+      [&](ByteSpan r) { return parse_nv_read(r, MutableByteSpan(out.data, size)); });
 }
 
 Status nv_write(Transport& t, uint32_t auth_handle, uint32_t nv_index, ByteSpan data,

@@ -87,7 +87,8 @@ Status parse_startup(ByteSpan rsp);
 // Fails (kBadValue, field "nvIndex") if the TPM describes another index than the one asked for
 // (tboot tpm_20.c does the same check).
 Result<NvPublic> parse_nv_read_public(ByteSpan rsp, uint32_t expected_index);
-// Copies the returned data into out (at most out.size bytes; more is kTooLarge).
+// Copies the returned data into out (at most out.size bytes; more is kTooLarge). NV_Read and
+// NV_Write responses must carry TPM_ST_SESSIONS (they answer commands sent with sessions).
 Result<size_t> parse_nv_read(ByteSpan rsp, MutableByteSpan out);
 Status parse_nv_write(ByteSpan rsp);
 Status parse_pcr_extend(ByteSpan rsp);
