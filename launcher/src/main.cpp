@@ -10,6 +10,7 @@
 #include "boot_info.h"
 #include "clock.h"
 #include "console.h"
+#include "decision.h"
 #include "linux_boot.h"
 #include "options.h"
 #include "tis.h"
@@ -500,34 +501,10 @@ void Launcher::verdict_line(TbError err, Action action) {
     read_policy();
   }
 
-  config_.pcr_map = opts_.pcr_map;
-  config_.cur_alg = opts_.cur_alg;
-  config_.embedded = opts_.embedded;
-  if (opts_.embedded) {
-    // tboot: one digest per PCR bank of the TPM; we can hash SHA-256/384/512.
-    for (size_t b = 0; b < banks_.count && config_.num_banks < launch::kMaxBanks; ++b) {
-      const HashAlg a = static_cast<HashAlg>(banks_.banks[b].alg);
-      if (banks_.banks[b].pcrs != 0 &&
-          (a == HashAlg::kSha256 || a == HashAlg::kSha384 || a == HashAlg::kSha512))
-        config_.banks[config_.num_banks++] = a;
-    }
-    if (config_.num_banks == 0) config_.banks[config_.num_banks++] = HashAlg::kSha256;
-  }
-
-  launch::Input input;
-  input.source = vlp_.source;
-  input.policy_bytes = ByteSpan(policy_buf_, vlp_.source == PolicySource::kNvRead ? vlp_.size : 0);
-  input.loader_ok = loader_ok;
-  if (loader_ok && vlp_.source != PolicySource::kTpmNotReady) {
-    if (!measure_modules()) input.loader_ok = false;
-    input.modules = inputs_;
-    input.num_modules = input.loader_ok ? bi_.num_modules : 0;
-  }
-  if (input.source == PolicySource::kTpmNotReady) {
-    // Nothing is measured: the decision is an unmeasured launch before any module is hashed.
-    input.modules = nullptr;
-    input.num_modules = 0;
-  }
+  config_ = make_config(opts_, banks_);
+  const bool measured_ok = modules_to_measure(loader_ok, vlp_.source) ? measure_modules() : true;
+  const launch::Input input =
+      make_input(vlp_, policy_buf_, loader_ok, measured_ok, inputs_, bi_.num_modules);
   SoftHasher h(opts_.sha256);
   Status st = launch::evaluate(h, config_, input, &outcome_);
   if (!st.ok()) {

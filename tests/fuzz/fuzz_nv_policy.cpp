@@ -1,11 +1,12 @@
 // The launcher's NV-policy path: tpm::read_vlp() (libtpmnv core launch_nv.h, tboot
 // policy.c read_policy_from_tpm) over a TPM that answers with fuzz-chosen behaviour, then the
-// launch decision (libpolicy launch::evaluate) on what was read, as launcher/src/main.cpp's
-// Launcher::run() wires them; then the error-index write (write_error_index()).
+// launch decision (libpolicy launch::evaluate) on what was read, wired by the launcher's own
+// launcher/src/decision.cpp (make_config, make_input: the code Launcher::run() calls, compiled
+// here for the host); then the error-index write (write_error_index()).
 //
 // Input: public-area mode, attributes, index size, a per-chunk behaviour script (normal, short,
-// empty, TPM error, oversized, garbage, transport failure), the garbage response, PCR mapping,
-// then the index content.
+// empty, TPM error, oversized, garbage, transport failure), the garbage response, a
+// configuration byte (PCR mapping, extpol=embedded, TPM banks), then the index content.
 //
 // Properties:
 //  * the launcher only sends well-formed commands for its index, never reads past the index end,
@@ -18,6 +19,7 @@
 //    the bytes; otherwise the built-in default policy of the configured PCR mapping is in force;
 //  * the error index is written with exactly the 4 little-endian bytes of the error at offset 0,
 //    and only when it exists and holds at least 4 bytes.
+#include "decision.h"
 #include "fake_nv_tpm.h"
 #include "fuzz.h"
 #include "tlaunch/policy/launch.h"
@@ -60,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   ByteSpan g = fin.bytes(fin.u8());
   t.garbage.assign(g.begin(), g.end());
-  const bool da = fin.flag();
+  const uint8_t cfg_byte = fin.u8();
+  const bool da = (cfg_byte & 1) != 0;
   const ByteSpan content = fin.rest();
   t.data.assign(content.begin(), content.end());
   t.data.resize(index_size, 0xFF);
@@ -72,9 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (vr.source == launch::PolicySource::kNvRead || vr.source == launch::PolicySource::kNvPpWrite) {
     FUZZ_CHECK(vr.have_public && vr.size > 0);
-    // A prefix of the index content: offsets advance by what each chunk returned. An oversized
-    // answer from a misbehaving TPM is accepted as long as it fits the buffer, but its bytes are
-    // still the index's bytes at that offset (or the fake's 0xEE filler past the end).
+    // A prefix of the index content: offsets advance by what each chunk returned (an answer
+    // longer than the chunk asked for is an error, never extra bytes).
     for (size_t i = 0; i < vr.size; ++i)
       FUZZ_CHECK(buf[i] == (i < t.data.size() ? t.data[i] : 0xEE));
   }
@@ -96,14 +98,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  // Launcher::run(): policy bytes only for kNvRead; no modules (the loader part is fuzzed by
-  // fuzz_multiboot and fuzz_launch).
-  launch::Config cfg;
-  cfg.pcr_map = da ? launch::PcrMap::kDa : launch::PcrMap::kLegacy;
-  launch::Input in;
-  in.source = vr.source;
-  in.policy_bytes = ByteSpan(buf, vr.source == launch::PolicySource::kNvRead ? vr.size : 0);
-  in.loader_ok = false;
+  // Launcher::run(): launcher/src/decision.cpp. No modules here (the loader part is fuzzed by
+  // fuzz_multiboot and fuzz_launch): loader_ok false.
+  launcher::Options opts;
+  opts.pcr_map = da ? launch::PcrMap::kDa : launch::PcrMap::kLegacy;
+  opts.embedded = (cfg_byte & 2) != 0;
+  tpm::PcrBanks banks;
+  static constexpr uint16_t kAlgs[] = {0x000B, 0x000C, 0x000D, 0x0004, 0x0012};
+  for (unsigned b = 0; b < 3; ++b) {
+    if ((cfg_byte & (4u << b)) == 0) continue;
+    const uint16_t alg = kAlgs[((cfg_byte >> 5) + b) % 5];
+    const uint32_t pcrs = ((cfg_byte & 0x80) && b == 0) ? 0u : 0x00FFFFFFu;  // 0: unallocated
+    banks.banks[banks.count++] = {alg, pcrs};
+  }
+  const launch::Config cfg = launcher::make_config(opts, banks);
+  FUZZ_CHECK(cfg.pcr_map == opts.pcr_map && cfg.embedded == opts.embedded);
+  FUZZ_CHECK(!cfg.embedded ? cfg.num_banks == 0
+                            : cfg.num_banks >= 1 && cfg.num_banks <= (banks.count ? banks.count : 1));
+  for (size_t i = 0; i < cfg.num_banks; ++i)
+    FUZZ_CHECK(cfg.banks[i] == HashAlg::kSha256 || cfg.banks[i] == HashAlg::kSha384 ||
+               cfg.banks[i] == HashAlg::kSha512);
+  const launch::Input in = launcher::make_input(vr, buf, false, true, nullptr, 0);
+  FUZZ_CHECK(in.source == vr.source && !in.loader_ok && in.num_modules == 0);
+  FUZZ_CHECK(in.policy_bytes.size == (vr.source == launch::PolicySource::kNvRead ? vr.size : 0));
+  // With modules: measured only when the TPM answered; a failed measurement is a loader failure.
+  launch::ModuleInput mods[2] = {};
+  FUZZ_CHECK(launcher::modules_to_measure(true, vr.source) ==
+             (vr.source != launch::PolicySource::kTpmNotReady));
+  if (launcher::modules_to_measure(true, vr.source)) {
+    const launch::Input bad = launcher::make_input(vr, buf, true, false, mods, 2);
+    FUZZ_CHECK(!bad.loader_ok && bad.num_modules == 0);
+    const launch::Input good = launcher::make_input(vr, buf, true, true, mods, 2);
+    FUZZ_CHECK(good.loader_ok && good.num_modules == 2 && good.modules == mods);
+  }
   SoftHasher h;
   static launch::Outcome out;
   out = launch::Outcome();

@@ -1,0 +1,29 @@
+// What the launcher hands to launch::evaluate(), built from what it read: the options, the TPM's
+// PCR banks, the VLP read from NV and the module measurements. Pure functions (no hardware, no
+// console), so that tests/fuzz/fuzz_nv_policy runs this very code on the host after
+// tpm::read_vlp() and before launch::evaluate(), as Launcher::run() does.
+#pragma once
+
+#include "options.h"
+#include "tlaunch/policy/launch.h"
+#include "tlaunch/tpmnv/core/commands.h"
+#include "tlaunch/tpmnv/core/launch_nv.h"
+
+namespace tlaunch::launcher {
+
+// The PCR mapping and policy algorithm from the options; with extpol=embedded, one digest per
+// allocated TPM bank the launcher can hash (SHA-256/384/512), as tboot does, or SHA-256 alone when
+// there is none.
+launch::Config make_config(const Options& opts, const tpm::PcrBanks& banks);
+
+// Whether the modules are hashed at all: the loader handed over usable modules and the TPM
+// answered (without a TPM the decision is an unmeasured launch, taken before any hashing).
+bool modules_to_measure(bool loader_ok, launch::PolicySource source);
+
+// The decision's input. Policy bytes only when the VLP index was read (`policy_buf` holds
+// `vlp.size` bytes); modules only when they were measured; a module that could not be measured
+// (`measured_ok` false) makes it a loader failure.
+launch::Input make_input(const tpm::VlpRead& vlp, const uint8_t* policy_buf, bool loader_ok,
+                         bool measured_ok, const launch::ModuleInput* modules, size_t num_modules);
+
+}  // namespace tlaunch::launcher
