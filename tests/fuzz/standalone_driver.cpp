@@ -31,11 +31,18 @@
 #include <string>
 #include <vector>
 
-#if defined(__has_include)
-#if __has_include(<sanitizer/common_interface_defs.h>)
-#include <sanitizer/common_interface_defs.h>
+// The sanitizer runtime's death callback exists only when a sanitizer is linked in (the header
+// is installed with the compiler either way): GCC says so with __SANITIZE_ADDRESS__, clang with
+// __has_feature(address_sanitizer).
+#if defined(__SANITIZE_ADDRESS__)
+#define TLAUNCH_HAVE_SANITIZER_IFACE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
 #define TLAUNCH_HAVE_SANITIZER_IFACE 1
 #endif
+#endif
+#ifdef TLAUNCH_HAVE_SANITIZER_IFACE
+#include <sanitizer/common_interface_defs.h>
 #endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);

@@ -496,7 +496,11 @@ TEST(LcpElement, JsonShape) {
 
 TEST(LcpHashFile, UpstreamTokenRules) {
   std::string h = "";
-  for (int i = 0; i < 32; ++i) h += (i ? " " : "") + std::string("a") + std::to_string(i % 10);
+  for (int i = 0; i < 32; ++i) {
+    if (i) h += ' ';
+    h += 'a';
+    h += static_cast<char>('0' + i % 10);
+  }
   auto ok = host::parse_hash_text("  " + h + " \r\n" + h + "\n", 32);
   ASSERT_FALSE(ok.error);
   ASSERT_EQ(ok.digests.size(), 2u);

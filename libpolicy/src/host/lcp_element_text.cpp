@@ -103,7 +103,12 @@ void show_pconf2(std::string& out, const std::string& p, const Pconf2View& v) {
   if (info && info->count > 0 && info->selections[0].size_of_select > 0) {
     uint8_t val = info->selections[0].select[0];
     for (int i = 0; i < 8; ++i, val = static_cast<uint8_t>(val >> 1))
-      if (val & 1) out += " " + std::to_string(i);
+      if (val & 1) {
+        // PCR 0..7: one digit. (Not `" " + std::to_string(i)`: GCC 12 -O2 reports a false
+        // -Wrestrict overlap in that temporary, which breaks Release builds with -Werror.)
+        out += ' ';
+        out += static_cast<char>('0' + i);
+      }
   }
   out += "\n";
   out += p + "quote:\n";
