@@ -346,7 +346,7 @@ TEST(NvTornWrite, WriteIndexInterruptedAnywhereLeavesOldNewOrInvalid) {
           tpmnv::NvDefinition def;
           def.handle = 0x01C10131;
           def.size = static_cast<uint16_t>(vlp::kMaxPolicySize);
-          def.attributes = 0x0204000A;  // ownerwrite | authwrite | authread | no_da
+          def.attributes = 0x0204000A;  // ownerwrite | policywrite | authread | no_da (catalogue)
           ASSERT_TRUE(dev.define(def).ok());
           auto& idx = dev.indices[def.handle];
           std::fill(idx.data.begin(), idx.data.end(), uint8_t{0});
