@@ -27,6 +27,7 @@
 #include <cstring>
 #include <string>
 
+#include "../common/compressed_streams.h"
 #include "fuzz.h"
 #include "tlaunch/policy/host/decompress.h"
 
@@ -35,99 +36,6 @@ using namespace tlaunch;
 using namespace tlaunch::host;
 
 namespace {
-
-void put_le32(Bytes& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put_be32(Bytes& b, uint32_t v) {
-  for (int i = 3; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put_be16(Bytes& b, uint16_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
-
-// RFC 1952 member: 10-byte header, raw deflate, CRC32, ISIZE.
-Bytes gzip(const Bytes& data, uint8_t level) {
-  Bytes g = {0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3};
-  z_stream z{};
-  if (deflateInit2(&z, level % 10, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    std::abort();
-  Bytes out(deflateBound(&z, data.size()) + 16);
-  z.next_in = const_cast<Bytef*>(data.data());
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = out.data();
-  z.avail_out = static_cast<uInt>(out.size());
-  FUZZ_CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  g.insert(g.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(z.total_out));
-  deflateEnd(&z);
-  put_le32(g, static_cast<uint32_t>(crc32_z(0, data.data(), data.size())));
-  put_le32(g, static_cast<uint32_t>(data.size()));
-  return g;
-}
-
-Bytes xz(const Bytes& data, lzma_check check, bool x86) {
-  lzma_options_lzma opt;
-  lzma_lzma_preset(&opt, 0);
-  opt.dict_size = 1u << 16;  // small: keeps the encoder's set-up cheap per execution
-  lzma_filter filters[3];
-  size_t i = 0;
-  if (x86) filters[i++] = {LZMA_FILTER_X86, nullptr};
-  filters[i++] = {LZMA_FILTER_LZMA2, &opt};
-  filters[i] = {LZMA_VLI_UNKNOWN, nullptr};
-  Bytes out(lzma_stream_buffer_bound(data.size()) + 64);
-  size_t pos = 0;
-  FUZZ_CHECK(lzma_stream_buffer_encode(filters, check, nullptr, data.data(), data.size(),
-                                       out.data(), &pos, out.size()) == LZMA_OK);
-  out.resize(pos);
-  return out;
-}
-
-uint32_t lz_check(bool crc, const uint8_t* p, size_t n) {
-  return crc ? static_cast<uint32_t>(crc32_z(0, p, n)) : static_cast<uint32_t>(adler32_z(1, p, n));
-}
-
-// An lzop file as GRUB's lzopio.c reads it. `flags`: F_ADLER32_D 0x1, F_ADLER32_C 0x2,
-// F_CRC32_D 0x100, F_CRC32_C 0x200, F_H_CRC32 0x1000.
-Bytes lzop(const Bytes& data, uint32_t flags, size_t block) {
-  static const bool init = lzo_init() == LZO_E_OK;
-  FUZZ_CHECK(init);
-  Bytes f = {0x89, 0x4C, 0x5A, 0x4F, 0x00, 0x0D, 0x0A, 0x1A, 0x0A};
-  Bytes h;
-  put_be16(h, 0x1040);
-  put_be16(h, 0x20a0);
-  put_be16(h, 0x0940);
-  h.push_back(1);  // M_LZO1X_1
-  h.push_back(5);
-  put_be32(h, flags);
-  put_be32(h, 0100644);
-  put_be32(h, 0);
-  put_be32(h, 0);
-  h.push_back(1);
-  h.push_back('k');
-  const uint32_t hc = lz_check((flags & 0x1000) != 0, h.data(), h.size());
-  f.insert(f.end(), h.begin(), h.end());
-  put_be32(f, hc);
-  static Bytes wrk(LZO1X_1_MEM_COMPRESS);
-  for (size_t off = 0; off < data.size(); off += block) {
-    const size_t n = std::min(block, data.size() - off);
-    Bytes c(n + n / 16 + 64 + 3);
-    lzo_uint clen = 0;
-    FUZZ_CHECK(lzo1x_1_compress(data.data() + off, n, c.data(), &clen, wrk.data()) == LZO_E_OK);
-    const bool stored = clen >= n;
-    put_be32(f, static_cast<uint32_t>(n));
-    put_be32(f, static_cast<uint32_t>(stored ? n : clen));
-    if (flags & 0x101) put_be32(f, lz_check((flags & 0x100) != 0, data.data() + off, n));
-    if ((flags & 0x202) && !stored) put_be32(f, lz_check((flags & 0x200) != 0, c.data(), clen));
-    if (stored)
-      f.insert(f.end(), data.begin() + static_cast<std::ptrdiff_t>(off),
-               data.begin() + static_cast<std::ptrdiff_t>(off + n));
-    else
-      f.insert(f.end(), c.begin(), c.begin() + static_cast<std::ptrdiff_t>(clen));
-  }
-  put_be32(f, 0);
-  return f;
-}
 
 class VectorSink final : public ByteSink {
  public:
@@ -220,13 +128,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checked = true;
     for (Codec c : layers) {
       switch (c) {
-        case Codec::kGzip: file = gzip(file, checks); break;
+        case Codec::kGzip: {
+          testing::GzOpts g;
+          g.level = checks % 10;
+          file = testing::gzip(file, g);
+          break;
+        }
         case Codec::kXz: {
           static constexpr lzma_check kChecks[] = {LZMA_CHECK_CRC32, LZMA_CHECK_CRC64,
                                                    LZMA_CHECK_SHA256, LZMA_CHECK_NONE};
           const lzma_check ck = kChecks[(checks >> 4) & 3];
           if (ck == LZMA_CHECK_NONE) checked = false;
-          file = xz(file, ck, (checks & 0x40) != 0);
+          // A small dictionary keeps the encoder's set-up cheap per execution.
+          file = testing::xz(file, ck, (checks & 0x40) ? LZMA_FILTER_X86 : LZMA_VLI_UNKNOWN,
+                             1u << 16, 0);
           break;
         }
         case Codec::kLzop: {
@@ -235,7 +150,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           static constexpr uint32_t kFlags[] = {0x1, 0x100, 0x3, 0x1301, 0x0, 0x1303};
           const uint32_t f = kFlags[(checks >> 2) % 6];
           if ((f & 0x101) == 0) checked = false;
-          file = lzop(file, f, 512 + static_cast<size_t>(checks & 3) * 4096);
+          testing::LzopOpts lo;
+          lo.flags = f;
+          lo.block = 512 + static_cast<size_t>(checks & 3) * 4096;
+          file = testing::lzop(file, lo);
           break;
         }
       }

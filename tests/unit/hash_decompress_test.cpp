@@ -6,6 +6,8 @@
 #include <lzo/lzo1x.h>
 #include <zlib.h>
 
+#include "../common/compressed_streams.h"
+
 #include <cstring>
 #include <random>
 #include <string>
@@ -41,129 +43,21 @@ Bytes random_bytes(size_t n, uint32_t seed = 7) {
   return out;
 }
 
-void put_le32(Bytes& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put_be32(Bytes& b, uint32_t v) {
-  for (int i = 3; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put_be16(Bytes& b, uint16_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
 Bytes cat(Bytes a, const Bytes& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
 
-Bytes raw_deflate(const Bytes& data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  Bytes out(deflateBound(&z, data.size()) + 16);
-  z.next_in = const_cast<Bytef*>(data.data());
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = out.data();
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-struct GzOpts {
-  uint8_t magic2 = 0x8B;
-  uint8_t method = 8;
-  uint8_t flags = 0;
-  std::string name;
-};
-
-// A gzip member (RFC 1952): header, raw deflate, CRC32, ISIZE.
-Bytes gzip(const Bytes& data, const GzOpts& o = {}) {
-  Bytes g = {0x1F, o.magic2, o.method, o.flags, 0, 0, 0, 0, 0, 3};
-  if (o.flags & 0x04) {
-    g.insert(g.end(), {4, 0, 'a', 'b', 'c', 'd'});
-  }
-  if (o.flags & 0x08) {
-    g.insert(g.end(), o.name.begin(), o.name.end());
-    g.push_back(0);
-  }
-  if (o.flags & 0x02) g.insert(g.end(), {0x12, 0x34});  // FHCRC (value irrelevant to GRUB)
-  g = cat(g, raw_deflate(data));
-  put_le32(g, static_cast<uint32_t>(crc32_z(0, data.data(), data.size())));
-  put_le32(g, static_cast<uint32_t>(data.size()));
-  return g;
-}
-
-Bytes xz(const Bytes& data, lzma_check check = LZMA_CHECK_CRC64, lzma_vli bcj = LZMA_VLI_UNKNOWN,
-         uint32_t dict = 1u << 20) {
-  lzma_options_lzma opt;
-  lzma_lzma_preset(&opt, 1);
-  opt.dict_size = dict;
-  lzma_filter filters[3];
-  size_t i = 0;
-  if (bcj != LZMA_VLI_UNKNOWN) filters[i++] = {bcj, nullptr};
-  filters[i++] = {LZMA_FILTER_LZMA2, &opt};
-  filters[i] = {LZMA_VLI_UNKNOWN, nullptr};
-  Bytes out(lzma_stream_buffer_bound(data.size()) + 64);
-  size_t pos = 0;
-  EXPECT_EQ(lzma_stream_buffer_encode(filters, check, nullptr, data.data(), data.size(), out.data(),
-                                      &pos, out.size()),
-            LZMA_OK);
-  out.resize(pos);
-  return out;
-}
-
-struct LzopOpts {
-  uint32_t flags = 0x1;  // F_ADLER32_D, as lzop writes by default
-  uint16_t lib_version = 0x20a0;
-  uint16_t needed = 0x0940;
-  size_t block = 256 * 1024;
-  bool corrupt_header_checksum = false;
-};
-
-uint32_t lz_check(bool crc, const uint8_t* p, size_t n) {
-  return crc ? static_cast<uint32_t>(crc32_z(0, p, n)) : static_cast<uint32_t>(adler32_z(1, p, n));
-}
-
-// An lzop file in the layout GRUB's lzopio.c reads (no filter field).
-Bytes lzop(const Bytes& data, const LzopOpts& o = {}) {
-  EXPECT_EQ(lzo_init(), LZO_E_OK);
-  Bytes f = {0x89, 0x4C, 0x5A, 0x4F, 0x00, 0x0D, 0x0A, 0x1A, 0x0A};
-  Bytes h;
-  put_be16(h, 0x1040);
-  put_be16(h, o.lib_version);
-  put_be16(h, o.needed);
-  h.push_back(1);  // method M_LZO1X_1
-  h.push_back(5);  // level
-  put_be32(h, o.flags);
-  put_be32(h, 0100644);  // mode
-  put_be32(h, 0);        // mtime low
-  put_be32(h, 0);        // mtime high
-  h.push_back(3);
-  h.insert(h.end(), {'a', '.', 'b'});
-  uint32_t hc = lz_check(o.flags & 0x1000, h.data(), h.size());
-  if (o.corrupt_header_checksum) hc ^= 1;
-  f = cat(f, h);
-  put_be32(f, hc);
-  std::vector<uint8_t> wrk(LZO1X_1_MEM_COMPRESS);
-  for (size_t off = 0; off < data.size(); off += o.block) {
-    const size_t n = std::min(o.block, data.size() - off);
-    Bytes c(n + n / 16 + 64 + 3);
-    lzo_uint clen = 0;
-    EXPECT_EQ(lzo1x_1_compress(data.data() + off, n, c.data(), &clen, wrk.data()), LZO_E_OK);
-    const bool stored = clen >= n;
-    put_be32(f, static_cast<uint32_t>(n));
-    put_be32(f, static_cast<uint32_t>(stored ? n : clen));
-    if (o.flags & 0x101) put_be32(f, lz_check(o.flags & 0x100, data.data() + off, n));
-    if ((o.flags & 0x202) && !stored) put_be32(f, lz_check(o.flags & 0x200, c.data(), clen));
-    if (stored)
-      f.insert(f.end(), data.begin() + off, data.begin() + off + n);
-    else
-      f.insert(f.end(), c.begin(), c.begin() + clen);
-  }
-  put_be32(f, 0);
-  return f;
-}
+using testing::GzOpts;
+using testing::gzip;
+using testing::lz_check;
+using testing::lzop;
+using testing::LzopOpts;
+using testing::put_be16;
+using testing::put_be32;
+using testing::put_le32;
+using testing::raw_deflate;
+using testing::xz;
 
 class VectorSink final : public ByteSink {
  public:
