@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "compat_lcputils.h"
 #include "tlaunch/policy/host/lcp_list_compat.h"
 #include "tlaunch/policy/host/lcp_list_ops.h"
 #include "tlaunch/policy/host/lcp_list_text.h"
@@ -92,14 +93,7 @@ struct Options {
 void out(const std::string& s) { std::fputs(s.c_str(), stdout); }
 void err(const std::string& s) { std::fputs(s.c_str(), stderr); }
 
-// lcputils.c str_to_hash_alg() (HEAD: no sha1).
-uint16_t str_to_hash_alg(const char* s) {
-  if (!std::strcmp(s, "sha256")) return lcp::kAlgSha256;
-  if (!std::strcmp(s, "sha384")) return lcp::kAlgSha384;
-  if (!std::strcmp(s, "sha512")) return lcp::kAlgSha512;
-  if (!std::strcmp(s, "sm3")) return lcp::kAlgSm3_256;
-  return lcp::kAlgNull;
-}
+using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/common/compat_lcputils.h)
 
 // lcputils.c str_to_lcp_hash_mask(): names, or a number with a 0x prefix; 0 = invalid.
 uint16_t str_to_lcp_hash_mask(const char* s) {

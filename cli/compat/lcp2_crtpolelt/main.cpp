@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "compat_lcputils.h"
 #include "tlaunch/policy/host/error.h"
 #include "tlaunch/policy/host/file_io.h"
 #include "tlaunch/policy/host/lcp_element_build.h"
@@ -136,14 +137,7 @@ Type type_from_string(const char* s) {
   return Type::kNone;
 }
 
-// lcputils.c str_to_hash_alg()
-uint16_t str_to_hash_alg(const char* s) {
-  if (std::strcmp(s, "sha256") == 0) return lcp::kAlgSha256;
-  if (std::strcmp(s, "sha384") == 0) return lcp::kAlgSha384;
-  if (std::strcmp(s, "sha512") == 0) return lcp::kAlgSha512;
-  if (std::strcmp(s, "sm3") == 0) return lcp::kAlgSm3_256;
-  return lcp::kAlgNull;
-}
+using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/common/compat_lcputils.h)
 
 // strtoul(s, NULL, 0) for a value that must fit `max`; upstream has no error check at all
 // (QUIRKS 23): we reject text that is not entirely a number, and values out of range.

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "compat_lcputils.h"
 #include "tlaunch/policy/host/lcp_list_compat.h"
 #include "tlaunch/policy/host/lcp_list_ops.h"
 #include "tlaunch/policy/host/lcp_list_text.h"
@@ -132,14 +133,7 @@ uint16_t str_to_sig_alg(const char* s) {
   return lcp::kAlgNull;
 }
 
-// lcputils.c str_to_hash_alg()
-uint16_t str_to_hash_alg(const char* s) {
-  if (!std::strcmp(s, "sha256")) return lcp::kAlgSha256;
-  if (!std::strcmp(s, "sha384")) return lcp::kAlgSha384;
-  if (!std::strcmp(s, "sha512")) return lcp::kAlgSha512;
-  if (!std::strcmp(s, "sm3")) return lcp::kAlgSm3_256;
-  return lcp::kAlgNull;
-}
+using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/common/compat_lcputils.h)
 
 uint16_t le16(const Bytes& b) {
   return b.size() >= 2 ? static_cast<uint16_t>(b[0] | (b[1] << 8)) : 0;
