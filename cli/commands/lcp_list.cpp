@@ -330,6 +330,13 @@ void setup_show(CLI::App& list, Invocation& inv) {
     } else {
       std::fputs(text_show(*f, cp, o->elements).c_str(), stdout);
     }
+    // Everything is printed either way; a signature that does not verify is a failed check, as
+    // for `lcp list verify` and lcp2_crtpollist --show (exit 1).
+    if (cp != nullptr && !cp->valid) {
+      std::fprintf(stderr, "tlaunch: error: %s: the list's signature does not verify: %s\n",
+                   o->file.c_str(), cp->reason.c_str());
+      return static_cast<int>(kExitFailed);
+    }
     return static_cast<int>(kExitOk);
   });
 }
