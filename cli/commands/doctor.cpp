@@ -299,6 +299,7 @@ int run_doctor(const DoctorOptions& o) {
   launch::PolicySource source =
       dev ? launch::PolicySource::kNvAbsent : launch::PolicySource::kTpmNotReady;
   host::Bytes policy;
+  bool nv_policy_invalid = false;
   json last_error = nullptr;
   std::map<uint32_t, std::string> content_text;  // decoded content for the text report
   if (dev) {
@@ -377,6 +378,17 @@ int run_doctor(const DoctorOptions& o) {
           else {
             source = launch::PolicySource::kNvRead;
             policy = data;
+            // The launcher decodes what it read; an invalid VLP (e.g. an interrupted update:
+            // tlaunch nv write clears byte 0 first) means tboot's default policy.
+            auto dec = vlp::decode(ByteSpan(data.data(), data.size()));
+            if (!dec.ok()) {
+              nv_policy_invalid = true;
+              r.problem("vlp index " + format_handle(t.handle) + " does not hold a valid VLP (" +
+                        host::describe(dec.error(), "") +
+                        "): the launcher falls back to its built-in default policy "
+                        "(TB_ERR_POLICY_NOT_PRESENT), which verifies nothing; an interrupted "
+                        "update? `tlaunch nv provision` rewrites it");
+            }
           }
         }
         if (set == in_use && name == "error" && have && data.size() >= 4) {
@@ -490,7 +502,10 @@ int run_doctor(const DoctorOptions& o) {
     if (last_error.is_object())
       std::printf("Last launch error: %s: %s\n", last_error["name"].get<std::string>().c_str(),
                   last_error["meaning"].get<std::string>().c_str());
-    if (bi.source == launch::PolicySource::kNvRead)
+    if (bi.source == launch::PolicySource::kNvRead && nv_policy_invalid)
+      std::printf(
+          "Policy in force: the launcher's built-in default (the VLP in NV is not valid)\n");
+    else if (bi.source == launch::PolicySource::kNvRead)
       std::printf(
           "Policy in force: the VLP read from NV%s\n",
           boot.is_object() && boot["policy"] == "default" ? " (invalid: default policy)" : "");
