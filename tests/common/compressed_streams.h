@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,15 @@ using StreamBytes = std::vector<uint8_t>;
 
 inline void require(bool ok) {
   if (!ok) std::abort();
+}
+
+// Byte by byte on purpose: GCC 12 -O2 reports false -Warray-bounds / -Wstringop-overflow for
+// std::vector range inserts into small vectors, which breaks Release builds with -Werror.
+inline void append(StreamBytes& b, const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) b.push_back(p[i]);
+}
+inline void append(StreamBytes& b, std::initializer_list<uint8_t> l) {
+  for (uint8_t x : l) b.push_back(x);
 }
 
 inline void put_le32(StreamBytes& b, uint32_t v) {
@@ -58,15 +68,16 @@ struct GzOpts {
 
 // A gzip member (RFC 1952): header, raw deflate, CRC32, ISIZE.
 inline StreamBytes gzip(const StreamBytes& data, const GzOpts& o = {}) {
-  StreamBytes g = {0x1F, o.magic2, o.method, o.flags, 0, 0, 0, 0, 0, 3};
-  if (o.flags & 0x04) g.insert(g.end(), {4, 0, 'a', 'b', 'c', 'd'});
+  StreamBytes g;
+  append(g, {0x1F, o.magic2, o.method, o.flags, 0, 0, 0, 0, 0, 3});
+  if (o.flags & 0x04) append(g, {4, 0, 'a', 'b', 'c', 'd'});
   if (o.flags & 0x08) {
-    g.insert(g.end(), o.name.begin(), o.name.end());
+    append(g, reinterpret_cast<const uint8_t*>(o.name.data()), o.name.size());
     g.push_back(0);
   }
-  if (o.flags & 0x02) g.insert(g.end(), {0x12, 0x34});  // FHCRC (value irrelevant to GRUB)
+  if (o.flags & 0x02) append(g, {0x12, 0x34});  // FHCRC (value irrelevant to GRUB)
   const StreamBytes d = raw_deflate(data, o.level);
-  g.insert(g.end(), d.begin(), d.end());
+  append(g, d.data(), d.size());
   put_le32(g, static_cast<uint32_t>(crc32_z(0, data.data(), data.size())));
   put_le32(g, static_cast<uint32_t>(data.size()));
   return g;
@@ -112,7 +123,8 @@ inline uint32_t lz_check(bool crc, const uint8_t* p, size_t n) {
 inline StreamBytes lzop(const StreamBytes& data, const LzopOpts& o = {}) {
   static const bool init = lzo_init() == LZO_E_OK;
   require(init);
-  StreamBytes f = {0x89, 0x4C, 0x5A, 0x4F, 0x00, 0x0D, 0x0A, 0x1A, 0x0A};
+  StreamBytes f;
+  append(f, {0x89, 0x4C, 0x5A, 0x4F, 0x00, 0x0D, 0x0A, 0x1A, 0x0A});
   StreamBytes h;
   put_be16(h, 0x1040);
   put_be16(h, o.lib_version);
@@ -124,10 +136,10 @@ inline StreamBytes lzop(const StreamBytes& data, const LzopOpts& o = {}) {
   put_be32(h, 0);        // mtime low
   put_be32(h, 0);        // mtime high
   h.push_back(3);
-  h.insert(h.end(), {'a', '.', 'b'});
+  append(h, {'a', '.', 'b'});
   uint32_t hc = lz_check((o.flags & 0x1000) != 0, h.data(), h.size());
   if (o.corrupt_header_checksum) hc ^= 1;
-  f.insert(f.end(), h.begin(), h.end());
+  append(f, h.data(), h.size());
   put_be32(f, hc);
   std::vector<uint8_t> wrk(LZO1X_1_MEM_COMPRESS);
   for (size_t off = 0; off < data.size(); off += o.block) {
@@ -142,7 +154,7 @@ inline StreamBytes lzop(const StreamBytes& data, const LzopOpts& o = {}) {
     if ((o.flags & 0x202) && !stored)
       put_be32(f, lz_check((o.flags & 0x200) != 0, c.data(), clen));
     const uint8_t* src = stored ? data.data() + off : c.data();
-    f.insert(f.end(), src, src + (stored ? n : clen));
+    append(f, src, stored ? n : clen);
   }
   put_be32(f, 0);
   return f;
