@@ -333,12 +333,7 @@ int run_doctor(const DoctorOptions& o) {
         if (!pub) return report(pub.failure());
         if (!*pub) continue;
         const NvPublic& p = **pub;
-        NvDefinition def;
-        def.handle = p.handle;
-        def.attributes = p.attributes & ~attr::kStateBits;
-        def.size = p.size;
-        def.auth_policy = p.auth_policy;
-        std::vector<std::string> problems = check_definition(t.spec, def, false);
+        std::vector<std::string> problems = check_definition(t.spec, definition_of(p), false);
         e["attributes"] = attributes_to_string(p.attributes);
         e["attributes_value"] = format_handle(p.attributes);
         e["size"] = p.size;

@@ -64,14 +64,7 @@ int run_status(const nv::CommonOptions& o) {
       if (!pub) return nv::fail(pub.failure());
       if (!pub->has_value()) continue;
       const NvPublic& p = **pub;
-      NvDefinition def;
-      def.handle = p.handle;
-      def.attributes = p.attributes & ~attr::kStateBits;
-      def.size = p.size;
-      def.auth_policy = p.auth_policy;
-      def.hierarchy =
-          (p.attributes & attr::kPlatformCreate) ? Hierarchy::kPlatform : Hierarchy::kOwner;
-      std::vector<std::string> problems = check_definition(t.spec, def, false);
+      std::vector<std::string> problems = check_definition(t.spec, definition_of(p), false);
       nlohmann::json e = nv::public_json(p);
       e["name"] = cat[i].name;
       e["handle_set"] = handle_set_name(set);

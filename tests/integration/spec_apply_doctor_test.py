@@ -148,6 +148,10 @@ class SwtpmSpec(unittest.TestCase):
     def test_doctor_provisioned(self):
         self.assertEqual(self.apply().returncode, 0)
         self.install_grub_cfg()
+        # A platform index as the catalogue defines it (platformcreate, platform hierarchy): doctor
+        # once judged it without its hierarchy and called it refused by the launcher.
+        r = self.tlaunch("nv", "define", "ps", "--tcti", self.tcti)
+        self.assertEqual(r.returncode, 0, r.stderr)
         code, doc = self.doctor()
         # Healthy except what a test machine lacks (no TXT CPU).
         problems = [p for p in doc["problems"] if "smx" not in p]
@@ -158,6 +162,8 @@ class SwtpmSpec(unittest.TestCase):
         self.assertIn("sha256", [b["alg"] for b in doc["tpm"]["banks"]])
         vlp = [i for i in doc["indices"] if i["name"] == "vlp" and i["in_use"]][0]
         self.assertTrue(vlp["present"] and vlp["launcher_accepts"] and vlp["written"])
+        ps = [i for i in doc["indices"] if i["name"] == "ps" and i["in_use"]][0]
+        self.assertTrue(ps["present"] and ps["launcher_accepts"], ps)
         self.assertEqual(doc["last_launch_error"]["name"], "TB_ERR_NONE")
         self.assertEqual(doc["policy_source"], "nv")
         boot = doc["boot"]

@@ -9,6 +9,7 @@
 
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/catalogue.h"
+#include "tlaunch/tpmnv/device.h"
 #include "tlaunch/tpmnv/rc.h"
 #include "tlaunch/tpmnv/secret.h"
 
@@ -113,6 +114,30 @@ TEST(NvCatalogue, DefaultDefinitionsAreWhatLaunchersRequire) {
     EXPECT_EQ(d->hierarchy, r.h) << r.name;
     EXPECT_TRUE(check_definition(t->spec, *d, false).empty()) << r.name;
     EXPECT_EQ(note.empty(), std::string(r.name) != "vlp") << r.name << ": " << note;
+  }
+}
+
+// An index as the TPM reports it back (WRITTEN set, no hierarchy field) is judged like the
+// definition that made it: `tlaunch doctor` used to build the definition without the hierarchy
+// and called a correctly defined PS/AUX index "REFUSED" (platformcreate without platform).
+TEST(NvCatalogue, DefinitionOfAPublicAreaKeepsItsHierarchy) {
+  for (const char* name : {"vlp", "error", "po", "ps", "aux", "sgx"}) {
+    auto t = resolve_target(name, HandleSet::kTcg);
+    std::string note;
+    auto d =
+        make_definition(*t, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 2048, &note);
+    ASSERT_TRUE(d.ok()) << name;
+    NvPublic pub;
+    pub.handle = d->handle;
+    pub.attributes = d->attributes | attr::kWritten;
+    pub.size = d->size;
+    pub.auth_policy = d->auth_policy;
+    const NvDefinition back = definition_of(pub);
+    EXPECT_EQ(back.hierarchy, d->hierarchy) << name;
+    EXPECT_EQ(back.attributes, d->attributes) << name;
+    EXPECT_EQ(back.size, d->size) << name;
+    EXPECT_EQ(back.auth_policy, d->auth_policy) << name;
+    EXPECT_TRUE(check_definition(t->spec, back, false).empty()) << name;
   }
 }
 

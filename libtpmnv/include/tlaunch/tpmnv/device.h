@@ -10,6 +10,7 @@
 
 #include "tlaunch/policy/base.h"
 #include "tlaunch/policy/host/error.h"
+#include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/catalogue.h"
 
 // Returns the failure of a HostStatus/Expected expression from the enclosing function.
@@ -29,6 +30,19 @@ struct NvPublic {
   Bytes auth_policy;
   uint16_t size = 0;
 };
+
+// The definition an existing index was made with, from its public area: the attributes without
+// the state bits the TPM sets, and the hierarchy PLATFORMCREATE records: what check_definition()
+// judges (`tlaunch nv status`, `tlaunch doctor`).
+inline NvDefinition definition_of(const NvPublic& p) {
+  NvDefinition d;
+  d.handle = p.handle;
+  d.attributes = p.attributes & ~attr::kStateBits;
+  d.size = p.size;
+  d.auth_policy = p.auth_policy;
+  d.hierarchy = (p.attributes & attr::kPlatformCreate) ? Hierarchy::kPlatform : Hierarchy::kOwner;
+  return d;
+}
 
 // Fixed TPM properties the NV code depends on (TPM 2.0 Part 2 §6.13, TPM_PT).
 struct TpmLimits {
