@@ -16,6 +16,7 @@
 
 #include "tlaunch/policy/base.h"
 #include "tlaunch/policy/result.h"
+#include "tlaunch/policy/vlp.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
@@ -54,6 +55,16 @@ inline void check_error(const Error& e, size_t input_size) {
   FUZZ_CHECK(e.code != Errc::kOk);
   FUZZ_CHECK(e.message != nullptr && e.message[0] != '\0');
   if (e.offset != kNoOffset) FUZZ_CHECK(e.offset <= input_size);
+}
+
+// A VLP's bytes (vlp::encode), which must succeed and take exactly Policy::size() bytes.
+inline Bytes encode_vlp(const vlp::Policy& p) {
+  Bytes out(vlp::kMaxPolicySize);
+  auto n = vlp::encode(p, MutableByteSpan(out.data(), out.size()));
+  FUZZ_CHECK(n.ok());
+  FUZZ_CHECK(*n == p.size());
+  out.resize(*n);
+  return out;
 }
 
 // Splits fuzz input into typed pieces (like LLVM's FuzzedDataProvider, which gcc does not ship).

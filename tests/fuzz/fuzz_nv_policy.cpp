@@ -28,20 +28,9 @@
 
 using namespace tlaunch;
 using tlaunch::fuzz::Bytes;
+using tlaunch::fuzz::encode_vlp;
 using tlaunch::fuzz::FakeNvTpm;
 using tlaunch::fuzz::same;
-
-namespace {
-
-Bytes encode_or_die(const vlp::Policy& p) {
-  Bytes out(vlp::kMaxPolicySize);
-  auto n = vlp::encode(p, MutableByteSpan(out.data(), out.size()));
-  FUZZ_CHECK(n.ok());
-  out.resize(*n);
-  return out;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tlaunch::fuzz::Input fin(data, size);
@@ -113,8 +102,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const launch::Config cfg = launcher::make_config(opts, banks);
   FUZZ_CHECK(cfg.pcr_map == opts.pcr_map && cfg.embedded == opts.embedded);
-  FUZZ_CHECK(!cfg.embedded ? cfg.num_banks == 0
-                            : cfg.num_banks >= 1 && cfg.num_banks <= (banks.count ? banks.count : 1));
+  FUZZ_CHECK(!cfg.embedded
+                 ? cfg.num_banks == 0
+                 : cfg.num_banks >= 1 && cfg.num_banks <= (banks.count ? banks.count : 1));
   for (size_t i = 0; i < cfg.num_banks; ++i)
     FUZZ_CHECK(cfg.banks[i] == HashAlg::kSha256 || cfg.banks[i] == HashAlg::kSha384 ||
                cfg.banks[i] == HashAlg::kSha512);
@@ -138,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto dec = vlp::decode(ByteSpan(buf, vr.size));
   const bool use_nv = vr.source == launch::PolicySource::kNvRead && dec.ok();
   FUZZ_CHECK(out.policy_from_nv == use_nv);
-  FUZZ_CHECK(encode_or_die(out.policy) == encode_or_die(use_nv ? *dec : vlp::default_policy(da)));
+  FUZZ_CHECK(encode_vlp(out.policy) == encode_vlp(use_nv ? *dec : vlp::default_policy(da)));
 
   // The error index (another index of the same fake: reuse it with the content as the index).
   const uint32_t err = static_cast<uint32_t>(out.error);

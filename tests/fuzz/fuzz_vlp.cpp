@@ -19,20 +19,8 @@
 
 using namespace tlaunch;
 using tlaunch::fuzz::Bytes;
+using tlaunch::fuzz::encode_vlp;
 using tlaunch::fuzz::same;
-
-namespace {
-
-Bytes encode_or_die(const vlp::Policy& p) {
-  Bytes out(vlp::kMaxPolicySize);
-  auto n = vlp::encode(p, MutableByteSpan(out.data(), out.size()));
-  FUZZ_CHECK(n.ok());
-  FUZZ_CHECK(*n == p.size());
-  out.resize(*n);
-  return out;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ByteSpan in(data, size);
@@ -57,10 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(launch::evaluate(h, cfg, li, &out).ok());
     FUZZ_CHECK(out.policy_from_nv == dn.ok());
     if (dn.ok()) {
-      FUZZ_CHECK(encode_or_die(out.policy) == encode_or_die(*dn));
+      FUZZ_CHECK(encode_vlp(out.policy) == encode_vlp(*dn));
     } else {
       tlaunch::fuzz::check_error(out.policy_error, nv.size);
-      FUZZ_CHECK(encode_or_die(out.policy) == encode_or_die(vlp::default_policy(true)));
+      FUZZ_CHECK(encode_vlp(out.policy) == encode_vlp(vlp::default_policy(true)));
     }
   }
 
@@ -70,13 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const vlp::Policy& p = *d;
   FUZZ_CHECK(p.size() <= size && p.size() <= vlp::kMaxPolicySize);
-  const Bytes enc = encode_or_die(p);
+  const Bytes enc = encode_vlp(p);
   FUZZ_CHECK(same(fuzz::span(enc), ByteSpan(data, enc.size())));
   auto again = vlp::decode(fuzz::span(enc));
   FUZZ_CHECK(again.ok());
-  FUZZ_CHECK(encode_or_die(*again) == enc);
+  FUZZ_CHECK(encode_vlp(*again) == enc);
   // A policy that fits the 2124-byte buffer decodes the same way from it.
-  FUZZ_CHECK(dn.ok() && encode_or_die(*dn) == enc);
+  FUZZ_CHECK(dn.ok() && encode_vlp(*dn) == enc);
 
   // Renderers of tlaunch vlp show (human text and --json) on any valid policy.
   (void)host::vlp_human_text(p, "fuzz.pol", size);
@@ -100,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t hs = p.digest_size();
     for (size_t j = 0; j < e.num_hashes; ++j)
       FUZZ_CHECK(q.add_hash(last, ByteSpan(hashes.data() + j * hs, hs)).ok());
-    FUZZ_CHECK(encode_or_die(q) == enc);
+    FUZZ_CHECK(encode_vlp(q) == enc);
   }
   return 0;
 }
