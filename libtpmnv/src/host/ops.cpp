@@ -88,7 +88,6 @@ host::Expected<WriteResult> write_index(NvDevice& dev, const Target& target, con
     TPMNV_TRY(dev.write(pub, role, static_cast<uint16_t>(off), bytes));
     ++r.commands;
     r.bytes += bytes.size;
-    r.order.emplace_back(off, static_cast<uint32_t>(bytes.size));
     return host::host_ok();
   };
   // One command is atomic on the TPM. With two or more, every state between them would be
@@ -105,14 +104,9 @@ host::Expected<WriteResult> write_index(NvDevice& dev, const Target& target, con
     static constexpr uint8_t kInvalid[1] = {0};
     TPMNV_TRY(put(0, ByteSpan(kInvalid, 1)));
     r.head_last = true;
-    bool head_in_todo = false;
-    for (auto [off, len] : todo) {
-      if (off == 0) {
-        head_in_todo = true;
-        continue;
-      }
-      TPMNV_TRY(put(off, data.subspan(off, len)));
-    }
+    const bool head_in_todo = todo.front().first == 0;  // chunks are in ascending order
+    for (auto [off, len] : todo)
+      if (off != 0) TPMNV_TRY(put(off, data.subspan(off, len)));
     // The head chunk, or (when it already held the new bytes) just byte 0 again.
     TPMNV_TRY(put(0, data.subspan(0, head_in_todo ? todo.front().second : 1)));
   }

@@ -47,7 +47,6 @@ struct WriteResult {
   size_t commands = 0;      // NV_Write commands issued
   size_t skipped = 0;       // chunks already correct
   bool head_last = false;   // the torn-write-safe order was used (WriteOptions::head_last)
-  std::vector<std::pair<uint32_t, uint32_t>> order;  // (offset, length) of each NV_Write issued
   uint32_t chunk = 0;       // chunk size used
   bool verified = false;    // read back and compared equal
   std::string verify_note;  // why verification was skipped, if it was
