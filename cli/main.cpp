@@ -6,6 +6,11 @@
 #include <string>
 
 #include "command.h"
+#include "parse_errors.h"
+
+#ifndef TLAUNCH_VERSION
+#define TLAUNCH_VERSION "0.0.0"
+#endif
 
 int main(int argc, char** argv) {
   using namespace tlaunch::cli;
@@ -13,6 +18,7 @@ int main(int argc, char** argv) {
                "tlaunch"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
+  app.set_version_flag("--version", std::string("tlaunch ") + TLAUNCH_VERSION);
   Invocation inv;
   std::map<std::string, CLI::App*> nouns;
   size_t n = 0;
@@ -34,8 +40,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    return report_parse_error(app, e);
   }
   if (!inv.run) return kExitUsage;
   try {

@@ -202,6 +202,7 @@ void setup_hash(CLI::App& parent, Invocation& inv) {
                 "report the digest of what GRUB loads (the bytes as they are) instead of failing");
   sub->add_flag("--json", o->json, "JSON output (schemas/hash.v1.schema.json)");
   sub->add_option("-j,--jobs", o->jobs, "Files hashed in parallel (default: number of cores)")
+      ->transform(number_check(1024))
       ->check(CLI::Range(1u, 1024u));
   on_run(sub, inv, [o]() { return run_hash(*o); });
 }

@@ -144,9 +144,11 @@ void setup_create(CLI::App& elt, Invocation& inv) {
       elt.add_subcommand("create", "Create an element file (mle2, pconf2, sbios, stm, custom)");
   sub->add_option("--type", o->type, "Element type: mle2, pconf2, sbios, stm, custom")->required();
   sub->add_option("-o,--out", o->out, "Output element file (written atomically)")->required();
-  sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1: override PS policy)");
+  sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1: override PS policy)")
+      ->transform(number_check(0xFFFFFFFF));
   sub->add_option("--alg", o->alg, "Hash algorithm: sha256 (default), sha384, sha512, sm3");
-  sub->add_option("--minver", o->minver, "mle2: SINITMinVersion (0..255)");
+  sub->add_option("--minver", o->minver, "mle2: SINITMinVersion (0..255)")
+      ->transform(number_check(0xFF));
   sub->add_option("--pcr", o->pcrs, "pconf2: PCR value N=HEX (N 0..7), repeatable");
   sub->add_option("--uuid", o->uuid,
                   "custom: 'tboot' or {0xaabbccdd, 0xeeff, 0xgghh, 0xiijj, {6 bytes}}");
@@ -195,7 +197,8 @@ void setup_wrap(CLI::App& elt, Invocation& inv) {
       elt.add_subcommand("wrap-vlp", "Wrap a tboot VLP into a CUSTOM2 element with the tboot UUID");
   sub->add_option("vlp", o->in, "tboot policy file (validated)")->required();
   sub->add_option("-o,--out", o->out, "Output element file")->required();
-  sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1)");
+  sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1)")
+      ->transform(number_check(0xFFFFFFFF));
   on_run(sub, inv, [o]() {
     auto vlp = tlaunch::host::read_file(o->in, 1u << 20);
     if (!vlp) return report(vlp.failure());

@@ -90,7 +90,8 @@ void add_sign_options(CLI::App* sub, SignOptions& o, bool with_priv) {
                   "rsassa, rsapss, ecdsa or sm2 (default: rsassa for 0x2xx, rsapss for 0x300 "
                   "with an RSA key; ecdsa / sm2 by key)");
   sub->add_option("--hashalg", o.hashalg, "RSA: sha256 (default) or sha384");
-  sub->add_option("--rev", o.rev, "Revocation counter (0..65535)")->check(CLI::Range(0, 65535));
+  sub->add_option("--rev", o.rev, "Revocation counter (0..65535)")
+      ->transform(number_check(0xFFFF));
 }
 
 struct Prepared {

@@ -34,23 +34,13 @@ Expected<uint16_t> parse_hash(const std::string& s) {
   return fail(Errc::kUsage, "--alg '" + s + "': use sha256, sha384, sha512 or sm3");
 }
 
-Expected<unsigned long> parse_number(const std::string& opt, const std::string& s,
-                                     unsigned long max) {
-  errno = 0;
-  char* end = nullptr;
-  const unsigned long v = std::strtoul(s.c_str(), &end, 0);
-  if (s.empty() || s[0] == '-' || errno != 0 || *end != '\0' || v > max)
-    return fail(Errc::kUsage, opt + " '" + s + "': not a number from 0 to " + std::to_string(max));
-  return v;
-}
-
 // lcp2_crtpol --mask / --auxalg values: hash names or a number.
 Expected<uint16_t> parse_hash_mask(const std::string& opt, const std::string& s) {
   if (s == "sha256") return static_cast<uint16_t>(lcp::kHashMaskSha256);
   if (s == "sha384") return static_cast<uint16_t>(lcp::kHashMaskSha384);
   if (s == "sha512") return static_cast<uint16_t>(lcp::kHashMaskSha512);
   if (s == "sm3") return static_cast<uint16_t>(lcp::kHashMaskSm3_256);
-  auto v = parse_number(opt, s, 0xFFFF);
+  auto v = parse_number_option(s, opt, 0xFFFF);
   if (!v || *v == 0)
     return fail(Errc::kUsage, opt + " '" + s + "': use sha256, sha384, sha512, sm3 or a mask");
   return static_cast<uint16_t>(*v);
@@ -70,7 +60,7 @@ Expected<uint32_t> parse_sign_mask(const std::string& s) {
   };
   for (const auto& [name, mask] : kNames)
     if (s == name) return mask;
-  auto v = parse_number("--sign", s, 0xFFFFFFFFul);
+  auto v = parse_number_option(s, "--sign", 0xFFFFFFFF);
   if (!v || *v == 0)
     return fail(Errc::kUsage, "--sign '" + s +
                                   "': use rsa-2048-sha256, rsa-3072-sha256, rsa-3072-sha384, "
@@ -104,13 +94,13 @@ Expected<lcp::Policy> policy_from(const CreateOptions& o) {
     p.version = lcp::kPolicyVersion32;
   else
     return fail(Errc::kUsage, "--polver '" + o.polver + "': use 3.0, 3.1 or 3.2");
-  auto minver = parse_number("--minver", o.minver, 0xFF);
+  auto minver = parse_number_option(o.minver, "--minver", 0xFF);
   if (!minver) return minver.failure();
   p.sinit_min_version = static_cast<uint8_t>(*minver);
-  auto maxmin = parse_number("--max-sinit-min", o.max_sinit_min, 0xFF);
+  auto maxmin = parse_number_option(o.max_sinit_min, "--max-sinit-min", 0xFF);
   if (!maxmin) return maxmin.failure();
   p.max_sinit_min_ver = static_cast<uint8_t>(*maxmin);
-  auto ctrl = parse_number("--ctrl", o.ctrl, 0xFFFFFFFFul);
+  auto ctrl = parse_number_option(o.ctrl, "--ctrl", 0xFFFFFFFF);
   if (!ctrl) return ctrl.failure();
   p.policy_control = static_cast<uint32_t>(*ctrl);
   if (!o.rev.empty()) {
@@ -121,7 +111,7 @@ Expected<lcp::Policy> policy_from(const CreateOptions& o) {
           o.rev.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (n == lcp::kRevocationCounters)
         return fail(Errc::kUsage, "--rev takes at most 8 revocation counters");
-      auto v = parse_number("--rev", item, 0xFFFF);
+      auto v = parse_number_option(item, "--rev", 0xFFFF);
       if (!v) return v.failure();
       p.data_revocation_counters[n++] = static_cast<uint16_t>(*v);
       if (comma == std::string::npos) break;

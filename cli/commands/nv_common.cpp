@@ -70,16 +70,6 @@ void print_json(const char* schema, nlohmann::json j) {
   std::printf("%s\n", j.dump(2).c_str());
 }
 
-host::Expected<uint32_t> parse_number(const std::string& text, const char* option, uint32_t max) {
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 0);
-  if (text.empty() || text[0] == '-' || errno != 0 || *end != '\0' || v > max)
-    return host::fail(Errc::kUsage, std::string(option) + " '" + text + "': expected a number 0.." +
-                                        std::to_string(max));
-  return static_cast<uint32_t>(v);
-}
-
 nlohmann::json target_json(const tpmnv::Target& t) {
   return {{"handle", tpmnv::format_handle(t.handle)},
           {"name", t.spec ? nlohmann::json(t.spec->name) : nlohmann::json(nullptr)}};

@@ -37,9 +37,6 @@ int fail(const host::Failure& f);
 // schemas/<schema>.v1.schema.json.
 void print_json(const char* schema, nlohmann::json j);
 
-// Parses a number (decimal or 0x hex) in [0, max] for a command-line option; kUsage otherwise.
-host::Expected<uint32_t> parse_number(const std::string& text, const char* option, uint32_t max);
-
 // {"handle": "0x01C10131", "name": "vlp" | null}
 nlohmann::json target_json(const tpmnv::Target& t);
 nlohmann::json public_json(const tpmnv::NvPublic& pub);

@@ -39,7 +39,7 @@ int run_define(const DefineOptions& o) {
   if (!target) return nv::fail(target.failure());
   std::optional<uint16_t> size;
   if (!o.size.empty()) {
-    host::Expected<uint32_t> n = nv::parse_number(o.size, "--size", 0xFFFF);
+    auto n = parse_number_option(o.size, "--size", 0xFFFF);
     if (!n) return nv::fail(n.failure());
     size = static_cast<uint16_t>(*n);
   }

@@ -22,11 +22,12 @@ int run_read(const ReadCmdOptions& o) {
   using namespace tpmnv;
   host::Expected<Target> target = resolve_target(o.index, nv::handle_set(o.common));
   if (!target) return nv::fail(target.failure());
-  host::Expected<uint32_t> offset = nv::parse_number(o.offset, "--offset", 0xFFFF);
-  if (!offset) return nv::fail(offset.failure());
+  auto offset_arg = parse_number_option(o.offset, "--offset", 0xFFFF);
+  if (!offset_arg) return nv::fail(offset_arg.failure());
+  const uint32_t offset = static_cast<uint32_t>(*offset_arg);
   std::optional<size_t> size;
   if (!o.size.empty()) {
-    host::Expected<uint32_t> n = nv::parse_number(o.size, "--size", 0xFFFF);
+    auto n = parse_number_option(o.size, "--size", 0xFFFF);
     if (!n) return nv::fail(n.failure());
     size = *n;
   }
@@ -34,7 +35,7 @@ int run_read(const ReadCmdOptions& o) {
   if (!dev) return nv::fail(dev.failure());
   host::Expected<NvPublic> pub = require_index(**dev, *target);
   if (!pub) return nv::fail(pub.failure());
-  host::Expected<Bytes> data = read_index(**dev, *target, *pub, *offset, size);
+  host::Expected<Bytes> data = read_index(**dev, *target, *pub, offset, size);
   if (!data) return nv::fail(data.failure());
   if (!o.output.empty()) {
     host::HostStatus st = host::write_file_atomic(o.output, *data);
@@ -42,7 +43,7 @@ int run_read(const ReadCmdOptions& o) {
   }
   if (o.common.json) {
     nlohmann::json j = {{"index", nv::target_json(*target)},
-                        {"offset", *offset},
+                        {"offset", offset},
                         {"size", data->size()},
                         {"hex", host::hex(*data)}};
     if (!o.output.empty()) j["output"] = o.output;

@@ -36,37 +36,38 @@ int run_write(const WriteCmdOptions& o) {
   using namespace tpmnv;
   host::Expected<Target> target = resolve_target(o.index, nv::handle_set(o.common));
   if (!target) return nv::fail(target.failure());
-  host::Expected<uint32_t> offset = nv::parse_number(o.offset, "--offset", 0xFFFF);
-  if (!offset) return nv::fail(offset.failure());
+  auto offset_arg = parse_number_option(o.offset, "--offset", 0xFFFF);
+  if (!offset_arg) return nv::fail(offset_arg.failure());
+  const uint32_t offset = static_cast<uint32_t>(*offset_arg);
   host::Expected<Bytes> data = read_input(o.file);
   if (!data) return nv::fail(data.failure());
   if (data->empty())
     return nv::fail(host::fail(Errc::kBadValue, o.file + ": empty, nothing to write"));
   // No NV index holds more than 65535 bytes (TPMS_NV_PUBLIC.dataSize is a u16).
-  if (*offset + data->size() > 0xFFFF)
+  if (offset + data->size() > 0xFFFF)
     return nv::fail(host::fail(Errc::kTooLarge, o.file + ": " + std::to_string(data->size()) +
-                                                    " bytes at offset " + std::to_string(*offset) +
+                                                    " bytes at offset " + std::to_string(offset) +
                                                     " exceed any NV index"));
   auto dev = nv::open_device(o.common);
   if (!dev) return nv::fail(dev.failure());
   host::Expected<NvPublic> pub = require_index(**dev, *target);
   if (!pub) return nv::fail(pub.failure());
   WriteOptions wo;
-  wo.offset = *offset;
+  wo.offset = offset;
   wo.verify = !o.no_verify;
   host::Expected<WriteResult> r =
       write_index(**dev, *target, *pub, ByteSpan(data->data(), data->size()), wo);
   if (!r) return nv::fail(r.failure());
   if (o.common.json) {
     nlohmann::json j = {
-        {"action", "written"},    {"index", nv::target_json(*target)}, {"offset", *offset},
+        {"action", "written"},    {"index", nv::target_json(*target)}, {"offset", offset},
         {"size", data->size()},   {"nv_write_commands", r->commands},  {"chunk_size", r->chunk},
         {"verified", r->verified}, {"head_last", r->head_last}};
     if (!r->verify_note.empty()) j["note"] = r->verify_note;
     nv::print_json("nv-write", j);
   } else {
     std::printf("wrote %zu bytes at offset %u of %s in %zu NV_Write command%s (chunk %u bytes%s)%s\n",
-                data->size(), *offset, target->label().c_str(), r->commands,
+                data->size(), offset, target->label().c_str(), r->commands,
                 r->commands == 1 ? "" : "s", r->chunk,
                 r->head_last ? ", head chunk last" : "",
                 r->verified ? ", read back and verified" : "");

@@ -10,8 +10,6 @@
 
 namespace tlaunch::cli::vlpcmd {
 
-// A non-negative number: decimal (leading zeros allowed, never octal) or 0x hexadecimal.
-host::Expected<unsigned long> parse_unsigned(const std::string& text, const char* option);
 // --module: 0..127 or "any" (129). NV entries (130/131) are not created by tlaunch.
 host::Expected<uint8_t> parse_module(const std::string& text);
 // --pcr: 0..23 or "none" (255).

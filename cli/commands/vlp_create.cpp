@@ -30,7 +30,7 @@ int run_create(const CreateOptions& o) {
     type = vlp::kContVerifyFail;
   // vlp.md §3.3: tboot HEAD verifies only with SHA-256/384/512 (SM3 cannot be hashed by tboot).
   const HashAlgInfo* alg = find_hash_alg_by_name(o.alg.c_str());
-  auto ctrl = vlpcmd::parse_unsigned(o.ctrl, "--ctrl");
+  auto ctrl = parse_number_option(o.ctrl, "--ctrl", 0xFFFFFFFF);
   if (!ctrl) return report(ctrl.failure());
   // TB_POLCTL_EXTEND_PCR17 is the only defined policy_control bit (vlp.md §3.5).
   if ((*ctrl & ~static_cast<unsigned long>(vlp::kCtlExtendPcr17)) != 0)

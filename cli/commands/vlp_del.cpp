@@ -22,9 +22,8 @@ int run_del(const DelOptions& o) {
   if (!mod) return report(mod.failure());
   long pos = -1;
   if (!o.pos.empty()) {
-    auto v = vlpcmd::parse_unsigned(o.pos, "--pos");
+    auto v = parse_number_option(o.pos, "--pos", 255);
     if (!v) return report(v.failure());
-    if (*v > 255) return report(host::fail(Errc::kUsage, "--pos " + o.pos + ": at most 255"));
     pos = static_cast<long>(*v);
   }
   auto loaded = host::load_vlp_file(o.file);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "exit_codes.h"
+#include "numbers.h"
 #include "tlaunch/policy/host/io/error.h"
 
 namespace tlaunch::cli {

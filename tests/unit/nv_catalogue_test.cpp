@@ -32,6 +32,10 @@ TEST(NvAttributes, ParseAcceptsHexCaseAndBlanksAndNt) {
   EXPECT_EQ(*parse_attributes(" OwnerWrite | AUTHREAD "), 0x00040002u);
   EXPECT_EQ(*parse_attributes("ownerwrite|authread|nt=counter"), 0x00040012u);
   EXPECT_EQ(*parse_attributes("ownerwrite|authread|nt=4"), 0x00040042u);
+  // One number grammar (man/tlaunch.1 NUMBERS): a leading zero is decimal, never octal.
+  EXPECT_EQ(*parse_attributes("010"), 10u);
+  EXPECT_EQ(*parse_attributes("ownerwrite|nt=010"), 0x000000A2u);
+  EXPECT_FALSE(parse_attributes("+2").ok());
   EXPECT_EQ(attributes_to_string(0x00040012), "ownerwrite|nt=counter|authread");
   for (const char* round : {"ppwrite|ppread", "authwrite|authread|no_da|orderly|read_stclear",
                             "ownerwrite|writedefine|write_stclear|ownerread|clear_stclear"}) {

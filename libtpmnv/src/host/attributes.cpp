@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/number.h"
+
 namespace tlaunch::tpmnv {
 namespace {
 
@@ -54,15 +57,9 @@ std::string lower_trim(const std::string& s) {
   return out;
 }
 
+// The one number grammar (tlaunch/policy/number.h; man/tlaunch.1 NUMBERS): "010" is ten.
 bool parse_number(const std::string& s, uint64_t max, uint64_t* out) {
-  if (s.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 0);
-  if (errno != 0 || end == s.c_str() || *end != '\0' || v > max) return false;
-  if (s[0] == '-' || s[0] == '+') return false;
-  *out = v;
-  return true;
+  return tlaunch::parse_number(host::as_bytes(s), max, out);
 }
 
 }  // namespace
