@@ -8,6 +8,7 @@
 #include "nv_common.h"
 #include "spec_common.h"
 #include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/io/secret.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/plan.h"
 
@@ -140,7 +141,8 @@ void setup_apply(CLI::App& parent, Invocation& inv) {
   sub->add_option("--tcti", o->common.tcti,
                   "TCTI configuration (default: $TPM2TOOLS_TCTI, $TCTI, device:/dev/tpmrm0)");
   sub->add_option("--auth", o->common.auth,
-                  "Owner authorization: file:PATH, env:NAME, hex:HEX, str:TEXT (default: empty)");
+                  std::string("Owner authorization: ") + host::kSecretForms +
+                      " (default: empty; man tlaunch, SECRETS)");
   on_run(sub, inv, [o]() { return run_apply(*o); });
 }
 

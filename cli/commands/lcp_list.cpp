@@ -71,7 +71,7 @@ Expected<uint16_t> pick_scheme(const std::string& s, const lh::PublicKey& pub, u
 
 // Options shared by sign, tbs and attach-sig.
 struct SignOptions {
-  std::string list, out, pub, priv, sigalg, hashalg, passphrase_file, sig;
+  std::string list, out, pub, priv, sigalg, hashalg, passphrase, passphrase_file, sig;
   unsigned rev = 0;
 };
 
@@ -82,9 +82,12 @@ void add_sign_options(CLI::App* sub, SignOptions& o, bool with_priv) {
   if (with_priv) {
     sub->add_option("--priv", o.priv, "Private key (PEM or DER, may be passphrase-protected)")
         ->required();
-    sub->add_option("--passphrase-file", o.passphrase_file,
-                    "File whose first line is the private key's passphrase (else the "
-                    "TLAUNCH_KEY_PASSPHRASE environment variable, else a terminal prompt)");
+    auto* pass = sub->add_option(
+        "--passphrase", o.passphrase,
+        "Where the passphrase of an encrypted private key is: file:PATH, env:NAME, prompt or - "
+        "(standard input) (default: $TLAUNCH_KEY_PASSPHRASE, else a terminal prompt)");
+    sub->add_option("--passphrase-file", o.passphrase_file, "Same as --passphrase file:PATH")
+        ->excludes(pass);
   }
   sub->add_option("--sigalg", o.sigalg,
                   "rsassa, rsapss, ecdsa or sm2 (default: rsassa for 0x2xx, rsapss for 0x300 "
@@ -181,7 +184,8 @@ void setup_sign(CLI::App& list, Invocation& inv) {
     auto p = prepare(*o);
     if (!p) return report(p.failure());
     lh::PassphraseSource pass;
-    pass.file = o->passphrase_file;
+    pass.spec = o->passphrase_file.empty() ? o->passphrase : "file:" + o->passphrase_file;
+    pass.what = o->passphrase_file.empty() ? "--passphrase" : "--passphrase-file";
     auto priv = lh::load_private_key(o->priv, pass);
     if (!priv) return report(priv.failure());
     auto bytes = lh::sign_list(p->list.view, p->pub, *priv, p->req);

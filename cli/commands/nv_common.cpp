@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tlaunch/policy/host/io/secret.h"
 #include "tlaunch/tpmnv/attributes.h"
 
 namespace tlaunch::cli::nv {
@@ -12,8 +13,8 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
   sub->add_option("--tcti", o.tcti,
                   "TCTI configuration (default: $TPM2TOOLS_TCTI, $TCTI, device:/dev/tpmrm0)");
   sub->add_option("--auth", o.auth,
-                  "Hierarchy authorization (owner; platform for platform indices): "
-                  "file:PATH, env:NAME, hex:HEX, str:TEXT or prompt (default: empty)");
+                  std::string("Hierarchy authorization (owner; platform for platform indices): ") +
+                      host::kSecretForms + " (default: empty; man tlaunch, SECRETS)");
   sub->add_option("--platform-auth", o.platform_auth,
                   "Platform authorization when it differs from --auth (same forms)");
   sub->add_option("--index-auth", o.index_auth, "The index's own password (same forms)");

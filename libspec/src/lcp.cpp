@@ -151,10 +151,12 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
                            std::to_string(li) +
                            ".tbs by a build without \"private_key\") and name the signature in "
                            "\"signature\"");
+        // The one secret syntax; a relative file: is relative to the spec like every other
+        // path in it (tlaunch-build(1)).
         lcp::host::PassphraseSource pass;
-        if (sg.passphrase.rfind("file:", 0) == 0) pass.file = sg.passphrase.substr(5);
-        if (sg.passphrase.rfind("env:", 0) == 0) pass.env_var = sg.passphrase.substr(4);
-        pass.allow_prompt = sg.passphrase.empty();
+        pass.spec = sg.passphrase;
+        pass.base_dir = spec.base_dir;
+        pass.what = at(sg.json_path, "passphrase");
         auto priv = lcp::host::load_private_key(sg.private_key, pass);
         if (!priv) return issue_from(priv.failure(), spec, at(sg.json_path, "private_key"));
         signed_list = lcp::host::sign_list(list->view, *pub, *priv, req);

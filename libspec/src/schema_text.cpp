@@ -245,7 +245,7 @@ const char* launch_spec_schema_text() {
         "hash_alg": {"enum": ["sha256", "sha384"]},
         "public_key": {"type": "string", "minLength": 1},
         "private_key": {"type": "string", "minLength": 1, "description": "PEM private key (alg rsa only: PKCS#1 v1.5 is deterministic, RSA-PSS and ECDSA are not). Without private_key and signature the build writes lcp-list-<i>.tbs, the bytes to sign, and stops."},
-        "passphrase": {"type": "string", "pattern": "^(file|env):.+$", "description": "Where the key passphrase is: file:PATH or env:NAME (never the secret itself)."},
+        "passphrase": {"type": "string", "pattern": "^(file:.+|env:.+|prompt|-)$", "description": "Where the key passphrase is, in tlaunch's one secret syntax (man tlaunch, SECRETS): file:PATH (relative to the spec), env:NAME, prompt or - (standard input); never the secret itself. Without it: $TLAUNCH_KEY_PASSPHRASE, else the terminal."},
         "signature": {"type": "string", "minLength": 1, "description": "Detached signature made elsewhere over the list's to-be-signed bytes."},
         "revocation_counter": {"type": "integer", "minimum": 0, "maximum": 65535}
       }

@@ -102,10 +102,11 @@ TEST(LcpSign, PassphraseFromFileEnvironmentOrNothing) {
   PassphraseSource none = no_passphrase();
   auto no = load_private_key(kKeys + "rsa2048_b.enc.pem", none);
   ASSERT_FALSE(no.ok());
-  EXPECT_NE(no.failure().message.find("--passphrase-file"), std::string::npos);
+  EXPECT_EQ(no.failure().code, Errc::kCrypto);
+  EXPECT_NE(no.failure().message.find("--passphrase"), std::string::npos);
 
   PassphraseSource file = none;
-  file.file = kKeys + "passphrase.txt";
+  file.spec = "file:" + kKeys + "passphrase.txt";
   auto yes = load_private_key(kKeys + "rsa2048_b.enc.pem", file);
   ASSERT_TRUE(yes.ok()) << yes.failure().message;
   EXPECT_TRUE(check_key_pair(pub(kKeys + "rsa2048_b.pub.pem"), *yes).ok());
@@ -113,7 +114,7 @@ TEST(LcpSign, PassphraseFromFileEnvironmentOrNothing) {
   std::string wrong = ::testing::TempDir() + "/wrong_pass.txt";
   std::ofstream(wrong) << "not the passphrase\n";
   PassphraseSource bad = none;
-  bad.file = wrong;
+  bad.spec = "file:" + wrong;
   auto w = load_private_key(kKeys + "ec256_b.enc.pem", bad);
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.failure().message.find("wrong passphrase"), std::string::npos);
@@ -124,6 +125,28 @@ TEST(LcpSign, PassphraseFromFileEnvironmentOrNothing) {
   auto e = load_private_key(kKeys + "ec256_b.enc.pem", env);
   ::unsetenv("TLAUNCH_TEST_PASSPHRASE");
   ASSERT_TRUE(e.ok()) << e.failure().message;
+
+  // The one secret syntax: env:NAME names the variable; a relative file: path is relative to
+  // base_dir (the launch spec's directory); a source that cannot be read keeps its own code.
+  ::setenv("TLAUNCH_TEST_PASSPHRASE_2", "correct horse battery staple", 1);
+  PassphraseSource env2 = none;
+  env2.spec = "env:TLAUNCH_TEST_PASSPHRASE_2";
+  auto e2 = load_private_key(kKeys + "ec256_b.enc.pem", env2);
+  ::unsetenv("TLAUNCH_TEST_PASSPHRASE_2");
+  ASSERT_TRUE(e2.ok()) << e2.failure().message;
+  PassphraseSource rel = none;
+  rel.spec = "file:passphrase.txt";
+  rel.base_dir = kKeys;
+  EXPECT_TRUE(load_private_key(kKeys + "ec256_b.enc.pem", rel).ok());
+  PassphraseSource missing = none;
+  missing.spec = "file:no-such-passphrase.txt";
+  missing.base_dir = kKeys;
+  auto m = load_private_key(kKeys + "ec256_b.enc.pem", missing);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.failure().code, Errc::kIo);
+  EXPECT_NE(m.failure().message.find("no-such-passphrase.txt"), std::string::npos);
+  // An unencrypted key never reads its passphrase source.
+  EXPECT_TRUE(load_private_key(kKeys + "rsa2048_b.priv.pem", missing).ok());
 }
 
 TEST(LcpSign, MismatchedKeyPairIsRefused) {

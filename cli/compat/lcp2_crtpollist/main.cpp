@@ -141,7 +141,8 @@ uint16_t le16(const Bytes& b) {
 
 lh::PassphraseSource passphrase(const Options& o) {
   lh::PassphraseSource p;
-  p.file = o.passphrase_file;
+  if (!o.passphrase_file.empty()) p.spec = "file:" + o.passphrase_file;
+  p.what = "--passphrase-file";
   return p;
 }
 

@@ -63,7 +63,15 @@ std::string choose_tcti(const std::string& option, std::string* origin) {
 
 // ---------------------------------------------------------------------------------- Tcti
 
+void quiet_tss2_logging() {
+  // ESAPI and the TCTI loader log every TPM error to stderr ("ERROR:tcti:..."); tlaunch reports
+  // them itself. TSS2_LOG set by the user (e.g. all+debug) still wins. tpm2-tss reads the
+  // variable when a module logs for the first time, so this must run before any TSS call.
+  setenv("TSS2_LOG", "all+NONE", 0);
+}
+
 host::Expected<Tcti> Tcti::open(const std::string& conf) {
+  quiet_tss2_logging();
   Tcti t;
   TSS2_RC rc = Tss2_TctiLdr_Initialize(conf.c_str(), &t.ctx_);
   if (rc != TSS2_RC_SUCCESS || t.ctx_ == nullptr) {
@@ -149,9 +157,6 @@ EsysDevice::~EsysDevice() { indices_.clear(); }
 
 host::Expected<std::unique_ptr<EsysDevice>> EsysDevice::open(const std::string& tcti_conf,
                                                              Auths auths) {
-  // ESAPI and the TCTI loader log every TPM error to stderr; tlaunch reports them itself.
-  // TSS2_LOG set by the user (e.g. all+debug) still wins.
-  setenv("TSS2_LOG", "all+NONE", 0);
   host::Expected<Tcti> tcti = Tcti::open(tcti_conf);
   if (!tcti) return tcti.failure();
   host::Expected<EsysContext> ctx = EsysContext::open(*tcti);

@@ -10,15 +10,17 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <optional>
+#include <string_view>
 
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/io/secret.h"
 #include "tlaunch/policy/lcp_common.h"
 #include "tlaunch/policy/lcp_list.h"
 
@@ -55,27 +57,6 @@ struct EcdsaSigDeleter {
   void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
 };
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter>;
-
-// A secret that wipes itself (CONVENTIONS §5: secrets live in a buffer that wipes itself).
-class Secret {
- public:
-  Secret() = default;
-  Secret(const Secret&) = delete;
-  Secret& operator=(const Secret&) = delete;
-  ~Secret() { clear(); }
-  void assign(const char* p, size_t n) {
-    clear();
-    s_.assign(p, n);
-  }
-  void clear() {
-    if (!s_.empty()) OPENSSL_cleanse(s_.data(), s_.size());
-    s_.clear();
-  }
-  const std::string& str() const { return s_; }
-
- private:
-  std::string s_;
-};
 
 // The last OpenSSL error as text (and clears the queue).
 std::string openssl_error() {
@@ -214,91 +195,59 @@ EvpPkeyPtr decode_key(const Bytes& data, int selection, pem_password_cb* cb, voi
   return EvpPkeyPtr(pkey);
 }
 
-// Passphrase callback state for one load_private_key() call.
+// Passphrase callback state for one load_private_key() call. The passphrase is read only when
+// OpenSSL asks for it (an unencrypted key never prompts).
 struct PassState {
   const PassphraseSource* source = nullptr;
   std::string key_path;
-  bool asked = false;      // OpenSSL needed a passphrase
-  bool available = false;  // and one was found
-  bool fetched = false;
-  std::string problem;  // why none was available
-  Secret secret;
+  bool asked = false;                              // OpenSSL needed a passphrase
+  bool fetched = false;                            // fetch_passphrase() ran
+  std::optional<tlaunch::host::Failure> problem;  // why none is available
+  tlaunch::host::SecretBytes secret;
 };
 
-bool read_tty_passphrase(const std::string& prompt, Secret& out) {
+bool have_terminal() {
   int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return false;
-  struct termios old {};
-  bool restore = ::tcgetattr(fd, &old) == 0;
-  if (restore) {
-    struct termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    (void)::tcsetattr(fd, TCSAFLUSH, &quiet);
-  }
-  (void)!::write(fd, prompt.data(), prompt.size());
-  char buf[1024];
-  size_t n = 0;
-  bool ok = false;
-  while (n < sizeof(buf)) {
-    char c;
-    ssize_t r = ::read(fd, &c, 1);
-    if (r <= 0) break;
-    if (c == '\n' || c == '\r') {
-      ok = true;
-      break;
-    }
-    buf[n++] = c;
-  }
-  if (restore) (void)::tcsetattr(fd, TCSAFLUSH, &old);
-  (void)!::write(fd, "\n", 1);
   ::close(fd);
-  if (ok) out.assign(buf, n);
-  OPENSSL_cleanse(buf, sizeof(buf));
-  return ok;
+  return true;
 }
 
+// The passphrase per the source: its secret spec, else the fallback variable, else the
+// terminal.
 void fetch_passphrase(PassState& st) {
   if (st.fetched) return;
   st.fetched = true;
   const PassphraseSource& src = *st.source;
-  if (!src.file.empty()) {
-    auto data = read_file(src.file, 64 * 1024);
-    if (!data.ok()) {
-      st.problem = "cannot read the passphrase file: " + data.failure().message;
-      return;
-    }
-    size_t n = 0;
-    while (n < data->size() && (*data)[n] != '\n') ++n;
-    size_t len = n;
-    if (len > 0 && (*data)[len - 1] == '\r') --len;
-    st.secret.assign(reinterpret_cast<const char*>(data->data()), len);
-    OPENSSL_cleanse(data->data(), data->size());
-    st.available = true;
+  tlaunch::host::SecretRequest req;
+  req.what = "the passphrase of " + st.key_path + " (" + src.what + ")";
+  req.max_size = 1023;  // PEM_BUFSIZE: OpenSSL's callback buffer, one byte for the terminator
+  req.base_dir = src.base_dir;
+  std::string spec = src.spec;
+  if (spec.empty() && !src.env_var.empty() && std::getenv(src.env_var.c_str()) != nullptr)
+    spec = "env:" + src.env_var;
+  if (spec.empty() && src.allow_prompt && have_terminal()) spec = "prompt";
+  if (spec.empty()) {
+    std::string how = "the private key is encrypted; give its passphrase with " + src.what + " (" +
+                      tlaunch::host::kSecretForms + ")";
+    if (!src.env_var.empty()) how += " or the " + src.env_var + " environment variable";
+    st.problem = fail(Errc::kCrypto, st.key_path + ": " + how);
     return;
   }
-  if (!src.env_var.empty()) {
-    if (const char* v = std::getenv(src.env_var.c_str()); v != nullptr) {
-      st.secret.assign(v, std::strlen(v));
-      st.available = true;
-      return;
-    }
+  auto secret = tlaunch::host::read_secret(spec, req);
+  if (!secret) {
+    st.problem = secret.failure();
+    return;
   }
-  if (src.allow_prompt && ::isatty(STDIN_FILENO)) {
-    if (read_tty_passphrase("Enter the passphrase of " + st.key_path + ": ", st.secret)) {
-      st.available = true;
-      return;
-    }
-  }
-  st.problem = "the private key is encrypted; give its passphrase with --passphrase-file FILE";
-  if (!src.env_var.empty()) st.problem += " or the " + src.env_var + " environment variable";
+  st.secret = std::move(*secret);
 }
 
 int pass_cb(char* buf, int size, int /*rwflag*/, void* u) {
   auto* st = static_cast<PassState*>(u);
   st->asked = true;
   fetch_passphrase(*st);
-  if (!st->available) return -1;
-  const std::string& s = st->secret.str();
+  if (st->problem) return -1;
+  std::string_view s = st->secret.view();
   if (s.size() > static_cast<size_t>(size)) return -1;
   std::memcpy(buf, s.data(), s.size());
   return static_cast<int>(s.size());
@@ -564,7 +513,7 @@ Expected<PrivateKey> load_private_key(const std::string& path, const PassphraseS
   OPENSSL_cleanse(data->data(), data->size());
   if (!pkey) {
     ERR_clear_error();
-    if (st.asked && !st.available) return fail(Errc::kCrypto, path + ": " + st.problem);
+    if (st.asked && st.problem) return *st.problem;
     if (st.asked)
       return fail(Errc::kCrypto, path + ": cannot decrypt the private key: wrong passphrase");
     return fail(Errc::kCrypto, path + ": not a private key (PEM or DER expected)");

@@ -18,6 +18,11 @@ namespace tlaunch::tpmnv {
 // $TCTI, else "device:/dev/tpmrm0" (tpm2-tools lib/tpm2_options.c). *origin names the source.
 std::string choose_tcti(const std::string& option, std::string* origin = nullptr);
 
+// Silences tpm2-tss's own log lines on stderr (tlaunch prints its own message for every TPM
+// error; tlaunch-nv(1)), unless the user set TSS2_LOG. Tcti::open() calls it, so every verb
+// that reaches a TPM through this library is quiet; call it yourself before any other TSS call.
+void quiet_tss2_logging();
+
 // Results that ESAPI allocates are released with Esys_Free.
 struct EsysFree {
   void operator()(void* p) const { Esys_Free(p); }

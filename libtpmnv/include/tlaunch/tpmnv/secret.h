@@ -1,5 +1,5 @@
-// Authorization values: a buffer that wipes itself, and the `--auth SPEC` forms
-// (file:PATH, env:NAME, hex:HEX, str:TEXT, prompt). Secrets never need to be on a command line.
+// Authorization values: a buffer that wipes itself, and the `--auth SPEC` forms of tlaunch's
+// one secret syntax (man/tlaunch.1 SECRETS). Secrets never need to be on a command line.
 #pragma once
 
 #include <cstddef>
@@ -40,15 +40,12 @@ struct AuthSource {
   bool visible_in_ps = false;  // hex:/str: forms: the caller should warn
 };
 
-// Reads a secret per SPEC:
-//   file:PATH   the file's bytes; one trailing newline (\n or \r\n) is dropped
-//   env:NAME    the environment variable's value
-//   hex:HEX     the bytes HEX encodes        (visible in process lists)
-//   str:TEXT    the bytes of TEXT            (visible in process lists)
-//   prompt      asks on the terminal with echo off (the prompt text names `what`)
-//   ""          empty authorization
-// Errors: kUsage for a malformed SPEC, kIo for an unreadable file/terminal, kTooLarge above 64
-// bytes.
+// Reads an authorization value per SPEC, in tlaunch's one secret syntax
+// (tlaunch/policy/host/io/secret.h: file:PATH, env:NAME, prompt, - for standard input; hex:HEX
+// and str:TEXT visible in process lists). "" is the empty authorization; any other form that
+// yields no bytes is an error, so that no empty password reaches the TPM by accident. Errors:
+// kUsage (malformed SPEC, empty secret), kIo (unreadable file or terminal, end of input),
+// kTooLarge (above 64 bytes).
 host::Expected<Secret> read_secret(const std::string& spec, const std::string& what,
                                    AuthSource* source = nullptr);
 

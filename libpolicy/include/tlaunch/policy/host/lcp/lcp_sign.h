@@ -52,12 +52,17 @@ struct PrivateKey {
   std::string source;
 };
 
-// Where a private key's passphrase comes from: never the command line (CONVENTIONS; brief).
+// Where a private key's passphrase comes from: never the command line itself (man/tlaunch.1
+// SECRETS). It is read only when the key turns out to be encrypted.
 struct PassphraseSource {
-  std::string file;  // first line of this file (without its line break)
-  // Environment variable holding the passphrase; used when no file is given.
+  // A secret source in tlaunch's one syntax (tlaunch/policy/host/io/secret.h: file:PATH,
+  // env:NAME, prompt, -); "" = the fallbacks below.
+  std::string spec;
+  std::string base_dir;              // relative file: paths (the launch spec's directory)
+  std::string what = "--passphrase";  // the option or field, for messages
+  // Without a spec: this variable when it is set, else the terminal (when there is one).
   std::string env_var = "TLAUNCH_KEY_PASSPHRASE";
-  bool allow_prompt = true;  // ask on the terminal (/dev/tty) when neither is given
+  bool allow_prompt = true;
 };
 
 // A public key file: PEM or DER (SubjectPublicKeyInfo or PKCS#1 RSA), or, like lcptools
@@ -65,7 +70,9 @@ struct PassphraseSource {
 // Qx_LE||Qy_LE EC point. Only the key types and sizes LCP signs with are accepted: RSA 2048/3072
 // with exponent 65537, EC P-256/P-384, SM2.
 Expected<PublicKey> load_public_key(const std::string& path);
-// A PEM or DER private key, possibly passphrase-protected.
+// A PEM or DER private key, possibly passphrase-protected. A passphrase that cannot be read is
+// reported with its own code (kIo for a missing file, kUsage for an empty one); a wrong one as
+// kCrypto.
 Expected<PrivateKey> load_private_key(const std::string& path, const PassphraseSource& pass);
 // The public half of a private key (same checks as load_public_key()).
 Expected<PublicKey> public_key_of(const PrivateKey& key);
