@@ -20,7 +20,8 @@ import unittest
 CRTPOLELT = os.environ.get("LCP2_CRTPOLELT", "lcp2_crtpolelt")
 MLEHASH = os.environ.get("LCP2_MLEHASH", "lcp2_mlehash")
 TLAUNCH = os.environ.get("TLAUNCH", "tlaunch")
-VECTORS = os.environ.get("TLAUNCH_VECTORS_DIR", "/work/shared/vectors/public")
+VECTORS = os.environ.get("TLAUNCH_VECTORS_DIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "compat", "vectors")
 SOURCE = os.environ.get("TLAUNCH_SOURCE_DIR",
                         os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
 

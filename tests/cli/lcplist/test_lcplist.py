@@ -24,7 +24,8 @@ CRTPOLLIST = os.environ.get("LCP2_CRTPOLLIST", "lcp2_crtpollist")
 CRTPOL = os.environ.get("LCP2_CRTPOL", "lcp2_crtpol")
 CRTPOLELT = os.environ.get("LCP2_CRTPOLELT", "lcp2_crtpolelt")
 TLAUNCH = os.environ.get("TLAUNCH", "tlaunch")
-VECTORS = os.environ.get("TLAUNCH_VECTORS_DIR", "/work/shared/vectors/public")
+VECTORS = os.environ.get("TLAUNCH_VECTORS_DIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "compat", "vectors")
 SOURCE = os.environ.get("TLAUNCH_SOURCE_DIR",
                         os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
 VKEYS = os.path.join(VECTORS, "keys")
