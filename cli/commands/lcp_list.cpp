@@ -161,7 +161,7 @@ void setup_create(CLI::App& list, Invocation& inv) {
   on_run(sub, inv, [o]() {
     auto v = parse_list_version(o->version);
     if (!v) return report(v.failure());
-    auto bytes = lh::create_list(*v, o->elements);
+    auto bytes = lh::create_list(*v, o->elements, lh::ElementOrder::kAsWritten);
     if (!bytes) return report(bytes.failure());
     auto check = lh::list_from_bytes(*bytes, o->out);
     if (!check) return report(check.failure());

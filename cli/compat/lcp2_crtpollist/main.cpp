@@ -2,7 +2,6 @@
 // lcptools-v2/crtpollist.c, pollist2.c, pollist2_1.c, crypto_OpenSSL.c at commit 80ca413).
 // Options, defaults, outputs, messages and exit codes (0/1) are upstream's; where upstream is
 // broken we do the correct thing (docs/compat.md, section "lcp2_crtpollist"):
-//   - elements are stored in command-line order (upstream prepends, QUIRKS 25);
 //   - RSA-3072 PKCS#1 lists verify (QUIRKS 26); --addsig works (27); --nosig works (28);
 //   - --verify exits 1 when a signature does not verify and also checks LIST2 lists (30);
 //   - re-signing a signed 0x300 list works (37); a private key that does not belong to the
@@ -163,8 +162,9 @@ int create(const Options& o) {
     err("Too many element files specified.\n");
     return 1;
   }
-  // Elements in command-line order (upstream prepends each one, QUIRKS 25; docs/compat.md).
-  Bytes elements;
+  // Each element goes in front of the ones before it, as upstream's (docs/compat.md
+  // "lcp-element-order"); the files are read and checked in command-line order.
+  std::vector<Bytes> elements;
   for (const std::string& f : o.files) {
     auto data = lh::upstream_read_file(f);
     if (!data) return 1;
@@ -183,17 +183,14 @@ int create(const Options& o) {
       err("Error: " + tlaunch::host::describe(e.error(), f) + "\n");
       return 1;
     }
-    elements.insert(elements.end(), data->begin(), data->end());
+    elements.push_back(std::move(*data));
   }
-  Bytes list(lcp::unsigned_list_size(elements.size()));
-  tlaunch::ByteWriter w(tlaunch::MutableByteSpan(list.data(), list.size()));
-  auto n =
-      lcp::encode_unsigned_list(w, o.version, tlaunch::ByteSpan(elements.data(), elements.size()));
-  if (!n.ok()) {
-    err("Error: " + tlaunch::host::describe(n.error(), o.out) + "\n");
+  auto list = lh::make_list(o.version, elements, lh::ElementOrder::kEachInFront);
+  if (!list.ok()) {
+    err("Error: " + list.failure().message + "\n");
     return 1;
   }
-  return lh::upstream_write_file(o.out, list) ? 0 : 1;
+  return lh::upstream_write_file(o.out, *list) ? 0 : 1;
 }
 
 // ------------------------------------------------------------------------------ --sign
