@@ -292,9 +292,14 @@ int show(const Options& o) {
       err("Error: " + d.failure().message + "\n");
       return rc;
     }
-    // poldata.c verify_policy_data() prints this for each unsigned 0x300 list it checks.
-    for (uint8_t i = 0; i < d->view.num_lists; ++i)
-      if (d->view.lists[i].is_list21() && !d->view.lists[i].is_signed)
+    // poldata.c verify_policy_data() runs its LIST2_1 check once per list but never moves past
+    // the first list, and pollist2_1.c verify_tpm20_policy_list_2_1() prints this line for an
+    // unsigned list only: so the line appears once for every list when the first one is an
+    // unsigned 0x300 list, else not at all (the lists of a data file share one version). We
+    // print exactly that; verify_data_lists() below checks every list for real.
+    const lcp::ListView& first_list = d->view.lists[0];
+    if (first_list.is_list21() && !first_list.is_signed)
+      for (uint8_t i = 0; i < d->view.num_lists; ++i)
         out("Verify TPM2.0 Policy List 2.1 success\n");
     if (auto v = lh::verify_data_lists(*d); !v.ok()) {
       err("Error: " + v.failure().message + "\n");

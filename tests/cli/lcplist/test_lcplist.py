@@ -447,6 +447,26 @@ class CrtpolDeviations(Base):
         self.assertIn("does not verify", err)
         self.assertNotIn("policy data hash matches", out)
 
+    def test_lcp_show_verify_per_list_line(self):
+        """`Verify TPM2.0 Policy List 2.1 success` appears as upstream prints it: once per list when
+        the first list is an unsigned 0x300 list, never when it is signed (poldata.c re-checks the
+        first list for every list)."""
+        line = "Verify TPM2.0 Policy List 2.1 success\n"
+        self.create_list("u.lst", "0x300")
+        self.create_list("s.lst", "0x300", "sbios.elt")
+        self.sign_list("s.lst", "ecdsa", os.path.join(VKEYS, "ec256_a"))
+        for lists, count in ((["u.lst"], 1), (["u.lst", "u.lst", "u.lst"], 3), (["u.lst", "s.lst"], 2),
+                             (["s.lst", "u.lst"], 0), (["s.lst"], 0)):
+            with self.subTest(lists=lists):
+                for f in ("p.pol", "p.dat"):
+                    if os.path.exists(self.path(f)):
+                        os.unlink(self.path(f))
+                rc, out, err = self.policy("--type", "list", "--data", "p.dat", *lists)
+                self.assertEqual(rc, 0, err)
+                out = self.ok(CRTPOL, "--show", "p.pol", "p.dat")
+                self.assertEqual(out.count(line), count, out)
+                self.assertIn("policy data hash matches policy hash", out)
+
     def test_lcp_policy_options(self):
         for args, msg in ((["--sign", "bogus"], "signing alg not supported: bogus"),
                           (["--mask", "sha256", "--mask", "md5"], "LCP hash alg not supported: md5"),
