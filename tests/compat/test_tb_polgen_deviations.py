@@ -272,6 +272,25 @@ class TbPolgenTest(unittest.TestCase):
         self.assertEqual(err, "cannot add another entry\n")
         self.assertEqual(self.read("vl.pol"), pol)
 
+    # docs/compat.md#tbp-sha1
+    def test_sha1_as_tboot_1_10_5_with_a_warning(self):
+        out, err = self.tbp("--create", "--type", "nonfatal", "--alg", "SHA1", "vl.pol")
+        self.assertEqual(out, "")
+        self.assertIn("warning: SHA-1 is weak", err)
+        self.assertEqual(self.read("vl.pol"), header(ptype=0, alg=0x04))
+        self.tbp("--add", "--num", "0", "--pcr", "none", "--hash", "image", "--cmdline", "ro",
+                 "--image", "k.bin", "vl.pol")
+        d = measurement(b"ro", self.image, "sha1")
+        self.assertEqual(len(d), 20)
+        self.assertEqual(self.read("vl.pol"), header(ptype=0, alg=0x04, n=1) + entry(0, 255, 1, [d]))
+        out, err = self.tbp("--show", "vl.pol")
+        self.assertEqual(err, "")
+        self.assertIn("\t hash_alg: TB_HALG_SHA1\n", out)
+        self.assertIn("\t\t hashes[0]: " + "".join("%02x " % b for b in d) + "\n", out)
+        # A SHA-256 policy is not affected: no warning.
+        _, err = self.tbp("--create", "--type", "halt", "v2.pol")
+        self.assertEqual(err, "")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

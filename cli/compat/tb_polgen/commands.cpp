@@ -29,8 +29,18 @@ void print_text(const host::PolicyText& t) {
   std::fputs(t.err.c_str(), stderr);
 }
 
-// tb_polgen can hash images only with these (hash.c hash_file(), extend_hash(), print_hash()).
-bool image_alg_supported(uint8_t alg) { return alg == 0x0B || alg == 0x0C || alg == 0x0D; }
+// Policies are read, written and printed with the digest sizes of tboot 1.10.5, the release
+// Debian 12 ships: SHA-1 (0x04, and the legacy id 0x00) has 20-byte digests there, and
+// `--alg sha1` works (docs/compat.md "tbp-sha1"); everything else is HEAD's.
+constexpr vlp::Release kRelease = vlp::Release::kTboot1105;
+
+bool is_sha1(uint8_t alg) { return alg == 0x04 || alg == 0x00; }
+
+// tb_polgen can hash images only with these (hash.c hash_file(), extend_hash(), print_hash());
+// 1.10.5 also with SHA-1 0x04, not with the legacy 0x00.
+bool image_alg_supported(uint8_t alg) {
+  return alg == 0x04 || alg == 0x0B || alg == 0x0C || alg == 0x0D;
+}
 
 // print_hash(): "%02x " per byte and a newline, or a complaint on stderr.
 void print_hash(const Digest& d, uint8_t alg) {
@@ -66,8 +76,8 @@ bool read_policy(const Params& p, vlp::Policy* out, bool* exists) {
     return false;
   }
   const ByteSpan bytes(buf.data(), n);
-  if (p.verbose) print_text(host::tb_polgen_text(bytes));
-  auto r = vlp::decode(bytes);
+  if (p.verbose) print_text(host::tb_polgen_text(bytes, kRelease));
+  auto r = vlp::decode(bytes, kRelease);
   if (!r.ok()) {
     std::fprintf(stderr, "Policy file %s is corrupt\n", path);
     return false;
@@ -86,7 +96,12 @@ bool write_policy(const Params& p, const vlp::Policy& pol) {
     std::fprintf(stderr, "%s\n", host::describe(n.error(), p.policy_file).c_str());
     return false;
   }
-  if (p.verbose) print_text(host::tb_polgen_text(ByteSpan(buf, *n)));
+  if (p.verbose) print_text(host::tb_polgen_text(ByteSpan(buf, *n), kRelease));
+  // Not upstream's: 1.10.5 writes SHA-1 policies without a word.
+  if (is_sha1(pol.hash_alg))
+    std::fprintf(stderr,
+                 "warning: SHA-1 is weak: a module with a colliding SHA-1 digest would pass this "
+                 "policy; prefer --alg sha256, sha384 or sha512\n");
   auto w = host::write_file_atomic(p.policy_file, buf, *n);
   if (!w.ok()) {
     std::fprintf(stderr, "Error writing policy file %s\n", w.failure().message.c_str());
@@ -182,7 +197,7 @@ bool do_show(const Params& p) {
   uint8_t buf[vlp::kMaxPolicySize];
   auto n = vlp::encode(pol, MutableByteSpan(buf, sizeof(buf)));
   if (!n.ok()) return false;
-  print_text(host::tb_polgen_text(ByteSpan(buf, *n)));
+  print_text(host::tb_polgen_text(ByteSpan(buf, *n), kRelease));
   return true;
 }
 
@@ -198,7 +213,7 @@ bool do_create(const Params& p) {
   const auto type = static_cast<uint8_t>(p.policy_type);
   const auto control = static_cast<uint32_t>(p.policy_control);
   if (!read) {
-    pol = vlp::Policy::create(type, static_cast<uint8_t>(p.hash_alg), control);
+    pol = vlp::Policy::create(type, static_cast<uint8_t>(p.hash_alg), control, kRelease);
   } else {
     // An existing policy keeps its entries and hash algorithm (QUIRKS.md 9); --ctrl, given or
     // not (default 1), replaces policy_control.
@@ -365,7 +380,7 @@ bool do_unwrap(const Params& p) {
     return false;
   }
   const size_t at = kEltHeaderSize + sizeof(kTbootUuid);
-  auto r = vlp::decode(ByteSpan(elt.data() + at, elt.size() - at));
+  auto r = vlp::decode(ByteSpan(elt.data() + at, elt.size() - at), kRelease);
   if (!r.ok()) {
     Error e = r.error();
     if (e.offset != kNoOffset) e.offset += static_cast<uint32_t>(at);  // offset in the elt file

@@ -19,8 +19,10 @@ constexpr Keyword kTypeWords[] = {{"nonfatal", 0}, {"continue", 1}, {"halt", 2}}
 constexpr Keyword kHashWords[] = {{"image", 1}, {"any", 0}};
 constexpr Keyword kNumWords[] = {{"any", 129}};
 constexpr Keyword kPcrWords[] = {{"none", 255}};
-// HEAD offers sha256/sha384/sha512 only (the tip's sha1 was removed with TPM 1.2 support).
-constexpr Keyword kAlgWords[] = {{"sha256", 0x0B}, {"sha384", 0x0C}, {"sha512", 0x0D}};
+// HEAD offers sha256/sha384/sha512; sha1 is tboot 1.10.5's (Debian 12), kept for its users
+// (docs/compat.md "tbp-sha1"). The help text stays HEAD's.
+constexpr Keyword kAlgWords[] = {
+    {"sha1", 0x04}, {"sha256", 0x0B}, {"sha384", 0x0C}, {"sha512", 0x0D}};
 
 bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 

@@ -4,8 +4,9 @@
 
 namespace tlaunch::vlp {
 
-Policy Policy::create(uint8_t type, uint8_t alg, uint32_t control) {
+Policy Policy::create(uint8_t type, uint8_t alg, uint32_t control, Release release) {
   Policy p;
+  p.release = release;
   p.policy_type = type;
   p.hash_alg = alg;
   p.policy_control = control;
@@ -34,8 +35,10 @@ int Policy::find_entry(uint8_t mod_num) const {
   return -1;
 }
 
-uint8_t policy_digest_size(uint8_t hash_alg) {
+uint8_t policy_digest_size(uint8_t hash_alg, Release release) {
   switch (hash_alg) {
+    case 0x00:  // TB_HALG_SHA1_LG
+    case static_cast<uint8_t>(HashAlg::kSha1): return release == Release::kTboot1105 ? 20 : 0;
     case static_cast<uint8_t>(HashAlg::kSha256):
     case static_cast<uint8_t>(HashAlg::kSm3_256): return 32;
     case static_cast<uint8_t>(HashAlg::kSha384): return 48;
@@ -106,13 +109,14 @@ Status Policy::del_hash(size_t entry_index, size_t hash_index) {
 }
 
 // verify_policy() of tboot (tboot/common/policy.c; vlp.md §4), rule for rule and in the same order.
-Result<Policy> decode(ByteSpan bytes) {
+Result<Policy> decode(ByteSpan bytes, Release release) {
   if (bytes.size < kHeaderSize)
     return with_value(make_error(Errc::kTruncated, "policy is smaller than its 12-byte header",
                                  "size", static_cast<uint32_t>(bytes.size)),
                       bytes.size);
   ByteReader r(bytes);
   Policy p;
+  p.release = release;
   p.version = *r.u8("version");
   if (p.version != kVersion)
     return with_value(make_error(Errc::kUnsupported, "unsupported policy version", "version", 0),

@@ -27,8 +27,9 @@ struct PolicyText {
 };
 
 // verify_policy(bytes, bytes.size, print=true) as tb_polgen prints it: "policy:" then the fields;
-// an invalid policy stops where tboot's check fails, with tboot's message on stdout.
-PolicyText tb_polgen_text(ByteSpan bytes);
+// an invalid policy stops where tboot's check fails, with tboot's message on stdout. `release`
+// selects whose digest sizes and SHA-1 names apply (vlp::Release).
+PolicyText tb_polgen_text(ByteSpan bytes, vlp::Release release = vlp::Release::kHead);
 
 // Lower-case names used by tlaunch (CLI values and JSON).
 const char* vlp_type_keyword(uint8_t policy_type);  // nonfatal|continue|halt|unsupported
