@@ -136,7 +136,7 @@ host::Expected<TpmCaps> query_caps(const std::string& conf) {
 }
 
 // tboot's error codes in words: what happened at the last launch and what usually helps
-// (vlp.md §7.1 meanings; tboot common/tb_error.c).
+// (docs/reference/vlp.md §7.1 meanings; tboot common/tb_error.c).
 std::string error_words(uint32_t code) {
   using vlp::TbError;
   switch (static_cast<TbError>(code)) {
@@ -349,7 +349,7 @@ int run_doctor(const DoctorOptions& o) {
         host::Bytes data;
         bool have = false;
         if (p.attributes & attr::kWritten) {
-          // The VLP as the launcher reads it: at most 2124 bytes (vlp.md §5.2).
+          // The VLP as the launcher reads it: at most 2124 bytes (docs/reference/vlp.md §5.2).
           std::optional<size_t> size;
           if (name == "vlp") size = std::min<size_t>(p.size, vlp::kMaxPolicySize);
           auto d = read_index(*dev, t, p, 0, size);

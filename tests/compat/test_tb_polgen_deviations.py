@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One test per documented difference between our tb_polgen and upstream's (docs/compat.md,
 section "tb_polgen"). Expected policy bytes are built here independently (struct + hashlib) from
-shared/spec/vlp.md, not read back with our own code.
+docs/reference/vlp.md, not read back with our own code.
 
 Run with TB_POLGEN=/path/to/tb_polgen (ctest sets it).
 """
@@ -17,7 +17,8 @@ import unittest
 
 TB_POLGEN = os.path.abspath(os.environ["TB_POLGEN"]) if "TB_POLGEN" in os.environ else "tb_polgen"
 
-TBOOT_UUID = bytes.fromhex("410693c3cbe3404fd79127f8b9e25c86")  # vlp.md §5.3, fields LE
+# docs/reference/vlp.md §5.3: the tboot UUID, each field little-endian.
+TBOOT_UUID = bytes.fromhex("410693c3cbe3404fd79127f8b9e25c86")
 
 
 def header(ptype=2, alg=0x0B, ctrl=1, n=0):
@@ -29,7 +30,7 @@ def entry(mod, pcr, htype, hashes=(), nv=0):
 
 
 def measurement(cmdline, image, alg="sha256"):
-    """vlp.md §6.1: H( H(cmdline) || H(image) )."""
+    """docs/reference/vlp.md §6.1: H( H(cmdline) || H(image) )."""
     h = lambda b: hashlib.new(alg, b).digest()
     return h(h(cmdline) + h(image))
 
@@ -237,7 +238,7 @@ class TbPolgenTest(unittest.TestCase):
         _, err = self.tbp("--unwrap", "--elt", "uuid.elt", "u.pol", rc=1)
         self.assertIn("is not a tboot policy element", err)
         bad = bytearray(pol)
-        bad[12] = 128  # mod_num 128 is invalid (vlp.md §3.4)
+        bad[12] = 128  # mod_num 128 is invalid (docs/reference/vlp.md §3.4)
         self.write("bad.elt", self.element(bytes(bad)))
         _, err = self.tbp("--unwrap", "--elt", "bad.elt", "u.pol", rc=1)
         self.assertIn("is corrupt", err)

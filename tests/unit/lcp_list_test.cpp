@@ -119,7 +119,8 @@ TEST(LcpList, EncodeKeepsElementOrder) {
   ByteWriter w(MutableByteSpan(out.data(), out.size()));
   ASSERT_TRUE(encode_unsigned_list(w, 0x300, span(elems)).ok());
   EXPECT_EQ(0, std::memcmp(out.data() + 8, mle.data(), mle.size()));
-  // The upstream vector holds sbios first (upstream prepends, QUIRKS 25).
+  // The upstream vector holds sbios first (upstream prepends,
+  // docs/reference/upstream-quirks.md#q25).
   Bytes up = read_vec("list-create-300/list.lst");
   EXPECT_EQ(0, std::memcmp(up.data() + 8, sb.data(), sb.size()));
 }
@@ -293,7 +294,7 @@ TEST(LcpList, LayoutRejectsWhatTheFormatsDoNotHave) {
   EXPECT_FALSE(signed_list_layout(0x200, 50, pss).ok());  // RSA-PSS on LIST2
   auto ok = signed_list_layout(0x300, 50, pss);
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->size, 8u + 50 + 2 + 17 + 2 * 256);  // lcp.md §5.3: KSO + 17 + 2k
+  EXPECT_EQ(ok->size, 8u + 50 + 2 + 17 + 2 * 256);  // docs/reference/lcp.md §5.3: KSO + 17 + 2k
   pss.hash_alg = kAlgSha512;
   EXPECT_FALSE(signed_list_layout(0x300, 50, pss).ok());
   SignatureSpec sm2;

@@ -17,7 +17,7 @@ namespace tlaunch::tpmnv {
 namespace {
 
 TEST(NvAttributes, NamesMatchTpm2ToolsSpelling) {
-  // The PO definition of Intel 315168-013 App. J (nv.md §2.1): 0x0204000A.
+  // The PO definition of Intel 315168-013 App. J (docs/reference/nv.md §2.1): 0x0204000A.
   EXPECT_EQ(attributes_to_string(0x0204000A), "ownerwrite|policywrite|authread|no_da");
   auto a = parse_attributes("ownerwrite|policywrite|authread|no_da");
   ASSERT_TRUE(a.ok());

@@ -28,7 +28,7 @@ std::vector<uint8_t> encode_vec(const vlp::Policy& p) {
   return buf;
 }
 
-// vlp.md §5.4: serialized default policies and their SHA-256.
+// docs/reference/vlp.md §5.4: serialized default policies and their SHA-256.
 TEST(Vlp, DefaultPoliciesMatchTboot) {
   auto legacy = encode_vec(vlp::default_policy(false));
   EXPECT_EQ(legacy, unhex("02000b01000000000000000300ff000000000000811300000000000083160010000040"
@@ -47,7 +47,7 @@ TEST(Vlp, DefaultPoliciesMatchTboot) {
                             }()));
 }
 
-// vlp.md §6.3: PCR17 entry digest of the legacy default policy, control = 1 and 0.
+// docs/reference/vlp.md §6.3: PCR17 entry digest of the legacy default policy, control = 1 and 0.
 TEST(Vlp, PolicyControlMeasurement) {
   host::OpenSslHasher h;
   vlp::Policy p = vlp::default_policy(false);
@@ -62,7 +62,8 @@ TEST(Vlp, PolicyControlMeasurement) {
   EXPECT_EQ(*z, make_digest(HashAlg::kSha256, ByteSpan(want0.data(), want0.size())));
 }
 
-// vlp.md §9 worked example: build it with the model, compare bytes and module measurement.
+// docs/reference/vlp.md §9 worked example: build it with the model, compare bytes and module
+// measurement.
 TEST(Vlp, WorkedExampleRoundTrip) {
   host::OpenSslHasher h;
   vlp::Policy p = vlp::Policy::create(vlp::kContNonFatal, 0x0B, 1);
@@ -154,7 +155,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
 
 TEST(Vlp, AcceptedOddities) {
-  // Unknown hash_alg: H = 0, entries carry zero-length digests (vlp.md §4 "NOT validated").
+  // Unknown hash_alg: H = 0, entries carry zero-length digests (docs/reference/vlp.md §4 "Not
+  // checked").
   auto b = unhex("02007701000000000000000100ff010000000005");
   auto r = vlp::decode(ByteSpan(b.data(), b.size()));
   ASSERT_TRUE(r.ok());

@@ -1,4 +1,4 @@
-// lcp2_mlehash: drop-in for lcptools-v2's MLE hash tool (shared/spec/lcp.md §11; upstream
+// lcp2_mlehash: drop-in for lcptools-v2's MLE hash tool (docs/reference/lcp.md §11; upstream
 // lcptools-v2/mlehash.c at commit 80ca413). Options, defaults, output and exit codes are
 // upstream's; the measurement itself is tlaunch::lcp::host::mle_hash(). Deliberate differences
 // (docs/compat.md, section "lcp2_mlehash"): failures always say why on stderr (upstream is
@@ -21,7 +21,8 @@
 
 namespace {
 
-// mlehash.c help text (sic: no newline after the --alg line, QUIRKS 56).
+// mlehash.c help text (sic: no newline after the --alg line,
+// docs/reference/upstream-quirks.md#q56).
 constexpr const char kHelp[] =
     "Usage: lcp2_mlehash <COMMAND> [OPTION]\n"
     "Create an Intel(R) TXT policy mlehash.\n"

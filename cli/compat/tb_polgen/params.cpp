@@ -14,7 +14,7 @@ struct Keyword {
   int value;
 };
 
-// Keyword tables of tb_polgen/param.c, matched with strcasecmp (tb_polgen.md §1.1).
+// Keyword tables of tb_polgen/param.c, matched with strcasecmp (docs/reference/tb_polgen.md §1.1).
 constexpr Keyword kTypeWords[] = {{"nonfatal", 0}, {"continue", 1}, {"halt", 2}};
 constexpr Keyword kHashWords[] = {{"image", 1}, {"any", 0}};
 constexpr Keyword kNumWords[] = {{"any", 129}};
@@ -256,7 +256,8 @@ void print_params(const Params& p) {
   std::printf("\t pcr = %d\n", p.pcr);
   std::printf("\t hash_type = %d\n", p.hash_type);
   // Without --pos upstream prints its uninitialised variable, 0 in the upstream build
-  // (QUIRKS.md 1); we print the same, although a missing --pos now means "whole entry".
+  // (docs/reference/upstream-quirks.md#q1); we print the same, although a missing --pos now means
+  // "whole entry".
   std::printf("\t pos = %d\n", p.pos_given ? p.pos : 0);
   std::printf("\t cmdline length = %zu\n", p.cmdline.size());
   std::printf("\t cmdline = %s\n", p.cmdline.c_str());

@@ -108,7 +108,8 @@ Status Policy::del_hash(size_t entry_index, size_t hash_index) {
   return ok_status();
 }
 
-// verify_policy() of tboot (tboot/common/policy.c; vlp.md §4), rule for rule and in the same order.
+// verify_policy() of tboot (tboot/common/policy.c; docs/reference/vlp.md §4), rule for rule and in
+// the same order.
 Result<Policy> decode(ByteSpan bytes, Release release) {
   if (bytes.size < kHeaderSize)
     return with_value(make_error(Errc::kTruncated, "policy is smaller than its 12-byte header",
@@ -163,8 +164,9 @@ Result<Policy> decode(ByteSpan bytes, Release release) {
                                              "num_hashes", at + 7),
                                   e.num_hashes),
                        item);
-    // tboot never reads more than MAX_TB_POLICY_SIZE bytes (vlp.md §2.2, §5.2), so a policy that
-    // only fits in a larger buffer cannot be used; also keeps the model's fixed capacity.
+    // tboot never reads more than MAX_TB_POLICY_SIZE bytes (docs/reference/vlp.md §2.2, §5.2), so a
+    // policy that only fits in a larger buffer cannot be used; also keeps the model's fixed
+    // capacity.
     if (r.offset() > kMaxPolicySize)
       return with_item(make_error(Errc::kTooLarge,
                                   "policy is larger than 2124 bytes (MAX_TB_POLICY_SIZE)", "entry",
@@ -306,7 +308,7 @@ const char* action_name(Action a) {
   return "halt";
 }
 
-// tboot/common/policy.c g_policy_map / evaluate_error() (HEAD), vlp.md §7.3.
+// tboot/common/policy.c g_policy_map / evaluate_error() (HEAD), docs/reference/vlp.md §7.3.
 Action evaluate_error(uint8_t policy_type, TbError err) {
   if (err == TbError::kNone) return Action::kContinue;
   switch (policy_type) {

@@ -135,8 +135,9 @@ std::string render_grub_cfg(const LaunchSpec& spec, const GrubRenderInputs& inpu
     }
     // SINIT ACMs and the LCP data file reach SINIT byte for byte: never decompressed. They come
     // after the measured modules, as in tboot's 20_linux_tboot: tboot removes them before
-    // numbering modules (vlp.md §6.1), the tlaunch launcher verifies them at the numbers after
-    // the measured modules (launch_spec_build.cpp), so they never shift kernel or initrd.
+    // numbering modules (docs/reference/vlp.md §6.1), the tlaunch launcher verifies them at the
+    // numbers after the measured modules (launch_spec_build.cpp), so they never shift kernel or
+    // initrd.
     for (const FileRef& s : spec.sinits) {
       echo("Loading SINIT " + grub_base(s.grub_path) + " ...");
       load("module2", true, s.grub_path, "");

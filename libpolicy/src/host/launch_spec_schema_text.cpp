@@ -22,7 +22,7 @@ const char* launch_spec_schema_text() {
     "pcr_map": {
       "enum": ["da", "legacy"],
       "default": "da",
-      "description": "PCR mapping of the launcher (vlp.md 6.4). TPM 2.0 always uses the details/authorities (da) mapping."
+      "description": "PCR mapping of the launcher (docs/reference/vlp.md §6.4). TPM 2.0 always uses the details/authorities (da) mapping."
     },
     "banks": {
       "type": "array",
@@ -45,7 +45,7 @@ const char* launch_spec_schema_text() {
       "items": {"$ref": "#/$defs/file_module"},
       "maxItems": 16,
       "default": [],
-      "description": "SINIT ACMs loaded by every entry (module2 --nounzip) after the measured modules. tboot removes them before numbering modules (vlp.md 6.1); the tlaunch launcher keeps them, so the VLP lists the digest of each at the module numbers after the measured ones (no PCR, empty command line). With SINITs, every entry must have the same number of measured modules."
+      "description": "SINIT ACMs loaded by every entry (module2 --nounzip) after the measured modules. tboot removes them before numbering modules (docs/reference/vlp.md §6.1); the tlaunch launcher keeps them, so the VLP lists the digest of each at the module numbers after the measured ones (no PCR, empty command line). With SINITs, every entry must have the same number of measured modules."
     },
     "lcp": {"$ref": "#/$defs/lcp"},
     "nv": {"$ref": "#/$defs/nv"},
@@ -183,7 +183,7 @@ const char* launch_spec_schema_text() {
         "handle_set": {
           "enum": ["tcg", "legacy"],
           "default": "tcg",
-          "description": "tcg: 0x01C101xx (SINIT tpm_nv_index_set = 1); legacy: Intel's 0x01200001... (nv.md 2)."
+          "description": "tcg: 0x01C101xx (SINIT tpm_nv_index_set = 1); legacy: Intel's 0x01200001... (docs/reference/nv.md §2)."
         },
         "vlp": {"$ref": "#/$defs/nv_index"},
         "error": {

@@ -144,7 +144,8 @@ Expected<Bytes> make_list(uint16_t version, const std::vector<Bytes>& elements,
                           ElementOrder order) {
   size_t total = 0;
   for (const Bytes& e : elements) total += e.size();
-  if (total > kMaxListSize) return fail(Errc::kTooLarge, "the elements exceed the 16 MiB list limit");
+  if (total > kMaxListSize)
+    return fail(Errc::kTooLarge, "the elements exceed the 16 MiB list limit");
   Bytes joined;
   joined.reserve(total);
   auto append = [&joined](const Bytes& e) { joined.insert(joined.end(), e.begin(), e.end()); };
@@ -208,7 +209,8 @@ Expected<PreparedList> prepare_signed_list(const ListView& list, const PublicKey
     spec.qx = ByteSpan(qx.data(), qx.size());
     spec.qy = ByteSpan(qy.data(), qy.size());
     const uint16_t implied = ecc_hash_for(req.scheme, static_cast<uint16_t>(pub.bytes));
-    // lcptools ignores --hashalg for ECC (QUIRKS 33); an explicit different hash is an error here.
+    // lcptools ignores --hashalg for ECC (docs/reference/upstream-quirks.md#q33); an explicit
+    // different hash is an error here.
     if (hash != kAlgNull && hash != implied)
       return fail(Errc::kUnsupported,
                   std::string(req.scheme == kAlgSm2 ? "SM2 signatures use SM3"

@@ -282,7 +282,8 @@ host::Expected<std::optional<NvPublic>> EsysDevice::read_public(uint32_t handle)
   p.auth_policy.assign(pub->nvPublic.authPolicy.buffer,
                        pub->nvPublic.authPolicy.buffer + pub->nvPublic.authPolicy.size);
   p.size = pub->nvPublic.dataSize;
-  // tboot checks that the answer is about the index it asked for (nv.md §4.3); so do we.
+  // tboot checks that the answer is about the index it asked for (docs/reference/nv.md §4.3); so do
+  // we.
   if (p.handle != handle)
     return host::fail(Errc::kTpm, "NV_ReadPublic of " + label(handle) + " returned index " +
                                       format_handle(p.handle));

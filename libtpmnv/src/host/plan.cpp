@@ -179,7 +179,8 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
       } else {
         return entry_error(path, i, p.index, "\"tb_error\" must be a TB_ERR_* name or a number");
       }
-      // tb_error_t is a u32 stored little-endian at offset 0 (vlp.md §7.1; tboot tb_error.c).
+      // tb_error_t is a u32 stored little-endian at offset 0 (docs/reference/vlp.md §7.1; tboot
+      // tb_error.c).
       p.content = Bytes{static_cast<uint8_t>(code), static_cast<uint8_t>(code >> 8),
                         static_cast<uint8_t>(code >> 16), static_cast<uint8_t>(code >> 24)};
       p.content_source =

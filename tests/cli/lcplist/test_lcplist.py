@@ -4,10 +4,10 @@
 Each drop-in test asserts one documented difference from upstream (docs/compat.md, the anchor is in
 the test name); the golden vectors themselves are replayed by tests/compat/run_vector.py, and the
 unsigned lists among them are made once more with `tlaunch lcp list create` and the element files in
-reverse order, which must give upstream's bytes.
-Signatures we make are checked with the openssl command, from byte ranges this file computes itself
-(lcp.md §5.2/§5.3), not with our code. Environment: LCP2_CRTPOLLIST, LCP2_CRTPOL, LCP2_CRTPOLELT,
-TLAUNCH, TLAUNCH_VECTORS_DIR, TLAUNCH_SOURCE_DIR.
+reverse order, which must give upstream's bytes. Signatures we make are checked with the openssl
+command, from byte ranges this file computes itself (docs/reference/lcp.md §5.2/§5.3), not with our
+code. Environment: LCP2_CRTPOLLIST, LCP2_CRTPOL, LCP2_CRTPOLELT, TLAUNCH, TLAUNCH_VECTORS_DIR,
+TLAUNCH_SOURCE_DIR.
 """
 
 import hashlib
@@ -44,7 +44,7 @@ def rd(path):
 
 # ----------------------------------------------------------------------- independent list parsing
 def parse_list(b):
-    """The signed range, key and big-endian signature of a list (lcp.md §5.2, §5.3)."""
+    """Signed range, key and big-endian signature of a list (docs/reference/lcp.md §5.2, §5.3)."""
     ver, w2, e = struct.unpack_from("<HHI", b, 0)
     end = 8 + e
     d = {"version": ver, "elements": b[8:end]}
@@ -258,7 +258,8 @@ class CrtpollistDeviations(Base):
                                      "--pub", os.path.join(VKEYS, "rsa3072_a.pub.pem"), "--out", "l.lst")
         self.assertEqual(rc, 0, err)
         nosig = self.read("l.lst")
-        self.assertEqual(len(nosig), 8 + e + 4 + 384)  # lcp.md §5.2: ends after the modulus
+        # docs/reference/lcp.md §5.2: the form without SigBlock ends after the modulus.
+        self.assertEqual(len(nosig), 8 + e + 4 + 384)
         self.assertEqual(struct.unpack_from("<HH", nosig, 8 + e), (9, 384))
         out = self.ok(CRTPOLLIST, "--show", "l.lst")
         self.assertNotIn("signature verified", out)

@@ -91,10 +91,11 @@ struct ListCheck {
   uint16_t hash_alg = 0;  // the hash the signature was checked with
   std::string reason;     // why it is not valid (names the field at fault where there is one)
 };
-// Verifies a list's signature exactly as SINIT and lcptools check it (lcp.md §5.2/§5.3): the
-// signed byte range, the stored little-endian key and value, and for LIST2_1 the structure
-// versions (0x10), the exponent (65537), scheme, hash and key-size fields. A list that does not
-// verify is an outcome; Failure means the check could not be made (e.g. LMS in this build).
+// Verifies a list's signature exactly as SINIT and lcptools check it (docs/reference/lcp.md
+// §5.2/§5.3): the signed byte range, the stored little-endian key and value, and for LIST2_1 the
+// structure versions (0x10), the exponent (65537), scheme, hash and key-size fields. A list that
+// does not verify is an outcome; Failure means the check could not be made (e.g. LMS in this
+// build).
 Expected<ListCheck> verify_list(const ListView& list);
 // The public key a signed list carries.
 Expected<PublicKey> list_public_key(const ListView& list, const std::string& source);

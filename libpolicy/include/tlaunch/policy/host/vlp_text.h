@@ -1,8 +1,8 @@
-// Text, JSON and file forms of a tboot Verified Launch Policy (format v2, shared/spec/vlp.md).
+// Text, JSON and file forms of a tboot Verified Launch Policy (format v2, docs/reference/vlp.md).
 //
 // - tb_polgen_text(): byte-exact `tb_polgen --show` output, i.e. what tboot's
 //   verify_policy(policy, size, print=true) prints with PRINT=printf (include/tb_policy.h;
-//   shared/spec/tb_polgen.md §4), including the partial dump and messages of an invalid policy.
+//   docs/reference/tb_polgen.md §4), including the partial dump and messages of an invalid policy.
 //   Whether the policy is valid is decided by vlp::decode() (the one set of rules); this file
 //   only renders.
 // - vlp_json(): the document of `tlaunch vlp show --json` (schemas/vlp.v1.schema.json).

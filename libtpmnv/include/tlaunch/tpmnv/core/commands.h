@@ -36,7 +36,7 @@ inline constexpr uint32_t kRcLocality = 0x907;    // TPM_RC_LOCALITY (warning ra
 inline constexpr uint32_t kRcHandle = 0x08B;      // TPM_RC_HANDLE (+ parameter/handle number bits)
 inline constexpr uint32_t kRcNvUninitialized = 0x14A;  // TPM_RC_NV_UNINITIALIZED: never written
 
-// TPMA_NV bit 0 (Part 2 §13.4); tboot refuses a policy index with it set (nv.md §4).
+// TPMA_NV bit 0 (Part 2 §13.4); tboot refuses a policy index with it set (docs/reference/nv.md §4).
 inline constexpr uint32_t kTpmaNvPpWrite = 0x00000001;
 
 // The handle-independent part of a TPM response code: strips the handle/parameter/session
