@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/lcp_list_ops.h"
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/lcp/lcp_list_ops.h"
 
 namespace tlaunch::lcp {
 namespace {

@@ -2,7 +2,7 @@
 // verification for every scheme and list version, every signed upstream vector verifies (RSA-3072
 // PKCS#1 too, docs/reference/upstream-quirks.md#q26), any flipped byte of a signed list fails,
 // detached signing.
-#include "tlaunch/policy/host/lcp_sign.h"
+#include "tlaunch/policy/host/lcp/lcp_sign.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/lcp_list_ops.h"
+#include "tlaunch/policy/host/lcp/lcp_list_ops.h"
 
 namespace tlaunch::lcp::host {
 namespace {
