@@ -155,8 +155,8 @@ void Launcher::log_boot_info() {
   }
 }
 
-// TPM bring-up as on QEMU (shared/BOOT-LAB.md): SeaBIOS already sent TPM2_Startup and left
-// locality 0 active; release it and work at locality 2, where PCR 17/18 can be extended.
+// TPM bring-up as on QEMU (docs/reference/boot-lab.md §4): SeaBIOS already sent TPM2_Startup and
+// left locality 0 active; release it and work at locality 2, where PCR 17/18 can be extended.
 bool Launcher::init_tpm() {
   auto did = tis_.probe();
   if (!did.ok()) {

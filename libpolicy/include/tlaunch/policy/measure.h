@@ -1,4 +1,5 @@
-// Measurement formulas of tboot (vlp.md §6), shared by tb_polgen/tlaunch and the launcher.
+// Measurement formulas of tboot (docs/reference/vlp.md §6), shared by tb_polgen/tlaunch and the
+// launcher.
 #pragma once
 
 #include "tlaunch/policy/hash_alg.h"
@@ -13,7 +14,7 @@ Result<Digest> module_measurement(Hasher& h, HashAlg alg, ByteSpan cmdline, cons
 
 // The policy-control entry tboot records for PCR 17 (and PCR 18 with DA):
 // H_bank( policy_control(LE32) || P ), P = H_cur(policy bytes) if control bit 0 else zeros
-// (tboot/common/policy.c verify_all_modules / vlp.md §6.3).
+// (tboot/common/policy.c verify_all_modules / docs/reference/vlp.md §6.3).
 Result<Digest> policy_control_measurement(Hasher& h, const vlp::Policy& policy, HashAlg cur_alg,
                                           HashAlg bank);
 
