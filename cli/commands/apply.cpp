@@ -102,20 +102,35 @@ int run_apply(ApplyOptions& o) {
     std::printf("nothing to do: %s and the TPM already match %s\n", o.dir.c_str(), o.spec.c_str());
     return kExitOk;
   }
-  auto w = spec::write_dir(o.dir, *built, *files);
-  if (!w) return report(w.failure());
+  // The order tlaunch-apply(1) states: check that DIR can be written, change the TPM, then
+  // write the files. A TPM failure (wrong --auth, ...) leaves every file as it was, so the
+  // reference manifest never describes a policy the TPM does not hold.
+  if (file_changes != 0) {
+    auto writable = spec::check_dir_writable(o.dir);
+    if (!writable) return report(writable.failure());
+  }
   ApplyResult applied;
   if (nv_changes != 0) {
     auto a = apply_plan(**dev, *plan, *steps);
     if (!a) {
       report(a.failure());
       std::fprintf(stderr,
-                   "tlaunch: the files in %s were written; run apply again once the TPM "
-                   "problem is fixed (it continues where this run stopped)\n",
+                   "tlaunch: no file in %s was changed; run apply again once the TPM problem is "
+                   "fixed (it continues where this run stopped)\n",
                    o.dir.c_str());
       return exit_code_for(a.failure().code);
     }
     applied = *a;
+  }
+  auto w = spec::write_dir(o.dir, *built, *files);
+  if (!w) {
+    report(w.failure());
+    if (nv_changes != 0)
+      std::fprintf(stderr,
+                   "tlaunch: the TPM was provisioned but the files in %s were not all written; "
+                   "run apply again once the file problem is fixed\n",
+                   o.dir.c_str());
+    return exit_code_for(w.failure().code);
   }
   std::printf(
       "applied: %zu file(s) written, %zu unchanged; NV: %zu defined, %zu undefined, %zu "
@@ -132,7 +147,7 @@ void setup_apply(CLI::App& parent, Invocation& inv) {
   auto* sub = parent.add_subcommand(
       "apply", "Build a launch spec and provision its NV indices, changing only what differs");
   sub->add_option("SPEC", o->spec, "Launch spec (schemas/launch-spec.v1.schema.json)")->required();
-  sub->add_option("-o,--output", o->dir, "Directory for the build outputs")->capture_default_str();
+  spec::add_output_dir(sub, o->dir, "Directory for the build outputs");
   sub->add_flag("--dry-run", o->dry_run,
                 "Show the files that would change and the NV indices that would be created or "
                 "rewritten; change nothing");

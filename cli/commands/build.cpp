@@ -3,6 +3,8 @@
 // DIR for CI (exit 1 and the names of the files that drifted).
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "spec_common.h"
 
 namespace tlaunch::cli {
@@ -13,7 +15,31 @@ struct BuildOptions {
   std::string spec;
   std::string dir = "tlaunch-out";
   bool check = false;
+  bool json = false;
 };
+
+// --json: schemas/build.v1.schema.json. Every output file with its state; for --check,
+// up_to_date says whether DIR matches (the exit status says it too).
+void print_build_json(const BuildOptions& o, const host::spec::BuildResult& built,
+                      const std::vector<spec::FileStatus>& status, size_t changed) {
+  nlohmann::json files = nlohmann::json::array();
+  for (size_t i = 0; i < status.size(); ++i) {
+    nlohmann::json f = {{"name", status[i].name},
+                        {"path", status[i].path},
+                        {"state", spec::file_state_name(status[i].state)},
+                        {"size", built.files[i].data.size()}};
+    if (!status[i].detail.empty()) f["detail"] = status[i].detail;
+    files.push_back(f);
+  }
+  nlohmann::json j = {{"$schema", "https://tlaunch.invalid/schemas/build.v1.schema.json"},
+                      {"version", 1},
+                      {"spec", o.spec},
+                      {"output", o.dir},
+                      {"mode", o.check ? "check" : "build"},
+                      {"files", files}};
+  if (o.check) j["up_to_date"] = changed == 0;
+  std::printf("%s\n", j.dump(2).c_str());
+}
 
 int run_build(const BuildOptions& o) {
   auto built = spec::load_and_build(o.spec);
@@ -37,6 +63,10 @@ int run_build(const BuildOptions& o) {
   size_t changed = 0;
   for (const auto& s : *status) changed += s.state != spec::FileState::kUnchanged;
 
+  if (o.check && o.json) {
+    print_build_json(o, *built, *status, changed);
+    return changed != 0 ? kExitFailed : kExitOk;
+  }
   if (o.check) {
     for (const auto& s : *status) {
       if (s.state == spec::FileState::kUnchanged)
@@ -59,6 +89,10 @@ int run_build(const BuildOptions& o) {
 
   auto w = spec::write_dir(o.dir, *built, *status);
   if (!w) return report(w.failure());
+  if (o.json) {
+    print_build_json(o, *built, *status, changed);
+    return kExitOk;
+  }
   for (size_t i = 0; i < status->size(); ++i) {
     const auto& s = (*status)[i];
     std::printf("%-9s %s (%zu bytes)\n", spec::file_state_name(s.state), s.path.c_str(),
@@ -81,8 +115,8 @@ void setup_build(CLI::App& parent, Invocation& inv) {
       "build",
       "Build the VLP, grub.cfg, NV provisioning plan and reference manifest of a launch spec");
   sub->add_option("SPEC", o->spec, "Launch spec (schemas/launch-spec.v1.schema.json)")->required();
-  sub->add_option("-o,--output", o->dir, "Output directory (created if needed)")
-      ->capture_default_str();
+  spec::add_output_dir(sub, o->dir, "Output directory (created if needed)");
+  sub->add_flag("--json", o->json, "Machine-readable output (schemas/build.v1.schema.json)");
   sub->add_flag("--check", o->check,
                 "Write nothing: compare DIR with what would be built and exit 1 on any difference");
   on_run(sub, inv, [o]() { return run_build(*o); });

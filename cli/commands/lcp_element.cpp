@@ -143,7 +143,7 @@ void setup_create(CLI::App& elt, Invocation& inv) {
   auto* sub =
       elt.add_subcommand("create", "Create an element file (mle2, pconf2, sbios, stm, custom)");
   sub->add_option("--type", o->type, "Element type: mle2, pconf2, sbios, stm, custom")->required();
-  sub->add_option("-o,--out", o->out, "Output element file (written atomically)")->required();
+  sub->add_option("-o,--output,--out", o->out, "Output element file (written atomically)")->required();
   sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1: override PS policy)")
       ->transform(number_check(0xFFFFFFFF));
   sub->add_option("--alg", o->alg, "Hash algorithm: sha256 (default), sha384, sha512, sm3");
@@ -196,7 +196,7 @@ void setup_wrap(CLI::App& elt, Invocation& inv) {
   auto* sub =
       elt.add_subcommand("wrap-vlp", "Wrap a tboot VLP into a CUSTOM2 element with the tboot UUID");
   sub->add_option("vlp", o->in, "tboot policy file (validated)")->required();
-  sub->add_option("-o,--out", o->out, "Output element file")->required();
+  sub->add_option("-o,--output,--out", o->out, "Output element file")->required();
   sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1)")
       ->transform(number_check(0xFFFFFFFF));
   on_run(sub, inv, [o]() {
@@ -224,7 +224,7 @@ void setup_unwrap(CLI::App& elt, Invocation& inv) {
   auto* sub = elt.add_subcommand("unwrap-vlp",
                                  "Extract the tboot VLP from a CUSTOM2 (or legacy CUSTOM) element");
   sub->add_option("element", o->in, "Element file")->required();
-  sub->add_option("-o,--out", o->out, "Output VLP file")->required();
+  sub->add_option("-o,--output,--out", o->out, "Output VLP file")->required();
   on_run(sub, inv, [o]() {
     auto data = tlaunch::host::read_file(o->in, 64u << 20);
     if (!data) return report(data.failure());

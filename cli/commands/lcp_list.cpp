@@ -160,7 +160,7 @@ void setup_create(CLI::App& list, Invocation& inv) {
   auto o = std::make_shared<Opt>();
   auto* sub = list.add_subcommand("create", "Create an unsigned list from element files");
   sub->add_option("elements", o->elements, "Element files, stored in this order")->required();
-  sub->add_option("-o,--out", o->out, "Output list file (written atomically)")->required();
+  sub->add_option("-o,--output,--out", o->out, "Output list file (written atomically)")->required();
   sub->add_option("--list-version", o->version, "0x300 (default), 0x200 or 0x201");
   on_run(sub, inv, [o]() {
     auto v = parse_list_version(o->version);
@@ -179,7 +179,7 @@ void setup_sign(CLI::App& list, Invocation& inv) {
   auto o = std::make_shared<SignOptions>();
   auto* sub = list.add_subcommand("sign", "Sign a list (replaces any signature it has)");
   add_sign_options(sub, *o, true);
-  sub->add_option("-o,--out", o->out, "Output file (default: the list file, replaced atomically)");
+  sub->add_option("-o,--output,--out", o->out, "Output file (default: the list file, replaced atomically)");
   on_run(sub, inv, [o]() {
     auto p = prepare(*o);
     if (!p) return report(p.failure());
@@ -204,7 +204,7 @@ void setup_tbs(CLI::App& list, Invocation& inv) {
   auto* sub = list.add_subcommand(
       "tbs", "Write the exact bytes to be signed for a list, key and revocation counter");
   add_sign_options(sub, *o, false);
-  sub->add_option("-o,--out", o->out, "Output file for the bytes to sign")->required();
+  sub->add_option("-o,--output,--out", o->out, "Output file for the bytes to sign")->required();
   on_run(sub, inv, [o]() {
     auto p = prepare(*o);
     if (!p) return report(p.failure());
@@ -243,7 +243,7 @@ void setup_attach(CLI::App& list, Invocation& inv) {
   sub->add_option("--sig", o->sig,
                   "Signature file: RSA big-endian (K bytes); ECDSA/SM2 DER or raw r||s")
       ->required();
-  sub->add_option("-o,--out", o->out, "Output list file")->required();
+  sub->add_option("-o,--output,--out", o->out, "Output list file")->required();
   on_run(sub, inv, [o]() {
     auto p = prepare(*o);
     if (!p) return report(p.failure());

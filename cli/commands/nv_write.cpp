@@ -5,6 +5,7 @@
 
 #include "nv_common.h"
 #include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/tpmnv/content.h"
 #include "tlaunch/tpmnv/ops.h"
 
 namespace tlaunch::cli {
@@ -16,7 +17,32 @@ struct WriteCmdOptions {
   std::string file;
   std::string offset = "0";
   bool no_verify = false;
+  bool force = false;
 };
+
+// Refuses content the launcher or the SINIT would reject (tlaunch-nv(1), write): decoded before
+// the TPM is opened. --force writes it anyway, with a warning.
+host::HostStatus check_for_index(const tpmnv::Target& target, uint32_t offset,
+                                 const tpmnv::Bytes& data, const WriteCmdOptions& o) {
+  if (!target.spec) return host::host_ok();
+  host::HostStatus ok =
+      offset != 0 ? host::HostStatus(host::fail(
+                        Errc::kUsage, "a write at --offset " + std::to_string(offset) + " into " +
+                                          target.label() + " cannot be checked as " +
+                                          tpmnv::content_kind_name(target.spec->content)))
+                  : tpmnv::check_content(target.spec->content, data, o.file);
+  if (ok || !o.force) {
+    if (!ok)
+      return host::Failure{ok.failure().code,
+                           ok.failure().message + "\n  (--force writes it into " +
+                               target.label() + " anyway)",
+                           0};
+    return ok;
+  }
+  std::fprintf(stderr, "tlaunch: warning: --force: writing it anyway: %s\n",
+               ok.failure().message.c_str());
+  return host::host_ok();
+}
 
 host::Expected<tpmnv::Bytes> read_input(const std::string& path) {
   if (path != "-") return host::read_file(path, 0x10000);
@@ -48,6 +74,7 @@ int run_write(const WriteCmdOptions& o) {
     return nv::fail(host::fail(Errc::kTooLarge, o.file + ": " + std::to_string(data->size()) +
                                                     " bytes at offset " + std::to_string(offset) +
                                                     " exceed any NV index"));
+  if (auto ok = check_for_index(*target, offset, *data, o); !ok) return nv::fail(ok.failure());
   auto dev = nv::open_device(o.common);
   if (!dev) return nv::fail(dev.failure());
   host::Expected<NvPublic> pub = require_index(**dev, *target);
@@ -85,6 +112,9 @@ void setup_nv_write(CLI::App& parent, Invocation& inv) {
   sub->add_option("file", o->file, "Data file ('-' for standard input)")->required();
   sub->add_option("--offset", o->offset, "Byte offset in the index (default 0)");
   sub->add_flag("--no-verify", o->no_verify, "Do not read back and compare");
+  sub->add_flag("--force", o->force,
+                "Write content the launcher or SINIT would reject (a VLP or LCP policy that does "
+                "not decode), with a warning");
   nv::add_common_options(sub, o->common);
   on_run(sub, inv, [o]() { return run_write(*o); });
 }

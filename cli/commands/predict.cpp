@@ -3,7 +3,7 @@
 // and configuration rule (launch_options.h) — man/tlaunch-predict.1, JSON shape:
 // schemas/predict.v1.schema.json.
 //
-//   tlaunch predict [--policy VL.POL] --module 'FILE[ CMDLINE]' [--module ...] [--bank sha256,...]
+//   tlaunch predict [--policy VL.POL] --module 'FILE[ CMDLINE]' [--module ...] [--alg sha256,...]
 //                   [--launcher-cmdline 'OPTIONS'] [--pcr-map da|legacy]
 //                   [--extpol sha256|sha384|sha512|embedded] [--pcr-start ff|zero]
 //                   [--as-loaded grub|raw] [--json]
@@ -11,7 +11,7 @@
 // --policy is the VLP as it sits in NV (what the launcher reads, capped at 2124 bytes); without
 // it the launcher finds no policy and uses tboot's built-in default. --launcher-cmdline is the
 // launcher's own command line (the multiboot2 arguments in grub.cfg); --pcr-map and --extpol are
-// short forms of its pcr_map= and extpol= options. --bank lists the TPM's allocated PCR banks:
+// short forms of its pcr_map= and extpol= options. --alg (alias --bank) lists the TPM's allocated PCR banks:
 // the banks printed, and the banks extpol=embedded measures for. Module digests are of the bytes
 // as GRUB loads them (gzip/xz/lzop decompressed by module2) unless --as-loaded raw.
 #include <algorithm>
@@ -330,7 +330,7 @@ int run_predict(const PredictOptions& o) {
   }
   if (p.notes.fallback_bank)
     std::fprintf(stderr,
-                 "tlaunch: warning: extpol=embedded and no SHA-256/384/512 bank among --bank: "
+                 "tlaunch: warning: extpol=embedded and no SHA-256/384/512 bank among --alg: "
                  "the launcher measures SHA-256 digests, which the TPM ignores for the banks it "
                  "has; the PCRs keep their start values\n");
   auto st = decide(p);
@@ -355,14 +355,16 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
                   "'FILE[ CMDLINE]': module N in boot order; CMDLINE is the module's string as the "
                   "loader passes it (GRUB: the module2 arguments); repeatable")
       ->required();
-  sub->add_option("--bank", o->banks,
+  // --alg as in `tlaunch hash`; --bank is the older spelling, kept for scripts.
+  sub->add_option("--alg,--bank", o->banks,
                   "The TPM's allocated PCR banks: sha1, sha256, sha384, sha512 (default sha256); "
                   "printed, and measured for with extpol=embedded")
       ->delimiter(',');
   sub->add_option("--launcher-cmdline", o->launcher_cmdline,
                   "The launcher's command line (its multiboot2 arguments in grub.cfg)");
   sub->add_option("--pcr-start", o->pcr_start,
-                  "Value of PCRs 17-22 before the launcher: ff (no DRTM, e.g. QEMU) or zero")
+                  "Value of PCRs 17-22 before the launcher: ff (default: no DRTM, e.g. QEMU) or zero "
+                  "(after a TXT launch)")
       ->check(CLI::IsMember({"ff", "zero"}));
   sub->add_option("--as-loaded", o->as_loaded,
                   "grub: module bytes as GRUB's module2 hands them over (decompressed); raw: as is")

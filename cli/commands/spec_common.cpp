@@ -1,6 +1,7 @@
 #include "spec_common.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -54,6 +55,15 @@ const char* file_state_name(FileState s) {
   return "?";
 }
 
+CLI::Option* add_output_dir(CLI::App* sub, std::string& dir, const std::string& help) {
+  return sub->add_option("-o,--output", dir, help)
+      ->capture_default_str()
+      ->transform([](std::string s) {
+        while (s.size() > 1 && s.back() == '/') s.pop_back();
+        return s;
+      });
+}
+
 host::Expected<std::vector<FileStatus>> compare_dir(const std::string& dir,
                                                     const host::spec::BuildResult& built) {
   std::vector<FileStatus> out;
@@ -78,6 +88,29 @@ host::Expected<std::vector<FileStatus>> compare_dir(const std::string& dir,
     out.push_back(std::move(s));
   }
   return out;
+}
+
+host::HostStatus check_dir_writable(const std::string& dir) {
+  std::string part = dir.empty() ? "." : dir;
+  for (;;) {
+    struct stat st {};
+    if (::stat(part.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode))
+        return host::fail(Errc::kIo, part + ": exists and is not a directory");
+      if (::access(part.c_str(), W_OK | X_OK) != 0)
+        return host::fail(Errc::kIo, part + ": cannot write in the directory: " +
+                                         std::strerror(errno));
+      return host::host_ok();
+    }
+    if (errno != ENOENT)
+      return host::fail(Errc::kIo, part + ": cannot stat: " + std::strerror(errno));
+    const size_t slash = part.find_last_of('/');
+    if (slash == std::string::npos) {
+      part = ".";
+    } else {
+      part = slash == 0 ? "/" : part.substr(0, slash);
+    }
+  }
 }
 
 host::HostStatus write_dir(const std::string& dir, const host::spec::BuildResult& built,

@@ -12,6 +12,10 @@
 
 namespace tlaunch::cli::spec {
 
+// Adds -o,--output DIR: an output directory whose trailing slashes are dropped, so that "out/"
+// names its files "out/vlp.pol", never "out//vlp.pol".
+CLI::Option* add_output_dir(CLI::App* sub, std::string& dir, const std::string& help);
+
 // Loads a spec (libspec launch_spec.h: parsed, checked, NV indices resolved against libtpmnv's
 // catalogue). Every problem is reported as "<spec>: <json path>: <reason>".
 host::Expected<host::spec::LaunchSpec> load(const std::string& path);
@@ -34,6 +38,10 @@ struct FileStatus {
 // an error (kIo).
 host::Expected<std::vector<FileStatus>> compare_dir(const std::string& dir,
                                                     const host::spec::BuildResult& built);
+
+// Whether write_dir() could create DIR and write in it (DIR, or its nearest existing parent, is
+// a writable directory). Changes nothing: apply checks it before it touches the TPM.
+host::HostStatus check_dir_writable(const std::string& dir);
 
 // Creates DIR (and its parents) if needed and writes (atomically) every file that is new or
 // changed.

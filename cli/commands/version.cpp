@@ -16,10 +16,11 @@ namespace tlaunch::cli {
 void setup_version(CLI::App& parent, Invocation& inv) {
   auto* sub = parent.add_subcommand("version", "Print the version of tlaunch");
   auto json = std::make_shared<bool>(false);
-  sub->add_flag("--json", *json, "Machine-readable output");
+  sub->add_flag("--json", *json, "Machine-readable output (schemas/version.v1.schema.json)");
   on_run(sub, inv, [json]() {
     if (*json) {
       nlohmann::json j;
+      j["$schema"] = "https://tlaunch.invalid/schemas/version.v1.schema.json";
       j["version"] = TLAUNCH_VERSION;
       size_t n = 0;
       const HashAlgInfo* t = hash_alg_table(&n);

@@ -89,6 +89,48 @@ ContentView lcp_view(const Bytes& data) {
 
 }  // namespace
 
+namespace {
+// A version or algorithm the decoder does not support is, for the launcher reading the index,
+// simply content it rejects: malformed input (exit 3), not an unsupported request.
+host::Failure rejected(Error e, const std::string& context) {
+  if (e.code == Errc::kUnsupported) e.code = Errc::kBadValue;
+  return host::fail(e, context);
+}
+}  // namespace
+
+host::HostStatus check_content(ContentKind kind, const Bytes& data, const std::string& what) {
+  const ByteSpan bytes(data.data(), data.size());
+  switch (kind) {
+    case ContentKind::kVlp: {
+      // The launcher decodes the VLP it reads from NV with this decoder (docs/reference/vlp.md
+      // §4); a policy that fails here makes it fall back to tboot's default policy.
+      Result<vlp::Policy> p = vlp::decode(bytes);
+      if (!p.ok()) return rejected(p.error(), what + ": not a valid VLP");
+      return host::host_ok();
+    }
+    case ContentKind::kLcpPolicy: {
+      // The SINIT refuses an LCP_POLICY_2 it cannot decode (docs/reference/lcp.md §3).
+      Result<lcp::Policy> p = lcp::decode_policy(bytes, false);
+      if (!p.ok()) return rejected(p.error(), what + ": not a valid LCP_POLICY_2");
+      return host::host_ok();
+    }
+    case ContentKind::kTbError:
+      // u32 little-endian (docs/reference/vlp.md §7.1); more than the index holds is refused by
+      // the size check of the write itself.
+      if (data.size() < 4)
+        return host::fail(Errc::kTruncated, what + ": the tboot error code is 4 bytes, not " +
+                                                std::to_string(data.size()));
+      return host::host_ok();
+    case ContentKind::kSgxSvn:
+      if (data.empty()) return host::fail(Errc::kTruncated, what + ": the SE SVN is 1 byte, not 0");
+      return host::host_ok();
+    case ContentKind::kAux:
+    case ContentKind::kRaw:
+      break;
+  }
+  return host::host_ok();
+}
+
 ContentView describe_content(ContentKind kind, const Bytes& data, const std::string& label) {
   switch (kind) {
     case ContentKind::kVlp:

@@ -6,6 +6,7 @@
 #include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/vlp.h"
 #include "tlaunch/tpmnv/attributes.h"
+#include "tlaunch/tpmnv/content.h"
 #include "tlaunch/tpmnv/ops.h"
 
 namespace tlaunch::tpmnv {
@@ -294,6 +295,15 @@ host::Expected<std::vector<Step>> make_plan(NvDevice& dev, const ProvisionPlan& 
                          e.content_source + " holds " + std::to_string(e.content->size()) +
                              " bytes; the index has " + std::to_string(s.want.size),
                          Errc::kTooLarge);
+    // The content as the launcher / SINIT decodes it (check_content, tlaunch-nv-provision(1)).
+    if (e.content && e.target.spec) {
+      host::HostStatus c = check_content(e.target.spec->content, *e.content, e.content_source);
+      if (!c && !e.force)
+        return entry_error(plan.path, i, e.index,
+                           c.failure().message + "\n  (\"force\": true writes it anyway)",
+                           c.failure().code);
+      if (!c) s.note += (s.note.empty() ? "" : "; ") + ("\"force\": " + c.failure().message);
+    }
     steps.push_back(std::move(s));
   }
   // Then the TPM's state, read-only.

@@ -364,6 +364,72 @@ class Lcp(Scratch):
                        "description": "platform owner LCP policy read by SINIT"}, plan["indices"])
         self.assertEqual(run("build", spec, "-o", out, "--check").returncode, 0)
 
+    def test_passphrase_file_is_relative_to_the_spec(self):
+        # Issue 12 item 4: signing.passphrase "file:..." is read relative to the spec, like every
+        # other path in it, whatever the current directory; a missing file is exit 4 (I/O).
+        keys = os.path.join(SOURCE, "tests", "cli", "lcplist", "keys")
+        for k in ("rsa2048_b.enc.pem", "rsa2048_b.pub.pem"):
+            shutil.copy(os.path.join(keys, k), self.path(k))
+        shutil.copy(os.path.join(keys, "passphrase.txt"), self.path("kp.txt"))
+        doc = self.lcp_spec({"alg": "rsa", "public_key": "rsa2048_b.pub.pem",
+                             "private_key": "rsa2048_b.enc.pem", "passphrase": "file:kp.txt"})
+        spec = self.write_spec(doc)
+        elsewhere = self.path("elsewhere")
+        os.makedirs(elsewhere)
+        env = dict(os.environ)
+        env.pop("TLAUNCH_KEY_PASSPHRASE", None)
+        r = subprocess.run([TLAUNCH, "build", spec, "-o", self.path("out")], cwd=elsewhere,
+                           capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc["lcp"]["lists"][1]["signing"]["passphrase"] = "file:missing.txt"
+        self.write_spec(doc)
+        r = subprocess.run([TLAUNCH, "build", spec, "-o", self.path("out2")], cwd=elsewhere,
+                           capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, EXIT_IO, r.stderr)
+        self.assertIn(self.path("missing.txt"), r.stderr)
+        self.assertFalse(os.path.exists(self.path("out2", "vlp.pol")))
+
+    def test_output_dir_with_a_trailing_slash(self):
+        # Issue 12 item 9: `-o out/` names out/vlp.pol, not out//vlp.pol.
+        spec = self.write_spec(self.minimal())
+        r = run("build", spec, "-o", self.path("out") + "/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(self.path("out", "vlp.pol"), r.stdout)
+        self.assertNotIn("//", r.stdout)
+
+    def test_build_and_version_json_match_their_schemas(self):
+        # Issue 12 item 9: --json on build (also --check) and a schema for version --json.
+        from jsonschema import Draft202012Validator
+
+        def valid(doc, name):
+            with open(os.path.join(SCHEMAS, name)) as f:
+                schema = json.load(f)
+            errors = [e.json_path + ": " + e.message
+                      for e in Draft202012Validator(schema).iter_errors(doc)]
+            self.assertEqual(errors, [], name)
+
+        spec = self.write_spec(self.minimal())
+        out = self.path("out")
+        r = run("build", spec, "-o", out + "/", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        valid(doc, "build.v1.schema.json")
+        self.assertEqual(doc["output"], out)
+        self.assertEqual({f["name"]: f["state"] for f in doc["files"]}["vlp.pol"], "new")
+        r = run("build", spec, "-o", out, "--check", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        valid(doc, "build.v1.schema.json")
+        self.assertTrue(doc["up_to_date"])
+        os.remove(os.path.join(out, "grub.cfg"))
+        r = run("build", spec, "-o", out, "--check", "--json")
+        self.assertEqual(r.returncode, EXIT_FAILED, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertFalse(doc["up_to_date"])
+        r = run("version", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        valid(json.loads(r.stdout), "version.v1.schema.json")
+
     def test_detached_signature(self):
         signing = {"alg": "rsa", "public_key": "rsa2048_a.pub.pem"}
         spec = self.write_spec(self.lcp_spec(signing))

@@ -21,7 +21,9 @@ namespace {
 struct WipedBuffer {
   std::vector<uint8_t> bytes;
   explicit WipedBuffer(size_t n) : bytes(n) {}
-  ~WipedBuffer() { explicit_bzero(bytes.data(), bytes.size()); }
+  ~WipedBuffer() {
+    if (!bytes.empty()) explicit_bzero(bytes.data(), bytes.size());
+  }
 };
 
 Expected<SecretBytes> finish(const uint8_t* data, size_t size, const SecretRequest& req,
@@ -138,7 +140,7 @@ Expected<SecretBytes> read_secret_file(const std::string& arg, const SecretReque
   if (!data) return Failure{data.failure().code, req.what + ": " + data.failure().message, 0};
   Bytes& b = *data;
   Expected<SecretBytes> s = finish(b.data(), without_newline(b.data(), b.size()), req, "file " + path);
-  explicit_bzero(b.data(), b.size());
+  if (!b.empty()) explicit_bzero(b.data(), b.size());
   return s;
 }
 

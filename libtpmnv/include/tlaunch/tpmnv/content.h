@@ -18,4 +18,11 @@ struct ContentView {
 // `data` is the index's whole data area; `label` names it in messages ("0x01C10131 (vlp)").
 ContentView describe_content(ContentKind kind, const Bytes& data, const std::string& label);
 
+// Checks bytes about to become the whole content of an index that holds `kind`, with the decoder
+// the launcher uses (the SINIT reads the PO policy with the same rules): a VLP or an
+// LCP_POLICY_2 must decode exactly, the tboot error code needs 4 bytes, the SE SVN one byte. ACM
+// data (AUX) and indices outside the catalogue are not checked. The failure names `what`, the
+// field and the byte offset (kTruncated / kBadValue / kUnsupported from the decoder).
+host::HostStatus check_content(ContentKind kind, const Bytes& data, const std::string& what);
+
 }  // namespace tlaunch::tpmnv

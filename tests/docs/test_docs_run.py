@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Docs that run: the commands of the README's tour and of every man page's EXAMPLES section.
+
+Each document gets its own sandbox: a fresh directory holding the input files its examples name
+(sample kernel and initrd, keys, a tboot-like MLE image, a copy of examples/), and its own swtpm
+(tests/integration/swtpm-env.sh) exported as TPM2TOOLS_TCTI, so `nv`, `apply` and `doctor` talk to
+a real TPM. The commands run in the order the document shows them, each with bash, and must exit
+0 (a few are listed in EXPECTED_EXIT with the status the document promises).
+
+What is rewritten before running, and nothing else:
+  * absolute machine paths the examples use (/boot, /etc/tlaunch, /var/lib/tlaunch, /root,
+    /mnt/image) point into the sandbox's fake root;
+  * the swtpm port of the examples (2321) becomes the sandbox's port; `sudo ` is dropped;
+  * `tlaunch doctor` without --root gets the sandbox's fake root.
+Files a document takes as the reader's own (GIVEN) are made with tlaunch before it runs.
+A placeholder left in an example (\\fIhex\\fP, "...") fails the test: a reader cannot run it.
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
+BIN_DIR = os.environ["TLAUNCH_BIN_DIR"]
+VECTORS = os.environ["TLAUNCH_VECTORS_DIR"]
+SWTPM_ENV = os.path.join(SOURCE, "tests", "integration", "swtpm-env.sh")
+KEYS = os.path.join(SOURCE, "tests", "cli", "lcplist", "keys")
+OWNER_PW = "owner-secret"
+
+# Commands whose documented exit status is not 0 (the document says why).
+# doctor: the sandbox is no installed TXT machine (no grub.cfg with tlaunch entries, no policy
+# in NV), so doctor reports problems and exits 1, as tlaunch-doctor(1) says it does then.
+EXPECTED_EXIT = {
+    "tlaunch doctor --json": 1,
+    "sudo tlaunch doctor": 1,
+    "tlaunch doctor --json --tcti swtpm:host=127.0.0.1,port=2321 --root /mnt/image": 1,
+}
+
+
+def readme_tour():
+    """The sh block under "## A tour of the CLI" in README.md."""
+    text = open(os.path.join(SOURCE, "README.md")).read()
+    section = text.split("## A tour of the CLI", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    cmds = []
+    for line in block.splitlines():
+        line = re.sub(r"\s+#.*$", "", line).strip()  # trailing comments
+        if line and not line.startswith("#"):
+            cmds.append(line)
+    return cmds
+
+
+def groff_unescape(line):
+    line = line.replace("\\-", "-").replace("\\e", "\\").replace("\\\\", "\\")
+    line = line.replace("\\(aq", "'").replace("\\(dq", '"')
+    return line
+
+
+def man_examples(path):
+    """The no-fill blocks (.nf/.fi, .EX/.EE) of the EXAMPLES section, continuation lines joined."""
+    cmds, in_section, in_block, pending = [], False, False, ""
+    for raw in open(path).read().splitlines():
+        if raw.startswith(".SH"):
+            in_section = raw.split(None, 1)[1].strip('"') in ("EXAMPLES", "EXAMPLE")
+            continue
+        if not in_section:
+            continue
+        if raw in (".nf", ".EX"):
+            in_block = True
+            continue
+        if raw in (".fi", ".EE"):
+            in_block = False
+            continue
+        if not in_block or raw.startswith("."):
+            continue
+        line = groff_unescape(raw).strip()
+        if line.endswith("\\"):
+            pending += line[:-1].strip() + " "
+            continue
+        line = pending + line
+        pending = ""
+        if line:
+            cmds.append(line)
+    return cmds
+
+
+def documents():
+    docs = [("README.md", readme_tour())]
+    man = os.path.join(SOURCE, "man")
+    for name in sorted(os.listdir(man)):
+        if re.search(r"\.[18]$", name):
+            cmds = man_examples(os.path.join(man, name))
+            if cmds:
+                docs.append((name, cmds))
+    return docs
+
+
+class Sandbox:
+    """Input files the examples name, and a swtpm."""
+
+    def __init__(self, owner_auth=False):
+        self.dir = tempfile.mkdtemp(prefix="tlaunch-docs-")
+        self.root = os.path.join(self.dir, "root")
+        boot = os.path.join(SOURCE, "examples", "boot")
+        shutil.copytree(os.path.join(SOURCE, "examples"), os.path.join(self.dir, "examples"))
+        shutil.copytree(boot, os.path.join(self.dir, "boot"))
+        shutil.copy(os.path.join(SOURCE, "examples", "launch-spec.json"),
+                    os.path.join(self.dir, "spec.json"))
+        etc = os.path.join(self.root, "etc", "tlaunch")
+        os.makedirs(etc)
+        shutil.copytree(boot, os.path.join(etc, "boot"))
+        shutil.copy(os.path.join(SOURCE, "examples", "launch-spec.json"), etc)
+        rboot = os.path.join(self.root, "boot")
+        os.makedirs(os.path.join(rboot, "grub"))
+        for d in (rboot, self.dir):
+            shutil.copy(os.path.join(boot, "vmlinuz-6.1.0-sample"), os.path.join(d, "vmlinuz"))
+            shutil.copy(os.path.join(boot, "initrd.img-6.1.0-sample"), os.path.join(d, "initrd.img"))
+        for src in os.listdir(boot):
+            shutil.copy(os.path.join(boot, src), rboot)
+        shutil.copy(os.path.join(boot, "vmlinuz-6.1.0-sample"), os.path.join(self.dir, "k"))
+        shutil.copy(os.path.join(boot, "initrd.img-6.1.0-sample"), os.path.join(self.dir, "i"))
+        shutil.copy(os.path.join(boot, "SAMPLE_SINIT_ACM.BIN"), os.path.join(self.dir, "sinit.bin"))
+        shutil.copy(os.path.join(VECTORS, "mle-elfB-multiseg-gz", "mle_b.elf.gz"),
+                    os.path.join(self.dir, "tboot.gz"))
+        shutil.copy(os.path.join(KEYS, "rsa2048_b.priv.pem"), os.path.join(self.dir, "priv.pem"))
+        shutil.copy(os.path.join(KEYS, "rsa2048_b.pub.pem"), os.path.join(self.dir, "pub.pem"))
+        shutil.copy(os.path.join(KEYS, "passphrase.txt"), os.path.join(self.dir, "pass.txt"))
+        os.makedirs(os.path.join(self.root, "root"))
+        with open(os.path.join(self.root, "root", "owner.pw"), "w") as f:
+            f.write(OWNER_PW + "\n")
+        os.makedirs(os.path.join(self.root, "mnt", "image"))
+        # A tboot VLP as tb_polgen writes it (tlaunch lcp element wrap-vlp's input).
+        self.run_checked([os.path.join(BIN_DIR, "tb_polgen"), "--create", "--type", "nonfatal",
+                          os.path.join(self.dir, "tboot.pol")])
+        # The MLE hash file an element is made from.
+        with open(os.path.join(self.dir, "mle-hashes.txt"), "w") as f:
+            f.write(" ".join("%02x" % (i * 7 & 0xFF) for i in range(32)) + "\n")
+
+        self.tpm = os.path.join(self.dir, "tpm")
+        out = subprocess.run(["bash", SWTPM_ENV, "start", self.tpm], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError("swtpm: " + out.stderr)
+        self.env = dict(os.environ)
+        self.env["PATH"] = BIN_DIR + os.pathsep + self.env["PATH"]
+        self.env.pop("TLAUNCH_KEY_PASSPHRASE", None)
+        for line in out.stdout.splitlines():
+            if line.startswith("export "):
+                k, v = line[len("export "):].split("=", 1)
+                self.env[k] = v.strip("'")
+        self.port = self.env["SWTPM_PORT"]
+        self.env["OWNER_PW"] = OWNER_PW
+        if owner_auth:
+            self.run_checked(["tpm2_changeauth", "-c", "owner", OWNER_PW], env=self.env)
+
+    def run_checked(self, args, env=None):
+        r = subprocess.run(args, capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            raise RuntimeError(" ".join(args) + ": " + r.stderr)
+
+    def close(self):
+        subprocess.run(["bash", SWTPM_ENV, "stop", self.tpm], capture_output=True)
+        shutil.rmtree(self.dir)
+
+    def localize(self, cmd):
+        cmd = re.sub(r"^sudo\s+", "", cmd)
+        cmd = re.sub(r"(?<![\w./])/(boot|etc/tlaunch|var/lib/tlaunch|root|mnt/image)\b",
+                     lambda m: self.root + "/" + m.group(1), cmd)
+        # doctor looks at the machine it runs on: here, the sandbox's fake root.
+        if re.match(r"tlaunch doctor\b", cmd) and "--root" not in cmd:
+            cmd += " --root " + self.root
+        return cmd.replace("port=2321", "port=" + self.port)
+
+    def run(self, cmd):
+        return subprocess.run(["bash", "-o", "pipefail", "-c", self.localize(cmd)], cwd=self.dir,
+                              env=self.env, capture_output=True, text=True, timeout=120)
+
+
+# Files a document's examples take as given (the reader's own), made before its commands run.
+GIVEN = {
+    "tlaunch-nv.1": ["tlaunch vlp create vl.pol --type halt"],
+    "tlaunch-predict.1": ["tlaunch build examples/launch-spec.json -o given && cp given/vlp.pol vl.pol"],
+    "lcp2_crtpol.8": ["tlaunch lcp element create --type mle2 -o mle.elt mle-hashes.txt",
+                      "tlaunch lcp list create -o list.lst mle.elt"],
+    "lcp2_crtpollist.8": ["tlaunch lcp element create --type mle2 -o mle.elt mle-hashes.txt",
+                          "tlaunch lcp element create --type pconf2 --pcr 0=%s -o pconf.elt"
+                          % ("9f" * 32)],
+}
+
+# Man pages whose examples assume an owner password (the nv page uses --auth file:/root/owner.pw).
+OWNER_AUTH = {"tlaunch-nv.1", "tlaunch-nv-provision.1"}
+
+
+class DocsRun(unittest.TestCase):
+    def test_every_document_has_examples(self):
+        names = [n for n, _ in documents()]
+        for must in ("README.md", "tlaunch-vlp.1", "tlaunch-hash.1", "tlaunch-lcp.1", "tlaunch-nv.1",
+                     "tlaunch-nv-provision.1", "tlaunch-predict.1", "tlaunch-build.1",
+                     "tlaunch-grub.1", "tlaunch-apply.1", "tlaunch-doctor.1", "tb_polgen.8"):
+            self.assertIn(must, names)
+
+    def test_the_extractor_joins_continuations_and_unescapes(self):
+        cmds = dict(documents())["tlaunch-vlp.1"]
+        self.assertTrue(any(c.startswith("tlaunch vlp add vl.pol --module 0") and "--cmdline" in c
+                            for c in cmds), cmds)
+
+    def test_shipped_examples_are_what_their_commands_make(self):
+        # examples/nv-plan.json names vl.pol and po.pol; its description says how they are made.
+        box = Sandbox()
+        try:
+            r = box.run("tlaunch build examples/launch-spec.json -o fresh && "
+                        "tlaunch lcp policy create --type any --alg sha256 --sign rsa-2048-sha256 "
+                        "--pol fresh/po.pol")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for shipped, made in (("vl.pol", "vlp.pol"), ("po.pol", "po.pol")):
+                with open(os.path.join(SOURCE, "examples", shipped), "rb") as a, \
+                        open(os.path.join(box.dir, "fresh", made), "rb") as b:
+                    self.assertEqual(a.read(), b.read(), shipped)
+        finally:
+            box.close()
+
+    def test_commands_run(self):
+        for name, cmds in documents():
+            with self.subTest(document=name):
+                box = Sandbox(owner_auth=name in OWNER_AUTH)
+                try:
+                    for cmd in GIVEN.get(name, []):
+                        r = box.run(cmd)
+                        self.assertEqual(r.returncode, 0, "%s: given: %s" % (cmd, r.stderr))
+                    for cmd in cmds:
+                        self.assertNotRegex(cmd, r"\\f[IB]|\.\.\.|<[a-z]+>",
+                                            "%s: a placeholder cannot be run: %s" % (name, cmd))
+                        r = box.run(cmd)
+                        want = EXPECTED_EXIT.get(cmd, 0)
+                        self.assertEqual(r.returncode, want, "%s: `%s`\nstdout: %s\nstderr: %s" % (
+                            name, cmd, r.stdout[-2000:], r.stderr[-2000:]))
+                finally:
+                    box.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
