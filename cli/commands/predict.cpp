@@ -4,7 +4,7 @@
 //
 //   tlaunch predict [--policy VL.POL] --module 'FILE[ CMDLINE]' [--module ...] [--bank sha256,...]
 //                   [--pcr-start ff|zero] [--as-loaded grub|raw] [--pcr-map da|legacy]
-//                   [--extpol sha256|sha384|sha512|embedded] [--json]
+//                   [--extpol sha256|sha384|sha512|embedded] [--log FILE] [--json]
 //
 // --policy is the VLP as it sits in NV (what the launcher reads, capped at 2124 bytes); without
 // it the launcher finds no policy and uses tboot's built-in default. Module digests are of the
@@ -23,6 +23,7 @@
 #include "tlaunch/policy/host/openssl_hasher.h"
 #include "tlaunch/policy/host/stream_hash.h"
 #include "tlaunch/policy/launch.h"
+#include "tlaunch/policy/launch_log.h"
 
 namespace tlaunch::cli {
 namespace {
@@ -35,6 +36,7 @@ struct PredictOptions {
   std::string as_loaded = "grub";
   std::string pcr_map = "da";
   std::string extpol = "sha256";
+  std::string log;
   bool json = false;
 };
 
@@ -54,6 +56,24 @@ std::string err_name(vlp::TbError e) {
 }
 bool hashable(HashAlg a) {
   return a == HashAlg::kSha256 || a == HashAlg::kSha384 || a == HashAlg::kSha512;
+}
+
+// --log: the event log the launcher writes for this outcome (launch_log.h, the launcher's own
+// code), in the form it hands to Linux on its own: the Spec ID event and one event per extend;
+// only the header when nothing is extended.
+host::HostStatus write_log(const std::string& path, const launch::Config& config,
+                           const launch::Input& input, const launch::Outcome& out, bool extended) {
+  std::vector<uint8_t> buf(size_t{1} << 20);
+  auto w = launch::create_launch_log(MutableByteSpan(buf.data(), buf.size()), config);
+  if (!w.ok()) return host::fail(w.error(), "--log");
+  std::vector<uint8_t> data(launch::kEventDataFixedMax + 65536);
+  host::OpenSslHasher h;
+  for (size_t i = 0; extended && i < out.num_events; ++i) {
+    Status s = launch::log_launch_event(*w, h, config, input, out, i,
+                                        MutableByteSpan(data.data(), data.size()));
+    if (!s.ok()) return host::fail(s.error(), "--log: event " + std::to_string(i));
+  }
+  return host::write_file_atomic(path, w->written().data, w->size());
 }
 
 int run_predict(const PredictOptions& o) {
@@ -152,6 +172,11 @@ int run_predict(const PredictOptions& o) {
       v.value = launch::pcr_start_value(v.pcr, v.value.alg, start);
       v.extends = 0;
     }
+  }
+
+  if (!o.log.empty()) {
+    auto written = write_log(o.log, config, input, out, extended);
+    if (!written) return report(written.failure());
   }
 
   // ---- report
@@ -309,6 +334,9 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
                   "Measurement algorithm as the launcher's extpol=: sha256 (default), sha384, "
                   "sha512, or embedded (one digest per bank, no verification)")
       ->check(CLI::IsMember({"sha256", "sha384", "sha512", "embedded", "agile"}));
+  sub->add_option("--log", o->log,
+                  "Also write the TCG event log the launcher will hand to Linux (as its own "
+                  "setup_data log) to FILE");
   sub->add_flag("--json", o->json, "JSON output (schemas/predict.v1.schema.json)");
   on_run(sub, inv, [o]() {
     if (o->extpol == "agile") o->extpol = "sha256";  // tboot: deprecated alias

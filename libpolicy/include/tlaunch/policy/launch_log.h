@@ -37,6 +37,10 @@ extern const uint8_t kEventDataSignature[kEventDataSignatureSize];
 // Event data without the text: header, the largest component list, the text size.
 inline constexpr size_t kEventDataFixedMax = 20 + kMaxBanks * (2 + kMaxDigestSize) + 4;
 inline constexpr uint16_t kNoEntry = 0xFFFF;
+// The type of the Linux setup_data entry (boot protocol, struct setup_data) in which the launcher
+// hands its own log to Linux: "TLOG" read as a little-endian u32. Linux keeps the entry reserved
+// and shows it as /sys/kernel/boot_params/setup_data/<n>/{type,data} (docs/attestation.md).
+inline constexpr uint32_t kSetupDataType = 0x474F4C54;
 
 // What the launcher writes for one event.
 struct LogRecord {
