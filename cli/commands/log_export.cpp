@@ -33,7 +33,10 @@ host::Expected<json> keylime(const ExportOptions& o) {
   if (!bytes) return bytes.failure();
   json ref = json::parse(bytes->begin(), bytes->end(), nullptr, false);
   if (ref.is_discarded()) return host::fail(Errc::kBadValue, o.reference + ": not JSON");
-  return host::log::keylime_tpm_policy(ref, logcmd::pcr_start(o.pcr_start), o.entry);
+  std::vector<std::string> notes;
+  auto policy = host::log::keylime_tpm_policy(ref, logcmd::pcr_start(o.pcr_start), o.entry, &notes);
+  for (const auto& n : notes) std::fprintf(stderr, "tlaunch: note: %s\n", n.c_str());
+  return policy;
 }
 
 int run_export(const ExportOptions& o) {

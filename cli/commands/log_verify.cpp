@@ -201,7 +201,9 @@ int run_verify(const VerifyOptions& o) {
     std::printf("%s\n", ok ? "verified" : "NOT verified");
   }
   if (!ok) {
-    std::fprintf(stderr, "tlaunch: the event log does not verify: %s\n", out.problems[0].c_str());
+    const std::string& first = out.problems[0];
+    std::fprintf(stderr, "tlaunch: the event log does not verify: %s\n",
+                 first.substr(0, first.find('\n')).c_str());
     return kExitFailed;
   }
   return kExitOk;

@@ -111,9 +111,11 @@ std::vector<Diff> compare_event(const Actual& a, const json& ev, const json* mod
     if (got == nullptr) continue;
     ++common;
     if (hexd(*got) != want.get<std::string>())
-      diffs.push_back({"digest", alg, hexd(*got), want.get<std::string>()});
+      diffs.push_back({"measurement", alg, hexd(*got), want.get<std::string>()});
   }
-  if (common == 0) diffs.push_back({"digest", "", "no bank in common", "a digest in a bank of the reference"});
+  if (common == 0)
+    diffs.push_back({"measurement", "", "no bank in common with the reference", "a digest in "
+                     "one of the reference's banks"});
   return diffs;
 }
 
@@ -265,7 +267,7 @@ Expected<ReferenceCheck> check_reference(const Log& log, const json& reference,
 }
 
 Expected<json> keylime_tpm_policy(const json& reference, launch::PcrStart start,
-                                  const std::string& entry) {
+                                  const std::string& entry, std::vector<std::string>* notes) {
   auto shape = check_shape(reference, "reference");
   if (!shape) return shape.failure();
   const json& entries = reference["entries"];
@@ -283,6 +285,15 @@ Expected<json> keylime_tpm_policy(const json& reference, launch::PcrStart start,
     for (size_t i : use) {
       const json& pcrs = entries[i]["launch"]["pcrs"][key];
       for (const auto& v : pcrs) {
+        if (v["extends"].get<size_t>() == 0) {
+          const std::string note = "PCR " + std::to_string(v["pcr"].get<int>()) + " " +
+                                   v["bank"].get<std::string>() +
+                                   ": not extended by the launch (left at its start value), "
+                                   "not exported; a verifier must not read that bank";
+          if (std::find(notes->begin(), notes->end(), note) == notes->end())
+            notes->push_back(note);
+          continue;
+        }
         auto& list = values[v["pcr"].get<int>()];
         std::string hexv = v["value"].get<std::string>();
         if (std::find(list.begin(), list.end(), hexv) == list.end()) list.push_back(hexv);

@@ -97,8 +97,11 @@ Expected<ReferenceCheck> check_reference(const Log& log, const nlohmann::json& r
                                          const std::string& entry, Hasher& h);
 
 // Keylime `tpm_policy` (keylime/tpm/tpm_util.py readPolicy): {"17": [hex, ...], ...}: for each PCR
-// the launch extends, its expected value in every bank of every boot entry of reference.json.
+// the launch extends, its expected value in every bank the launch extends it in, for every boot
+// entry of reference.json (or the one `entry` names). A bank the launch leaves at its start value
+// is left out — listing all-ones would let a boot without the launcher pass — and named in *notes.
 Expected<nlohmann::json> keylime_tpm_policy(const nlohmann::json& reference,
-                                            launch::PcrStart start, const std::string& entry);
+                                            launch::PcrStart start, const std::string& entry,
+                                            std::vector<std::string>* notes);
 
 }  // namespace tlaunch::host::log
