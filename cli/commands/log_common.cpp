@@ -33,24 +33,25 @@ host::Expected<host::log::Log> load_source(const SourceOptions& o) {
   const bool have_fw = host::file_exists(fw);
   if (o.source == "launcher" || (o.source == "auto" && !have_fw && !sd.empty())) {
     if (sd.empty())
-      return host::fail(Errc::kIo, "no setup_data entry of type 0x474f4c54 (the launcher's log) "
-                                   "under " + under(o.root, host::log::kSetupDataDir));
+      return host::fail(Errc::kIo,
+                        "no setup_data entry of type 0x474f4c54 (the launcher's log) "
+                        "under " +
+                            under(o.root, host::log::kSetupDataDir));
     return host::log::load_log(sd);
   }
   if (!have_fw) {
     return host::fail(
-        Errc::kIo, "no event log: " + fw + " does not exist" +
-                       (o.source == "auto" ? " and no setup_data entry holds the launcher's log"
-                                           : "") +
-                       " (is securityfs mounted? mount -t securityfs securityfs "
-                       "/sys/kernel/security)");
+        Errc::kIo,
+        "no event log: " + fw + " does not exist" +
+            (o.source == "auto" ? " and no setup_data entry holds the launcher's log" : "") +
+            " (is securityfs mounted? mount -t securityfs securityfs "
+            "/sys/kernel/security)");
   }
   auto firmware = host::log::load_log(fw);
   if (o.source == "firmware" || sd.empty()) return firmware;
   // auto with both: the firmware log when the launcher's events are in it.
   if (firmware && firmware->launcher_events() > 0) return firmware;
-  if (!firmware)
-    std::fprintf(stderr, "tlaunch: warning: %s\n", firmware.failure().message.c_str());
+  if (!firmware) std::fprintf(stderr, "tlaunch: warning: %s\n", firmware.failure().message.c_str());
   return host::log::load_log(sd);
 }
 

@@ -10,7 +10,7 @@
 namespace tlaunch::cli::logcmd {
 
 struct SourceOptions {
-  std::string file;            // LOG argument; empty: the running system's log
+  std::string file;             // LOG argument; empty: the running system's log
   std::string source = "auto";  // auto | firmware | launcher
   std::string root = "/";       // where /sys is (tests point it at a fake tree)
   bool json = false;

@@ -57,8 +57,8 @@ int run_export(const ExportOptions& o) {
     std::fputs(text.c_str(), stdout);
     return kExitOk;
   }
-  auto st = host::write_file_atomic(o.output, reinterpret_cast<const uint8_t*>(text.data()),
-                                    text.size());
+  auto st =
+      host::write_file_atomic(o.output, reinterpret_cast<const uint8_t*>(text.data()), text.size());
   if (!st) return report(st.failure());
   std::fprintf(stderr, "tlaunch: wrote %s (%s)\n", o.output.c_str(), o.format.c_str());
   return kExitOk;

@@ -73,7 +73,8 @@ std::string diagnose(const host::log::Log& log, uint32_t pcr, HashAlg bank, cons
       if (!((*hist)[k] == tpm)) continue;
       jv["matches_after_events"] = k;
       return "the TPM holds the value after the first " + std::to_string(k) + " of " +
-             std::to_string(hist->size() - 1) + " events: the later ones were logged but not "
+             std::to_string(hist->size() - 1) +
+             " events: the later ones were logged but not "
              "extended";
     }
   }
@@ -136,12 +137,8 @@ host::HostStatus check_tpm(const host::log::Log& log, const VerifyOptions& o, Ve
     }
     pcrs.push_back(jv);
   }
-  out.j["tpm"] = {{"tcti", conf},
-                  {"pcr_start", o.pcr_start},
-                  {"pcrs", pcrs},
-                  {"matched", matched},
-                  {"differ", differ},
-                  {"not_allocated", skipped}};
+  out.j["tpm"] = {{"tcti", conf},       {"pcr_start", o.pcr_start}, {"pcrs", pcrs},
+                  {"matched", matched}, {"differ", differ},         {"not_allocated", skipped}};
   if (matched + differ == 0) {
     const std::string msg = "no PCR of the log is allocated in the TPM: nothing compared";
     out.problems.push_back(msg);
@@ -156,7 +153,8 @@ host::HostStatus check_reference(const host::log::Log& log, const VerifyOptions&
   if (!bytes) return bytes.failure();
   json ref = json::parse(bytes->begin(), bytes->end(), nullptr, false);
   if (ref.is_discarded())
-    return host::fail(Errc::kBadValue, o.reference + ": not JSON (a reference.json of `tlaunch build`?)");
+    return host::fail(Errc::kBadValue,
+                      o.reference + ": not JSON (a reference.json of `tlaunch build`?)");
   host::OpenSslHasher h;
   auto c = host::log::check_reference(log, ref, o.reference, o.entry, h);
   if (!c) return c.failure();

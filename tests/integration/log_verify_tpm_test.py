@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import struct
@@ -87,13 +88,13 @@ class LogVerifyTpm(unittest.TestCase):
                 "pcr_map": "da", "banks": ["sha256", "sha384"],
                 "launcher": {"file": "launcher.elf", "cmdline": ""},
                 "entries": [{"title": "Linux",
-                             "kernel": {"file": "vmlinuz", "cmdline": "console=ttyS0"},
+                             "kernel": {"file": "vmlinuz", "cmdline": "root=/dev/vda ro"},
                              "initrd": {"file": "initrd.img", "nounzip": True}}],
                 "nv": {"handle_set": "tcg", "vlp": {"attributes": "ownerwrite|authread"}}}
         with open(self.path("spec.json"), "w") as f:
             json.dump(spec, f)
         self.tlaunch("build", "spec.json", "-o", "out")
-        self.tlaunch("predict", "--policy", "out/vlp.pol", "--module", "vmlinuz console=ttyS0",
+        self.tlaunch("predict", "--policy", "out/vlp.pol", "--module", "vmlinuz root=/dev/vda ro",
                      "--module", "initrd.img", "--as-loaded", "raw", "--log", "launch.log")
         with open(self.path("launch.log"), "rb") as f:
             self.log = f.read()
@@ -165,6 +166,49 @@ class LogVerifyTpm(unittest.TestCase):
         self.assertEqual([(p["pcr"], p["bank"]) for p in bad], [(18, "sha256")])
         self.assertEqual(bad[0]["tpm"], self.pcrread("sha256", 18))
         self.assertNotIn("matches_after_events", bad[0])
+
+    def test_man_page_examples_run(self):
+        """Every command of man/tlaunch-log.1 EXAMPLES, run as written in a directory holding the
+        files they name; the ones that read the running system's log get --root pointing at a
+        fake /sys whose binary_bios_measurements holds firmware events and the launcher's,
+        all extended into swtpm."""
+        with open(os.path.join(SOURCE, "man", "tlaunch-log.1")) as f:
+            man = f.read()
+        examples = man.split(".SH EXAMPLES", 1)[1].split(".SH ", 1)[0]
+        commands = []
+        for block in re.findall(r"\.nf\n(.*?)\.fi", examples, re.S):
+            for line in block.splitlines():
+                if line.startswith("tlaunch "):
+                    commands.append(shlex.split(line.replace("\\-", "-")))
+        self.assertGreaterEqual(len(commands), 6)
+        shutil.copy(self.path("out/vlp.pol"), self.path("vlp.pol"))
+        shutil.copy(self.path("out/reference.json"), self.path("reference.json"))
+        # The machine: a firmware log (PCR 0 and 4, sha256) with the launcher's events appended.
+        (size,) = struct.unpack_from("<I", self.log, 28)
+        header, launcher = self.log[:32 + size], self.log[32 + size:]
+        fw = b""
+        for pcr, data in ((0, b"firmware\0"), (4, b"\0\0\0\0")):
+            fw += struct.pack("<III", pcr, 8 if pcr == 0 else 4, 1) + struct.pack("<H", 0x0B)
+            fw += hashlib.sha256(data).digest() + struct.pack("<I", len(data)) + data
+        combined = header + fw + launcher
+        self.extend_log(parse_log(combined))
+        root = self.path("root")
+        os.makedirs(os.path.join(root, "sys/kernel/security/tpm0"))
+        with open(os.path.join(root, "sys/kernel/security/tpm0/binary_bios_measurements"),
+                  "wb") as f:
+            f.write(combined)
+        for argv in commands:
+            self.assertEqual(argv[0], "tlaunch")
+            args = argv[1:]
+            reads_system = args[0] == "log" and args[1] != "replay" and \
+                "keylime" not in args and not any(a.endswith(".log") for a in args)
+            if reads_system:
+                args += ["--root", root]
+            self.tlaunch(*args)
+        with open(self.path("tpm_policy.json")) as f:
+            self.assertEqual(set(json.load(f)), {"17", "18", "19"})
+        with open(self.path("boot.cel.json")) as f:
+            self.assertEqual(len(json.load(f)), 2 + len(parse_log(self.log)))
 
 
 if __name__ == "__main__":

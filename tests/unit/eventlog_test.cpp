@@ -41,10 +41,14 @@ Bytes md(const EVP_MD* m, const Bytes& data) {
 }
 const EVP_MD* evp(uint16_t alg) {
   switch (alg) {
-    case 0x04: return EVP_sha1();
-    case 0x0B: return EVP_sha256();
-    case 0x0C: return EVP_sha384();
-    default: return EVP_sha512();
+    case 0x04:
+      return EVP_sha1();
+    case 0x0B:
+      return EVP_sha256();
+    case 0x0C:
+      return EVP_sha384();
+    default:
+      return EVP_sha512();
   }
 }
 Bytes cat(Bytes a, const Bytes& b) {
@@ -175,8 +179,9 @@ TEST(EventLog, ReaderDecodesEveryField) {
   EXPECT_EQ(ev[0].type, 8u);
   EXPECT_EQ(std::string(ev[0].data.begin(), ev[0].data.end()), "firmware version");
   ASSERT_NE(ev[0].digest(HashAlg::kSha384), nullptr);
-  EXPECT_EQ(Bytes(ev[0].digest(HashAlg::kSha384)->bytes, ev[0].digest(HashAlg::kSha384)->bytes + 48),
-            md(EVP_sha384(), str("firmware version")));
+  EXPECT_EQ(
+      Bytes(ev[0].digest(HashAlg::kSha384)->bytes, ev[0].digest(HashAlg::kSha384)->bytes + 48),
+      md(EVP_sha384(), str("firmware version")));
   EXPECT_EQ(ev[1].offset, ev[0].offset + ev[0].size);
   EXPECT_EQ(ev[1].offset + ev[1].size, log.size());
   EXPECT_STREQ(event_type_name(ev[1].type), "EV_SEPARATOR");
@@ -366,8 +371,8 @@ struct Launch {
       in.cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(cmd.data()), cmd.size());
       in.num_digests = n;
       for (size_t i = 0; i < n; ++i)
-        in.image[i] = dg(static_cast<uint16_t>(algs[i]),
-                         md(evp(static_cast<uint16_t>(algs[i])), image));
+        in.image[i] =
+            dg(static_cast<uint16_t>(algs[i]), md(evp(static_cast<uint16_t>(algs[i])), image));
       inputs.push_back(in);
     }
     input.modules = inputs.data();
@@ -424,9 +429,9 @@ TEST(LaunchLog, TheLaunchersLogParsesBackAndAgreesWithTheExtendedDigests) {
       const auto& cmd = l.mods[x.module].first;
       EXPECT_EQ(std::string(d->text.begin(), d->text.end()), cmd);
       ASSERT_NE(d->component(HashAlg::kSha512), nullptr);
-      EXPECT_EQ(Bytes(d->component(HashAlg::kSha512)->bytes,
-                      d->component(HashAlg::kSha512)->bytes + 64),
-                md(EVP_sha512(), l.mods[x.module].second));
+      EXPECT_EQ(
+          Bytes(d->component(HashAlg::kSha512)->bytes, d->component(HashAlg::kSha512)->bytes + 64),
+          md(EVP_sha512(), l.mods[x.module].second));
     } else {
       EXPECT_FALSE(d->policy_from_nv);
       EXPECT_EQ(d->value, 1u);

@@ -58,9 +58,8 @@ Result<SpecId> parse_spec_id(ByteReader& r) {
   auto n = r.le32("numberOfAlgorithms");
   if (!n.ok()) return n.error();
   if (*n == 0 || *n > kMaxAlgs)
-    return with_value(at(Errc::kBadValue, "numberOfAlgorithms must be 1 to 8",
-                         "numberOfAlgorithms", n_at),
-                      *n);
+    return with_value(
+        at(Errc::kBadValue, "numberOfAlgorithms must be 1 to 8", "numberOfAlgorithms", n_at), *n);
   for (size_t i = 0; i < *n; ++i) {
     const size_t a_at = r.abs_offset();
     auto alg = r.le16("digestSizes.algorithmId");
@@ -156,10 +155,10 @@ Result<Event> Reader::parse_event(ByteReader& r) const {
   // PFP §10.2.2: one digest per algorithm of the Spec ID event. Linux accepts nothing else
   // (__calc_tpm2_event_size), so neither do we: what Linux would not show is not part of the log.
   if (*count != spec_.num_algs)
-    return with_value(at(Errc::kBadValue,
-                         "digest count differs from the Spec ID event's number of algorithms",
-                         "digests.count", count_at),
-                      *count);
+    return with_value(
+        at(Errc::kBadValue, "digest count differs from the Spec ID event's number of algorithms",
+           "digests.count", count_at),
+        *count);
   e.pcr = *pcr;
   e.type = *type;
   for (size_t i = 0; i < *count; ++i) {
@@ -316,46 +315,51 @@ Status Writer::append(uint32_t pcr, uint32_t type, const Digest* digests, size_t
 }
 
 const char* event_type_name(uint32_t type) {
-  // PFP rev 1.05 §10.4.1 (and 1.06 for the SPDM and "2" variants).
-  switch (type) {
-    case 0x00000000: return "EV_PREBOOT_CERT";
-    case 0x00000001: return "EV_POST_CODE";
-    case 0x00000002: return "EV_UNUSED";
-    case 0x00000003: return "EV_NO_ACTION";
-    case 0x00000004: return "EV_SEPARATOR";
-    case 0x00000005: return "EV_ACTION";
-    case 0x00000006: return "EV_EVENT_TAG";
-    case 0x00000007: return "EV_S_CRTM_CONTENTS";
-    case 0x00000008: return "EV_S_CRTM_VERSION";
-    case 0x00000009: return "EV_CPU_MICROCODE";
-    case 0x0000000A: return "EV_PLATFORM_CONFIG_FLAGS";
-    case 0x0000000B: return "EV_TABLE_OF_DEVICES";
-    case 0x0000000C: return "EV_COMPACT_HASH";
-    case 0x0000000D: return "EV_IPL";
-    case 0x0000000E: return "EV_IPL_PARTITION_DATA";
-    case 0x0000000F: return "EV_NONHOST_CODE";
-    case 0x00000010: return "EV_NONHOST_CONFIG";
-    case 0x00000011: return "EV_NONHOST_INFO";
-    case 0x00000012: return "EV_OMIT_BOOT_DEVICE_EVENTS";
-    case 0x80000000: return "EV_EFI_EVENT_BASE";
-    case 0x80000001: return "EV_EFI_VARIABLE_DRIVER_CONFIG";
-    case 0x80000002: return "EV_EFI_VARIABLE_BOOT";
-    case 0x80000003: return "EV_EFI_BOOT_SERVICES_APPLICATION";
-    case 0x80000004: return "EV_EFI_BOOT_SERVICES_DRIVER";
-    case 0x80000005: return "EV_EFI_RUNTIME_SERVICES_DRIVER";
-    case 0x80000006: return "EV_EFI_GPT_EVENT";
-    case 0x80000007: return "EV_EFI_ACTION";
-    case 0x80000008: return "EV_EFI_PLATFORM_FIRMWARE_BLOB";
-    case 0x80000009: return "EV_EFI_HANDOFF_TABLES";
-    case 0x8000000A: return "EV_EFI_PLATFORM_FIRMWARE_BLOB2";
-    case 0x8000000B: return "EV_EFI_HANDOFF_TABLES2";
-    case 0x8000000C: return "EV_EFI_VARIABLE_BOOT2";
-    case 0x80000010: return "EV_EFI_HCRTM_EVENT";
-    case 0x800000E0: return "EV_EFI_VARIABLE_AUTHORITY";
-    case 0x800000E1: return "EV_EFI_SPDM_FIRMWARE_BLOB";
-    case 0x800000E2: return "EV_EFI_SPDM_FIRMWARE_CONFIG";
-    case kEvTbMeasurement: return "EVTTYPE_TB_MEASUREMENT";
-  }
+  // PFP rev 1.05 §10.4.1 (and 1.06 for the SPDM and "2" variants); tboot's own type.
+  static constexpr struct {
+    uint32_t type;
+    const char* name;
+  } kNames[] = {
+      {0x00000000, "EV_PREBOOT_CERT"},
+      {0x00000001, "EV_POST_CODE"},
+      {0x00000002, "EV_UNUSED"},
+      {0x00000003, "EV_NO_ACTION"},
+      {0x00000004, "EV_SEPARATOR"},
+      {0x00000005, "EV_ACTION"},
+      {0x00000006, "EV_EVENT_TAG"},
+      {0x00000007, "EV_S_CRTM_CONTENTS"},
+      {0x00000008, "EV_S_CRTM_VERSION"},
+      {0x00000009, "EV_CPU_MICROCODE"},
+      {0x0000000A, "EV_PLATFORM_CONFIG_FLAGS"},
+      {0x0000000B, "EV_TABLE_OF_DEVICES"},
+      {0x0000000C, "EV_COMPACT_HASH"},
+      {0x0000000D, "EV_IPL"},
+      {0x0000000E, "EV_IPL_PARTITION_DATA"},
+      {0x0000000F, "EV_NONHOST_CODE"},
+      {0x00000010, "EV_NONHOST_CONFIG"},
+      {0x00000011, "EV_NONHOST_INFO"},
+      {0x00000012, "EV_OMIT_BOOT_DEVICE_EVENTS"},
+      {0x80000000, "EV_EFI_EVENT_BASE"},
+      {0x80000001, "EV_EFI_VARIABLE_DRIVER_CONFIG"},
+      {0x80000002, "EV_EFI_VARIABLE_BOOT"},
+      {0x80000003, "EV_EFI_BOOT_SERVICES_APPLICATION"},
+      {0x80000004, "EV_EFI_BOOT_SERVICES_DRIVER"},
+      {0x80000005, "EV_EFI_RUNTIME_SERVICES_DRIVER"},
+      {0x80000006, "EV_EFI_GPT_EVENT"},
+      {0x80000007, "EV_EFI_ACTION"},
+      {0x80000008, "EV_EFI_PLATFORM_FIRMWARE_BLOB"},
+      {0x80000009, "EV_EFI_HANDOFF_TABLES"},
+      {0x8000000A, "EV_EFI_PLATFORM_FIRMWARE_BLOB2"},
+      {0x8000000B, "EV_EFI_HANDOFF_TABLES2"},
+      {0x8000000C, "EV_EFI_VARIABLE_BOOT2"},
+      {0x80000010, "EV_EFI_HCRTM_EVENT"},
+      {0x800000E0, "EV_EFI_VARIABLE_AUTHORITY"},
+      {0x800000E1, "EV_EFI_SPDM_FIRMWARE_BLOB"},
+      {0x800000E2, "EV_EFI_SPDM_FIRMWARE_CONFIG"},
+      {kEvTbMeasurement, "EVTTYPE_TB_MEASUREMENT"},
+  };
+  for (const auto& n : kNames)
+    if (n.type == type) return n.name;
   return nullptr;
 }
 

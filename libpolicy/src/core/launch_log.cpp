@@ -5,8 +5,7 @@
 
 namespace tlaunch::launch {
 
-const uint8_t kEventDataSignature[kEventDataSignatureSize] = {'t', 'l', 'a', 'u',
-                                                              'n', 'c', 'h', 0};
+const uint8_t kEventDataSignature[kEventDataSignatureSize] = {'t', 'l', 'a', 'u', 'n', 'c', 'h', 0};
 
 namespace {
 
@@ -19,37 +18,6 @@ bool known_kind(uint8_t k) {
          k == static_cast<uint8_t>(EventKind::kModule);
 }
 
-struct DataFields {
-  EventKind kind = EventKind::kModule;
-  uint16_t module = 0;
-  uint16_t entry = kNoEntry;
-  uint8_t flags = 0;
-  uint32_t value = 0;
-  const Digest* components = nullptr;
-  size_t num_components = 0;
-  ByteSpan text;
-};
-
-Result<ByteSpan> encode(const DataFields& f, MutableByteSpan buf) {
-  ByteWriter w(buf);
-  w.bytes(ByteSpan(kEventDataSignature, kEventDataSignatureSize));
-  w.u8(kEventDataVersion);
-  w.u8(static_cast<uint8_t>(f.kind));
-  w.le16(f.module);
-  w.le16(f.entry);
-  w.u8(f.flags);
-  w.u8(static_cast<uint8_t>(f.num_components));
-  w.le32(f.value);
-  for (size_t i = 0; i < f.num_components; ++i) {
-    w.le16(static_cast<uint16_t>(f.components[i].alg));
-    w.bytes(f.components[i].span());
-  }
-  w.le32(static_cast<uint32_t>(f.text.size));
-  w.bytes(f.text);
-  TLAUNCH_TRY(w.status());
-  return w.written();
-}
-
 }  // namespace
 
 Result<LogRecord> launch_record(Hasher& h, const Config& config, const Input& input,
@@ -57,17 +25,15 @@ Result<LogRecord> launch_record(Hasher& h, const Config& config, const Input& in
   if (index >= outcome.num_events)
     return with_value(make_error(Errc::kInternal, "no such launch event"), index);
   const Event& ev = outcome.events[index];
-  DataFields f;
+  LaunchEventData f;
   f.kind = ev.kind;
-  Digest value;
   switch (ev.kind) {
     case EventKind::kPolicyControl: {
       auto p = policy_control_value(h, outcome.policy, config.cur_alg);
       if (!p.ok()) return p.error();
-      value = *p;
-      f.flags = outcome.policy_from_nv ? kFlagPolicyFromNv : 0;
+      f.policy_from_nv = outcome.policy_from_nv;
       f.value = outcome.policy.policy_control;
-      f.components = &value;
+      f.components[0] = *p;
       f.num_components = 1;
       break;
     }
@@ -79,13 +45,13 @@ Result<LogRecord> launch_record(Hasher& h, const Config& config, const Input& in
       const ModuleInput& m = input.modules[ev.module];
       f.module = ev.module;
       f.entry = ev.entry >= 0 ? static_cast<uint16_t>(ev.entry) : kNoEntry;
-      f.components = m.image;
-      f.num_components = m.num_digests;
+      f.num_components = m.num_digests < kMaxBanks ? m.num_digests : kMaxBanks;
+      for (size_t i = 0; i < f.num_components; ++i) f.components[i] = m.image[i];
       f.text = m.cmdline;
       break;
     }
   }
-  auto data = encode(f, data_buf);
+  auto data = encode_launch_data(f, data_buf);
   if (!data.ok()) return data.error();
   LogRecord r;
   r.pcr = ev.pcr;
@@ -117,6 +83,26 @@ bool log_takes_launch_events(const eventlog::SpecId& spec, const Config& config)
   return true;
 }
 
+Result<ByteSpan> encode_launch_data(const LaunchEventData& d, MutableByteSpan out) {
+  ByteWriter w(out);
+  w.bytes(ByteSpan(kEventDataSignature, kEventDataSignatureSize));
+  w.u8(kEventDataVersion);
+  w.u8(static_cast<uint8_t>(d.kind));
+  w.le16(d.module);
+  w.le16(d.entry);
+  w.u8(d.policy_from_nv ? kFlagPolicyFromNv : 0);
+  w.u8(static_cast<uint8_t>(d.num_components));
+  w.le32(d.value);
+  for (size_t i = 0; i < d.num_components && i < kMaxBanks; ++i) {
+    w.le16(static_cast<uint16_t>(d.components[i].alg));
+    w.bytes(d.components[i].span());
+  }
+  w.le32(static_cast<uint32_t>(d.text.size));
+  w.bytes(d.text);
+  TLAUNCH_TRY(w.status());
+  return w.written();
+}
+
 const Digest* LaunchEventData::component(HashAlg alg) const {
   for (size_t i = 0; i < num_components; ++i)
     if (components[i].alg == alg) return &components[i];
@@ -138,9 +124,9 @@ Result<LaunchEventData> decode_launch_data(ByteSpan data, uint32_t base) {
   auto version = r.u8("version");
   if (!version.ok()) return version.error();
   if (*version != kEventDataVersion)
-    return with_value(make_error(Errc::kUnsupported, "unknown tlaunch event data version",
-                                 "version", version_at),
-                      *version);
+    return with_value(
+        make_error(Errc::kUnsupported, "unknown tlaunch event data version", "version", version_at),
+        *version);
   const uint32_t kind_at = r.abs_offset();
   auto kind = r.u8("kind");
   if (!kind.ok()) return kind.error();
@@ -160,24 +146,21 @@ Result<LaunchEventData> decode_launch_data(ByteSpan data, uint32_t base) {
   const uint32_t flags_at = r.abs_offset();
   auto flags = r.u8("flags");
   if (!flags.ok()) return flags.error();
-  if ((*flags & ~kFlagPolicyFromNv) != 0 ||
-      (d.kind != EventKind::kPolicyControl && *flags != 0))
+  if ((*flags & ~kFlagPolicyFromNv) != 0 || (d.kind != EventKind::kPolicyControl && *flags != 0))
     return with_value(make_error(Errc::kBadValue, "unknown flags", "flags", flags_at), *flags);
   d.policy_from_nv = (*flags & kFlagPolicyFromNv) != 0;
   const uint32_t count_at = r.abs_offset();
   auto count = r.u8("count");
   if (!count.ok()) return count.error();
-  if (*count == 0 || *count > kMaxBanks ||
-      (d.kind == EventKind::kPolicyControl && *count != 1))
-    return with_value(make_error(Errc::kBadValue, "component count out of range", "count",
-                                 count_at),
-                      *count);
+  if (*count == 0 || *count > kMaxBanks || (d.kind == EventKind::kPolicyControl && *count != 1))
+    return with_value(
+        make_error(Errc::kBadValue, "component count out of range", "count", count_at), *count);
   auto value = r.le32("value");
   if (!value.ok()) return value.error();
   if (d.kind != EventKind::kPolicyControl && *value != 0)
-    return with_value(make_error(Errc::kBadValue, "value must be 0 for a module", "value",
-                                 r.abs_offset() - 4),
-                      *value);
+    return with_value(
+        make_error(Errc::kBadValue, "value must be 0 for a module", "value", r.abs_offset() - 4),
+        *value);
   d.value = *value;
   for (size_t i = 0; i < *count; ++i) {
     const uint32_t alg_at = r.abs_offset();
@@ -189,9 +172,9 @@ Result<LaunchEventData> decode_launch_data(ByteSpan data, uint32_t base) {
           make_error(Errc::kBadValue, "unknown component algorithm", "component.alg", alg_at),
           *alg);
     if (d.component(static_cast<HashAlg>(*alg)) != nullptr)
-      return with_value(make_error(Errc::kBadValue, "two components of one algorithm",
-                                   "component.alg", alg_at),
-                        *alg);
+      return with_value(
+          make_error(Errc::kBadValue, "two components of one algorithm", "component.alg", alg_at),
+          *alg);
     auto bytes = r.bytes(size, "component.digest");
     if (!bytes.ok()) return bytes.error();
     d.components[d.num_components++] = make_digest(static_cast<HashAlg>(*alg), *bytes);
@@ -200,9 +183,9 @@ Result<LaunchEventData> decode_launch_data(ByteSpan data, uint32_t base) {
   auto text_size = r.le32("text_size");
   if (!text_size.ok()) return text_size.error();
   if (d.kind == EventKind::kPolicyControl && *text_size != 0)
-    return with_value(make_error(Errc::kBadValue, "the policy control event has no text",
-                                 "text_size", text_at),
-                      *text_size);
+    return with_value(
+        make_error(Errc::kBadValue, "the policy control event has no text", "text_size", text_at),
+        *text_size);
   auto text = r.bytes(*text_size, "text");
   if (!text.ok()) return text.error();
   d.text = *text;
@@ -222,18 +205,18 @@ Status check_launch_event(Hasher& h, const eventlog::Event& event, const LaunchE
     } else {
       const Digest* image = data.component(logged.alg);
       if (image == nullptr)
-        return with_value(make_error(Errc::kVerifyFailed,
-                                     "the event data has no image digest for this bank",
-                                     "component.alg", event.data_offset),
-                          alg);
+        return with_value(
+            make_error(Errc::kVerifyFailed, "the event data has no image digest for this bank",
+                       "component.alg", event.data_offset),
+            alg);
       expect = module_measurement(h, logged.alg, data.text, *image);
     }
     if (!expect.ok()) return with_value(expect.error(), alg);
     if (!(*expect == logged))
-      return with_value(make_error(Errc::kVerifyFailed,
-                                   "the digest does not match what the event data describes",
-                                   "digests.digest", event.offset),
-                        alg);
+      return with_value(
+          make_error(Errc::kVerifyFailed, "the digest does not match what the event data describes",
+                     "digests.digest", event.offset),
+          alg);
   }
   return ok_status();
 }

@@ -1,11 +1,12 @@
 // Loading and replaying event logs (host/eventlog_host.h).
+#include "tlaunch/policy/host/eventlog_host.h"
+
 #include <dirent.h>
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
-#include "tlaunch/policy/host/eventlog_host.h"
 #include "tlaunch/policy/host/openssl_hasher.h"
 #include "tlaunch/policy/measure.h"
 
@@ -47,8 +48,7 @@ Expected<Log> parse_log(Bytes bytes, const std::string& source) {
   for (;;) {
     auto more = r->next(&e);
     if (!more.ok())
-      return fail(with_item(more.error(), static_cast<int32_t>(log.events.size())),
-                  source + ": event " + std::to_string(log.events.size()));
+      return fail(more.error(), source + ": event " + std::to_string(log.events.size()));
     if (!*more) break;
     log.events.push_back(e);
   }

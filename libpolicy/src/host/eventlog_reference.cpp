@@ -53,8 +53,8 @@ std::string entry_label(const json& entries, size_t i) {
 }
 
 std::string describe_expected(const json& ev, const json* mod) {
-  std::string s = "PCR " + std::to_string(ev.value("pcr", 0)) + ", " +
-                  ev.value("kind", std::string("?"));
+  std::string s =
+      "PCR " + std::to_string(ev.value("pcr", 0)) + ", " + ev.value("kind", std::string("?"));
   if (ev.contains("module")) s += " " + std::to_string(ev["module"].get<int>());
   if (mod != nullptr) {
     s += " (" + mod->value("file", std::string()) + ", cmdline \"" +
@@ -76,7 +76,8 @@ std::vector<Diff> compare_event(const Actual& a, const json& ev, const json* mod
   std::vector<Diff> diffs;
   const eventlog::Event& e = *a.event;
   if (!a.data.ok()) {
-    diffs.push_back({"event data", "", describe(a.data.error(), "does not decode"), "tlaunch data"});
+    diffs.push_back(
+        {"event data", "", describe(a.data.error(), "does not decode"), "tlaunch data"});
     return diffs;
   }
   const launch::LaunchEventData& d = *a.data;
@@ -88,7 +89,8 @@ std::vector<Diff> compare_event(const Actual& a, const json& ev, const json* mod
   if (e.pcr != want_pcr)
     diffs.push_back({"pcr", "", std::to_string(e.pcr), std::to_string(want_pcr)});
   const std::string kind = launch::event_kind_name(d.kind);
-  if (kind != ev.value("kind", std::string())) diffs.push_back({"kind", "", kind, ev.value("kind", std::string())});
+  if (kind != ev.value("kind", std::string()))
+    diffs.push_back({"kind", "", kind, ev.value("kind", std::string())});
   if (d.kind != launch::EventKind::kPolicyControl && ev.contains("module") &&
       d.module != ev["module"].get<unsigned>())
     diffs.push_back({"module", "", std::to_string(d.module), ev["module"].dump()});
@@ -114,7 +116,8 @@ std::vector<Diff> compare_event(const Actual& a, const json& ev, const json* mod
       diffs.push_back({"measurement", alg, hexd(*got), want.get<std::string>()});
   }
   if (common == 0)
-    diffs.push_back({"measurement", "", "no bank in common with the reference", "a digest in "
+    diffs.push_back({"measurement", "", "no bank in common with the reference",
+                     "a digest in "
                      "one of the reference's banks"});
   return diffs;
 }
@@ -136,7 +139,8 @@ EntryResult check_entry(const std::vector<Actual>& actual, const json& reference
   const json& launch = ent["launch"];
   // Nothing is extended (or logged) unless the action is continue.
   const json empty = json::array();
-  const json& events = launch.value("action", std::string()) == "continue" ? launch["events"] : empty;
+  const json& events =
+      launch.value("action", std::string()) == "continue" ? launch["events"] : empty;
   auto module_of = [&](const json& ev) -> const json* {
     if (!ev.contains("module")) return nullptr;
     for (const auto& m : ent["modules"])
@@ -152,8 +156,8 @@ EntryResult check_entry(const std::vector<Actual>& actual, const json& reference
       mm["log_event"] = nullptr;
       mm["expected"] = events[k];
       r.what = "the log has " + std::to_string(actual.size()) +
-               " launcher events; the reference expects more: launcher event " +
-               std::to_string(k) + ": " + describe_expected(events[k], mod);
+               " launcher events; the reference expects more: launcher event " + std::to_string(k) +
+               ": " + describe_expected(events[k], mod);
     } else if (k >= events.size()) {
       const Actual& a = actual[k];
       mm["log_event"] = a.index;
@@ -174,7 +178,8 @@ EntryResult check_entry(const std::vector<Actual>& actual, const json& reference
                          std::to_string(k) + ") differs: expected " +
                          describe_expected(events[k], mod);
       for (const auto& d : diffs) {
-        jd.push_back({{"field", d.field}, {"bank", d.bank}, {"log", d.log}, {"expected", d.expected}});
+        jd.push_back(
+            {{"field", d.field}, {"bank", d.bank}, {"log", d.log}, {"expected", d.expected}});
         what += "\n  " + d.field + (d.bank.empty() ? "" : " " + d.bank) + ": log " + d.log +
                 ", expected " + d.expected;
       }
@@ -204,8 +209,9 @@ HostStatus check_shape(const json& reference, const std::string& name) {
   if (!reference.is_object() || !reference.contains("entries") ||
       !reference["entries"].is_array() || reference["entries"].empty())
     return fail(Errc::kBadValue,
-                name + ": not a reference manifest of `tlaunch build` (no \"entries\"; "
-                       "schemas/reference.v1.schema.json)");
+                name +
+                    ": not a reference manifest of `tlaunch build` (no \"entries\"; "
+                    "schemas/reference.v1.schema.json)");
   for (const auto& e : reference["entries"])
     if (!e.is_object() || !e.contains("launch") || !e["launch"].contains("events") ||
         !e.contains("modules"))
@@ -247,10 +253,11 @@ Expected<ReferenceCheck> check_reference(const Log& log, const json& reference,
   ReferenceCheck c;
   c.entry = entry_label(entries, best->entry);
   c.compared = best->compared;
-  if (!best->match) c.mismatches.push_back({best->mismatch.value("log_event", json()).is_number()
-                                                ? best->mismatch["log_event"].get<size_t>()
-                                                : log.events.size(),
-                                            best->what});
+  if (!best->match)
+    c.mismatches.push_back({best->mismatch.value("log_event", json()).is_number()
+                                ? best->mismatch["log_event"].get<size_t>()
+                                : log.events.size(),
+                            best->what});
   json j;
   j["reference"] = reference_name;
   j["entry"] = {{"index", best->entry},
@@ -290,8 +297,7 @@ Expected<json> keylime_tpm_policy(const json& reference, launch::PcrStart start,
                                    v["bank"].get<std::string>() +
                                    ": not extended by the launch (left at its start value), "
                                    "not exported; a verifier must not read that bank";
-          if (std::find(notes->begin(), notes->end(), note) == notes->end())
-            notes->push_back(note);
+          if (std::find(notes->begin(), notes->end(), note) == notes->end()) notes->push_back(note);
           continue;
         }
         auto& list = values[v["pcr"].get<int>()];

@@ -134,9 +134,9 @@ std::string launch_data_text(const eventlog::Event& e) {
     s = "policy control " + hexnum(d->value, 8) + ", policy from " +
         (d->policy_from_nv ? "NV" : "the built-in default") + ", H(policy) " + comps();
   } else {
-    s = std::string(d->kind == launch::EventKind::kModule0 ? "module 0 (always measured)"
-                                                           : "module " +
-                                                                 std::to_string(d->module)) +
+    s = std::string(d->kind == launch::EventKind::kModule0
+                        ? "module 0 (always measured)"
+                        : "module " + std::to_string(d->module)) +
         (d->entry != launch::kNoEntry ? ", policy entry " + std::to_string(d->entry) : "") +
         ", cmdline " + quoted(d->text) + ", image " + comps();
   }
@@ -146,9 +146,7 @@ std::string launch_data_text(const eventlog::Event& e) {
   return s;
 }
 
-const char* start_name(launch::PcrStart s) {
-  return s == launch::PcrStart::kZero ? "zero" : "ff";
-}
+const char* start_name(launch::PcrStart s) { return s == launch::PcrStart::kZero ? "zero" : "ff"; }
 
 }  // namespace
 
@@ -169,8 +167,8 @@ json log_json(const Log& log) {
   j["format"] = "tcg2";
   json spec;
   spec["platform_class"] = log.spec.platform_class;
-  spec["version"] = std::to_string(log.spec.version_major) + "." +
-                    std::to_string(log.spec.version_minor);
+  spec["version"] =
+      std::to_string(log.spec.version_major) + "." + std::to_string(log.spec.version_minor);
   spec["errata"] = log.spec.errata;
   spec["uintn_size"] = log.spec.uintn_size;
   json algs = json::array();
@@ -231,12 +229,12 @@ std::string log_text(const Log& log) {
     else if (printable(e.data))
       s += quoted(e.data, 120);
     else
-      s += std::to_string(e.data.size) + " bytes " + hex(e.data.data, e.data.size < 32 ? e.data.size : 32) +
-           (e.data.size > 32 ? "..." : "");
+      s += std::to_string(e.data.size) + " bytes " +
+           hex(e.data.data, e.data.size < 32 ? e.data.size : 32) + (e.data.size > 32 ? "..." : "");
     s += "\n";
     for (size_t k = 0; k < e.num_digests; ++k)
-      s += "      " + alg_name(static_cast<uint16_t>(e.digests[k].alg)) + " " +
-           hexd(e.digests[k]) + "\n";
+      s += "      " + alg_name(static_cast<uint16_t>(e.digests[k].alg)) + " " + hexd(e.digests[k]) +
+           "\n";
   }
   return s;
 }
@@ -290,13 +288,13 @@ json cel_json(const Log& log) {
     const char* n = eventlog::event_type_name(e.type);
     // PFP types by their TCG name; others (tboot's 0x501) by number.
     const bool tcg_name = n != nullptr && e.type != eventlog::kEvTbMeasurement;
-    records.push_back({{"recnum", i},
-                       {"pcr", e.pcr},
-                       {"digests", digests},
-                       {"content_type", "pcclient_std"},
-                       {"content",
-                        {{"event_type", tcg_name ? json(n) : json(e.type)},
-                         {"event_data", hexs(e.data)}}}});
+    records.push_back(
+        {{"recnum", i},
+         {"pcr", e.pcr},
+         {"digests", digests},
+         {"content_type", "pcclient_std"},
+         {"content",
+          {{"event_type", tcg_name ? json(n) : json(e.type)}, {"event_data", hexs(e.data)}}}});
   }
   return records;
 }

@@ -32,10 +32,9 @@ Result<size_t> TctiTransport::receive(MutableByteSpan out) {
   size_t size = out.size;
   TSS2_RC rc = Tss2_Tcti_Receive(tcti_.get(), &size, out.data, kReceiveTimeoutMs);
   if (rc != TSS2_RC_SUCCESS) {
-    Error e = make_error((rc & 0xFFFF) == TSS2_BASE_RC_INSUFFICIENT_BUFFER
-                             ? Errc::kTooLarge
-                             : Errc::kTpmUnreachable,
-                         "no response from the TCTI");
+    Error e = make_error(
+        (rc & 0xFFFF) == TSS2_BASE_RC_INSUFFICIENT_BUFFER ? Errc::kTooLarge : Errc::kTpmUnreachable,
+        "no response from the TCTI");
     e.tpm_rc = rc;
     return e;
   }
@@ -71,8 +70,7 @@ host::Expected<PcrSnapshot> read_pcrs(tpm::Transport& t, const std::vector<uint3
     for (HashAlg bank : banks) {
       if (pcr > 23 || !s.allocated(pcr, bank)) continue;
       auto v = tpm::pcr_read(t, pcr, bank);
-      if (!v.ok())
-        return core_failure("TPM2_PCR_Read of PCR " + std::to_string(pcr), v.error());
+      if (!v.ok()) return core_failure("TPM2_PCR_Read of PCR " + std::to_string(pcr), v.error());
       s.readings.push_back({pcr, *v});
     }
   }

@@ -84,6 +84,8 @@ struct LaunchEventData {
   const Digest* component(HashAlg alg) const;
 };
 
+// Encodes event data (the layout above) into `out`; kTooLarge when it does not fit.
+Result<ByteSpan> encode_launch_data(const LaunchEventData& data, MutableByteSpan out);
 // True when the data starts with the launcher's signature (an event the launcher wrote, or one
 // that claims to be).
 bool is_launch_data(ByteSpan data);

@@ -65,7 +65,7 @@ Expected<std::vector<Digest>> pcr_history(const Log& log, uint32_t pcr, HashAlg 
                                           launch::PcrStart start);
 
 // ---- renderings
-std::string alg_name(uint16_t alg);  // "sha256", else "0x0012"
+std::string alg_name(uint16_t alg);    // "sha256", else "0x0012"
 std::string type_name(uint32_t type);  // EV_... or 0x...
 nlohmann::json log_json(const Log& log);
 std::string log_text(const Log& log);
@@ -78,15 +78,15 @@ nlohmann::json cel_json(const Log& log);
 
 // ---- comparison with reference.json (schemas/reference.v1.schema.json)
 struct Mismatch {
-  size_t event = 0;        // index in log.events of the first event that differs (or where one
-                           // is missing: log.events.size() when the log ends early)
-  std::string what;        // one paragraph: what differs and what was expected
+  size_t event = 0;  // index in log.events of the first event that differs (or where one
+                     // is missing: log.events.size() when the log ends early)
+  std::string what;  // one paragraph: what differs and what was expected
 };
 struct ReferenceCheck {
-  std::string entry;       // the boot entry compared with ("0: Debian")
-  size_t compared = 0;     // launcher events compared
+  std::string entry;                 // the boot entry compared with ("0: Debian")
+  size_t compared = 0;               // launcher events compared
   std::vector<Mismatch> mismatches;  // the first difference only, or empty
-  nlohmann::json json;     // the same as JSON (for --json)
+  nlohmann::json json;               // the same as JSON (for --json)
 };
 // Compares the launcher's events in the log with the events a boot entry of reference.json
 // expects (in order: PCR, kind, module, command line, image digest, every digest), and checks that
@@ -100,8 +100,8 @@ Expected<ReferenceCheck> check_reference(const Log& log, const nlohmann::json& r
 // the launch extends, its expected value in every bank the launch extends it in, for every boot
 // entry of reference.json (or the one `entry` names). A bank the launch leaves at its start value
 // is left out — listing all-ones would let a boot without the launcher pass — and named in *notes.
-Expected<nlohmann::json> keylime_tpm_policy(const nlohmann::json& reference,
-                                            launch::PcrStart start, const std::string& entry,
+Expected<nlohmann::json> keylime_tpm_policy(const nlohmann::json& reference, launch::PcrStart start,
+                                            const std::string& entry,
                                             std::vector<std::string>* notes);
 
 }  // namespace tlaunch::host::log
