@@ -125,9 +125,13 @@ std::string launch_data_text(const eventlog::Event& e) {
   std::string s;
   auto comps = [&]() {
     std::string c;
-    for (size_t i = 0; i < d->num_components; ++i)
-      c += (i ? " " : "") + alg_name(static_cast<uint16_t>(d->components[i].alg)) + ":" +
-           hexd(d->components[i]);
+    // Appended piece by piece: `" " + std::string` trips GCC 12's -Wrestrict at -O2.
+    for (size_t i = 0; i < d->num_components; ++i) {
+      if (i) c += ' ';
+      c += alg_name(static_cast<uint16_t>(d->components[i].alg));
+      c += ':';
+      c += hexd(d->components[i]);
+    }
     return c;
   };
   if (d->kind == launch::EventKind::kPolicyControl) {
@@ -215,7 +219,10 @@ std::string log_text(const Log& log) {
   s += "Spec ID: platform class " + std::to_string(log.spec.platform_class) + ", spec " +
        std::to_string(log.spec.version_major) + "." + std::to_string(log.spec.version_minor) +
        " errata " + std::to_string(log.spec.errata) + ", banks";
-  for (size_t i = 0; i < log.spec.num_algs; ++i) s += " " + alg_name(log.spec.algs[i].alg);
+  for (size_t i = 0; i < log.spec.num_algs; ++i) {
+    s += ' ';
+    s += alg_name(log.spec.algs[i].alg);
+  }
   s += "\n";
   for (size_t i = 0; i < log.events.size(); ++i) {
     const eventlog::Event& e = log.events[i];
