@@ -5,7 +5,7 @@
 #include <string>
 
 #include "command.h"
-#include "tlaunch/policy/host/eventlog_host.h"
+#include "tlaunch/policy/host/eventlog/eventlog_host.h"
 
 namespace tlaunch::cli::logcmd {
 

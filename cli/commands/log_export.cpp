@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "log_common.h"
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/file_io.h"
 
 namespace tlaunch::cli {
 

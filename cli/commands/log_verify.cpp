@@ -11,7 +11,7 @@
 
 #include "log_common.h"
 #include "nv_common.h"
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/tpmnv/tcti_transport.h"
 
 namespace tlaunch::cli {

@@ -19,7 +19,9 @@ const char* firmware_log_name(FirmwareLog s) {
   return "unknown";
 }
 
-void LaunchLogs::begin(MutableByteSpan own, MutableByteSpan area, const launch::Config& config) {
+void LaunchLogs::begin(MutableByteSpan own, MutableByteSpan area, Hasher& h,
+                       const launch::Config& config, const launch::Input& input,
+                       const launch::Outcome& outcome) {
   own_events_ = 0;
   fw_appended_ = 0;
   fw_error_ = Error();
@@ -40,8 +42,21 @@ void LaunchLogs::begin(MutableByteSpan own, MutableByteSpan area, const launch::
     return;
   }
   fw_ = *a;
-  fw_state_ = launch::log_takes_launch_events(fw_.spec_id(), config) ? FirmwareLog::kAppending
-                                                                     : FirmwareLog::kBanksDiffer;
+  if (!launch::log_takes_launch_events(fw_.spec_id(), config)) {
+    fw_state_ = FirmwareLog::kBanksDiffer;
+    return;
+  }
+  auto need = launch::launch_events_size(fw_, h, config, input, outcome,
+                                         MutableByteSpan(data_, sizeof(data_)));
+  if (!need.ok() || *need > fw_.room()) {
+    fw_state_ = FirmwareLog::kFull;
+    fw_error_ =
+        need.ok()
+            ? with_value(make_error(Errc::kTooLarge, "no room for the launcher's events"), *need)
+            : need.error();
+    return;
+  }
+  fw_state_ = FirmwareLog::kAppending;
 }
 
 void LaunchLogs::record(Hasher& h, const launch::Config& config, const launch::Input& input,

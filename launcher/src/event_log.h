@@ -1,9 +1,11 @@
 // The launcher's TCG event logs (docs/attestation.md §3, docs/reference/eventlog.md): its own log,
 // handed to Linux in a setup_data entry, and the firmware's log area (ACPI TPM2 LASA/LAML), which
-// it appends to when that log declares exactly the banks the launcher extends. record() runs right
-// after the PCR_Extend of an event, with that event: a log holds the digests that were extended
-// (launch::log_launch_event(), the code `tlaunch predict --log` runs too). A firmware log that is
-// unusable or full is a state reported on the console, never a reason to stop the launch.
+// it appends to when that log declares exactly the banks the launcher extends and has room for all
+// of its events (all or nothing: a firmware log with only some of them would not replay to the
+// PCRs). record() runs right after the PCR_Extend of an event, with that event: a log holds the
+// digests that were extended (launch::log_launch_event(), the code `tlaunch predict --log` runs
+// too). A firmware log that is unusable or full is a state reported on the console, never a reason
+// to stop the launch.
 // Pure code (no I/O): the host unit tests drive it with buffers.
 #pragma once
 
@@ -17,15 +19,17 @@ enum class FirmwareLog : uint8_t {
   kNoArea = 0,   // no ACPI TPM2 table with a log area (or not looked at)
   kNotALog,      // the area holds no crypto-agile log (no Spec ID event at its start)
   kBanksDiffer,  // the firmware's log declares other banks than the launcher extends
-  kAppending,    // every event so far appended
-  kFull,         // an event did not fit: it and every later one are missing there
+  kAppending,    // the launcher's events go there too
+  kFull,         // no room for all of the launcher's events: none is appended
 };
 const char* firmware_log_name(FirmwareLog s);
 
 class LaunchLogs {
  public:
-  // `own`: the buffer of the launcher's own log; `area`: the firmware's log area, or empty.
-  void begin(MutableByteSpan own, MutableByteSpan area, const launch::Config& config);
+  // `own`: the buffer of the launcher's own log; `area`: the firmware's log area, or empty; the
+  // decision whose extended events will be recorded.
+  void begin(MutableByteSpan own, MutableByteSpan area, Hasher& h, const launch::Config& config,
+             const launch::Input& input, const launch::Outcome& outcome);
   // Logs outcome.events[index], which has just been extended, in both logs.
   void record(Hasher& h, const launch::Config& config, const launch::Input& input,
               const launch::Outcome& outcome, size_t index);

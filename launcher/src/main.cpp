@@ -88,7 +88,7 @@ class Launcher {
   void read_policy();
   bool measure_modules();
   void log_outcome();
-  void open_logs();
+  void open_logs(Hasher& h, const launch::Input& input);
   bool extend_pcrs(Hasher& h, const launch::Input& input);
   void report_logs();
   void hand_over_log(MutableByteSpan boot_params);
@@ -361,7 +361,7 @@ void Launcher::log_outcome() {
 // The launcher's event logs (event_log.h; docs/attestation.md §3): its own log, which goes to
 // Linux in a setup_data entry, and the firmware's log area from the ACPI TPM2 table when there
 // is one (appended to when it declares the banks the launcher extends).
-void Launcher::open_logs() {
+void Launcher::open_logs(Hasher& h, const launch::Input& input) {
   MutableByteSpan area;
   if (bi_.rsdp.size != 0) {
     auto a = tpm2_log_area(mem_, bi_.rsdp);
@@ -376,7 +376,8 @@ void Launcher::open_logs() {
   } else {
     con_.detail() << "event log: the loader passed no ACPI RSDP: no firmware log area";
   }
-  logs_.begin(MutableByteSpan(own_log_ + kSetupDataHeaderSize, kOwnLogSize), area, config_);
+  logs_.begin(MutableByteSpan(own_log_ + kSetupDataHeaderSize, kOwnLogSize), area, h, config_,
+              input, outcome_);
   if (logs_.firmware() == FirmwareLog::kBanksDiffer) {
     Line l = con_.info();
     l << "event log: the firmware's log declares";
@@ -417,9 +418,8 @@ void Launcher::report_logs() {
                                << dec(static_cast<uint32_t>(logs_.own_events())) << " event(s): ",
                    logs_.own_error());
   if (logs_.firmware() == FirmwareLog::kFull)
-    describe_error(con_.warn() << "event log: the firmware's log area is full; "
-                               << dec(static_cast<uint32_t>(logs_.firmware_appended()))
-                               << " event(s) appended, the rest only in the launcher's log: ",
+    describe_error(con_.warn() << "event log: the firmware's log area has no room for the "
+                                  "launcher's events; they are in the launcher's own log only: ",
                    logs_.firmware_error());
   if (logs_.firmware() == FirmwareLog::kAppending)
     con_.info() << "event log: " << dec(static_cast<uint32_t>(logs_.firmware_appended()))
@@ -597,7 +597,7 @@ void Launcher::verdict_line(TbError err, Action action) {
 
   TbError err = outcome_.error;
   Action action = outcome_.action;
-  open_logs();
+  open_logs(h, input);
   if (action == Action::kContinue) {
     if (!extend_pcrs(h, input)) {
       err = TbError::kFatal;  // tboot would halt if the measurements cannot be recorded

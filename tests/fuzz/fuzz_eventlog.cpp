@@ -14,7 +14,7 @@
 
 #include "fuzz.h"
 #include "tlaunch/policy/eventlog.h"
-#include "tlaunch/policy/host/eventlog_host.h"
+#include "tlaunch/policy/host/eventlog/eventlog_host.h"
 
 using namespace tlaunch;
 using tlaunch::fuzz::Bytes;

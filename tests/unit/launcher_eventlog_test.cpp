@@ -13,7 +13,7 @@
 
 #include "../../launcher/src/acpi.cpp"       // NOLINT(bugprone-suspicious-include)
 #include "../../launcher/src/event_log.cpp"  // NOLINT(bugprone-suspicious-include)
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/launch_options.h"
 
 namespace tlaunch::launcher {
@@ -213,7 +213,7 @@ TEST(LaunchLogs, OwnLogAndAppendingToAFirmwareLogOfTheSameBanks) {
   auto logs = std::make_unique<LaunchLogs>();
   Bytes own(8192), area = firmware_area({HashAlg::kSha384, HashAlg::kSha256}, 4096);
   logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(area.data(), area.size()),
-              l.config);
+              l.h, l.config, l.input, *l.out);
   EXPECT_EQ(logs->firmware(), FirmwareLog::kAppending);
   EXPECT_EQ(logs->firmware_events_before(), 1u);
   const size_t n = launch::extended_events(*l.out);
@@ -246,7 +246,7 @@ TEST(LaunchLogs, AFirmwareLogOfOtherBanksIsLeftAlone) {
   Bytes own(8192), area = firmware_area({HashAlg::kSha1, HashAlg::kSha256}, 4096);
   const Bytes before = area;
   logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(area.data(), area.size()),
-              l.config);
+              l.h, l.config, l.input, *l.out);
   EXPECT_EQ(logs->firmware(), FirmwareLog::kBanksDiffer);
   for (size_t i = 0; i < launch::extended_events(*l.out); ++i)
     logs->record(l.h, l.config, l.input, *l.out, i);
@@ -257,40 +257,50 @@ TEST(LaunchLogs, AFirmwareLogOfOtherBanksIsLeftAlone) {
   // An area without a log at all.
   Bytes empty(4096, 0);
   logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(empty.data(), empty.size()),
-              l.config);
+              l.h, l.config, l.input, *l.out);
   EXPECT_EQ(logs->firmware(), FirmwareLog::kNotALog);
-  logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(), l.config);
+  logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(), l.h, l.config, l.input,
+              *l.out);
   EXPECT_EQ(logs->firmware(), FirmwareLog::kNoArea);
 }
 
-TEST(LaunchLogs, AFullAreaKeepsTheEventsThatFitAndNothingAfter) {
+TEST(LaunchLogs, AnAreaWithoutRoomForEveryEventGetsNone) {
   Launch l;
   l.run();
   const size_t n = launch::extended_events(*l.out);
   ASSERT_GE(n, 3u);
   auto logs = std::make_unique<LaunchLogs>();
-  // Room for the firmware's event and two of the launcher's (each ~100 bytes), not three.
+  // Room for the firmware's event and two of the launcher's (each ~100 bytes), not all of them:
+  // a firmware log with only some of the launcher's events would not replay to the PCRs.
   Bytes area = firmware_area({HashAlg::kSha256}, 4096);
   const auto fw = events_of(ByteSpan(area.data(), area.size()));
   const size_t fw_end = fw.back().offset + fw.back().size;
+  const Bytes before(area.begin(), area.begin() + fw_end + 250);
   Bytes own(8192);
   logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(area.data(), fw_end + 250),
-              l.config);
-  ASSERT_EQ(logs->firmware(), FirmwareLog::kAppending);
-  for (size_t i = 0; i < n; ++i) logs->record(l.h, l.config, l.input, *l.out, i);
+              l.h, l.config, l.input, *l.out);
   EXPECT_EQ(logs->firmware(), FirmwareLog::kFull);
   EXPECT_EQ(logs->firmware_error().code, Errc::kTooLarge);
-  const size_t appended = logs->firmware_appended();
-  EXPECT_GE(appended, 1u);
-  EXPECT_LT(appended, n);
-  EXPECT_EQ(events_of(ByteSpan(area.data(), fw_end + 250)).size(), 1 + appended);
+  EXPECT_GT(logs->firmware_error().value, 250u);  // the bytes all events need
+  for (size_t i = 0; i < n; ++i) logs->record(l.h, l.config, l.input, *l.out, i);
+  EXPECT_EQ(logs->firmware_appended(), 0u);
+  EXPECT_EQ(Bytes(area.begin(), area.begin() + fw_end + 250), before);
   // The launcher's own log is complete all the same.
   EXPECT_TRUE(logs->own_ok());
   EXPECT_EQ(events_of(logs->own_log()).size(), n);
+  // With exactly the room they need, all of them go in.
+  const size_t need = logs->firmware_error().value;
+  logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(area.data(), fw_end + need),
+              l.h, l.config, l.input, *l.out);
+  ASSERT_EQ(logs->firmware(), FirmwareLog::kAppending);
+  for (size_t i = 0; i < n; ++i) logs->record(l.h, l.config, l.input, *l.out, i);
+  EXPECT_EQ(logs->firmware_appended(), n);
+  EXPECT_EQ(events_of(ByteSpan(area.data(), fw_end + need)).size(), 1 + n);
 
   // An own log buffer too small: incomplete, with the reason, never a crash.
   Bytes tiny(200);
-  logs->begin(MutableByteSpan(tiny.data(), tiny.size()), MutableByteSpan(), l.config);
+  logs->begin(MutableByteSpan(tiny.data(), tiny.size()), MutableByteSpan(), l.h, l.config, l.input,
+              *l.out);
   for (size_t i = 0; i < n; ++i) logs->record(l.h, l.config, l.input, *l.out, i);
   EXPECT_FALSE(logs->own_ok());
   EXPECT_EQ(logs->own_error().code, Errc::kTooLarge);

@@ -1,6 +1,7 @@
 // The launcher's log records (launch_log.h; docs/reference/eventlog.md §3–§4).
 #include "tlaunch/policy/launch_log.h"
 
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/measure.h"
 
 namespace tlaunch::launch {
@@ -66,6 +67,18 @@ Status log_launch_event(eventlog::Writer& log, Hasher& h, const Config& config, 
   auto r = launch_record(h, config, input, outcome, index, data_buf);
   if (!r.ok()) return r.error();
   return log.append(r->pcr, r->type, r->digests, r->num_digests, r->data);
+}
+
+Result<size_t> launch_events_size(const eventlog::Writer& log, Hasher& h, const Config& config,
+                                  const Input& input, const Outcome& outcome,
+                                  MutableByteSpan data_buf) {
+  size_t total = 0;
+  for (size_t i = 0; i < extended_events(outcome); ++i) {
+    auto r = launch_record(h, config, input, outcome, i, data_buf);
+    if (!r.ok()) return r.error();
+    total += log.event_size(r->data.size);
+  }
+  return total;
 }
 
 Result<eventlog::Writer> create_launch_log(MutableByteSpan buf, const Config& config) {

@@ -132,6 +132,8 @@ class Writer {
   size_t events_before() const { return existing_events_; }  // events found by attach()
   // Bytes one event with `data_size` bytes of data takes in this log.
   size_t event_size(size_t data_size) const;
+  // Bytes left for events.
+  size_t room() const { return buf_.size - size_; }
 
   // Appends one TCG_PCR_EVENT2. `digests` holds exactly one digest for every algorithm the
   // Spec ID event declares (in any order; written in the declared order). Errors (nothing is

@@ -61,6 +61,12 @@ Result<LogRecord> launch_record(Hasher& h, const Config& config, const Input& in
 Status log_launch_event(eventlog::Writer& log, Hasher& h, const Config& config, const Input& input,
                         const Outcome& outcome, size_t index, MutableByteSpan data_buf);
 
+// Bytes the records of the outcome's extended events (launch::extended_events()) take in `log`:
+// what a log area must have room for before the launcher appends anything to it.
+Result<size_t> launch_events_size(const eventlog::Writer& log, Hasher& h, const Config& config,
+                                  const Input& input, const Outcome& outcome,
+                                  MutableByteSpan data_buf);
+
 // A new log for a launcher that decided with `config`: its Spec ID event declares the
 // measurement algorithms (measurement_algs(), in that order), the banks every event extends.
 Result<eventlog::Writer> create_launch_log(MutableByteSpan buf, const Config& config);

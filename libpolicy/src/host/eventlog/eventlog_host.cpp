@@ -1,5 +1,5 @@
 // Loading and replaying event logs (host/eventlog_host.h).
-#include "tlaunch/policy/host/eventlog_host.h"
+#include "tlaunch/policy/host/eventlog/eventlog_host.h"
 
 #include <dirent.h>
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/measure.h"
 
 namespace tlaunch::host::log {

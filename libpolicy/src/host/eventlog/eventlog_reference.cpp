@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "tlaunch/policy/host/eventlog_host.h"
+#include "tlaunch/policy/host/eventlog/eventlog_host.h"
 
 namespace tlaunch::host::log {
 

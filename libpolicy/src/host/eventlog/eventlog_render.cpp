@@ -1,8 +1,8 @@
 // Text, JSON and CEL-JSON renderings of event logs (host/eventlog_host.h).
 #include <cstdio>
 
-#include "tlaunch/policy/host/eventlog_host.h"
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/eventlog/eventlog_host.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 
 namespace tlaunch::host::log {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "tlaunch/policy/eventlog.h"
-#include "tlaunch/policy/host/error.h"
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/error.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/launch_log.h"
 
