@@ -7,6 +7,8 @@ const char* firmware_log_name(FirmwareLog s) {
   switch (s) {
     case FirmwareLog::kNoArea:
       return "no-area";
+    case FirmwareLog::kEmptyArea:
+      return "empty";
     case FirmwareLog::kNotALog:
       return "not-a-log";
     case FirmwareLog::kBanksDiffer:
@@ -37,7 +39,9 @@ void LaunchLogs::begin(MutableByteSpan own, MutableByteSpan area, Hasher& h,
   if (area.size == 0) return;
   auto a = eventlog::Writer::attach(area);
   if (!a.ok()) {
-    fw_state_ = FirmwareLog::kNotALog;
+    bool zero = true;
+    for (size_t i = 0; i < area.size && zero; ++i) zero = area.data[i] == 0;
+    fw_state_ = zero ? FirmwareLog::kEmptyArea : FirmwareLog::kNotALog;
     fw_error_ = a.error();
     return;
   }

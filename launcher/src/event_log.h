@@ -17,7 +17,9 @@ namespace tlaunch::launcher {
 
 enum class FirmwareLog : uint8_t {
   kNoArea = 0,   // no ACPI TPM2 table with a log area (or not looked at)
-  kNotALog,      // the area holds no crypto-agile log (no Spec ID event at its start)
+  kEmptyArea,    // the area holds only zero bytes (OVMF leaves QEMU's area empty: UEFI keeps its
+                 // log in UEFI memory)
+  kNotALog,      // the area holds something else than a crypto-agile log
   kBanksDiffer,  // the firmware's log declares other banks than the launcher extends
   kAppending,    // the launcher's events go there too
   kFull,         // no room for all of the launcher's events: none is appended

@@ -389,6 +389,9 @@ void Launcher::open_logs(Hasher& h, const launch::Input& input) {
     const size_t n = launch::measurement_algs(config_, algs);
     for (size_t i = 0; i < n; ++i) l << " " << alg_name(algs[i]);
     l << ": its events go to its own log only";
+  } else if (logs_.firmware() == FirmwareLog::kEmptyArea) {
+    con_.info() << "event log: the firmware log area is empty (UEFI firmware keeps its log in "
+                   "UEFI memory): the launcher's events go to its own log only";
   } else if (logs_.firmware() == FirmwareLog::kNotALog) {
     describe_error(con_.warn() << "event log: the firmware log area holds no TPM 2.0 log: ",
                    logs_.firmware_error());

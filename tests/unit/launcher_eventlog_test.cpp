@@ -258,6 +258,11 @@ TEST(LaunchLogs, AFirmwareLogOfOtherBanksIsLeftAlone) {
   Bytes empty(4096, 0);
   logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(empty.data(), empty.size()),
               l.h, l.config, l.input, *l.out);
+  EXPECT_EQ(logs->firmware(), FirmwareLog::kEmptyArea);
+  // An area with something else in it.
+  empty[100] = 1;
+  logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(empty.data(), empty.size()),
+              l.h, l.config, l.input, *l.out);
   EXPECT_EQ(logs->firmware(), FirmwareLog::kNotALog);
   logs->begin(MutableByteSpan(own.data(), own.size()), MutableByteSpan(), l.h, l.config, l.input,
               *l.out);
