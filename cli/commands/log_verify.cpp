@@ -1,18 +1,17 @@
 // tlaunch log verify [LOG] [--tpm [--tcti T]] [--reference reference.json [--entry E]]
 //                         [--pcr-start ff|zero] [--json]
 // Checks a TCG event log: the launcher's event data describes the digests it extended; with --tpm
-// the log replays to the TPM's PCRs (read through libtpmnv's transport and the launcher's own
-// PCR_Read marshalling); with --reference the launcher's events are the ones a boot entry of
+// the log replays to the TPM's PCRs (read through libtpmnv's device: the one transport, with the
+// launcher's own PCR_Read marshalling); with --reference the launcher's events are the ones a boot entry of
 // `tlaunch build`'s reference.json expects, naming the first event that differs and what was
 // expected there. Exit 1 when anything differs. man/tlaunch-log.1; JSON:
 // schemas/log-verify.v1.schema.json.
 #include <cstdio>
-#include <set>
 
 #include "log_common.h"
 #include "nv_common.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
-#include "tlaunch/tpmnv/tcti_transport.h"
+#include "tlaunch/tpmnv/esys.h"
 
 namespace tlaunch::cli {
 
@@ -94,23 +93,23 @@ host::HostStatus check_tpm(const host::log::Log& log, const VerifyOptions& o, Ve
   const launch::PcrStart start = logcmd::pcr_start(o.pcr_start);
   auto r = host::log::replay(log, start);
   if (!r) return r.failure();
-  std::set<uint32_t> pcr_set;
-  std::vector<HashAlg> banks;
-  for (const auto& v : r->values) pcr_set.insert(v.pcr);
-  for (size_t i = 0; i < log.spec.num_algs; ++i)
-    banks.push_back(static_cast<HashAlg>(log.spec.algs[i].alg));
   const std::string conf = tpmnv::choose_tcti(o.tcti);
-  auto t = tpmnv::TctiTransport::open(conf);
-  if (!t) return t.failure();
-  auto snap = tpmnv::read_pcrs(**t, std::vector<uint32_t>(pcr_set.begin(), pcr_set.end()), banks);
-  if (!snap) return snap.failure();
+  auto dev = tpmnv::EsysDevice::open(conf, tpmnv::Auths{});  // reading PCRs needs no password
+  if (!dev) return dev.failure();
+  auto info = (*dev)->info();
+  if (!info) return info.failure();
+  auto allocated = [&](uint32_t pcr, HashAlg bank) {
+    for (size_t i = 0; i < info->banks.count; ++i)
+      if (info->banks.banks[i].alg == static_cast<uint16_t>(bank))
+        return ((info->banks.banks[i].pcrs >> pcr) & 1) != 0;
+    return false;
+  };
   json pcrs = json::array();
   size_t matched = 0, differ = 0, skipped = 0;
   for (const auto& v : r->values) {
     const std::string bank = host::log::alg_name(static_cast<uint16_t>(v.value.alg));
     json jv = {{"pcr", v.pcr}, {"bank", bank}, {"log", hexd(v.value)}, {"events", v.extends}};
-    const Digest* live = snap->find(v.pcr, v.value.alg);
-    if (live == nullptr) {
+    if (!allocated(v.pcr, v.value.alg)) {
       jv["tpm"] = nullptr;
       jv["match"] = nullptr;
       ++skipped;
@@ -119,6 +118,9 @@ host::HostStatus check_tpm(const host::log::Log& log, const VerifyOptions& o, Ve
       pcrs.push_back(jv);
       continue;
     }
+    auto read = (*dev)->pcr_read(static_cast<uint8_t>(v.pcr), v.value.alg);
+    if (!read) return read.failure();
+    const Digest* live = &*read;
     jv["tpm"] = hexd(*live);
     const bool same = *live == v.value;
     jv["match"] = same;

@@ -127,11 +127,8 @@ TEST(NvCatalogue, DefinitionOfAPublicAreaKeepsItsHierarchy) {
     auto d =
         make_definition(*t, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 2048, &note);
     ASSERT_TRUE(d.ok()) << name;
-    NvPublic pub;
-    pub.handle = d->handle;
-    pub.attributes = d->attributes | attr::kWritten;
-    pub.size = d->size;
-    pub.auth_policy = d->auth_policy;
+    NvPublic pub = public_of(*d);
+    pub.attributes |= attr::kWritten;
     const NvDefinition back = definition_of(pub);
     EXPECT_EQ(back.hierarchy, d->hierarchy) << name;
     EXPECT_EQ(back.attributes, d->attributes) << name;

@@ -307,7 +307,7 @@ host::Expected<std::vector<Step>> make_plan(NvDevice& dev, const ProvisionPlan& 
       continue;
     }
     const NvPublic& have = *s.current;
-    std::string diff = compare_definition(s.want, have.attributes, have.size, have.auth_policy);
+    std::string diff = compare_definition(s.want, have.attributes, have.size, policy_bytes(have));
     if (!diff.empty()) {
       s.action = replace ? Action::kReplace : Action::kConflict;
       s.reason = diff;
@@ -388,15 +388,7 @@ host::Expected<ApplyResult> apply_plan(NvDevice& dev, const ProvisionPlan& plan,
       ++r.defined;
     }
     if (write) {
-      NvPublic pub;
-      if (define) {
-        pub.handle = s.want.handle;
-        pub.attributes = s.want.attributes;
-        pub.size = s.want.size;
-        pub.auth_policy = s.want.auth_policy;
-      } else {
-        pub = *s.current;
-      }
+      const NvPublic pub = define ? public_of(s.want) : *s.current;
       WriteOptions opt;
       if (!define && s.current_content.size() == e.content->size())
         opt.existing = &s.current_content;

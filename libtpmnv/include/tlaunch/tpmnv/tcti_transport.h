@@ -1,50 +1,55 @@
-// The transport seam (core/transport.h) over a TCTI, so that host tools run the launcher's own
-// command marshalling (core/commands.h) against /dev/tpmrm0, swtpm or the simulator: `tlaunch log
-// verify` reads PCRs with tpm::get_pcr_banks() and tpm::pcr_read(), the code the launcher uses.
-// Host only: the TCTI comes from Tss2_TctiLdr (esys.h Tcti), commands go through
-// Tss2_Tcti_Transmit / Tss2_Tcti_Receive (tpm2-tss include/tss2/tss2_tcti.h).
+// The host side of the one TPM transport seam (core/transport.h). Host only: tpm2-tss.
+//
+//   TCTI (tctildr: swtpm, device, mssim, ...)
+//     └─ TctiTransport      tpm::Transport over the TCTI: the bytes of every host TPM command
+//          └─ (optional decorators: counting, fault injection in tests)
+//               ├─ core commands (commands.h): GetCapability, PCR_Read — the launcher's code
+//               └─ TransportTcti: a TCTI whose transmit/receive call the Transport, under ESAPI
+//
+// So the host, like the launcher (TIS/CRB MMIO) and the unit tests (fakes), sends every command
+// through one tpm::Transport; ESAPI runs on top of it instead of owning its own connection
+// (the model is ChromiumOS trunks' CommandTransceiver).
 #pragma once
+
+#include <tss2/tss2_tcti.h>
 
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "tlaunch/tpmnv/core/commands.h"
 #include "tlaunch/tpmnv/core/transport.h"
-#include "tlaunch/tpmnv/esys.h"
 
 namespace tlaunch::tpmnv {
 
+// tpm::Transport over a TCTI context (not owned; it must outlive this object).
 class TctiTransport final : public tpm::Transport {
  public:
-  // conf as from choose_tcti(). kTpmUnreachable naming the TCTI string when it cannot be opened.
-  static host::Expected<std::unique_ptr<TctiTransport>> open(const std::string& conf);
-  ~TctiTransport() = default;
-
+  TctiTransport(TSS2_TCTI_CONTEXT* tcti, std::string conf) : tcti_(tcti), conf_(std::move(conf)) {}
   Status send(ByteSpan command) override;
   Result<size_t> receive(MutableByteSpan out) override;
 
  private:
-  explicit TctiTransport(Tcti tcti) : tcti_(std::move(tcti)) {}
-  Tcti tcti_;
+  TSS2_TCTI_CONTEXT* tcti_;
+  std::string conf_;
 };
 
-// A core TPM error as a host failure: "<what>: the TPM answered 0x... (...)" for TPM response
-// codes (rc.h), the decode error otherwise.
-host::Failure core_failure(const std::string& what, const Error& e);
+// A TCTI (TSS2_TCTI_CONTEXT_COMMON_V2) whose transmit/receive go to a tpm::Transport, for
+// Esys_Initialize. Move-only owner; the Transport must outlive it. A transport failure is kept
+// (last_error()) so that the caller can report what really failed rather than ESAPI's
+// TSS2_TCTI_RC_IO_ERROR.
+class TransportTcti {
+ public:
+  explicit TransportTcti(tpm::Transport& t);
+  ~TransportTcti();
+  TransportTcti(const TransportTcti&) = delete;
+  TransportTcti& operator=(const TransportTcti&) = delete;
 
-// PCR values read through a transport: every (pcr, bank) asked for that the TPM has allocated.
-struct PcrReading {
-  uint32_t pcr = 0;
-  Digest value;
+  TSS2_TCTI_CONTEXT* get();
+  const Error& last_error() const;
+
+  struct Context;  // defined in tcti_transport.cpp
+
+ private:
+  std::unique_ptr<Context> ctx_;
 };
-struct PcrSnapshot {
-  tpm::PcrBanks banks;               // the TPM's PCR banks and which PCRs each has
-  std::vector<PcrReading> readings;  // in the order asked, allocated ones only
-  bool allocated(uint32_t pcr, HashAlg bank) const;
-  const Digest* find(uint32_t pcr, HashAlg bank) const;
-};
-host::Expected<PcrSnapshot> read_pcrs(tpm::Transport& t, const std::vector<uint32_t>& pcrs,
-                                      const std::vector<HashAlg>& banks);
 
 }  // namespace tlaunch::tpmnv
