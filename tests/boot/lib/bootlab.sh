@@ -12,6 +12,22 @@ bl_log() { echo "bootlab: $*" >&2; }
 bl_die() { echo "bootlab: FAIL: $*" >&2; exit 1; }
 bl_skip() { echo "bootlab: SKIP: $*" >&2; exit "$BL_SKIP_CODE"; }
 
+# bl_check DESCRIPTION COMMAND… : runs the command, logs ok/FAIL, counts failures in BL_FAILURES
+# (a scenario goes on after a failed check so that one run shows every difference).
+BL_FAILURES=0
+bl_check() {
+  local what="$1"
+  shift
+  if "$@"; then
+    echo "bootlab: ok   - $what" >&2
+  else
+    echo "bootlab: FAIL - $what" >&2
+    BL_FAILURES=$((BL_FAILURES + 1))
+  fi
+}
+# bl_eq GOT EXPECTED : equality, showing both when they differ.
+bl_eq() { [[ "$1" == "$2" ]] || { echo "bootlab:        got '$1', expected '$2'" >&2; return 1; }; }
+
 # bl_require_tools CMD… : skip (not fail) when a host tool of the lab is not installed.
 bl_require_tools() {
   local missing=() c
