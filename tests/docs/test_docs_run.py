@@ -11,7 +11,8 @@ What is rewritten before running, and nothing else:
   * absolute machine paths the examples use (/boot, /etc/tlaunch, /var/lib/tlaunch, /root,
     /mnt/image) point into the sandbox's fake root;
   * the swtpm port of the examples (2321) becomes the sandbox's port; `sudo ` is dropped;
-  * `tlaunch doctor` without --root gets the sandbox's fake root.
+  * `tlaunch doctor` and `tlaunch log show|verify|export` without --root get the sandbox's fake
+    root (whose setup_data holds the log `tlaunch predict --log` made for the example spec).
 Files a document takes as the reader's own (GIVEN) are made with tlaunch before it runs.
 A placeholder left in an example (\\fIhex\\fP, "...") fails the test: a reader cannot run it.
 """
@@ -32,7 +33,12 @@ OWNER_PW = "owner-secret"
 # Commands whose documented exit status is not 0 (the document says why).
 # doctor: the sandbox is no installed TXT machine (no grub.cfg with tlaunch entries, no policy
 # in NV), so doctor reports problems and exits 1, as tlaunch-doctor(1) says it does then.
+# log verify --tpm: the sandbox's swtpm never ran the launcher, so its PCRs differ from the log
+# and verify says so with exit 1 (tlaunch-log(1)); the log itself is read and replayed.
 EXPECTED_EXIT = {
+    "tlaunch log verify --tpm": 1,
+    "tlaunch log verify --tpm --reference reference.json": 1,
+    "tlaunch log verify --tpm --reference out/reference.json": 1,
     "tlaunch doctor --json": 1,
     "sudo tlaunch doctor": 1,
     "tlaunch doctor --json --tcti swtpm:host=127.0.0.1,port=2321 --root /mnt/image": 1,
@@ -168,7 +174,7 @@ class Sandbox:
         cmd = re.sub(r"(?<![\w./])/(boot|etc/tlaunch|var/lib/tlaunch|root|mnt/image)\b",
                      lambda m: self.root + "/" + m.group(1), cmd)
         # doctor looks at the machine it runs on: here, the sandbox's fake root.
-        if re.match(r"tlaunch doctor\b", cmd) and "--root" not in cmd:
+        if re.match(r"tlaunch (doctor|log (show|verify|export))\b", cmd) and "--root" not in cmd:
             cmd += " --root " + self.root
         return cmd.replace("port=2321", "port=" + self.port)
 
@@ -177,10 +183,24 @@ class Sandbox:
                               env=self.env, capture_output=True, text=True, timeout=120)
 
 
+# The machine's boot log for `tlaunch log` without a file: the launcher's log for the example
+# spec's first entry (as `tlaunch predict --log` makes it) in a setup_data entry of the fake root.
+SETUP_DATA_LOG = (
+    "tlaunch build examples/launch-spec.json -o given && "
+    "d=root/sys/kernel/boot_params/setup_data/0 && mkdir -p $d && echo 0x474f4c54 > $d/type && "
+    "tlaunch predict --policy given/vlp.pol --launcher-cmdline 'logging=serial,memory' "
+    "--module 'boot/vmlinuz-6.1.0-sample root=UUID=8f4c2a71-3b0e-4d8a-9c55-0d6a7e2f1b93 ro "
+    "console=ttyS0,115200 intel_iommu=on' --module boot/initrd.img-6.1.0-sample "
+    "--alg sha256,sha384 --log $d/data")
+
 # Files a document's examples take as given (the reader's own), made before its commands run.
 GIVEN = {
     "tlaunch-nv.1": ["tlaunch vlp create vl.pol --type halt"],
     "tlaunch-predict.1": ["tlaunch build examples/launch-spec.json -o given && cp given/vlp.pol vl.pol"],
+    "README.md": [SETUP_DATA_LOG],
+    "tlaunch-log.1": [
+        "tlaunch build examples/launch-spec.json -o given && cp given/vlp.pol given/reference.json .",
+        SETUP_DATA_LOG],
     "lcp2_crtpol.8": ["tlaunch lcp element create --type mle2 -o mle.elt mle-hashes.txt",
                       "tlaunch lcp list create -o list.lst mle.elt"],
     "lcp2_crtpollist.8": ["tlaunch lcp element create --type mle2 -o mle.elt mle-hashes.txt",

@@ -171,11 +171,31 @@ class NvPlanTest : public ::testing::Test {
   }
   std::string dir_;
   Bytes vlp_;
+  // The contents are byte patterns (sizes and chunking are what these tests are about), which
+  // do not decode as a VLP or LCP policy: "force" lets them through (ContentIsDecodedFirst).
   const std::string kTcgSet = R"({"version": 1, "indices": [
-      {"index": "vlp", "file": "vl.pol"},
-      {"index": "po", "file": "po.pol"},
+      {"index": "vlp", "file": "vl.pol", "force": true},
+      {"index": "po", "file": "po.pol", "force": true},
       {"index": "error", "tb_error": "TB_ERR_NONE"}]})";
 };
+
+TEST_F(NvPlanTest, ContentIsDecodedFirst) {
+  // Issue 12 item 2: a catalogue index's content is decoded as the launcher / SINIT reads it
+  // before anything is planned; "force" accepts it with a note.
+  FakeNvDevice dev;
+  ProvisionPlan p = plan(R"({"version": 1, "indices": [{"index": "vlp", "file": "vl.pol"}]})");
+  auto refused = make_plan(dev, p, false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.failure().code, Errc::kBadValue);
+  EXPECT_NE(refused.failure().message.find("indices[0] (vlp): file vl.pol: not a valid VLP"),
+            std::string::npos)
+      << refused.failure().message;
+  EXPECT_NE(refused.failure().message.find("\"force\": true"), std::string::npos);
+  p = plan(R"({"version": 1, "indices": [{"index": "po", "file": "po.pol", "force": true}]})");
+  auto forced = make_plan(dev, p, false);
+  ASSERT_TRUE(forced.ok()) << forced.failure().message;
+  EXPECT_NE((*forced)[0].note.find("not a valid LCP_POLICY_2"), std::string::npos);
+}
 
 TEST_F(NvPlanTest, FirstRunCreatesSecondRunWritesNothing) {
   FakeNvDevice dev;
