@@ -2,7 +2,6 @@
 // reference manifest; tlaunch/spec/build.h), written to DIR, or with --check compared with
 // DIR for CI (exit 1 and the names of the files that drifted).
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "spec_common.h"

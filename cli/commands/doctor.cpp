@@ -19,8 +19,8 @@
 
 #include "nv_common.h"
 #include "spec_common.h"
-#include "tlaunch/policy/host/io/secret.h"
 #include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/io/secret.h"
 #include "tlaunch/policy/vlp.h"
 #include "tlaunch/spec/check.h"
 #include "tlaunch/tpmnv/attributes.h"

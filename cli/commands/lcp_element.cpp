@@ -143,7 +143,8 @@ void setup_create(CLI::App& elt, Invocation& inv) {
   auto* sub =
       elt.add_subcommand("create", "Create an element file (mle2, pconf2, sbios, stm, custom)");
   sub->add_option("--type", o->type, "Element type: mle2, pconf2, sbios, stm, custom")->required();
-  sub->add_option("-o,--output,--out", o->out, "Output element file (written atomically)")->required();
+  sub->add_option("-o,--output,--out", o->out, "Output element file (written atomically)")
+      ->required();
   sub->add_option("--ctrl", o->ctrl, "PolEltControl (default 1: override PS policy)")
       ->transform(number_check(0xFFFFFFFF));
   sub->add_option("--alg", o->alg, "Hash algorithm: sha256 (default), sha384, sha512, sm3");

@@ -93,8 +93,7 @@ void add_sign_options(CLI::App* sub, SignOptions& o, bool with_priv) {
                   "rsassa, rsapss, ecdsa or sm2 (default: rsassa for 0x2xx, rsapss for 0x300 "
                   "with an RSA key; ecdsa / sm2 by key)");
   sub->add_option("--hashalg", o.hashalg, "RSA: sha256 (default) or sha384");
-  sub->add_option("--rev", o.rev, "Revocation counter (0..65535)")
-      ->transform(number_check(0xFFFF));
+  sub->add_option("--rev", o.rev, "Revocation counter (0..65535)")->transform(number_check(0xFFFF));
 }
 
 struct Prepared {
@@ -179,7 +178,8 @@ void setup_sign(CLI::App& list, Invocation& inv) {
   auto o = std::make_shared<SignOptions>();
   auto* sub = list.add_subcommand("sign", "Sign a list (replaces any signature it has)");
   add_sign_options(sub, *o, true);
-  sub->add_option("-o,--output,--out", o->out, "Output file (default: the list file, replaced atomically)");
+  sub->add_option("-o,--output,--out", o->out,
+                  "Output file (default: the list file, replaced atomically)");
   on_run(sub, inv, [o]() {
     auto p = prepare(*o);
     if (!p) return report(p.failure());

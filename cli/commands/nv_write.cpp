@@ -33,10 +33,9 @@ host::HostStatus check_for_index(const tpmnv::Target& target, uint32_t offset,
                   : tpmnv::check_content(target.spec->content, data, o.file);
   if (ok || !o.force) {
     if (!ok)
-      return host::Failure{ok.failure().code,
-                           ok.failure().message + "\n  (--force writes it into " +
-                               target.label() + " anyway)",
-                           0};
+      return host::Failure{
+          ok.failure().code,
+          ok.failure().message + "\n  (--force writes it into " + target.label() + " anyway)", 0};
     return ok;
   }
   std::fprintf(stderr, "tlaunch: warning: --force: writing it anyway: %s\n",
@@ -87,17 +86,17 @@ int run_write(const WriteCmdOptions& o) {
   if (!r) return nv::fail(r.failure());
   if (o.common.json) {
     nlohmann::json j = {
-        {"action", "written"},    {"index", nv::target_json(*target)}, {"offset", offset},
-        {"size", data->size()},   {"nv_write_commands", r->commands},  {"chunk_size", r->chunk},
+        {"action", "written"},     {"index", nv::target_json(*target)}, {"offset", offset},
+        {"size", data->size()},    {"nv_write_commands", r->commands},  {"chunk_size", r->chunk},
         {"verified", r->verified}, {"head_last", r->head_last}};
     if (!r->verify_note.empty()) j["note"] = r->verify_note;
     nv::print_json("nv-write", j);
   } else {
-    std::printf("wrote %zu bytes at offset %u of %s in %zu NV_Write command%s (chunk %u bytes%s)%s\n",
-                data->size(), offset, target->label().c_str(), r->commands,
-                r->commands == 1 ? "" : "s", r->chunk,
-                r->head_last ? ", head chunk last" : "",
-                r->verified ? ", read back and verified" : "");
+    std::printf(
+        "wrote %zu bytes at offset %u of %s in %zu NV_Write command%s (chunk %u bytes%s)%s\n",
+        data->size(), offset, target->label().c_str(), r->commands, r->commands == 1 ? "" : "s",
+        r->chunk, r->head_last ? ", head chunk last" : "",
+        r->verified ? ", read back and verified" : "");
     if (!r->verify_note.empty())
       std::fprintf(stderr, "tlaunch: note: %s\n", r->verify_note.c_str());
   }

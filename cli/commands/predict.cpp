@@ -11,9 +11,9 @@
 // --policy is the VLP as it sits in NV (what the launcher reads, capped at 2124 bytes); without
 // it the launcher finds no policy and uses tboot's built-in default. --launcher-cmdline is the
 // launcher's own command line (the multiboot2 arguments in grub.cfg); --pcr-map and --extpol are
-// short forms of its pcr_map= and extpol= options. --alg (alias --bank) lists the TPM's allocated PCR banks:
-// the banks printed, and the banks extpol=embedded measures for. Module digests are of the bytes
-// as GRUB loads them (gzip/xz/lzop decompressed by module2) unless --as-loaded raw.
+// short forms of its pcr_map= and extpol= options. --alg (alias --bank) lists the TPM's allocated
+// PCR banks: the banks printed, and the banks extpol=embedded measures for. Module digests are of
+// the bytes as GRUB loads them (gzip/xz/lzop decompressed by module2) unless --as-loaded raw.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -385,9 +385,10 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
       ->delimiter(',');
   sub->add_option("--launcher-cmdline", o->launcher_cmdline,
                   "The launcher's command line (its multiboot2 arguments in grub.cfg)");
-  sub->add_option("--pcr-start", o->pcr_start,
-                  "Value of PCRs 17-22 before the launcher: ff (default: no DRTM, e.g. QEMU) or zero "
-                  "(after a TXT launch)")
+  sub->add_option(
+         "--pcr-start", o->pcr_start,
+         "Value of PCRs 17-22 before the launcher: ff (default: no DRTM, e.g. QEMU) or zero "
+         "(after a TXT launch)")
       ->check(CLI::IsMember({"ff", "zero"}));
   sub->add_option("--as-loaded", o->as_loaded,
                   "grub: module bytes as GRUB's module2 hands them over (decompressed); raw: as is")

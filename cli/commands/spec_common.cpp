@@ -98,8 +98,8 @@ host::HostStatus check_dir_writable(const std::string& dir) {
       if (!S_ISDIR(st.st_mode))
         return host::fail(Errc::kIo, part + ": exists and is not a directory");
       if (::access(part.c_str(), W_OK | X_OK) != 0)
-        return host::fail(Errc::kIo, part + ": cannot write in the directory: " +
-                                         std::strerror(errno));
+        return host::fail(Errc::kIo,
+                          part + ": cannot write in the directory: " + std::strerror(errno));
       return host::host_ok();
     }
     if (errno != ENOENT)

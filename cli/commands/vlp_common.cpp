@@ -16,7 +16,8 @@ host::Expected<uint8_t> parse_module(const std::string& text) {
 
 host::Expected<uint8_t> parse_pcr(const std::string& text) {
   if (strcasecmp(text.c_str(), "none") == 0) return vlp::kPcrNone;
-  auto v = parse_number_option(text, "--pcr", vlp::kMaxPcr);  // docs/reference/vlp.md §3.5: 0..23, 255 = none
+  auto v = parse_number_option(text, "--pcr",
+                               vlp::kMaxPcr);  // docs/reference/vlp.md §3.5: 0..23, 255 = none
   if (!v) return host::fail(Errc::kUsage, v.failure().message + ", or 'none'");
   return static_cast<uint8_t>(*v);
 }

@@ -25,7 +25,8 @@ CLI::Validator number_check(uint64_t max) {
   return CLI::Validator(
       [max](std::string& text) -> std::string {
         uint64_t v = 0;
-        if (!parse_number(host::as_bytes(text), max, &v)) return "'" + text + "': " + grammar_text(max);
+        if (!parse_number(host::as_bytes(text), max, &v))
+          return "'" + text + "': " + grammar_text(max);
         text = std::to_string(v);
         return std::string();
       },

@@ -6,13 +6,13 @@
 #include <memory>
 #include <set>
 
-#include "tlaunch/spec/grub_cfg.h"
 #include "tlaunch/policy/host/grubio/loaded_image.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/measure.h"
 #include "tlaunch/policy/vlp.h"
+#include "tlaunch/spec/grub_cfg.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/catalogue.h"
 

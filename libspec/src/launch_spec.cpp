@@ -1,8 +1,6 @@
 // Launch spec: JSON -> model, with every problem reported by its JSON Pointer path.
 #include "tlaunch/spec/launch_spec.h"
 
-#include "nv.h"
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "nv.h"
 #include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/launch_options.h"
 

@@ -61,8 +61,7 @@ Expected<SecretBytes> read_stream(int fd, const SecretRequest& req, const std::s
     else
       more = true;
   }
-  if (n == 0)
-    return fail(Errc::kIo, req.what + ": " + from + " ended before a secret was read");
+  if (n == 0) return fail(Errc::kIo, req.what + ": " + from + " ended before a secret was read");
   if (more) n = buf.bytes.size();
   return finish(buf.bytes.data(), without_newline(buf.bytes.data(), n), req, from);
 }
@@ -139,7 +138,8 @@ Expected<SecretBytes> read_secret_file(const std::string& arg, const SecretReque
   Expected<Bytes> data = read_file(path, req.max_size + 2);
   if (!data) return Failure{data.failure().code, req.what + ": " + data.failure().message, 0};
   Bytes& b = *data;
-  Expected<SecretBytes> s = finish(b.data(), without_newline(b.data(), b.size()), req, "file " + path);
+  Expected<SecretBytes> s =
+      finish(b.data(), without_newline(b.data(), b.size()), req, "file " + path);
   if (!b.empty()) explicit_bzero(b.data(), b.size());
   return s;
 }

@@ -201,8 +201,8 @@ EvpPkeyPtr decode_key(const Bytes& data, int selection, pem_password_cb* cb, voi
 struct PassState {
   const PassphraseSource* source = nullptr;
   std::string key_path;
-  bool asked = false;                              // OpenSSL needed a passphrase
-  bool fetched = false;                            // fetch_passphrase() ran
+  bool asked = false;                             // OpenSSL needed a passphrase
+  bool fetched = false;                           // fetch_passphrase() ran
   std::optional<tlaunch::host::Failure> problem;  // why none is available
   tlaunch::host::SecretBytes secret;
 };

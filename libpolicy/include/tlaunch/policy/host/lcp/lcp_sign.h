@@ -58,7 +58,7 @@ struct PassphraseSource {
   // A secret source in tlaunch's one syntax (tlaunch/policy/host/io/secret.h: file:PATH,
   // env:NAME, prompt, -); "" = the fallbacks below.
   std::string spec;
-  std::string base_dir;              // relative file: paths (the launch spec's directory)
+  std::string base_dir;               // relative file: paths (the launch spec's directory)
   std::string what = "--passphrase";  // the option or field, for messages
   // Without a spec: this variable when it is set, else the terminal (when there is one).
   std::string env_var = "TLAUNCH_KEY_PASSPHRASE";
