@@ -233,6 +233,8 @@ class SwtpmSpec(unittest.TestCase):
         r = subprocess.run([TLAUNCH, "doctor", "--json", "--tcti", "swtpm:host=127.0.0.1,port=1",
                             "--root", self.root], capture_output=True, text=True)
         self.assertEqual(r.returncode, 6, r.stderr)
+        # Issue 12 item 6: tpm2-tss's own ERROR:tcti:/WARNING:tcti: lines are not printed.
+        self.assertNotRegex(r.stderr, r"(?m)^(ERROR|WARNING):tcti")
         doc = json.loads(r.stdout)
         self.check_schema(doc)
         self.assertFalse(doc["tpm"]["reachable"])

@@ -55,6 +55,19 @@ class VlpCli(unittest.TestCase):
         with open(self.path(n), "rb") as f:
             return f.read()
 
+    def test_option_errors_name_the_mistake(self):
+        # Issue 12 item 7: one 'tlaunch: error:' prefix; the unknown option or command is named,
+        # with the closest real one; exit 2 (man tlaunch, EXIT STATUS).
+        r = subprocess.run([TLAUNCH, "vlp", "create", "x.pol", "--tpye", "halt"], cwd=self.dir,
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertTrue(r.stderr.startswith("tlaunch: error: "), r.stderr)
+        self.assertIn("unknown option '--tpye' (did you mean --type?)", r.stderr)
+        self.assertFalse(os.path.exists(self.path("x.pol")))
+        r = subprocess.run([TLAUNCH, "frobnicate"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("tlaunch: error: unknown command 'frobnicate'", r.stderr)
+
     def vlp(self, *args, rc=OK):
         p = subprocess.run([TLAUNCH, "vlp"] + list(args), cwd=self.dir, capture_output=True,
                            stdin=subprocess.DEVNULL, env=dict(os.environ, LC_ALL="C"))
