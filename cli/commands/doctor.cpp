@@ -5,7 +5,7 @@
 //      launcher accepts them, decoded content; the last launch error in words;
 //   3. whether the installed policy accepts what GRUB would boot: every multiboot2 entry of
 //      grub.cfg with its files from /boot, through the launcher's own decision code
-//      (host/launch_spec_check.h), with the reason and a diff for each module that would fail;
+//      (tlaunch/spec/check.h), with the reason and a diff for each module that would fail;
 //   4. TXT status from /proc, sysfs and securityfs when present.
 // Every host path is under --root (default /) so that tests can point it at a fake tree.
 #include <sys/stat.h>
@@ -20,8 +20,8 @@
 
 #include "nv_common.h"
 #include "spec_common.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/launch_spec_check.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/spec/check.h"
 #include "tlaunch/policy/vlp.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/content.h"
@@ -412,6 +412,14 @@ int run_doctor(const DoctorOptions& o) {
   bi.source = source;
   bi.policy = policy;
   bi.reference = reference;
+  if (caps) {
+    std::vector<HashAlg> tpm_banks;
+    for (const json& b : caps->banks) {
+      const HashAlgInfo* info = find_hash_alg_by_name(b["alg"].get<std::string>().c_str());
+      if (info) tpm_banks.push_back(info->id);
+    }
+    if (!tpm_banks.empty()) bi.banks = tpm_banks;
+  }
   std::string boot_note;
   if (!dev && exists(state_dir + "/" + host::spec::kVlpFile)) {
     auto b = host::read_file(state_dir + "/" + host::spec::kVlpFile, vlp::kMaxPolicySize);
