@@ -17,6 +17,7 @@ namespace {
 
 struct ApplyOptions {
   std::string spec;
+  spec::RunningKernelOption running;
   std::string dir = "/var/lib/tlaunch";
   bool dry_run = false;
   bool replace = false;
@@ -36,7 +37,7 @@ tpmnv::ProvisionPlan plan_for(const host::spec::BuildResult& built, const std::s
 
 int run_apply(ApplyOptions& o) {
   using namespace tpmnv;
-  auto built = spec::load_and_build(o.spec);
+  auto built = spec::load_and_build(o.spec, o.running.facts());
   if (!built) return report(built.failure());
   if (!built->pending.empty())
     return report(host::fail(
@@ -131,6 +132,7 @@ void setup_apply(CLI::App& parent, Invocation& inv) {
   auto* sub = parent.add_subcommand(
       "apply", "Build a launch spec and provision its NV indices, changing only what differs");
   sub->add_option("SPEC", o->spec, "Launch spec (schemas/launch-spec.v1.schema.json)")->required();
+  o->running.add_to(sub);
   sub->add_option("-o,--output", o->dir, "Directory for the build outputs")->capture_default_str();
   sub->add_flag("--dry-run", o->dry_run,
                 "Show the files that would change and the NV indices that would be created or "

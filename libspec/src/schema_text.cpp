@@ -35,10 +35,10 @@ const char* launch_spec_schema_text() {
     "launcher": {"$ref": "#/$defs/launcher"},
     "entries": {
       "type": "array",
-      "items": {"$ref": "#/$defs/entry"},
+      "items": {"oneOf": [{"$ref": "#/$defs/entry"}, {"$ref": "#/$defs/kernel_rule"}]},
       "minItems": 1,
       "maxItems": 64,
-      "description": "Boot entries. Module i of every entry is verified by VLP entry mod_num i, which lists the hashes of all entries."
+      "description": "Boot entries, each given by its files or by a rule (kernels) that tlaunch build, grub and apply expand when they run. Module i of every entry is verified by VLP entry mod_num i, which lists the hashes of all entries."
     },
     "sinits": {
       "type": "array",
@@ -159,6 +159,30 @@ const char* launch_spec_schema_text() {
         }
       }
     },
+    "kernel_rule": {
+      "type": "object",
+      "required": ["kernels"],
+      "additionalProperties": false,
+      "properties": {
+        "kernels": {
+          "type": "object",
+          "additionalProperties": false,
+          "description": "Entries for the kernels installed in a directory, made as Debian's /etc/grub.d/10_linux makes its entries: newest first, each with its initrd and a recovery entry. reference.json lists what the rule expanded to (rules).",
+          "properties": {
+            "dir": {"type": "string", "pattern": "^/", "default": "/boot", "description": "Where the kernels (vmlinuz-VERSION) are."},
+            "newest": {"type": "integer", "minimum": 1, "maximum": 16, "description": "Only the newest N kernels (version order as sort -V); default all."},
+            "keep_running": {"type": "boolean", "default": true, "description": "Also the running kernel (uname -r) when it is installed but not among the newest N: until a new kernel has booted, the one that booted today stays accepted."},
+            "initrd": {"enum": ["debian", "none"], "default": "debian", "description": "debian: the first of initrd.img-VERSION, initrd-VERSION.img, initrd-VERSION.gz, initrd-VERSION, initramfs-VERSION.img that exists (10_linux's order); none: no initrd."},
+            "root": {"type": "string", "minLength": 1, "pattern": "^[^\\u0000-\\u0020\\u007f]*$", "default": "auto", "description": "The value of root= (UUID=..., /dev/...); auto: UUID= of the file system holding /, as 10_linux writes it."},
+            "cmdline_linux": {"$ref": "#/$defs/cmdline", "default": "", "description": "GRUB_CMDLINE_LINUX: after root=... ro in every entry."},
+            "cmdline_linux_default": {"$ref": "#/$defs/cmdline", "default": "quiet", "description": "GRUB_CMDLINE_LINUX_DEFAULT: last, in the normal entries only."},
+            "cmdline_recovery": {"$ref": "#/$defs/cmdline", "default": "single", "description": "GRUB_CMDLINE_LINUX_RECOVERY: after root=... ro in the recovery entries."},
+            "recovery": {"type": "boolean", "default": true, "description": "A recovery entry after each normal one (false: GRUB_DISABLE_RECOVERY=true)."},
+            "title": {"type": "string", "minLength": 1, "maxLength": 160, "pattern": "^[^\\u0000-\\u001f\\u007f]*$", "default": "Debian GNU/Linux, with tlaunch and Linux {version}", "description": "Entry title; {version} is replaced, recovery entries get \" (recovery mode)\". Ids are tlaunch-VERSION and tlaunch-VERSION-recovery."}
+          }
+        }
+      }
+    },
     "nv_index": {
       "type": "object",
       "additionalProperties": false,
@@ -267,7 +291,7 @@ const char* launch_spec_schema_text() {
           "maxProperties": 1,
           "properties": {
             "device": {"type": "string", "pattern": "^[A-Za-z0-9,._-]+$", "description": "set root='DEVICE' (e.g. hd0,msdos1)."},
-            "fs_uuid": {"type": "string", "pattern": "^[A-Za-z0-9-]+$", "description": "search --no-floppy --fs-uuid --set=root UUID"},
+            "fs_uuid": {"type": "string", "pattern": "^[A-Za-z0-9-]+$", "description": "search --no-floppy --fs-uuid --set=root UUID; auto: the UUID of the file system holding the launcher (as udev names it in /dev/disk/by-uuid), found when the spec is loaded."},
             "label": {"type": "string", "pattern": "^[A-Za-z0-9._-]+$", "description": "search --no-floppy --label --set=root LABEL"}
           }
         },
