@@ -1,5 +1,5 @@
-// tlaunch apply SPEC [-o DIR] [--dry-run] [--json] [--tcti T]: build + provision in one idempotent step.
-// The outputs of `tlaunch build` go to DIR (default /var/lib/tlaunch, where `tlaunch doctor`
+// tlaunch apply SPEC [-o DIR] [--dry-run] [--json] [--tcti T]: build + provision in one idempotent
+// step. The outputs of `tlaunch build` go to DIR (default /var/lib/tlaunch, where `tlaunch doctor`
 // looks for the reference manifest) and the NV plan is applied with libtpmnv's plan code
 // (tpmnv/plan.h), so a second run finds everything unchanged and writes nothing.
 #include <cstdio>
