@@ -116,7 +116,9 @@ class Fleet(unittest.TestCase):
                 "tlaunch_doctor_ignore": ["smx", "TXT"],
             }
         with open(os.path.join(inv, "hosts.yml"), "w") as f:
-            json.dump({"all": {"children": {"tlaunch": {"hosts": hosts}}}}, f, indent=1)
+            # "beta_first": the same hosts, beta first, for the canary playbook.
+            json.dump({"all": {"children": {"tlaunch": {"hosts": hosts},
+                                            "beta_first": {"hosts": {"beta": {}, "alpha": {}}}}}}, f, indent=1)
         os.makedirs(os.path.join(inv, "group_vars"))
         with open(os.path.join(inv, "group_vars", "tlaunch.json"), "w") as f:
             json.dump(role_vars(self.spec), f, indent=1)
@@ -307,7 +309,20 @@ class Fleet(unittest.TestCase):
         root = self.hosts["beta"]["root"]
         self.assertTrue(all(p.startswith(os.path.join(root, "launch-spec.json")) for p in changed), changed)
 
-        # 6. Rollback of alpha with the collection's playbook (the spec kept as .previous).
+        # 6. The canary playbook with beta (TPM still down) as the canary: beta fails, the play
+        #    stops before the second batch, alpha is not touched.
+        alpha_before = (self.nv_commands("alpha"), self.snapshot("alpha"))
+        v3 = role_vars(self.spec)
+        for e in v3["tlaunch_entries"]:
+            e["kernel"]["cmdline"] += " splash"
+        v3["tlaunch_hosts"] = "beta_first"
+        rc, doc = self.play(playbook="tlaunch.launch.canary", extra=v3)
+        self.assertEqual(rc, 2, json.dumps(doc["stats"]))
+        self.assertEqual(self.task(doc, apply_task, "beta")["rc"], 6)
+        self.assertNotIn("alpha", doc["stats"])
+        self.assertEqual((self.nv_commands("alpha"), self.snapshot("alpha")), alpha_before)
+
+        # 7. Rollback of alpha with the collection's playbook (the spec kept as .previous).
         rc, doc = self.play("--limit", "alpha", playbook="tlaunch.launch.rollback")
         self.assertEqual(rc, 0, json.dumps(doc["stats"]))
         res = self.task(doc, "Apply it", "alpha")
