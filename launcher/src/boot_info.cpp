@@ -10,6 +10,8 @@ constexpr uint32_t kTagCmdline = 1;
 constexpr uint32_t kTagLoaderName = 2;
 constexpr uint32_t kTagModule = 3;
 constexpr uint32_t kTagMmap = 6;
+constexpr uint32_t kTagAcpiOld = 14;
+constexpr uint32_t kTagAcpiNew = 15;
 
 // Multiboot 1 info flags (Multiboot 0.6.96 §3.3).
 constexpr uint32_t kMb1FlagCmdline = 1u << 2;
@@ -128,8 +130,18 @@ Status parse_mb2(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
         out->has_mmap = true;
         break;
       }
+      case kTagAcpiOld:
+      case kTagAcpiNew: {
+        // A copy of the RSDP (ACPI §5.2.5): 20 bytes (version 1) or 36 (version 2+). The new one
+        // wins over the old one whatever their order.
+        const size_t need = type == kTagAcpiNew ? 36 : 20;
+        if (size < 8 + need)
+          return with_value(at("ACPI RSDP tag too small", "tag.size", base + 4), size);
+        if (type == kTagAcpiNew || out->rsdp.size == 0) out->rsdp = tag.subspan(8, need);
+        break;
+      }
       default:
-        break;  // other tags (framebuffer, ACPI, ...) are not needed
+        break;  // other tags (framebuffer, EFI, ...) are not needed
     }
     off += (size + 7u) & ~size_t{7};
   }

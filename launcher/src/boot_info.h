@@ -51,6 +51,7 @@ struct BootInfo {
   bool has_mmap = false;
   size_t num_regions = 0;
   MemRegion regions[kMaxMemRegions];
+  ByteSpan rsdp;  // Multiboot2 ACPI tags 15 (RSDP v2+, 36 bytes) or 14 (v1, 20 bytes); else empty
 };
 
 // Parses the boot information the loader handed over in EBX (with the magic from EAX).

@@ -6,11 +6,13 @@
 // Every step is logged on the serial port; the last line before the hand-over or the halt is
 //   TLAUNCH: verdict=<pass|fail> action=<continue|unmeasured|halt> error=<TB_ERR_...>
 // See launcher/README.md for options, serial lines and exit codes.
+#include "acpi.h"
 #include "arch.h"
 #include "boot_info.h"
 #include "clock.h"
 #include "console.h"
 #include "decision.h"
+#include "event_log.h"
 #include "linux_boot.h"
 #include "tis.h"
 #include "tlaunch/policy/launch.h"
@@ -36,6 +38,9 @@ using vlp::TbError;
 
 constexpr size_t kMleCmdlineSize = 512;  // linker.ld asserts the area's size
 constexpr size_t kMaxKernelCmdline = 4096;
+// The launcher's own event log (setup_data header, then the log): room for its 32 events with
+// command lines of ~700 bytes; a longer log is cut short with a warning.
+constexpr size_t kOwnLogSize = 32 * 1024;
 
 // Physical memory with paging off: an address is a pointer. Ranges that wrap past 4 GiB, and
 // address 0 (a null pointer to C++), are refused.
@@ -83,7 +88,10 @@ class Launcher {
   void read_policy();
   bool measure_modules();
   void log_outcome();
-  bool extend_pcrs();
+  void open_logs(Hasher& h, const launch::Input& input);
+  bool extend_pcrs(Hasher& h, const launch::Input& input);
+  void report_logs();
+  void hand_over_log(MutableByteSpan boot_params);
   void log_pcrs();
   void write_error_index(TbError err);
   [[noreturn]] void finish(TbError err, Action action);
@@ -112,6 +120,8 @@ class Launcher {
   launch::Config config_;
   launch::ModuleInput inputs_[kMaxBootModules];
   launch::Outcome outcome_;
+  LaunchLogs logs_;
+  alignas(8) uint8_t own_log_[kSetupDataHeaderSize + kOwnLogSize];
 };
 
 void Launcher::setup_console() {
@@ -155,8 +165,8 @@ void Launcher::log_boot_info() {
   }
 }
 
-// TPM bring-up as on QEMU (shared/BOOT-LAB.md): SeaBIOS already sent TPM2_Startup and left
-// locality 0 active; release it and work at locality 2, where PCR 17/18 can be extended.
+// TPM bring-up as on QEMU (docs/reference/boot-lab.md §4): SeaBIOS already sent TPM2_Startup and
+// left locality 0 active; release it and work at locality 2, where PCR 17/18 can be extended.
 bool Launcher::init_tpm() {
   auto did = tis_.probe();
   if (!did.ok()) {
@@ -274,8 +284,7 @@ void Launcher::log_outcome() {
   const launch::Outcome& o = outcome_;
   const vlp::Policy& p = o.policy;
   if (o.policy_from_nv) {
-    con_.machine() << "policy source=nv index="
-                   << hex8(tpm::vlp_index(opts_.nv_index_set))
+    con_.machine() << "policy source=nv index=" << hex8(tpm::vlp_index(opts_.nv_index_set))
                    << " bytes=" << dec(static_cast<uint32_t>(vlp_.size));
   } else {
     con_.machine() << "policy source=default reason="
@@ -349,7 +358,47 @@ void Launcher::log_outcome() {
   }
 }
 
-bool Launcher::extend_pcrs() {
+// The launcher's event logs (event_log.h; docs/attestation.md §3): its own log, which goes to
+// Linux in a setup_data entry, and the firmware's log area from the ACPI TPM2 table when there
+// is one (appended to when it declares the banks the launcher extends).
+void Launcher::open_logs(Hasher& h, const launch::Input& input) {
+  MutableByteSpan area;
+  if (bi_.rsdp.size != 0) {
+    auto a = tpm2_log_area(mem_, bi_.rsdp);
+    if (a.ok()) {
+      area =
+          MutableByteSpan(reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(a->start)), a->length);
+      con_.detail() << "event log: firmware log area at " << hex8(static_cast<uint32_t>(a->start))
+                    << " (" << dec(a->length) << " bytes, ACPI TPM2 LASA/LAML)";
+    } else {
+      describe_error(con_.detail() << "event log: no firmware log area: ", a.error());
+    }
+  } else {
+    con_.detail() << "event log: the loader passed no ACPI RSDP: no firmware log area";
+  }
+  logs_.begin(MutableByteSpan(own_log_ + kSetupDataHeaderSize, kOwnLogSize), area, h, config_,
+              input, outcome_);
+  if (logs_.firmware() == FirmwareLog::kBanksDiffer) {
+    Line l = con_.info();
+    l << "event log: the firmware's log declares";
+    const eventlog::SpecId& spec = logs_.firmware_spec();
+    for (size_t i = 0; i < spec.num_algs; ++i)
+      l << " " << alg_name(static_cast<HashAlg>(spec.algs[i].alg));
+    l << ", the launcher extends";
+    HashAlg algs[launch::kMaxBanks];
+    const size_t n = launch::measurement_algs(config_, algs);
+    for (size_t i = 0; i < n; ++i) l << " " << alg_name(algs[i]);
+    l << ": its events go to its own log only";
+  } else if (logs_.firmware() == FirmwareLog::kEmptyArea) {
+    con_.info() << "event log: the firmware log area is empty (UEFI firmware keeps its log in "
+                   "UEFI memory): the launcher's events go to its own log only";
+  } else if (logs_.firmware() == FirmwareLog::kNotALog) {
+    describe_error(con_.warn() << "event log: the firmware log area holds no TPM 2.0 log: ",
+                   logs_.firmware_error());
+  }
+}
+
+bool Launcher::extend_pcrs(Hasher& h, const launch::Input& input) {
   const size_t n = launch::extended_events(outcome_);
   for (size_t i = 0; i < n; ++i) {
     const launch::Event& e = outcome_.events[i];
@@ -360,10 +409,44 @@ bool Launcher::extend_pcrs() {
                      s.error());
       return false;
     }
+    logs_.record(h, config_, input, outcome_, i);  // what was just extended, nothing else
   }
-  con_.info() << "extended " << dec(static_cast<uint32_t>(n))
-              << " measurement(s) at locality 2";
+  con_.info() << "extended " << dec(static_cast<uint32_t>(n)) << " measurement(s) at locality 2";
   return true;
+}
+
+void Launcher::report_logs() {
+  if (!logs_.own_ok())
+    describe_error(con_.warn() << "event log: the launcher's log is incomplete after "
+                               << dec(static_cast<uint32_t>(logs_.own_events())) << " event(s): ",
+                   logs_.own_error());
+  if (logs_.firmware() == FirmwareLog::kFull)
+    describe_error(con_.warn() << "event log: the firmware's log area has no room for the "
+                                  "launcher's events; they are in the launcher's own log only: ",
+                   logs_.firmware_error());
+  if (logs_.firmware() == FirmwareLog::kAppending)
+    con_.info() << "event log: " << dec(static_cast<uint32_t>(logs_.firmware_appended()))
+                << " event(s) appended to the firmware's log after its "
+                << dec(static_cast<uint32_t>(logs_.firmware_events_before())) << " ("
+                << dec(static_cast<uint32_t>(logs_.firmware_size())) << " bytes)";
+}
+
+// Puts the launcher's own log at the head of boot_params' setup_data list (type 0x474F4C54):
+// Linux keeps it and shows it under /sys/kernel/boot_params/setup_data/.
+void Launcher::hand_over_log(MutableByteSpan boot_params) {
+  const ByteSpan log = logs_.own_log();
+  const uint32_t phys = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(own_log_));
+  Status s = add_setup_data(boot_params, MutableByteSpan(own_log_, sizeof(own_log_)), phys,
+                            launch::kSetupDataType, static_cast<uint32_t>(log.size));
+  if (!s.ok()) {
+    describe_error(con_.warn() << "event log: not handed to Linux: ", s.error());
+    return;
+  }
+  con_.machine() << "eventlog setup_data=" << hex8(phys)
+                 << " bytes=" << dec(static_cast<uint32_t>(log.size))
+                 << " events=" << dec(static_cast<uint32_t>(logs_.own_events()))
+                 << " firmware=" << firmware_log_name(logs_.firmware())
+                 << " appended=" << dec(static_cast<uint32_t>(logs_.firmware_appended()));
 }
 
 // Reads back every PCR an event touched, in every allocated bank we know, for the log (the boot
@@ -462,6 +545,7 @@ void Launcher::verdict_line(TbError err, Action action) {
               << dec(static_cast<uint32_t>(plan->e820_entries)) << " e820 entries";
   if (action == Action::kUnmeasuredLaunch)
     con_.warn() << "unmeasured launch: nothing was extended into the PCRs";
+  hand_over_log(MutableByteSpan(boot_params, sizeof(boot_params)));
   // The protected-mode kernel goes above every module and the launcher (plan_linux checked), so
   // source and destination do not overlap. From here on the boot information is not used: the
   // command line is in our buffer and the memory map in bi_.
@@ -516,12 +600,14 @@ void Launcher::verdict_line(TbError err, Action action) {
 
   TbError err = outcome_.error;
   Action action = outcome_.action;
+  open_logs(h, input);
   if (action == Action::kContinue) {
-    if (!extend_pcrs()) {
+    if (!extend_pcrs(h, input)) {
       err = TbError::kFatal;  // tboot would halt if the measurements cannot be recorded
       action = Action::kHalt;
     } else {
       log_pcrs();
+      report_logs();
     }
   }
   finish(err, action);

@@ -1,9 +1,9 @@
 // TPM 2.0 over the TIS/FIFO MMIO interface at 0xFED40000 (TCG PC Client Platform TPM Profile
 // (PTP) Specification, §6.5 "FIFO Interface"; the older TCG PC Client TIS 1.3 has the same
 // registers). Localities 0–4 are 4 KiB pages; this driver uses 0–3 (QEMU never grants 4, see
-// shared/BOOT-LAB.md). Every wait is bounded by the PTP timeouts (A = 750 ms for locality,
-// B = 2 s for commandReady, C/D = 750 ms for status and burst count) and a command duration
-// limit, so an absent or stuck TPM gives an error, never a hang.
+// docs/reference/boot-lab.md §4). Every wait is bounded by the PTP timeouts (A = 750 ms for
+// locality, B = 2 s for commandReady, C/D = 750 ms for status and burst count) and a command
+// duration limit, so an absent or stuck TPM gives an error, never a hang.
 #pragma once
 
 #include "clock.h"

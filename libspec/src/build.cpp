@@ -139,8 +139,9 @@ class Builder {
 
  private:
   // The modules a launcher sees for an entry, in module-number order: the measured modules, then
-  // the SINIT ACMs. tboot removes the SINITs before numbering (vlp.md §6.1), the tlaunch launcher
-  // (no TXT) does not: the VLP covers their numbers too, with the digest of the file (loaded with
+  // the SINIT ACMs. tboot removes the SINITs before numbering (docs/reference/vlp.md §6.1), the
+  // tlaunch launcher (no TXT) does not: the VLP covers their numbers too, with the digest of the
+  // file (loaded with
   // --nounzip, empty command line) and no PCR, so that both accept the entry and nothing else
   // can take their place. The spec requires every entry to have the same number of measured
   // modules when there are SINITs, so their numbers are the same in every entry.
@@ -249,7 +250,7 @@ class Builder {
   }
 
   // The VLP: entry i verifies module i of every boot entry; its hashes are the measurements of
-  // all entries' module i, without repeats, in entry order (vlp.md §2, §6.2).
+  // all entries' module i, without repeats, in entry order (docs/reference/vlp.md §2, §6.2).
   HostStatus make_policy(Bytes* out) {
     size_t slots = 0;  // module numbers in use, SINITs included
     for (const EntryResult& e : entries_) slots = std::max(slots, e.modules.size());

@@ -228,7 +228,8 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
   if (!menu) return menu.failure();
 
   BootCheck out;
-  // The policy in force, decided like the launcher (vlp.md §5): a valid NV policy, else default.
+  // The policy in force, decided like the launcher (docs/reference/vlp.md §5): a valid NV policy,
+  // else default.
   vlp::Policy policy = vlp::default_policy(true);
   bool from_nv = false;
   if (in.source == launch::PolicySource::kNvRead) {
@@ -267,7 +268,7 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
 
   // The same policy with type "nonfatal": its decision goes through every module, which tells
   // each module's fate even when the real policy would halt at the first failure. Module
-  // verification does not depend on the policy type (vlp.md §6.2).
+  // verification does not depend on the policy type (docs/reference/vlp.md §6.2).
   Bytes all_modules_policy;
   if (from_nv) {
     vlp::Policy p = policy;
@@ -303,7 +304,8 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
       for (const json& s : in.reference.value("sinits", json::array()))
         sinit_paths.push_back(s.value("grub_path", std::string()));
     // tboot removes SINIT ACMs and the LCP data file from the module list before numbering
-    // (vlp.md §6.1 remove_txt_modules); the tlaunch launcher (no TXT) keeps and verifies them.
+    // (docs/reference/vlp.md §6.1 remove_txt_modules); the tlaunch launcher (no TXT) keeps and
+    // verifies them.
     std::string launcher_base = ec.launcher.substr(ec.launcher.find_last_of('/') + 1);
     const bool removes_txt_modules = launcher_base.rfind("tboot", 0) == 0;
 

@@ -92,8 +92,8 @@ nlohmann::json boot_check_json(const BootCheck& c);
 // "-w" only in `expected`, "+w" only in `actual`.
 std::vector<std::string> word_diff(const std::string& expected, const std::string& actual);
 
-// What tboot removes from the module list before numbering (vlp.md §6.1): an SINIT ACM
-// (tboot txt/acmod.c is_acmod(): acm_hdr_t.module_type == ACM_TYPE_CHIPSET (2) at offset 0 and
+// What tboot removes from the module list before numbering (docs/reference/vlp.md §6.1): an SINIT
+// ACM (tboot txt/acmod.c is_acmod(): acm_hdr_t.module_type == ACM_TYPE_CHIPSET (2) at offset 0 and
 // module_vendor == 0x8086 at offset 16) or an LCP policy data file ("Intel(R) TXT
 // LCP_POLICY_DATA" at offset 0). Returns "sinit", "lcp-data" or "".
 std::string txt_module_kind(ByteSpan head);
