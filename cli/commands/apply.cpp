@@ -119,18 +119,7 @@ int run_apply(ApplyOptions& o) {
                   built->files[i].data.size(), f.detail.empty() ? "" : ": ", f.detail.c_str());
     }
     std::printf("NV indices (%s handles):\n", handle_set_name(plan->handle_set));
-    for (const Step& s : *steps) {
-      const PlanEntry& e = plan->entries[s.entry];
-      std::printf("  %-9s %-18s %s\n", action_name(s.action), e.target.label().c_str(),
-                  s.reason.c_str());
-      if (s.action == Action::kCreate || s.action == Action::kReplace ||
-          s.action == Action::kConflict)
-        std::printf("            define %s\n", nv::definition_text(s.want).c_str());
-      if (e.content && s.action != Action::kUnchanged && s.action != Action::kConflict)
-        std::printf("            write %zu bytes (%s)\n", e.content->size(),
-                    e.content_source.c_str());
-      if (!s.note.empty()) std::printf("            note: %s\n", s.note.c_str());
-    }
+    for (const Step& s : *steps) nv::print_step(*plan, s);
   }
 
   if (conflicts != 0) {

@@ -45,6 +45,9 @@ def argument_spec_of(module_name):
         seen.update(kwargs)
         raise Captured()
 
+    # The modules make their AnsibleModule through module_utils (tpm_module) or directly.
+    utils = importlib.import_module("ansible_collections.%s.%s.plugins.module_utils.tlaunch" % (NS, NAME))
+    utils.AnsibleModule = capture
     mod.AnsibleModule = capture
     try:
         mod.main()

@@ -19,12 +19,15 @@ import shutil
 import subprocess
 import tempfile
 import time
+import sys
 import unittest
 
 TLAUNCH = os.environ["TLAUNCH"]
 SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
 COLLECTIONS = os.path.join(SOURCE, "contrib", "ansible")
-SWTPM_ENV = os.path.join(SOURCE, "tests", "integration", "swtpm-env.sh")
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+import swtpm_env  # noqa: E402  (tests/integration/swtpm_env.py)
+
 PROXY = os.path.join(SOURCE, "tests", "integration", "tpm-proxy.py")
 EXAMPLE = os.path.join(SOURCE, "examples", "launch-spec.json")
 PLAYBOOK = os.path.join(SOURCE, "tests", "ansible", "site.yml")
@@ -59,13 +62,7 @@ class Fleet(unittest.TestCase):
         for name in HOSTS:
             h = {"tpm": os.path.join(self.tmp, name, "tpm"), "root": os.path.join(self.tmp, name, "root"),
                  "log": os.path.join(self.tmp, name, "tpm-commands.log")}
-            out = subprocess.run(["bash", SWTPM_ENV, "start", h["tpm"]], capture_output=True, text=True)
-            self.assertEqual(out.returncode, 0, out.stderr)
-            env = dict(os.environ)
-            for line in out.stdout.splitlines():
-                if line.startswith("export "):
-                    k, v = line[len("export "):].split("=", 1)
-                    env[k] = v.strip("'")
+            env = swtpm_env.start(h["tpm"])
             h["env"], h["port"] = env, int(env["SWTPM_PORT"])
             shutil.copytree(os.path.join(SOURCE, "examples", "boot"), os.path.join(h["root"], "boot"))
             os.makedirs(os.path.join(h["root"], "boot", "grub"))
@@ -80,7 +77,7 @@ class Fleet(unittest.TestCase):
 
     def tearDown(self):
         for h in self.hosts.values():
-            subprocess.run(["bash", SWTPM_ENV, "stop", h["tpm"]], capture_output=True)
+            swtpm_env.stop(h["tpm"])
         shutil.rmtree(self.tmp)
 
     def tools(self, host, *args):
@@ -284,7 +281,7 @@ class Fleet(unittest.TestCase):
 
         # 5. Rolled out for real while beta's TPM is down: beta fails (tlaunch's message and exit
         #    status 6), alpha is changed, rewritten, refreshed and verified.
-        self.assertEqual(subprocess.run(["bash", SWTPM_ENV, "stop", self.hosts["beta"]["tpm"]]).returncode, 0)
+        self.assertTrue(swtpm_env.stop(self.hosts["beta"]["tpm"]))
         beta_before = self.snapshot("beta")
         rc, doc = self.play(extra=v2)
         self.assertEqual(rc, 2, json.dumps(doc["stats"]))

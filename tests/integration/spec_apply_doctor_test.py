@@ -13,9 +13,10 @@ import subprocess
 import tempfile
 import unittest
 
+import swtpm_env  # tests/integration/swtpm_env.py, next to this file
+
 TLAUNCH = os.environ["TLAUNCH"]
 SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
-SWTPM_ENV = os.path.join(SOURCE, "tests", "integration", "swtpm-env.sh")
 EXAMPLE = os.path.join(SOURCE, "examples", "launch-spec.json")
 VLP, ERROR = "0x01C10131", "0x01C10132"
 EXIT_FAILED = 1
@@ -25,13 +26,7 @@ class SwtpmSpec(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tlaunch-spec-it-")
         self.tpm = os.path.join(self.tmp, "tpm")
-        out = subprocess.run(["bash", SWTPM_ENV, "start", self.tpm], capture_output=True, text=True)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        env = dict(os.environ)
-        for line in out.stdout.splitlines():
-            if line.startswith("export "):
-                k, v = line[len("export "):].split("=", 1)
-                env[k] = v.strip("'")
+        env = swtpm_env.start(self.tpm)
         self.env = env
         self.tcti = env["TPM2TOOLS_TCTI"]
         # The machine: the example's files in ROOT/boot, its state in ROOT/var/lib/tlaunch.
@@ -41,7 +36,7 @@ class SwtpmSpec(unittest.TestCase):
         self.state = os.path.join(self.root, "var", "lib", "tlaunch")
 
     def tearDown(self):
-        subprocess.run(["bash", SWTPM_ENV, "stop", self.tpm], capture_output=True)
+        swtpm_env.stop(self.tpm)
         shutil.rmtree(self.tmp)
 
     def tlaunch(self, *args):

@@ -13,6 +13,8 @@ __metaclass__ = type
 
 import json
 
+from ansible.module_utils.basic import AnsibleModule
+
 # The variable the owner password travels in (only in the environment of the tlaunch command).
 AUTH_ENV = "TLAUNCH_ANSIBLE_OWNER_AUTH"
 
@@ -37,8 +39,16 @@ def tpm_argument_spec():
     )
 
 
-def tpm_mutually_exclusive():
-    return [["owner_auth", "owner_auth_file"]]
+def tpm_module(argument_spec):
+    """An AnsibleModule with the module's own options and the TPM options (check mode: every
+    tlaunch module either changes nothing or has a dry run)."""
+    spec = dict(argument_spec)
+    spec.update(tpm_argument_spec())
+    return AnsibleModule(
+        argument_spec=spec,
+        mutually_exclusive=[["owner_auth", "owner_auth_file"]],
+        supports_check_mode=True,
+    )
 
 
 def tlaunch_path(module):
@@ -65,6 +75,19 @@ def run_tlaunch(module, args, check_rc=False):
         argv += ["--auth", "file:" + module.params["owner_auth_file"]]
     rc, out, err = module.run_command(argv, environ_update=env, check_rc=check_rc)
     return rc, out, err, argv
+
+
+def run_report(module, args):
+    """Runs tlaunch ARGS (a verb with --json). Returns (report or None, result dict for
+    exit_json/fail_json with rc, stderr, cmd)."""
+    rc, out, err, argv = run_tlaunch(module, args)
+    return parse_json(out), dict(rc=rc, stderr=err, cmd=argv, changed=False)
+
+
+def fail(module, result, what):
+    """Fails the task with tlaunch's message and exit status."""
+    result["msg"] = error_message(result["rc"], result["stderr"], what)
+    module.fail_json(**result)
 
 
 def parse_json(text):

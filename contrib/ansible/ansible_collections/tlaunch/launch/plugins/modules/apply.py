@@ -131,14 +131,7 @@ cmd:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlaunch.launch.plugins.module_utils.tlaunch import (
-    error_message,
-    parse_json,
-    run_tlaunch,
-    tpm_argument_spec,
-    tpm_mutually_exclusive,
-)
+from ansible_collections.tlaunch.launch.plugins.module_utils import tlaunch
 
 GRUB_FILE = "grub.cfg"
 
@@ -184,18 +177,12 @@ def state_lines(report, after):
 
 
 def main():
-    argument_spec = dict(
+    module = tlaunch.tpm_module(dict(
         spec=dict(type="path", required=True),
         output_dir=dict(type="path", default="/var/lib/tlaunch"),
         replace=dict(type="bool", default=False),
         running_kernel=dict(type="str"),
-    )
-    argument_spec.update(tpm_argument_spec())
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=tpm_mutually_exclusive(),
-        supports_check_mode=True,
-    )
+    ))
     p = module.params
     args = ["apply", p["spec"], "-o", p["output_dir"], "--json"]
     if p["replace"]:
@@ -207,9 +194,7 @@ def main():
 
     grub_path = os.path.join(p["output_dir"], GRUB_FILE)
     grub_before = read_text(grub_path) if module._diff else ""
-    rc, out, err, argv = run_tlaunch(module, args)
-    report = parse_json(out)
-    result = dict(rc=rc, stderr=err, cmd=argv, changed=False)
+    report, result = tlaunch.run_report(module, args)
     if report is not None:
         totals = report.get("totals") or {}
         result.update(
@@ -219,9 +204,8 @@ def main():
             report=report,
             changed=report["changed"],
         )
-    if rc != 0 or report is None:
-        result["msg"] = error_message(rc, err, "tlaunch apply")
-        module.fail_json(**result)
+    if result["rc"] != 0 or report is None:
+        tlaunch.fail(module, result, "tlaunch apply")
 
     if module._diff:
         diffs = [dict(before_header="before", after_header="after",

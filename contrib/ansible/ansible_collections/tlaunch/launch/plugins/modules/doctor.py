@@ -115,31 +115,18 @@ cmd:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlaunch.launch.plugins.module_utils.tlaunch import (
-    error_message,
-    parse_json,
-    run_tlaunch,
-    tpm_argument_spec,
-    tpm_mutually_exclusive,
-)
+from ansible_collections.tlaunch.launch.plugins.module_utils import tlaunch
 
 
 def main():
-    argument_spec = dict(
+    module = tlaunch.tpm_module(dict(
         fail_on_problems=dict(type="bool", default=False),
         ignore_problems=dict(type="list", elements="str", default=[]),
         root=dict(type="path"),
         state_dir=dict(type="path"),
         grub_cfg=dict(type="path"),
         boot_dir=dict(type="path"),
-    )
-    argument_spec.update(tpm_argument_spec())
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=tpm_mutually_exclusive(),
-        supports_check_mode=True,
-    )
+    ))
     p = module.params
     args = ["doctor", "--json"]
     for option, name in (("--root", "root"), ("--state-dir", "state_dir"),
@@ -151,12 +138,11 @@ def main():
     except re.error as e:
         module.fail_json(msg="ignore_problems: %s" % e)
 
-    rc, out, err, argv = run_tlaunch(module, args)
-    report = parse_json(out)
-    result = dict(rc=rc, stderr=err, cmd=argv, changed=False, healthy=(rc == 0))
+    report, result = tlaunch.run_report(module, args)
+    rc = result["rc"]
+    result["healthy"] = rc == 0
     if report is None:
-        result["msg"] = error_message(rc, err, "tlaunch doctor")
-        module.fail_json(**result)
+        tlaunch.fail(module, result, "tlaunch doctor")
     problems = [x for x in report["problems"] if not any(r.search(x) for r in patterns)]
     result.update(
         doctor=report,
@@ -165,7 +151,7 @@ def main():
     )
     if p["fail_on_problems"] and (problems or rc not in (0, 1)):
         result["msg"] = "tlaunch doctor (exit status %d) reports: %s" % (
-            rc, "; ".join(problems) or err.strip())
+            rc, "; ".join(problems) or result["stderr"].strip())
         module.fail_json(**result)
     module.exit_json(**result)
 
