@@ -300,6 +300,9 @@ class Fleet(unittest.TestCase):
         self.assertGreater(writes.get("NV_Write"), first["alpha"][0][0]["NV_Write"])
         self.assertIn(" quiet", self.grub_cfg("alpha"))
         self.assertFalse(self.task(doc, "Verify with tlaunch doctor", "alpha").get("failed", False))
+        # The replaced spec is kept once, as .previous (no dated backups pile up).
+        self.assertEqual(sorted(os.listdir(self.hosts["alpha"]["root"])),
+                         ["boot", "etc", "launch-spec.json", "launch-spec.json.previous", "var"])
         # beta: only the spec (the template, before apply) changed; its state and grub.cfg did not.
         after = self.snapshot("beta")
         changed = sorted(p for p in set(after) | set(beta_before) if after.get(p) != beta_before.get(p))
