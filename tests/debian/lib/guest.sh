@@ -7,6 +7,9 @@
 # Functions are prefixed dg_ and log to stderr. A prerequisite that cannot be had (no mmdebstrap,
 # not root, the registry unreachable and nothing cached) is a skip: exit 77 through dg_skip.
 
+# shellcheck source=../../boot/lib/bootlab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../boot/lib/bootlab.sh"
+
 DG_SKIP_CODE=77
 dg_log() { echo "debian-guest: $*" >&2; }
 dg_die() { echo "debian-guest: FAIL: $*" >&2; exit 1; }
@@ -173,18 +176,6 @@ dg_chroot() {
   return "$rc"
 }
 
-# dg_check DESCRIPTION COMMAND… : runs the command; a failure is counted in DG_FAILURES and the
-# test goes on, so one run reports every check. dg_eq GOT WANT explains a difference.
-DG_FAILURES=0
-dg_check() {
-  local what="$1"
-  shift
-  if "$@"; then
-    echo "debian-guest: ok   - $what" >&2
-  else
-    echo "debian-guest: FAIL - $what" >&2
-    DG_FAILURES=$((DG_FAILURES + 1))
-  fi
-}
-dg_eq() { [[ "$1" == "$2" ]] || { echo "debian-guest:        got '$1', expected '$2'" >&2; return 1; }; }
+# Checks: bl_check DESCRIPTION COMMAND… and bl_eq GOT WANT of the boot lab's library (a failure is
+# counted in BL_FAILURES and the test goes on, so one run reports every check).
 dg_not() { ! "$@"; }
