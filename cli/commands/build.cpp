@@ -12,6 +12,7 @@ namespace {
 
 struct BuildOptions {
   std::string spec;
+  spec::RunningKernelOption running;
   std::string dir = "tlaunch-out";
   bool check = false;
   bool json = false;
@@ -41,7 +42,7 @@ void print_build_json(const BuildOptions& o, const host::spec::BuildResult& buil
 }
 
 int run_build(const BuildOptions& o) {
-  auto built = spec::load_and_build(o.spec);
+  auto built = spec::load_and_build(o.spec, o.running.facts());
   if (!built) return report(built.failure());
   if (!built->pending.empty()) {
     // A list waits for a detached signature: the only outputs are the bytes to sign (unless
@@ -114,6 +115,7 @@ void setup_build(CLI::App& parent, Invocation& inv) {
       "build",
       "Build the VLP, grub.cfg, NV provisioning plan and reference manifest of a launch spec");
   sub->add_option("SPEC", o->spec, "Launch spec (schemas/launch-spec.v1.schema.json)")->required();
+  o->running.add_to(sub);
   spec::add_output_dir(sub, o->dir, "Output directory (created if needed)");
   sub->add_flag("--json", o->json, "Machine-readable output (schemas/build.v1.schema.json)");
   sub->add_flag("--check", o->check,
