@@ -134,8 +134,9 @@ class Sandbox:
         shutil.copy(os.path.join(KEYS, "rsa2048_b.pub.pem"), os.path.join(self.dir, "pub.pem"))
         shutil.copy(os.path.join(KEYS, "passphrase.txt"), os.path.join(self.dir, "pass.txt"))
         os.makedirs(os.path.join(self.root, "root"))
-        with open(os.path.join(self.root, "root", "owner.pw"), "w") as f:
-            f.write(OWNER_PW + "\n")
+        for name in ("owner.pw", "owner.pass"):  # the names tlaunch-nv(1) and tlaunch-apply(1) use
+            with open(os.path.join(self.root, "root", name), "w") as f:
+                f.write(OWNER_PW + "\n")
         os.makedirs(os.path.join(self.root, "mnt", "image"))
         # A tboot VLP as tb_polgen writes it (tlaunch lcp element wrap-vlp's input).
         self.run_checked([os.path.join(BIN_DIR, "tb_polgen"), "--create", "--type", "nonfatal",
