@@ -10,6 +10,7 @@
 #include "boot_info.h"
 #include "clock.h"
 #include "console.h"
+#include "crb.h"
 #include "decision.h"
 #include "linux_boot.h"
 #include "options.h"
@@ -18,6 +19,7 @@
 #include "tlaunch/policy/sha2.h"
 #include "tlaunch/tpmnv/core/commands.h"
 #include "tlaunch/tpmnv/core/launch_nv.h"
+#include "tpm_device.h"
 
 #ifndef TLAUNCH_VERSION
 #define TLAUNCH_VERSION "0.0.0"
@@ -36,6 +38,8 @@ using vlp::TbError;
 
 constexpr size_t kMleCmdlineSize = 512;  // linker.ld asserts the area's size
 constexpr size_t kMaxKernelCmdline = 4096;
+// tboot extends PCR 17/18 at locality 2 after the measured launch (the DA PCR mapping).
+constexpr uint8_t kLaunchLocality = 2;
 
 // Physical memory with paging off: an address is a pointer. Ranges that wrap past 4 GiB, and
 // address 0 (a null pointer to C++), are refused.
@@ -86,6 +90,7 @@ class Launcher {
   bool extend_pcrs();
   void log_pcrs();
   void write_error_index(TbError err);
+  void release_tpm();
   [[noreturn]] void finish(TbError err, Action action);
   [[noreturn]] void boot_linux(TbError err, Action action);
   [[noreturn]] void halt(TbError err);
@@ -103,7 +108,11 @@ class Launcher {
   Serial serial_;
   Console con_{&serial_, false, Level::kNone};
   Clock clock_;
-  Tis tis_{clock_};
+  PhysMmio mmio_;
+  Tis tis_{mmio_, clock_};
+  Crb crb_{mmio_, clock_};
+  TpmDevice* tpm_ = nullptr;  // the interface in use once init_tpm() succeeded
+  TpmLink link_;              // every command after bring-up goes through it
   bool tpm_ok_ = false;
   Error tpm_error_;
   tpm::PcrBanks banks_;
@@ -155,51 +164,47 @@ void Launcher::log_boot_info() {
   }
 }
 
-// TPM bring-up as on QEMU (shared/BOOT-LAB.md): SeaBIOS already sent TPM2_Startup and left
-// locality 0 active; release it and work at locality 2, where PCR 17/18 can be extended.
+// The TPM, whichever interface it has (TIS/FIFO or CRB, told apart by TPM_INTERFACE_ID as tboot
+// does), brought up by the one flow of tpm_device.h at locality 2, where PCR 17/18 can be
+// extended. Both interfaces print the same lines.
 bool Launcher::init_tpm() {
-  auto did = tis_.probe();
+  const InterfaceId id = detect_interface(mmio_);
+  if (id.kind == TpmInterface::kUnknown) {
+    tpm_error_ = with_value(make_error(Errc::kTpmUnreachable,
+                                       "TPM_INTERFACE_ID names an interface this launcher does "
+                                       "not drive"),
+                            id.raw);
+    return false;
+  }
+  TpmDevice& dev = id.kind == TpmInterface::kCrb ? static_cast<TpmDevice&>(crb_) : tis_;
+  auto did = dev.probe();
   if (!did.ok()) {
     tpm_error_ = did.error();
     return false;
   }
-  con_.info() << "TPM: TIS/FIFO interface, DID_VID " << hex8(*did);
-  const int active = tis_.active_locality();
-  if (active >= 0) {
-    con_.detail() << "TPM: releasing locality " << dec(static_cast<uint32_t>(active))
+  con_.info() << "TPM: " << interface_name(dev.kind()) << " interface, TPM_INTERFACE_ID "
+              << hex8(id.raw) << ", DID_VID " << hex8(*did)
+              << (dev.has_locality(1) ? ", localities 0-4" : ", locality 0 only");
+  if (dev.kind() == TpmInterface::kCrb)
+    con_.detail() << "TPM: CRB command buffer " << hex8(crb_.command_buffer()) << " +"
+                  << hex(crb_.command_buffer_size()) << ", response buffer "
+                  << hex8(crb_.response_buffer()) << " +" << hex(crb_.response_buffer_size());
+  BringUp bu;
+  Status s = bring_up(dev, kLaunchLocality, &bu);
+  if (bu.firmware_locality >= 0)
+    con_.detail() << "TPM: released locality " << dec(static_cast<uint32_t>(bu.firmware_locality))
                   << " left active by the firmware";
-    tis_.release_locality(static_cast<uint8_t>(active));
-  }
-  Status s = tis_.request_locality(2);
+  if (bu.sent_startup)
+    con_.info() << "TPM: not started by the firmware; sent TPM2_Startup(CLEAR) at locality 0";
   if (!s.ok()) {
     tpm_error_ = s.error();
     return false;
   }
-  // A probe command; TPM_RC_INITIALIZE means nobody sent Startup yet (not the case with SeaBIOS).
-  auto b = tpm::get_pcr_banks(tis_);
-  if (!b.ok() && b.error().tpm_rc == tpm::kRcInitialize) {
-    con_.info() << "TPM: not started by the firmware; sending TPM2_Startup(CLEAR) at locality 0";
-    tis_.release_locality(2);
-    Status ls = tis_.request_locality(0);
-    Status st = ls.ok() ? tpm::startup(tis_, tpm::kSuClear) : ls;
-    tis_.release_locality(0);
-    if (!st.ok() && st.error().tpm_rc != tpm::kRcInitialize) {
-      tpm_error_ = st.error();
-      return false;
-    }
-    if (!tis_.request_locality(2).ok()) {
-      tpm_error_ = make_error(Errc::kTpmUnreachable, "locality 2 not granted after Startup");
-      return false;
-    }
-    b = tpm::get_pcr_banks(tis_);
-  }
-  if (!b.ok()) {
-    tpm_error_ = b.error();
-    return false;
-  }
-  banks_ = *b;
+  tpm_ = &dev;
+  link_.attach(tpm_);
+  banks_ = bu.banks;
   Line l = con_.info();
-  l << "TPM: locality 2 active; PCR banks:";
+  l << "TPM: locality " << dec(kLaunchLocality) << " active; PCR banks:";
   for (size_t i = 0; i < banks_.count; ++i) {
     l << " " << alg_name(static_cast<HashAlg>(banks_.banks[i].alg));
     if (banks_.banks[i].pcrs == 0) l << "(unallocated)";
@@ -209,7 +214,7 @@ bool Launcher::init_tpm() {
 
 void Launcher::read_policy() {
   const uint32_t index = opts_.legacy_nv ? tpm::kVlpIndexLegacy : tpm::kVlpIndexTcg;
-  vlp_ = tpm::read_vlp(tis_, index, MutableByteSpan(policy_buf_, sizeof(policy_buf_)));
+  vlp_ = tpm::read_vlp(link_, index, MutableByteSpan(policy_buf_, sizeof(policy_buf_)));
   switch (vlp_.source) {
     case PolicySource::kNvRead:
       con_.info() << "VLP: read " << dec(static_cast<uint32_t>(vlp_.size))
@@ -352,7 +357,7 @@ void Launcher::log_outcome() {
 bool Launcher::extend_pcrs() {
   for (size_t i = 0; i < outcome_.num_events; ++i) {
     const launch::Event& e = outcome_.events[i];
-    Status s = tpm::pcr_extend(tis_, e.pcr, e.digests, e.num_digests);
+    Status s = tpm::pcr_extend(link_, e.pcr, e.digests, e.num_digests);
     if (!s.ok()) {
       describe_error(con_.err() << "PCR_Extend of PCR " << dec(e.pcr) << " (event "
                                 << dec(static_cast<uint32_t>(i)) << ") failed: ",
@@ -361,7 +366,7 @@ bool Launcher::extend_pcrs() {
     }
   }
   con_.info() << "extended " << dec(static_cast<uint32_t>(outcome_.num_events))
-              << " measurement(s) at locality 2";
+              << " measurement(s) at locality " << dec(tpm_->locality());
   return true;
 }
 
@@ -378,7 +383,7 @@ void Launcher::log_pcrs() {
       if (!(banks_.banks[b].pcrs >> pcr & 1)) continue;
       const HashAlg alg = static_cast<HashAlg>(banks_.banks[b].alg);
       if (digest_size(banks_.banks[b].alg) == 0) continue;
-      auto v = tpm::pcr_read(tis_, pcr, alg);
+      auto v = tpm::pcr_read(link_, pcr, alg);
       if (v.ok())
         l << " " << alg_name(alg) << "=" << HexBytes{v->span()};
       else
@@ -388,10 +393,10 @@ void Launcher::log_pcrs() {
 }
 
 void Launcher::write_error_index(TbError err) {
-  if (!tpm_ok_ || !opts_.write_error_index) return;
+  if (!tpm_ok_ || !opts_.write_error_index || link_.lost()) return;
   const uint32_t index = opts_.legacy_nv ? tpm::kErrIndexLegacy : tpm::kErrIndexTcg;
   bool defined = false;
-  Status s = tpm::write_error_index(tis_, index, static_cast<uint32_t>(err), &defined);
+  Status s = tpm::write_error_index(link_, index, static_cast<uint32_t>(err), &defined);
   if (!s.ok()) {
     describe_error(con_.warn() << "error index " << hex8(index) << " not written: ", s.error());
     return;
@@ -400,6 +405,18 @@ void Launcher::write_error_index(TbError err) {
     con_.machine() << "errindex " << hex8(index) << " value=" << dec(static_cast<uint32_t>(err));
   else
     con_.detail() << "error index " << hex8(index) << " is not defined; nothing recorded";
+}
+
+// Gives up the launcher's locality before the hand-over or the halt (Linux's driver starts at
+// locality 0) — unless the TPM stopped answering, which nothing more is sent to.
+void Launcher::release_tpm() {
+  if (!tpm_ok_) return;
+  if (link_.lost()) {
+    describe_error(con_.warn() << "TPM stopped answering earlier; left as it is: ",
+                   link_.lost_error());
+    return;
+  }
+  tpm_->release_locality(tpm_->locality());
 }
 
 void Launcher::verdict_line(TbError err, Action action) {
@@ -414,7 +431,7 @@ void Launcher::verdict_line(TbError err, Action action) {
 
 [[noreturn]] void Launcher::halt(TbError err) {
   write_error_index(err);
-  if (tpm_ok_) tis_.release_locality(tis_.locality());
+  release_tpm();
   verdict_line(err, Action::kHalt);
   if (opts_.debug_exit) {
     // isa-debug-exit: QEMU exits with status (value << 1) | 1.
@@ -466,7 +483,7 @@ void Launcher::verdict_line(TbError err, Action action) {
   // command line is in our buffer and the memory map in bi_.
   copy_phys(plan->load_addr, plan->kernel_src, plan->kernel_size);
   write_error_index(err);
-  if (tpm_ok_) tis_.release_locality(tis_.locality());  // Linux's tpm_tis wants locality 0
+  release_tpm();  // Linux's tpm_tis wants locality 0
   verdict_line(err, action);
   launcher_jump_linux(plan->load_addr,
                       static_cast<uint32_t>(reinterpret_cast<uintptr_t>(boot_params)));
@@ -531,6 +548,11 @@ void Launcher::verdict_line(TbError err, Action action) {
 
 // Called from entry.S with the Multiboot magic (EAX) and the boot information address (EBX).
 // The Launcher object is large (policy, measurements): it lives on the 256 KiB boot stack.
+// linker.ld gives the boot stack 256 KiB; the Launcher object and boot_linux()'s zero page and
+// command line (8 KiB) must fit with room for the call chain.
+static_assert(sizeof(tlaunch::launcher::Launcher) <= 192 * 1024,
+              "Launcher too large for the stack");
+
 extern "C" [[noreturn]] void launcher_main(uint32_t magic, uint32_t info) {
   const uint64_t t_entry = tlaunch::launcher::rdtsc();
   tlaunch::launcher::Launcher l(magic, info, t_entry);
