@@ -12,6 +12,7 @@
 #include "console.h"
 #include "crb.h"
 #include "decision.h"
+#include "efi.h"
 #include "linux_boot.h"
 #include "options.h"
 #include "tis.h"
@@ -38,6 +39,8 @@ using vlp::TbError;
 
 constexpr size_t kMleCmdlineSize = 512;  // linker.ld asserts the area's size
 constexpr size_t kMaxKernelCmdline = 4096;
+// Room for the EFI memory map handed to Linux: 682 descriptors of 48 bytes (OVMF: ~100).
+constexpr size_t kEfiMmapCopy = 32 * 1024;
 // tboot extends PCR 17/18 at locality 2 after the measured launch (the DA PCR mapping).
 constexpr uint8_t kLaunchLocality = 2;
 
@@ -92,6 +95,7 @@ class Launcher {
   void write_error_index(TbError err);
   void release_tpm();
   [[noreturn]] void finish(TbError err, Action action);
+  bool prepare_handover(LinuxRequest* req);
   [[noreturn]] void boot_linux(TbError err, Action action);
   [[noreturn]] void halt(TbError err);
   void verdict_line(TbError err, Action action);
@@ -121,6 +125,11 @@ class Launcher {
   launch::Config config_;
   launch::ModuleInput inputs_[kMaxBootModules];
   launch::Outcome outcome_;
+  // What Linux gets besides the zero page (efi.h): the e820 table, a setup_data node for entries
+  // beyond 128, and on UEFI a copy of the EFI memory map (boot_params.efi_info points at it).
+  E820Table e820_;
+  alignas(8) uint8_t setup_data_[kSetupDataSize] = {};
+  alignas(8) uint8_t efi_mmap_[kEfiMmapCopy] = {};
 };
 
 void Launcher::setup_console() {
@@ -440,6 +449,48 @@ void Launcher::verdict_line(TbError err, Action action) {
   halt_forever();
 }
 
+uint32_t phys_of(const void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)); }
+
+// The platform part of the hand-over: the e820 table (the loader's map on BIOS, the EFI memory
+// map on UEFI), and on UEFI the EFI system table and memory map (efi_info) and the firmware's
+// ACPI RSDP, so that Linux keeps ACPI, its TPM driver and the EFI runtime services. The BIOS
+// path is unchanged: no efi_info, no acpi_rsdp_addr (Linux finds the RSDP itself).
+bool Launcher::prepare_handover(LinuxRequest* req) {
+  Status s = build_e820(bi_, &e820_);
+  if (!s.ok()) {
+    describe_error(con_.err() << "memory map unusable for Linux: ", s.error());
+    return false;
+  }
+  req->e820 = &e820_;
+  req->setup_data = MutableByteSpan(setup_data_, sizeof(setup_data_));
+  req->setup_data_phys = phys_of(setup_data_);
+  req->efi =
+      plan_efi_handover(bi_, MutableByteSpan(efi_mmap_, sizeof(efi_mmap_)), phys_of(efi_mmap_));
+  if (req->efi.present) {
+    con_.info() << "UEFI: EFI" << (bi_.efi.systab_64 ? "64" : "32") << " system table "
+                << hex(req->efi.systab) << ", memory map " << dec(req->efi.memmap_size)
+                << " bytes (" << dec(req->efi.memmap_size / req->efi.desc_size)
+                << " descriptors of " << dec(req->efi.desc_size) << ") handed to Linux";
+  } else if (req->efi.why_not != nullptr) {
+    con_.warn() << "UEFI: Linux is started without EFI (no runtime services): " << req->efi.why_not;
+  }
+  if (!bi_.efi.has_systab) return true;
+  if (bi_.acpi_tag_bad) con_.warn() << "ACPI: the loader's ACPI tag holds no RSDP; ignored";
+  auto rsdp = find_acpi_rsdp(mem_, bi_);
+  if (!rsdp.ok()) {
+    describe_error(con_.warn() << "ACPI: no RSDP for acpi_rsdp_addr (Linux looks itself): ",
+                   rsdp.error());
+    return true;
+  }
+  req->acpi_rsdp = rsdp->addr;
+  con_.info() << "ACPI: RSDP revision " << dec(rsdp->revision) << " at " << hex(rsdp->addr)
+              << " (EFI configuration table"
+              << (!rsdp->loader_copy ? ")"
+                  : rsdp->matches    ? ", same as the loader's ACPI tag)"
+                                     : ", differs from the loader's ACPI tag)");
+  return true;
+}
+
 [[noreturn]] void Launcher::boot_linux(TbError err, Action action) {
   // Module 0 is the kernel, module 1 (if any) the initrd, module 0's string the command line.
   if (bi_.num_modules == 0 || !bi_status_.ok()) {
@@ -459,6 +510,7 @@ void Launcher::verdict_line(TbError err, Action action) {
   for (size_t i = 0; i < bi_.num_modules; ++i)
     if (bi_.modules[i].end > reserved_end) reserved_end = bi_.modules[i].end;
   LinuxRequest req;
+  if (!prepare_handover(&req)) halt(TbError::kFatal);
   req.kernel =
       ByteSpan(reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(k.start)), k.end - k.start);
   req.kernel_phys = k.start;
@@ -466,7 +518,7 @@ void Launcher::verdict_line(TbError err, Action action) {
   req.cmdline = k.string;
   req.cmdline_phys = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(cmdline));
   req.reserved_end = reserved_end;
-  auto plan = plan_linux(req, bi_, MutableByteSpan(boot_params, sizeof(boot_params)));
+  auto plan = plan_linux(req, MutableByteSpan(boot_params, sizeof(boot_params)));
   if (!plan.ok()) {
     describe_error(con_.err() << "module 0 cannot be booted: ", plan.error());
     halt(TbError::kFatal);
@@ -475,7 +527,9 @@ void Launcher::verdict_line(TbError err, Action action) {
               << dec(plan->protocol & 0xFF) << ", kernel " << dec(plan->kernel_size) << " bytes to "
               << hex8(plan->load_addr) << " (init_size " << hex(plan->init_size) << "), initrd "
               << hex8(plan->initrd_addr) << " +" << dec(plan->initrd_size) << ", "
-              << dec(static_cast<uint32_t>(plan->e820_entries)) << " e820 entries";
+              << dec(static_cast<uint32_t>(plan->e820_entries)) << " e820 entries"
+              << (e820_.from_efi ? " (from the EFI memory map)" : "")
+              << (plan->e820_ext_entries ? " (some in a SETUP_E820_EXT node)" : "");
   if (action == Action::kUnmeasuredLaunch)
     con_.warn() << "unmeasured launch: nothing was extended into the PCRs";
   // The protected-mode kernel goes above every module and the launcher (plan_linux checked), so
