@@ -68,7 +68,39 @@ struct TpmCaps {
   json banks = json::array();  // [{"alg": "sha256", "pcrs": 24}] of active banks
   uint32_t nv_buffer_max = 0, nv_index_max = 0;
   uint32_t nv_indices = 0, persistent_avail = 0, nv_counters_avail = 0;
+  // PCR 17-19 of every active bank (the launcher's PCRs under both mappings, vlp.md §6.4).
+  struct LaunchPcr {
+    std::string bank;
+    int pcr = 0;
+    host::Bytes value;
+  };
+  std::vector<LaunchPcr> launch_pcrs;
 };
+
+// PCR_Read of PCR 17-19 in one bank (TPM 2.0 Part 3 §22.4; one bank per call keeps the answer
+// within TPML_DIGEST's 8 digests).
+host::Expected<std::vector<host::Bytes>> read_launch_pcrs(ESYS_CONTEXT* ctx, uint16_t alg) {
+  TPML_PCR_SELECTION sel = {};
+  sel.count = 1;
+  sel.pcrSelections[0].hash = alg;
+  sel.pcrSelections[0].sizeofSelect = 3;
+  sel.pcrSelections[0].pcrSelect[2] = 0x0E;  // PCR 17, 18, 19
+  UINT32 counter = 0;
+  TPML_PCR_SELECTION* out_sel = nullptr;
+  TPML_DIGEST* values = nullptr;
+  TSS2_RC rc = Esys_PCR_Read(ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
+                             &out_sel, &values);
+  tpmnv::EsysPtr<TPML_PCR_SELECTION> owned_sel(out_sel);
+  tpmnv::EsysPtr<TPML_DIGEST> owned_values(values);
+  if (rc != TSS2_RC_SUCCESS)
+    return host::fail(Errc::kTpm, std::string("TPM2_PCR_Read: ") + Tss2_RC_Decode(rc));
+  std::vector<host::Bytes> out;
+  for (UINT32 i = 0; i < values->count; ++i)
+    out.emplace_back(values->digests[i].buffer,
+                     values->digests[i].buffer + values->digests[i].size);
+  if (out.size() != 3) return host::fail(Errc::kTpm, "TPM2_PCR_Read returned no PCR 17-19");
+  return out;
+}
 
 // GetCapability through ESAPI on its own connection, before the NV device opens its own (a
 // swtpm socket serves one client at a time). TPM 2.0 Part 2 §6.13 (TPM_PT), §10.9 (PCR banks).
@@ -131,8 +163,39 @@ host::Expected<TpmCaps> query_caps(const std::string& conf) {
     const HashAlgInfo* info = find_hash_alg(s.hash);
     caps.banks.push_back(
         {{"alg", info ? info->name : tpmnv::format_handle(s.hash)}, {"pcrs", pcrs}});
+    if (!info || !(s.sizeofSelect >= 3 && (s.pcrSelect[2] & 0x0E) == 0x0E)) continue;
+    auto v = read_launch_pcrs(ctx->get(), s.hash);
+    if (!v) return v.failure();
+    for (int k = 0; k < 3; ++k) caps.launch_pcrs.push_back({info->name, 17 + k, (*v)[k]});
   }
   return caps;
+}
+
+// A launch the launcher did not measure: every measured launch extends PCR 17 (the policy-control
+// value, vlp.md §6.3) in the bank(s) it measures for, so PCR 17-19 all at a reset value in every
+// bank — all 0xFF (no dynamic launch reset them, nothing extended them: an unmeasured launch or no
+// launcher at all) or all zero (reset by a DRTM, then never extended) — mean this boot's PCRs
+// vouch for nothing. Returns the JSON view and adds the problem.
+json assess_launch_pcrs(const TpmCaps& caps, std::vector<std::string>* problems) {
+  json values = json::array();
+  bool measured = false;
+  for (const auto& p : caps.launch_pcrs) {
+    const bool ff =
+        std::all_of(p.value.begin(), p.value.end(), [](uint8_t b) { return b == 0xFF; });
+    const bool zero = std::all_of(p.value.begin(), p.value.end(), [](uint8_t b) { return b == 0; });
+    const char* state = ff ? "reset-ff" : zero ? "reset-zero" : "extended";
+    measured = measured || (!ff && !zero);
+    values.push_back({{"bank", p.bank},
+                      {"pcr", p.pcr},
+                      {"value", host::hex(p.value.data(), p.value.size())},
+                      {"state", state}});
+  }
+  if (!caps.launch_pcrs.empty() && !measured)
+    problems->push_back(
+        "this boot was not measured: PCR 17-19 hold their reset values in every bank (all 0xFF: "
+        "no launcher extended them, e.g. an unmeasured launch after a TPM failure; all zero: "
+        "reset by a DRTM but never extended) — do not seal secrets to PCR 17-19 of this boot");
+  return {{"measured", measured}, {"pcrs", values}};
 }
 
 // tboot's error codes in words: what happened at the last launch and what usually helps
@@ -289,6 +352,7 @@ int run_doctor(const DoctorOptions& o) {
     tpm["persistent_avail"] = caps->persistent_avail;
     tpm["nv_counters_avail"] = caps->nv_counters_avail;
     if (caps->banks.empty()) r.problem("the TPM has no active PCR bank");
+    r.j["launch_pcrs"] = assess_launch_pcrs(*caps, &r.problems);
     if (caps->persistent_avail == 0)
       r.problem("the TPM reports no NV room left (TPM_PT_HR_PERSISTENT_AVAIL = 0)");
   }
@@ -473,6 +537,12 @@ int run_doctor(const DoctorOptions& o) {
           t["nv_indices_defined"].get<unsigned>(), t["persistent_avail"].get<unsigned>());
     } else {
       std::printf("  not reachable: %s\n", t["error"].get<std::string>().c_str());
+    }
+    if (r.j.contains("launch_pcrs")) {
+      const json& lp = r.j["launch_pcrs"];
+      std::printf("  this boot: %s\n", lp["measured"].get<bool>()
+                                           ? "measured (PCR 17-19 extended)"
+                                           : "NOT measured (PCR 17-19 at their reset values)");
     }
     std::printf("NV indices (%s handle set in use):\n", set_name.c_str());
     for (const auto& e : r.j["indices"]) {
