@@ -476,6 +476,14 @@ int run_doctor(const DoctorOptions& o) {
   bi.source = source;
   bi.policy = policy;
   bi.reference = reference;
+  if (caps) {
+    std::vector<HashAlg> tpm_banks;
+    for (const json& b : caps->banks) {
+      const HashAlgInfo* info = find_hash_alg_by_name(b["alg"].get<std::string>().c_str());
+      if (info) tpm_banks.push_back(info->id);
+    }
+    if (!tpm_banks.empty()) bi.banks = tpm_banks;
+  }
   std::string boot_note;
   if (!dev && exists(state_dir + "/" + host::spec::kVlpFile)) {
     auto b = host::read_file(state_dir + "/" + host::spec::kVlpFile, vlp::kMaxPolicySize);

@@ -1,14 +1,19 @@
 // tlaunch predict: the PCR values and the measurement list the launcher will produce, computed
-// offline with the launcher's own decision code (libpolicy launch.h) — man/tlaunch-predict.1,
-// JSON shape: schemas/predict.v1.schema.json.
+// offline with the launcher's own decision code (libpolicy launch.h) and its own option parser
+// and configuration rule (launch_options.h) — man/tlaunch-predict.1, JSON shape:
+// schemas/predict.v1.schema.json.
 //
 //   tlaunch predict [--policy VL.POL] --module 'FILE[ CMDLINE]' [--module ...] [--bank sha256,...]
-//                   [--pcr-start ff|zero] [--as-loaded grub|raw] [--pcr-map da|legacy]
-//                   [--extpol sha256|sha384|sha512|embedded] [--json]
+//                   [--launcher-cmdline 'OPTIONS'] [--pcr-map da|legacy]
+//                   [--extpol sha256|sha384|sha512|embedded] [--pcr-start ff|zero]
+//                   [--as-loaded grub|raw] [--json]
 //
 // --policy is the VLP as it sits in NV (what the launcher reads, capped at 2124 bytes); without
-// it the launcher finds no policy and uses tboot's built-in default. Module digests are of the
-// bytes as GRUB loads them (gzip/xz/lzop decompressed by module2) unless --as-loaded raw.
+// it the launcher finds no policy and uses tboot's built-in default. --launcher-cmdline is the
+// launcher's own command line (the multiboot2 arguments in grub.cfg); --pcr-map and --extpol are
+// short forms of its pcr_map= and extpol= options. --bank lists the TPM's allocated PCR banks:
+// the banks printed, and the banks extpol=embedded measures for. Module digests are of the bytes
+// as GRUB loads them (gzip/xz/lzop decompressed by module2) unless --as-loaded raw.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -23,24 +28,45 @@
 #include "tlaunch/policy/host/openssl_hasher.h"
 #include "tlaunch/policy/host/stream_hash.h"
 #include "tlaunch/policy/launch.h"
+#include "tlaunch/policy/launch_options.h"
 
 namespace tlaunch::cli {
 namespace {
+
+using nlohmann::json;
 
 struct PredictOptions {
   std::string policy;
   std::vector<std::string> modules;
   std::vector<std::string> banks;
+  std::string launcher_cmdline;
   std::string pcr_start = "ff";
   std::string as_loaded = "grub";
-  std::string pcr_map = "da";
-  std::string extpol = "sha256";
+  std::string pcr_map;
+  std::string extpol;
   bool json = false;
 };
 
 struct ModuleArg {
   std::string path;
   std::string cmdline;
+};
+
+// Everything the decision needs, read from the command line and the files.
+struct Prediction {
+  std::vector<ModuleArg> mods;
+  std::vector<HashAlg> banks;
+  launch::LauncherOptions launcher;
+  launch::ConfigNotes notes;
+  launch::Config config;
+  std::vector<HashAlg> algs;  // measurement algorithms, in event digest order
+  host::Bytes policy;
+  launch::Input input;
+  std::vector<host::LoadedDigests> digests;
+  std::vector<launch::ModuleInput> inputs;
+  launch::PcrStart start = launch::PcrStart::kAllOnes;
+  std::unique_ptr<launch::Outcome> outcome = std::make_unique<launch::Outcome>();
+  std::unique_ptr<launch::PcrValues> pcrs = std::make_unique<launch::PcrValues>();
 };
 
 const char* alg_name(HashAlg a) {
@@ -52,119 +78,109 @@ std::string err_name(vlp::TbError e) {
   const char* n = vlp::tb_error_name(static_cast<uint32_t>(e));
   return n != nullptr ? n : "TB_ERR_UNKNOWN";
 }
-bool hashable(HashAlg a) {
-  return a == HashAlg::kSha256 || a == HashAlg::kSha384 || a == HashAlg::kSha512;
-}
 
-int run_predict(const PredictOptions& o) {
-  // ---- arguments
+host::Expected<std::vector<ModuleArg>> parse_modules(const std::vector<std::string>& args) {
   std::vector<ModuleArg> mods;
-  for (const auto& m : o.modules) {
+  for (const auto& m : args) {
     const size_t sp = m.find(' ');
     ModuleArg a{m.substr(0, sp), sp == std::string::npos ? std::string() : m.substr(sp + 1)};
     if (a.path.empty())
-      return report(host::fail(Errc::kUsage, "--module '" + m + "': expected 'FILE[ CMDLINE]'"));
+      return host::fail(Errc::kUsage, "--module '" + m + "': expected 'FILE[ CMDLINE]'");
     mods.push_back(std::move(a));
   }
-  if (mods.empty())
-    return report(host::fail(Errc::kUsage, "predict: at least one --module is needed"));
+  if (mods.empty()) return host::fail(Errc::kUsage, "predict: at least one --module is needed");
   if (mods.size() > launch::kMaxModules)
-    return report(host::fail(Errc::kUsage, "predict: more than 128 modules"));
+    return host::fail(Errc::kUsage, "predict: more than 128 modules");
+  return mods;
+}
 
+// The launcher's command line as the launcher would see it: --launcher-cmdline, then the short
+// forms (appended, so they win: the last value of an option counts).
+std::string effective_cmdline(const PredictOptions& o) {
+  std::string cl = o.launcher_cmdline;
+  if (!o.pcr_map.empty()) cl += " pcr_map=" + o.pcr_map;
+  if (!o.extpol.empty()) cl += " extpol=" + o.extpol;
+  return cl;
+}
+
+host::HostStatus configure(const PredictOptions& o, Prediction& p) {
   std::string bank_text;
   for (const auto& b : o.banks) bank_text += (bank_text.empty() ? "" : ",") + b;
-  if (bank_text.empty()) bank_text = "sha256";
-  auto banks = host::parse_bank_list(bank_text);
-  if (!banks) return report(banks.failure());
-
-  launch::Config config;
-  config.pcr_map = o.pcr_map == "legacy" ? launch::PcrMap::kLegacy : launch::PcrMap::kDa;
-  if (o.extpol == "embedded") {
-    // Like the launcher: one digest per bank it can compute (SHA-256/384/512).
-    config.embedded = true;
-    for (HashAlg b : *banks)
-      if (hashable(b) && config.num_banks < launch::kMaxBanks) config.banks[config.num_banks++] = b;
-    if (config.num_banks == 0)
-      return report(host::fail(Errc::kUnsupported,
-                               "--extpol embedded needs a sha256, sha384 or sha512 bank"));
-  } else {
-    config.cur_alg = o.extpol == "sha384"   ? HashAlg::kSha384
-                     : o.extpol == "sha512" ? HashAlg::kSha512
-                                            : HashAlg::kSha256;
-  }
+  auto banks = host::parse_bank_list(bank_text.empty() ? "sha256" : bank_text);
+  if (!banks) return banks.failure();
+  p.banks = std::move(*banks);
+  const std::string cl = effective_cmdline(o);
+  p.config = launch::config_from_cmdline(host::as_bytes(cl), p.banks.data(), p.banks.size(),
+                                         &p.launcher, &p.notes);
+  if (p.launcher.num_bad != 0)
+    return host::fail(Errc::kUsage, "--launcher-cmdline: the launcher does not understand \"" +
+                                        host::as_string(p.launcher.first_bad) +
+                                        "\" (launcher/README.md lists its options)");
   HashAlg algs[launch::kMaxBanks];
-  const size_t num_algs = launch::measurement_algs(config, algs);
+  p.algs.assign(algs, algs + launch::measurement_algs(p.config, algs));
+  p.start = o.pcr_start == "zero" ? launch::PcrStart::kZero : launch::PcrStart::kAllOnes;
+  return host::host_ok();
+}
 
-  // ---- the policy, as the launcher would read it from NV
-  host::Bytes policy;
-  launch::Input input;
-  if (!o.policy.empty()) {
-    auto p = host::read_file_prefix(o.policy, vlp::kMaxPolicySize);
-    if (!p) return report(p.failure());
-    policy = std::move(*p);
-    if (policy.empty()) {
-      input.source = launch::PolicySource::kNvUnreadable;  // tboot: 0 bytes read = read failed
-    } else {
-      input.source = launch::PolicySource::kNvRead;
-      input.policy_bytes = ByteSpan(policy.data(), policy.size());
-    }
-  } else {
-    input.source = launch::PolicySource::kNvAbsent;
+// The policy as the launcher would read it from NV.
+host::HostStatus read_policy(const PredictOptions& o, Prediction& p) {
+  if (o.policy.empty()) {
+    p.input.source = launch::PolicySource::kNvAbsent;
+    return host::host_ok();
   }
+  auto bytes = host::read_file_prefix(o.policy, vlp::kMaxPolicySize);
+  if (!bytes) return bytes.failure();
+  p.policy = std::move(*bytes);
+  // tboot: 0 bytes read = the read failed.
+  p.input.source =
+      p.policy.empty() ? launch::PolicySource::kNvUnreadable : launch::PolicySource::kNvRead;
+  p.input.policy_bytes = ByteSpan(p.policy.data(), p.policy.size());
+  return host::host_ok();
+}
 
-  // ---- module digests as loaded
+// Module digests as loaded, in the measurement algorithms.
+host::HostStatus hash_modules(const PredictOptions& o, Prediction& p) {
   host::LoadOptions lo;
   lo.mode = o.as_loaded == "raw" ? host::LoadMode::kRaw : host::LoadMode::kGrub;
   std::vector<std::string> paths;
-  for (const auto& m : mods) paths.push_back(m.path);
-  const std::vector<HashAlg> alg_vec(algs, algs + num_algs);
-  auto digests = host::digest_many_as_loaded(paths, alg_vec, lo,
+  for (const auto& m : p.mods) paths.push_back(m.path);
+  auto digests = host::digest_many_as_loaded(paths, p.algs, lo,
                                              std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<launch::ModuleInput> inputs(mods.size());
-  for (size_t i = 0; i < mods.size(); ++i) {
-    if (!digests[i]) return report(digests[i].failure());
+  p.inputs.resize(p.mods.size());
+  for (size_t i = 0; i < p.mods.size(); ++i) {
+    if (!digests[i]) return digests[i].failure();
     for (const auto& w : digests[i]->warnings)
-      std::fprintf(stderr, "tlaunch: warning: %s: %s\n", mods[i].path.c_str(), w.c_str());
-    inputs[i].cmdline =
-        ByteSpan(reinterpret_cast<const uint8_t*>(mods[i].cmdline.data()), mods[i].cmdline.size());
-    inputs[i].num_digests = num_algs;
-    for (size_t a = 0; a < num_algs; ++a) inputs[i].image[a] = digests[i]->image[a];
+      std::fprintf(stderr, "tlaunch: warning: %s: %s\n", p.mods[i].path.c_str(), w.c_str());
+    p.digests.push_back(std::move(*digests[i]));
+    launch::ModuleInput& in = p.inputs[i];
+    in.cmdline = host::as_bytes(p.mods[i].cmdline);
+    in.num_digests = p.algs.size();
+    for (size_t a = 0; a < p.algs.size(); ++a) in.image[a] = p.digests[i].image[a];
   }
-  input.modules = inputs.data();
-  input.num_modules = inputs.size();
+  p.input.modules = p.inputs.data();
+  p.input.num_modules = p.inputs.size();
+  return host::host_ok();
+}
 
-  // ---- the decision and the PCRs
+host::HostStatus decide(Prediction& p) {
   host::OpenSslHasher h;
-  auto outcome = std::make_unique<launch::Outcome>();
-  Status st = launch::evaluate(h, config, input, outcome.get());
-  if (!st.ok()) return report(host::fail(st.error(), "predict"));
-  const launch::Outcome& out = *outcome;
-  const bool extended = out.action == vlp::Action::kContinue;
-  const launch::PcrStart start =
-      o.pcr_start == "zero" ? launch::PcrStart::kZero : launch::PcrStart::kAllOnes;
-  auto pcrs = std::make_unique<launch::PcrValues>();
-  Status ps = launch::predict_pcrs(h, out, banks->data(), banks->size(), start, pcrs.get());
-  if (!ps.ok()) return report(host::fail(ps.error(), "predict"));
-  if (!extended) {
-    // A halt or an unmeasured launch extends nothing: the PCRs keep their start values.
-    for (size_t i = 0; i < pcrs->count; ++i) {
-      launch::PcrValue& v = pcrs->values[i];
-      v.value = launch::pcr_start_value(v.pcr, v.value.alg, start);
-      v.extends = 0;
-    }
-  }
+  Status st = launch::evaluate(h, p.config, p.input, p.outcome.get());
+  if (!st.ok()) return host::fail(st.error(), "predict");
+  st = launch::predict_pcrs(h, *p.outcome, p.banks.data(), p.banks.size(), p.start, p.pcrs.get());
+  if (!st.ok()) return host::fail(st.error(), "predict");
+  return host::host_ok();
+}
 
-  // ---- report
-  nlohmann::json j;
-  j["version"] = 1;
-  nlohmann::json pj;
+json policy_json(const PredictOptions& o, const Prediction& p) {
+  const launch::Outcome& out = *p.outcome;
+  json pj;
   pj["source"] = out.policy_from_nv ? "nv" : "default";
   if (!o.policy.empty()) pj["file"] = o.policy;
   if (!out.policy_from_nv) {
-    pj["reason"] = input.source == launch::PolicySource::kNvRead
+    pj["reason"] = p.input.source == launch::PolicySource::kNvRead
                        ? std::string("invalid")
-                       : std::string(launch::policy_source_name(input.source));
-    if (input.source == launch::PolicySource::kNvRead)
+                       : std::string(launch::policy_source_name(p.input.source));
+    if (p.input.source == launch::PolicySource::kNvRead)
       pj["decode_error"] = host::describe(out.policy_error, o.policy);
   }
   uint8_t pbytes[vlp::kMaxPolicySize];
@@ -175,87 +191,88 @@ int run_predict(const PredictOptions& o) {
   pj["control"] = out.policy.policy_control;
   pj["entries"] = out.policy.num_entries();
   if (pn.ok()) pj["size"] = *pn;
-  j["policy"] = pj;
-  j["config"] = {{"pcr_map", o.pcr_map},
-                 {"extpol", o.extpol},
-                 {"pcr_start", o.pcr_start},
-                 {"as_loaded", o.as_loaded},
-                 {"banks", nlohmann::json::array()}};
-  for (HashAlg b : *banks) j["config"]["banks"].push_back(alg_name(b));
-  j["modules"] = nlohmann::json::array();
-  for (size_t i = 0; i < mods.size(); ++i) {
-    nlohmann::json mj = {{"index", i},
-                         {"path", mods[i].path},
-                         {"cmdline", mods[i].cmdline},
-                         {"loaded_size", digests[i]->loaded_size},
-                         {"image", nlohmann::json::object()}};
-    for (size_t a = 0; a < num_algs; ++a) mj["image"][alg_name(algs[a])] = hexd(inputs[i].image[a]);
+  return pj;
+}
+
+json config_json(const PredictOptions& o, const Prediction& p) {
+  json c = {{"pcr_map", launch::pcr_map_name(p.launcher.pcr_map)},
+            {"extpol", launch::extpol_name(p.launcher.extpol)},
+            {"launcher_cmdline", effective_cmdline(o)},
+            {"pcr_start", o.pcr_start},
+            {"as_loaded", o.as_loaded},
+            {"banks", json::array()},
+            {"measurement_algs", json::array()}};
+  for (HashAlg b : p.banks) c["banks"].push_back(alg_name(b));
+  for (HashAlg a : p.algs) c["measurement_algs"].push_back(alg_name(a));
+  return c;
+}
+
+json step_json(const launch::Step& s) {
+  json sj = {{"kind", launch::step_kind_name(s.kind)},
+             {"error", err_name(s.error)},
+             {"action", vlp::action_name(s.action)}};
+  if (s.kind == launch::StepKind::kModule || s.kind == launch::StepKind::kModule0)
+    sj["module"] = s.module;
+  if (s.kind == launch::StepKind::kModule) {
+    sj["entry"] = s.entry >= 0 ? json(s.entry) : json(nullptr);
+    sj["verified"] = s.verified;
+    sj["matched_hash"] = s.matched >= 0 ? json(s.matched) : json(nullptr);
+  }
+  return sj;
+}
+
+json event_json(size_t i, const launch::Event& e) {
+  json ej = {{"index", i},
+             {"pcr", e.pcr},
+             {"kind", launch::event_kind_name(e.kind)},
+             {"digests", json::object()}};
+  if (e.kind != launch::EventKind::kPolicyControl) ej["module"] = e.module;
+  if (e.entry >= 0) ej["entry"] = e.entry;
+  for (size_t k = 0; k < e.num_digests; ++k)
+    ej["digests"][alg_name(e.digests[k].alg)] = hexd(e.digests[k]);
+  return ej;
+}
+
+json to_json(const PredictOptions& o, const Prediction& p) {
+  const launch::Outcome& out = *p.outcome;
+  json j;
+  j["version"] = 1;
+  j["policy"] = policy_json(o, p);
+  j["config"] = config_json(o, p);
+  j["modules"] = json::array();
+  for (size_t i = 0; i < p.mods.size(); ++i) {
+    json mj = {{"index", i},
+               {"path", p.mods[i].path},
+               {"cmdline", p.mods[i].cmdline},
+               {"loaded_size", p.digests[i].loaded_size},
+               {"image", json::object()}};
+    for (size_t a = 0; a < p.algs.size(); ++a)
+      mj["image"][alg_name(p.algs[a])] = hexd(p.inputs[i].image[a]);
     j["modules"].push_back(std::move(mj));
   }
   j["verdict"] = out.pass() ? "pass" : "fail";
   j["action"] = vlp::action_name(out.action);
   j["error"] = err_name(out.error);
   j["error_value"] = static_cast<uint32_t>(out.error);
-  j["steps"] = nlohmann::json::array();
-  for (size_t i = 0; i < out.num_steps; ++i) {
-    const launch::Step& s = out.steps[i];
-    nlohmann::json sj = {{"kind", launch::step_kind_name(s.kind)},
-                         {"error", err_name(s.error)},
-                         {"action", vlp::action_name(s.action)}};
-    if (s.kind == launch::StepKind::kModule || s.kind == launch::StepKind::kModule0)
-      sj["module"] = s.module;
-    if (s.kind == launch::StepKind::kModule) {
-      sj["entry"] = s.entry >= 0 ? nlohmann::json(s.entry) : nlohmann::json(nullptr);
-      sj["verified"] = s.verified;
-      sj["matched_hash"] = s.matched >= 0 ? nlohmann::json(s.matched) : nlohmann::json(nullptr);
-    }
-    j["steps"].push_back(std::move(sj));
-  }
-  j["extended"] = extended;
+  j["steps"] = json::array();
+  for (size_t i = 0; i < out.num_steps; ++i) j["steps"].push_back(step_json(out.steps[i]));
+  j["extended"] = launch::extended_events(out) > 0;
   j["dropped_events"] = out.dropped_events;
-  j["events"] = nlohmann::json::array();
-  for (size_t i = 0; i < out.num_events; ++i) {
-    const launch::Event& e = out.events[i];
-    nlohmann::json ej = {{"index", i},
-                         {"pcr", e.pcr},
-                         {"kind", launch::event_kind_name(e.kind)},
-                         {"digests", nlohmann::json::object()}};
-    if (e.kind != launch::EventKind::kPolicyControl) ej["module"] = e.module;
-    if (e.entry >= 0) ej["entry"] = e.entry;
-    for (size_t k = 0; k < e.num_digests; ++k)
-      ej["digests"][alg_name(e.digests[k].alg)] = hexd(e.digests[k]);
-    j["events"].push_back(std::move(ej));
-  }
-  j["pcrs"] = nlohmann::json::array();
-  for (size_t i = 0; i < pcrs->count; ++i) {
-    const launch::PcrValue& v = pcrs->values[i];
+  j["events"] = json::array();
+  for (size_t i = 0; i < out.num_events; ++i) j["events"].push_back(event_json(i, out.events[i]));
+  j["pcrs"] = json::array();
+  for (size_t i = 0; i < p.pcrs->count; ++i) {
+    const launch::PcrValue& v = p.pcrs->values[i];
     j["pcrs"].push_back({{"pcr", v.pcr},
                          {"bank", alg_name(v.value.alg)},
                          {"value", hexd(v.value)},
                          {"extends", v.extends}});
   }
+  return j;
+}
 
-  if (o.json) {
-    std::printf("%s\n", j.dump(2).c_str());
-    return kExitOk;
-  }
-  for (size_t i = 0; i < pcrs->count; ++i) {
-    const launch::PcrValue& v = pcrs->values[i];
-    std::printf("PCR-%u %s %s\n", static_cast<unsigned>(v.pcr), alg_name(v.value.alg),
-                hexd(v.value).c_str());
-  }
-  std::printf("verdict=%s action=%s error=%s\n", out.pass() ? "pass" : "fail",
-              vlp::action_name(out.action), err_name(out.error).c_str());
-  if (out.policy_from_nv) {
-    std::printf("policy: %s (%s, %zu entries)\n", o.policy.c_str(), kw != nullptr ? kw : "?",
-                out.policy.num_entries());
-  } else {
-    std::printf("policy: built-in default (%s mapping): %s\n",
-                config.pcr_map == launch::PcrMap::kDa ? "DA" : "legacy",
-                j["policy"]["reason"].get<std::string>().c_str());
-    if (input.source == launch::PolicySource::kNvRead)
-      std::printf("  %s\n", j["policy"]["decode_error"].get<std::string>().c_str());
-  }
+void print_events(const launch::Outcome& out) {
+  const bool extended = launch::extended_events(out) > 0;
   std::printf("events%s:\n", extended ? "" : " (not extended: the launch does not continue)");
   for (size_t i = 0; i < out.num_events; ++i) {
     const launch::Event& e = out.events[i];
@@ -270,6 +287,28 @@ int run_predict(const PredictOptions& o) {
   }
   if (out.dropped_events)
     std::printf("  (%zu more dropped: tboot records at most 32)\n", out.dropped_events);
+}
+
+void print_text(const PredictOptions& o, const Prediction& p, const json& j) {
+  const launch::Outcome& out = *p.outcome;
+  for (size_t i = 0; i < p.pcrs->count; ++i) {
+    const launch::PcrValue& v = p.pcrs->values[i];
+    std::printf("PCR-%u %s %s\n", static_cast<unsigned>(v.pcr), alg_name(v.value.alg),
+                hexd(v.value).c_str());
+  }
+  std::printf("verdict=%s action=%s error=%s\n", out.pass() ? "pass" : "fail",
+              vlp::action_name(out.action), err_name(out.error).c_str());
+  if (out.policy_from_nv) {
+    std::printf("policy: %s (%s, %zu entries)\n", o.policy.c_str(),
+                j["policy"]["type"].get<std::string>().c_str(), out.policy.num_entries());
+  } else {
+    std::printf("policy: built-in default (%s mapping): %s\n",
+                p.config.pcr_map == launch::PcrMap::kDa ? "DA" : "legacy",
+                j["policy"]["reason"].get<std::string>().c_str());
+    if (p.input.source == launch::PolicySource::kNvRead)
+      std::printf("  %s\n", j["policy"]["decode_error"].get<std::string>().c_str());
+  }
+  print_events(out);
   for (size_t i = 0; i < out.num_steps; ++i) {
     const launch::Step& s = out.steps[i];
     if (s.error == vlp::TbError::kNone) continue;
@@ -278,6 +317,29 @@ int run_predict(const PredictOptions& o) {
     std::printf("%s: %s -> %s\n", where.c_str(), err_name(s.error).c_str(),
                 vlp::action_name(s.action));
   }
+}
+
+int run_predict(const PredictOptions& o) {
+  Prediction p;
+  auto mods = parse_modules(o.modules);
+  if (!mods) return report(mods.failure());
+  p.mods = std::move(*mods);
+  for (auto step : {configure, read_policy, hash_modules}) {
+    auto st = step(o, p);
+    if (!st) return report(st.failure());
+  }
+  if (p.notes.fallback_bank)
+    std::fprintf(stderr,
+                 "tlaunch: warning: extpol=embedded and no SHA-256/384/512 bank among --bank: "
+                 "the launcher measures SHA-256 digests, which the TPM ignores for the banks it "
+                 "has; the PCRs keep their start values\n");
+  auto st = decide(p);
+  if (!st) return report(st.failure());
+  const json j = to_json(o, p);
+  if (o.json)
+    std::printf("%s\n", j.dump(2).c_str());
+  else
+    print_text(o, p, j);
   return kExitOk;
 }
 
@@ -294,8 +356,11 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
                   "loader passes it (GRUB: the module2 arguments); repeatable")
       ->required();
   sub->add_option("--bank", o->banks,
-                  "PCR banks to print: sha1, sha256, sha384, sha512 (default sha256)")
+                  "The TPM's allocated PCR banks: sha1, sha256, sha384, sha512 (default sha256); "
+                  "printed, and measured for with extpol=embedded")
       ->delimiter(',');
+  sub->add_option("--launcher-cmdline", o->launcher_cmdline,
+                  "The launcher's command line (its multiboot2 arguments in grub.cfg)");
   sub->add_option("--pcr-start", o->pcr_start,
                   "Value of PCRs 17-22 before the launcher: ff (no DRTM, e.g. QEMU) or zero")
       ->check(CLI::IsMember({"ff", "zero"}));
@@ -303,17 +368,14 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
                   "grub: module bytes as GRUB's module2 hands them over (decompressed); raw: as is")
       ->check(CLI::IsMember({"grub", "raw"}));
   sub->add_option("--pcr-map", o->pcr_map,
-                  "da (TPM 2.0, default) or legacy, as the launcher's pcr_map=")
+                  "Short for the launcher option pcr_map=: da (TPM 2.0, default) or legacy")
       ->check(CLI::IsMember({"da", "legacy"}));
   sub->add_option("--extpol", o->extpol,
-                  "Measurement algorithm as the launcher's extpol=: sha256 (default), sha384, "
-                  "sha512, or embedded (one digest per bank, no verification)")
+                  "Short for the launcher option extpol=: sha256 (default), sha384, sha512, "
+                  "embedded (one digest per bank, no verification) or agile (= sha256)")
       ->check(CLI::IsMember({"sha256", "sha384", "sha512", "embedded", "agile"}));
   sub->add_flag("--json", o->json, "JSON output (schemas/predict.v1.schema.json)");
-  on_run(sub, inv, [o]() {
-    if (o->extpol == "agile") o->extpol = "sha256";  // tboot: deprecated alias
-    return run_predict(*o);
-  });
+  on_run(sub, inv, [o]() { return run_predict(*o); });
 }
 
 }  // namespace tlaunch::cli

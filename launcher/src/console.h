@@ -3,10 +3,12 @@
 // tests parse start with "TLAUNCH: " (launcher/README.md lists them).
 #pragma once
 
-#include "options.h"
 #include "tlaunch/policy/base.h"
+#include "tlaunch/policy/launch_options.h"
 
 namespace tlaunch::launcher {
+
+using Level = launch::LogLevel;
 
 class Serial {
  public:

@@ -2,21 +2,10 @@
 
 namespace tlaunch::launcher {
 
-launch::Config make_config(const Options& opts, const tpm::PcrBanks& banks) {
-  launch::Config config;
-  config.pcr_map = opts.pcr_map;
-  config.cur_alg = opts.cur_alg;
-  config.embedded = opts.embedded;
-  if (opts.embedded) {
-    for (size_t b = 0; b < banks.count && config.num_banks < launch::kMaxBanks; ++b) {
-      const HashAlg a = static_cast<HashAlg>(banks.banks[b].alg);
-      if (banks.banks[b].pcrs != 0 &&
-          (a == HashAlg::kSha256 || a == HashAlg::kSha384 || a == HashAlg::kSha512))
-        config.banks[config.num_banks++] = a;
-    }
-    if (config.num_banks == 0) config.banks[config.num_banks++] = HashAlg::kSha256;
-  }
-  return config;
+launch::Config make_config(const launch::LauncherOptions& opts, const tpm::PcrBanks& banks) {
+  HashAlg allocated[tpm::kMaxBanks];
+  const size_t n = tpm::allocated_banks(banks, allocated, tpm::kMaxBanks);
+  return launch::make_config(opts, allocated, n);
 }
 
 bool modules_to_measure(bool loader_ok, launch::PolicySource source) {

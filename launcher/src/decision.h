@@ -4,17 +4,16 @@
 // tpm::read_vlp() and before launch::evaluate(), as Launcher::run() does.
 #pragma once
 
-#include "options.h"
 #include "tlaunch/policy/launch.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/tpmnv/core/commands.h"
 #include "tlaunch/tpmnv/core/launch_nv.h"
 
 namespace tlaunch::launcher {
 
-// The PCR mapping and policy algorithm from the options; with extpol=embedded, one digest per
-// allocated TPM bank the launcher can hash (SHA-256/384/512), as tboot does, or SHA-256 alone when
-// there is none.
-launch::Config make_config(const Options& opts, const tpm::PcrBanks& banks);
+// The launch configuration from the options and the banks the TPM reported: the allocated banks
+// (tpm::allocated_banks) handed to launch::make_config(), the one rule every tool uses.
+launch::Config make_config(const launch::LauncherOptions& opts, const tpm::PcrBanks& banks);
 
 // Whether the modules are hashed at all: the loader handed over usable modules and the TPM
 // answered (without a TPM the decision is an unmeasured launch, taken before any hashing).

@@ -14,9 +14,9 @@
 #include "decision.h"
 #include "efi.h"
 #include "linux_boot.h"
-#include "options.h"
 #include "tis.h"
 #include "tlaunch/policy/launch.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/sha2.h"
 #include "tlaunch/tpmnv/core/commands.h"
 #include "tlaunch/tpmnv/core/launch_nv.h"
@@ -108,7 +108,7 @@ class Launcher {
   IdentityMem mem_;
   BootInfo bi_;
   Status bi_status_;
-  Options opts_;
+  launch::LauncherOptions opts_;
   Serial serial_;
   Console con_{&serial_, false, Level::kNone};
   Clock clock_;
@@ -133,7 +133,7 @@ class Launcher {
 };
 
 void Launcher::setup_console() {
-  opts_ = parse_options(bi_.cmdline);
+  opts_ = launch::parse_launcher_options(bi_.cmdline);
   if (opts_.log_serial) serial_.init(opts_.serial_port, opts_.serial_baud);
   con_ = Console(&serial_, opts_.log_serial, opts_.level);
   // Like tboot's g_cmdline: the MLE command-line area holds our own command line (at most 511
@@ -222,7 +222,7 @@ bool Launcher::init_tpm() {
 }
 
 void Launcher::read_policy() {
-  const uint32_t index = opts_.legacy_nv ? tpm::kVlpIndexLegacy : tpm::kVlpIndexTcg;
+  const uint32_t index = tpm::vlp_index(opts_.nv_index_set);
   vlp_ = tpm::read_vlp(link_, index, MutableByteSpan(policy_buf_, sizeof(policy_buf_)));
   switch (vlp_.source) {
     case PolicySource::kNvRead:
@@ -289,7 +289,7 @@ void Launcher::log_outcome() {
   const vlp::Policy& p = o.policy;
   if (o.policy_from_nv) {
     con_.machine() << "policy source=nv index="
-                   << hex8(opts_.legacy_nv ? tpm::kVlpIndexLegacy : tpm::kVlpIndexTcg)
+                   << hex8(tpm::vlp_index(opts_.nv_index_set))
                    << " bytes=" << dec(static_cast<uint32_t>(vlp_.size));
   } else {
     con_.machine() << "policy source=default reason="
@@ -364,7 +364,8 @@ void Launcher::log_outcome() {
 }
 
 bool Launcher::extend_pcrs() {
-  for (size_t i = 0; i < outcome_.num_events; ++i) {
+  const size_t n = launch::extended_events(outcome_);
+  for (size_t i = 0; i < n; ++i) {
     const launch::Event& e = outcome_.events[i];
     Status s = tpm::pcr_extend(link_, e.pcr, e.digests, e.num_digests);
     if (!s.ok()) {
@@ -374,8 +375,8 @@ bool Launcher::extend_pcrs() {
       return false;
     }
   }
-  con_.info() << "extended " << dec(static_cast<uint32_t>(outcome_.num_events))
-              << " measurement(s) at locality " << dec(tpm_->locality());
+  con_.info() << "extended " << dec(static_cast<uint32_t>(n)) << " measurement(s) at locality "
+              << dec(tpm_->locality());
   return true;
 }
 
@@ -403,7 +404,7 @@ void Launcher::log_pcrs() {
 
 void Launcher::write_error_index(TbError err) {
   if (!tpm_ok_ || !opts_.write_error_index || link_.lost()) return;
-  const uint32_t index = opts_.legacy_nv ? tpm::kErrIndexLegacy : tpm::kErrIndexTcg;
+  const uint32_t index = tpm::error_index(opts_.nv_index_set);
   bool defined = false;
   Status s = tpm::write_error_index(link_, index, static_cast<uint32_t>(err), &defined);
   if (!s.ok()) {

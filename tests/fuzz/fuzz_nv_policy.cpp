@@ -89,9 +89,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Launcher::run(): launcher/src/decision.cpp. No modules here (the loader part is fuzzed by
   // fuzz_multiboot and fuzz_launch): loader_ok false.
-  launcher::Options opts;
+  launch::LauncherOptions opts;
   opts.pcr_map = da ? launch::PcrMap::kDa : launch::PcrMap::kLegacy;
-  opts.embedded = (cfg_byte & 2) != 0;
+  opts.extpol = (cfg_byte & 2) != 0 ? launch::ExtPol::kEmbedded : launch::ExtPol::kSha256;
   tpm::PcrBanks banks;
   static constexpr uint16_t kAlgs[] = {0x000B, 0x000C, 0x000D, 0x0004, 0x0012};
   for (unsigned b = 0; b < 3; ++b) {
@@ -101,7 +101,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     banks.banks[banks.count++] = {alg, pcrs};
   }
   const launch::Config cfg = launcher::make_config(opts, banks);
-  FUZZ_CHECK(cfg.pcr_map == opts.pcr_map && cfg.embedded == opts.embedded);
+  FUZZ_CHECK(cfg.pcr_map == opts.pcr_map &&
+             cfg.embedded == (opts.extpol == launch::ExtPol::kEmbedded));
   FUZZ_CHECK(!cfg.embedded
                  ? cfg.num_banks == 0
                  : cfg.num_banks >= 1 && cfg.num_banks <= (banks.count ? banks.count : 1));

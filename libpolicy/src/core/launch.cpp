@@ -3,15 +3,13 @@
 // tboot/common/policy.c verify_all_modules(): verify_g_policy, module 0, then every module.
 #include "tlaunch/policy/launch.h"
 
+#include "tlaunch/policy/launch_options.h"
+
 namespace tlaunch::launch {
 namespace {
 
 using vlp::Action;
 using vlp::TbError;
-
-bool hashable(HashAlg a) {
-  return a == HashAlg::kSha256 || a == HashAlg::kSha384 || a == HashAlg::kSha512;
-}
 
 class Run {
  public:
@@ -23,7 +21,7 @@ class Run {
     if (num_algs_ == 0)
       return make_error(Errc::kUnsupported, "no measurement algorithm (embedded with no banks)");
     for (size_t i = 0; i < num_algs_; ++i)
-      if (!hashable(algs_[i]))
+      if (!measurable_bank(algs_[i]))
         return with_value(make_error(Errc::kUnsupported, "measurement algorithm not supported"),
                           static_cast<uint16_t>(algs_[i]));
     if (in_.num_modules > kMaxModules)
@@ -316,7 +314,8 @@ Status predict_pcrs(Hasher& h, const Outcome& outcome, const HashAlg* banks, siz
       v = PcrValue();
       v.pcr = pcr;
       v.value = pcr_start_value(pcr, banks[b], start);
-      for (size_t e = 0; e < outcome.num_events; ++e) {
+      // A halt or an unmeasured launch extends nothing: the PCR keeps its start value.
+      for (size_t e = 0; e < extended_events(outcome); ++e) {
         const Event& ev = outcome.events[e];
         if (ev.pcr != pcr) continue;
         for (size_t k = 0; k < ev.num_digests; ++k) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/launch_options.h"
 
 namespace tlaunch::host::spec {
 
@@ -18,20 +19,6 @@ size_t LaunchSpec::module_slots() const {
   size_t n = 0;
   for (const auto& e : entries) n = std::max(n, e.modules.size());
   return n;
-}
-
-std::optional<std::string> cmdline_option(const std::string& cmdline, const std::string& key) {
-  size_t i = 0;
-  while (i < cmdline.size()) {
-    while (i < cmdline.size() && (cmdline[i] == ' ' || cmdline[i] == '\t')) ++i;
-    size_t start = i;
-    while (i < cmdline.size() && cmdline[i] != ' ' && cmdline[i] != '\t') ++i;
-    std::string word = cmdline.substr(start, i - start);
-    if (word.size() > key.size() && word.compare(0, key.size(), key) == 0 &&
-        word[key.size()] == '=')
-      return word.substr(key.size() + 1);
-  }
-  return std::nullopt;
 }
 
 namespace {
@@ -410,37 +397,42 @@ class Parser {
     spec_.lcp = std::move(s);
   }
 
-  // Options of the launcher that change what the spec describes must not contradict it.
+  // Options of the launcher that change what the spec describes must not contradict it. The
+  // command line is read with the launcher's own parser (launch_options.h).
   void check_launcher_options() {
-    const std::string& cl = spec_.launcher.cmdline;
     const std::string at = "/launcher/cmdline";
-    const HashAlgInfo* pa = find_hash_alg(static_cast<uint16_t>(spec_.policy_alg));
-    std::string want_alg = pa ? pa->name : "sha256";
+    const launch::LauncherOptions o =
+        launch::parse_launcher_options(as_bytes(spec_.launcher.cmdline));
+    if (o.num_bad != 0)
+      issue(at, "the launcher does not understand \"" + as_string(o.first_bad) +
+                    "\" (launcher/README.md lists its options)");
+    auto given = [&](uint32_t bit) { return (o.given & bit) ? "" : " (its default)"; };
     // tboot option extpol= selects the measuring algorithm; default sha256 (vlp.md §6.1).
-    std::string extpol = cmdline_option(cl, "extpol").value_or("sha256");
-    if (extpol == "agile") extpol = "sha256";
-    if (extpol == "embedded")
+    const HashAlgInfo* pa = find_hash_alg(static_cast<uint16_t>(spec_.policy_alg));
+    const std::string want_alg = pa ? pa->name : "sha256";
+    if (o.extpol == launch::ExtPol::kEmbedded)
       issue(at,
             "extpol=embedded: the launcher would not verify modules against the VLP at all "
             "(vlp.md §6.2); remove it");
-    else if (extpol != want_alg)
-      issue(at, "the launcher measures with " + extpol +
-                    (cmdline_option(cl, "extpol") ? "" : " (its default)") +
-                    " but /policy/hash_alg is " + want_alg + ": add extpol=" + want_alg);
-    std::string pcr_map = cmdline_option(cl, "pcr_map").value_or("da");
-    std::string want_map = spec_.pcr_map_da ? "da" : "legacy";
-    if (pcr_map != want_map)
-      issue(at, "pcr_map=" + pcr_map + (cmdline_option(cl, "pcr_map") ? "" : " (the default)") +
-                    " contradicts /pcr_map \"" + want_map + "\": add pcr_map=" + want_map);
-    // launcher/README.md: nv_index_set=tcg|1 or legacy|0 (tboot's tpm_nv_index_set bit).
-    std::string set = cmdline_option(cl, "nv_index_set").value_or("tcg");
-    if (set == "1") set = "tcg";
-    if (set == "0") set = "legacy";
-    std::string want_set = spec_.nv.handle_set == HandleSet::kTcg ? "tcg" : "legacy";
-    if (set != want_set)
-      issue(at,
-            "nv_index_set=" + set + (cmdline_option(cl, "nv_index_set") ? "" : " (the default)") +
-                " contradicts /nv/handle_set \"" + want_set + "\": add nv_index_set=" + want_set);
+    else if (launch::extpol_alg(o.extpol) != spec_.policy_alg)
+      issue(at, std::string("the launcher measures with ") + launch::extpol_name(o.extpol) +
+                    given(launch::kOptExtpol) + " but /policy/hash_alg is " + want_alg +
+                    ": add extpol=" + want_alg);
+    const launch::PcrMap want_map =
+        spec_.pcr_map_da ? launch::PcrMap::kDa : launch::PcrMap::kLegacy;
+    if (o.pcr_map != want_map)
+      issue(at, std::string("pcr_map=") + launch::pcr_map_name(o.pcr_map) +
+                    given(launch::kOptPcrMap) + " contradicts /pcr_map \"" +
+                    launch::pcr_map_name(want_map) +
+                    "\": add pcr_map=" + launch::pcr_map_name(want_map));
+    const launch::NvIndexSet want_set = spec_.nv.handle_set == HandleSet::kTcg
+                                            ? launch::NvIndexSet::kTcg
+                                            : launch::NvIndexSet::kLegacy;
+    if (o.nv_index_set != want_set)
+      issue(at, std::string("nv_index_set=") + launch::nv_index_set_name(o.nv_index_set) +
+                    given(launch::kOptNvIndexSet) + " contradicts /nv/handle_set \"" +
+                    launch::nv_index_set_name(want_set) +
+                    "\": add nv_index_set=" + launch::nv_index_set_name(want_set));
   }
 
   // Two different files at the same GRUB path cannot both be loaded.

@@ -10,6 +10,7 @@
 #include "tlaunch/policy/host/loaded_image.h"
 #include "tlaunch/policy/host/openssl_hasher.h"
 #include "tlaunch/policy/launch.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/measure.h"
 #include "tlaunch/policy/vlp.h"
 
@@ -487,15 +488,24 @@ class Builder {
   // decision code the launcher runs (libpolicy launch.h), then the PCR values it leads to.
   Expected<json> predict(const Bytes& vlp_bytes, const EntryResult& e) const {
     OpenSslHasher h;
-    launch::Config cfg;
-    cfg.pcr_map = spec_.pcr_map_da ? launch::PcrMap::kDa : launch::PcrMap::kLegacy;
-    cfg.cur_alg = spec_.policy_alg;
+    // The launcher's configuration comes from its command line in grub.cfg and the TPM's banks,
+    // through the one rule the launcher itself runs (launch_options.h).
+    const launch::Config cfg = launch::config_from_cmdline(
+        as_bytes(spec_.launcher.cmdline), spec_.banks.data(), spec_.banks.size());
+    HashAlg algs[launch::kMaxBanks];
+    const size_t num_algs = launch::measurement_algs(cfg, algs);
     std::vector<launch::ModuleInput> mods(e.modules.size());
     for (size_t i = 0; i < e.modules.size(); ++i) {
-      const std::string& cl = e.modules[i].spec.cmdline;
-      mods[i].cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(cl.data()), cl.size());
-      mods[i].num_digests = 1;
-      mods[i].image[0] = e.modules[i].loaded.find(spec_.policy_alg)->loaded;
+      mods[i].cmdline = as_bytes(e.modules[i].spec.cmdline);
+      mods[i].num_digests = num_algs;
+      for (size_t a = 0; a < num_algs; ++a) {
+        const BankDigests* d = e.modules[i].loaded.find(algs[a]);
+        if (d == nullptr)
+          return fail(Errc::kInternal, spec_.spec_path + ": " + e.spec->json_path +
+                                           ": internal error: no digest for the launcher's "
+                                           "measurement algorithm");
+        mods[i].image[a] = d->loaded;
+      }
     }
     launch::Input in;
     in.source = launch::PolicySource::kNvRead;

@@ -10,6 +10,7 @@
 #include "tlaunch/policy/host/launch_spec_build.h"
 #include "tlaunch/policy/host/launch_spec_grub.h"
 #include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/vlp.h"
 
 namespace tlaunch::host::spec {
@@ -286,24 +287,16 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
     ec.launcher_cmdline = ge.multiboot2->cmdline;
     ec.unresolved = ge.multiboot2->unresolved;
 
-    launch::Config cfg;
-    std::string extpol = cmdline_option(ec.launcher_cmdline, "extpol").value_or("sha256");
-    if (cmdline_option(ec.launcher_cmdline, "pcr_map").value_or("da") == "legacy")
-      cfg.pcr_map = launch::PcrMap::kLegacy;
-    if (extpol == "embedded") {
-      cfg.embedded = true;
-      cfg.num_banks = 1;
-      cfg.banks[0] = HashAlg::kSha256;
+    // The launcher's configuration from its command line and the TPM's banks, by the rule the
+    // launcher runs (launch_options.h).
+    const launch::Config cfg = launch::config_from_cmdline(
+        as_bytes(ec.launcher_cmdline), in.banks.data(), in.banks.size());
+    if (cfg.embedded)
       out.notes.push_back("entry '" + ec.title +
                           "': extpol=embedded, the launcher verifies no "
                           "module against the policy");
-    } else {
-      const HashAlgInfo* info =
-          find_hash_alg_by_name(extpol == "agile" ? "sha256" : extpol.c_str());
-      cfg.cur_alg = info ? info->id : HashAlg::kSha256;
-    }
-    const HashAlg alg = cfg.embedded ? HashAlg::kSha256 : cfg.cur_alg;
-    const std::string alg_text = alg_name(alg);
+    HashAlg algs[launch::kMaxBanks];
+    const std::vector<HashAlg> measure_algs(algs, algs + launch::measurement_algs(cfg, algs));
 
     std::vector<std::string> sinit_paths;
     if (in.reference.is_object())
@@ -344,7 +337,7 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
         ec.modules.push_back(std::move(m));
         continue;
       }
-      auto lf = hash_loaded_file(host, gl.nounzip, {alg}, gl.cmdline);
+      auto lf = hash_loaded_file(host, gl.nounzip, measure_algs, gl.cmdline);
       if (!lf) {
         m.status = "unreadable";
         m.reason = lf.failure().message;
@@ -356,8 +349,8 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
       m.loaded_size = lf->loaded_size;
       m.measurement = digest_hex(lf->digests[0].measurement);
       launch::ModuleInput mi;
-      mi.num_digests = 1;
-      mi.image[0] = lf->digests[0].loaded;
+      mi.num_digests = measure_algs.size();
+      for (size_t a = 0; a < measure_algs.size(); ++a) mi.image[a] = lf->digests[a].loaded;
       inputs.push_back(mi);
       ec.modules.push_back(std::move(m));
     }
@@ -405,7 +398,7 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
         m.reason = "no VLP entry covers module " + std::to_string(m.index) +
                    " (the policy lists fewer modules than this entry loads)";
       } else if (step.error == vlp::TbError::kModuleVerificationFailed) {
-        explain_mismatch(m, ec.title, in, reference_usable, alg_text, policy);
+        explain_mismatch(m, ec.title, in, reference_usable, alg_name(measure_algs[0]), policy);
       } else if (!step.verified) {
         m.reason = step.entry >= 0 ? "accepted without a check (hash type any)" : "";
       }

@@ -367,4 +367,11 @@ Result<PcrBanks> get_pcr_banks(Transport& t) {
       [](ByteSpan r) { return parse_get_capability_pcrs(r); });
 }
 
+size_t allocated_banks(const PcrBanks& banks, HashAlg* out, size_t max) {
+  size_t n = 0;
+  for (size_t b = 0; b < banks.count && n < max; ++b)
+    if (banks.banks[b].pcrs != 0) out[n++] = static_cast<HashAlg>(banks.banks[b].alg);
+  return n;
+}
+
 }  // namespace tlaunch::tpm

@@ -113,9 +113,11 @@ struct Outcome {
 // bad, is a successful return with the verdict in *out.
 Status evaluate(Hasher& h, const Config& config, const Input& input, Outcome* out);
 
-// PCR prediction: the values of every PCR an event touches, in each of `banks`, after extending
-// the events in order. Events carry digests only for their measurement algorithms; a bank with no
-// digest in an event is not extended by it (tboot fixed extpol extends one bank).
+// PCR prediction: the values of every PCR an event touches, in each of `banks`, after the
+// launcher extended what it extends (launch_options.h extended_events(): every event when the
+// action is continue, none otherwise), in order. Events carry digests only for their measurement
+// algorithms; a bank with no digest in an event is not extended by it (tboot's fixed extpol
+// extends one bank).
 // Start: PCRs 17–22 start at all 0xFF when there was no DRTM (QEMU: locality 4 never resets them,
 // shared/BOOT-LAB.md), at zero after a DRTM reset; all other PCRs start at zero.
 enum class PcrStart : uint8_t { kAllOnes = 0, kZero = 1 };

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tlaunch/policy/base.h"
 #include "tlaunch/policy/host/error.h"
 
 namespace tlaunch::host {
@@ -27,5 +28,13 @@ bool file_exists(const std::string& path);
 
 std::string hex(const uint8_t* data, size_t size);
 inline std::string hex(const Bytes& b) { return hex(b.data(), b.size()); }
+
+// A string's bytes as a core ByteSpan (valid while the string lives), and back.
+inline ByteSpan as_bytes(const std::string& s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+inline std::string as_string(ByteSpan b) {
+  return std::string(reinterpret_cast<const char*>(b.data), b.size);
+}
 
 }  // namespace tlaunch::host

@@ -185,7 +185,4 @@ struct LaunchSpec {
 Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::string& spec_path);
 Expected<LaunchSpec> load_launch_spec(const std::string& path);
 
-// The value of the first "key=value" word of a command line, if any (launcher options).
-std::optional<std::string> cmdline_option(const std::string& cmdline, const std::string& key);
-
 }  // namespace tlaunch::host::spec

@@ -29,6 +29,8 @@ struct BootCheckInput {
   Bytes policy;
   // reference.json of the installed build, if known (null otherwise).
   nlohmann::json reference;
+  // The TPM's allocated PCR banks (with extpol=embedded the launcher measures for each).
+  std::vector<HashAlg> banks{HashAlg::kSha256};
 };
 
 struct ModuleCheck {

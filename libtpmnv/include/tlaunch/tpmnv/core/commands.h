@@ -68,6 +68,10 @@ struct PcrBanks {
   PcrBank banks[kMaxBanks];
 };
 
+// The algorithms of the banks that have at least one PCR allocated, in the TPM's order (at most
+// `max`): what launch::make_config() takes as the TPM's banks. Returns the count.
+size_t allocated_banks(const PcrBanks& banks, HashAlg* out, size_t max);
+
 // ---- Marshalling (build_*) and unmarshalling (parse_*) ----
 Result<size_t> build_startup(MutableByteSpan out, uint16_t startup_type);
 Result<size_t> build_nv_read_public(MutableByteSpan out, uint32_t nv_index);

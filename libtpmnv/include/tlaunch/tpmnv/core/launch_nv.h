@@ -5,6 +5,7 @@
 #pragma once
 
 #include "tlaunch/policy/launch.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/tpmnv/core/commands.h"
 
 namespace tlaunch::tpm {
@@ -14,6 +15,13 @@ inline constexpr uint32_t kVlpIndexTcg = 0x01C10131;
 inline constexpr uint32_t kErrIndexTcg = 0x01C10132;
 inline constexpr uint32_t kVlpIndexLegacy = 0x01200001;
 inline constexpr uint32_t kErrIndexLegacy = 0x01200002;
+// The VLP and error index of a handle set (the launcher's nv_index_set= option).
+constexpr uint32_t vlp_index(launch::NvIndexSet s) {
+  return s == launch::NvIndexSet::kLegacy ? kVlpIndexLegacy : kVlpIndexTcg;
+}
+constexpr uint32_t error_index(launch::NvIndexSet s) {
+  return s == launch::NvIndexSet::kLegacy ? kErrIndexLegacy : kErrIndexTcg;
+}
 // tboot reads policy NV in 256-byte chunks (tboot/common/policy.c read_policy_from_tpm).
 inline constexpr uint16_t kVlpReadChunk = 256;
 
