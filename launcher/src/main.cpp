@@ -41,8 +41,6 @@ constexpr size_t kMleCmdlineSize = 512;  // linker.ld asserts the area's size
 constexpr size_t kMaxKernelCmdline = 4096;
 // Room for the EFI memory map handed to Linux: 682 descriptors of 48 bytes (OVMF: ~100).
 constexpr size_t kEfiMmapCopy = 32 * 1024;
-// tboot extends PCR 17/18 at locality 2 after the measured launch (the DA PCR mapping).
-constexpr uint8_t kLaunchLocality = 2;
 
 // Physical memory with paging off: an address is a pointer. Ranges that wrap past 4 GiB, and
 // address 0 (a null pointer to C++), are refused.
@@ -88,6 +86,7 @@ class Launcher {
   void log_boot_info();
   bool init_tpm();
   void read_policy();
+  void number_modules();
   bool measure_modules();
   void log_outcome();
   bool extend_pcrs();
@@ -121,8 +120,14 @@ class Launcher {
   Error tpm_error_;
   tpm::PcrBanks banks_;
   tpm::VlpRead vlp_;
+  uint32_t vlp_index_ = 0;      // the VLP index read (the option's handle set, else the other)
+  uint8_t input_locality_ = 0;  // the locality the decision was told the launcher holds
   uint8_t policy_buf_[vlp::kMaxPolicySize] = {};
   launch::Config config_;
+  // tboot's module layout: the loader's modules minus SINIT ACMs and the LCP data module.
+  launch::TxtModule txt_kinds_[kMaxBootModules] = {};
+  ModuleInfo numbered_[kMaxBootModules];
+  size_t num_numbered_ = 0;
   launch::ModuleInput inputs_[kMaxBootModules];
   launch::Outcome outcome_;
   // What Linux gets besides the zero page (efi.h): the e820 table, a setup_data node for entries
@@ -174,8 +179,12 @@ void Launcher::log_boot_info() {
 }
 
 // The TPM, whichever interface it has (TIS/FIFO or CRB, told apart by TPM_INTERFACE_ID as tboot
-// does), brought up by the one flow of tpm_device.h at locality 2, where PCR 17/18 can be
-// extended. Both interfaces print the same lines.
+// does), brought up by the one flow of tpm_device.h at the locality the PCR mapping needs (2 for
+// PCR 17-19, where tboot extends after a measured launch; 0 for pcr_map=loc0). When the platform
+// does not give that locality (no CapLocality, or not granted: chipsets without a measured launch,
+// many firmware TPMs) the launcher still works at locality 0: it reads and enforces the policy,
+// and the decision says what happens to measurements it cannot record. Both interfaces print the
+// same lines.
 bool Launcher::init_tpm() {
   const InterfaceId id = detect_interface(mmio_);
   if (id.kind == TpmInterface::kUnknown) {
@@ -198,8 +207,15 @@ bool Launcher::init_tpm() {
     con_.detail() << "TPM: CRB command buffer " << hex8(crb_.command_buffer()) << " +"
                   << hex(crb_.command_buffer_size()) << ", response buffer "
                   << hex8(crb_.response_buffer()) << " +" << hex(crb_.response_buffer_size());
+  const uint8_t want = launch_locality(opts_.pcr_map);
   BringUp bu;
-  Status s = bring_up(dev, kLaunchLocality, &bu);
+  Status s = bring_up(dev, want, &bu);
+  if (!s.ok() && bu.locality_refused && want > 0) {
+    describe_error(con_.warn() << "TPM: locality " << dec(want) << " not available (", s.error());
+    con_.warn() << "TPM: working at locality 0: the policy is enforced, PCRs that need locality "
+                << dec(want) << " cannot be extended";
+    s = bring_up(dev, 0, &bu);
+  }
   if (bu.firmware_locality >= 0)
     con_.detail() << "TPM: released locality " << dec(static_cast<uint32_t>(bu.firmware_locality))
                   << " left active by the firmware";
@@ -213,7 +229,7 @@ bool Launcher::init_tpm() {
   link_.attach(tpm_);
   banks_ = bu.banks;
   Line l = con_.info();
-  l << "TPM: locality " << dec(kLaunchLocality) << " active; PCR banks:";
+  l << "TPM: locality " << dec(tpm_->locality()) << " active; PCR banks:";
   for (size_t i = 0; i < banks_.count; ++i) {
     l << " " << alg_name(static_cast<HashAlg>(banks_.banks[i].alg));
     if (banks_.banks[i].pcrs == 0) l << "(unallocated)";
@@ -222,8 +238,13 @@ bool Launcher::init_tpm() {
 }
 
 void Launcher::read_policy() {
-  const uint32_t index = tpm::vlp_index(opts_.nv_index_set);
-  vlp_ = tpm::read_vlp(link_, index, MutableByteSpan(policy_buf_, sizeof(policy_buf_)));
+  vlp_ = tpm::read_vlp_either_set(link_, opts_.nv_index_set,
+                                  MutableByteSpan(policy_buf_, sizeof(policy_buf_)), &vlp_index_);
+  const uint32_t index = vlp_index_;
+  if (index != tpm::vlp_index(opts_.nv_index_set))
+    con_.warn() << "VLP: no index in the " << launch::nv_index_set_name(opts_.nv_index_set)
+                << " handle set; the policy in the other set (" << hex8(index)
+                << ") is in force: nv_index_set= cannot hide an owner's policy";
   switch (vlp_.source) {
     case PolicySource::kNvRead:
       con_.info() << "VLP: read " << dec(static_cast<uint32_t>(vlp_.size))
@@ -251,6 +272,18 @@ void Launcher::read_policy() {
   }
 }
 
+// tboot's module layout (txt_modules.h): SINIT ACMs and the LCP policy-data module leave the list
+// before numbering; they are neither measured nor handed to Linux.
+void Launcher::number_modules() {
+  num_numbered_ = tboot_module_layout(mem_, bi_, txt_kinds_, numbered_);
+  for (size_t i = 0; i < bi_.num_modules; ++i) {
+    if (txt_kinds_[i] == launch::TxtModule::kNone) continue;
+    con_.info() << "module " << dec(static_cast<uint32_t>(i)) << " is "
+                << (txt_kinds_[i] == launch::TxtModule::kSinit ? "a SINIT ACM" : "LCP policy data")
+                << ": removed before numbering, as tboot does (not measured, not passed on)";
+  }
+}
+
 bool Launcher::measure_modules() {
   HashAlg algs[launch::kMaxBanks];
   const size_t n = launch::measurement_algs(config_, algs);
@@ -261,8 +294,8 @@ bool Launcher::measure_modules() {
                                     : "generic")
                 << " code";
   const uint64_t t0 = clock_.now();
-  for (size_t i = 0; i < bi_.num_modules; ++i) {
-    const ModuleInfo& m = bi_.modules[i];
+  for (size_t i = 0; i < num_numbered_; ++i) {
+    const ModuleInfo& m = numbered_[i];
     launch::ModuleInput& in = inputs_[i];
     in.cmdline = m.string;
     in.num_digests = n;
@@ -288,8 +321,7 @@ void Launcher::log_outcome() {
   const launch::Outcome& o = outcome_;
   const vlp::Policy& p = o.policy;
   if (o.policy_from_nv) {
-    con_.machine() << "policy source=nv index="
-                   << hex8(tpm::vlp_index(opts_.nv_index_set))
+    con_.machine() << "policy source=nv index=" << hex8(vlp_index_)
                    << " bytes=" << dec(static_cast<uint32_t>(vlp_.size));
   } else {
     con_.machine() << "policy source=default reason="
@@ -320,15 +352,23 @@ void Launcher::log_outcome() {
         break;
       case launch::StepKind::kPolicy:
         l << (o.policy_from_nv ? "using the VLP from NV" : "using the built-in default VLP ")
-          << (o.policy_from_nv ? ""
-                               : (config_.pcr_map == launch::PcrMap::kDa ? "(DA)" : "(legacy)"));
+          << (o.policy_from_nv
+                  ? ""
+                  : (config_.pcr_map == launch::PcrMap::kLegacy ? "(legacy)" : "(DA)"));
         break;
       case launch::StepKind::kLoader:
         l << "boot information unusable";
         break;
       case launch::StepKind::kModule0:
-        l << "module 0 measured for PCR " << dec(config_.pcr_map == launch::PcrMap::kDa ? 17 : 18)
+        l << "module 0 measured for PCR "
+          << dec(launch::map_pcr(config_.pcr_map,
+                                 config_.pcr_map == launch::PcrMap::kLegacy ? 18 : 17))
           << " (always, no policy check)";
+        break;
+      case launch::StepKind::kLocality:
+        l << "PCR " << dec(s.pcr) << " cannot be extended at locality " << dec(input_locality_)
+          << " (needs " << dec(launch::pcr_extend_locality(s.pcr))
+          << "; pcr_map=loc0 uses PCRs locality 0 may extend)";
         break;
       case launch::StepKind::kModule:
         l << "module " << dec(s.module) << ": ";
@@ -336,8 +376,8 @@ void Launcher::log_outcome() {
           l << "no policy entry matches";
         } else {
           l << "policy entry " << dec(static_cast<uint32_t>(s.entry)) << ", ";
-          if (config_.embedded)
-            l << "not verified (extpol=embedded)";
+          if (config_.embedded && !s.verified)
+            l << "not verified (extpol=embedded, nonfatal policy)";
           else if (!s.verified)
             l << "hash type any";
           else if (s.matched >= 0)
@@ -357,7 +397,8 @@ void Launcher::log_outcome() {
     Line l = con_.machine();
     l << "event " << dec(static_cast<uint32_t>(i)) << " pcr=" << dec(e.pcr)
       << " kind=" << launch::event_kind_name(e.kind);
-    if (e.kind != launch::EventKind::kPolicyControl) l << " module=" << dec(e.module);
+    if (e.kind == launch::EventKind::kModule0 || e.kind == launch::EventKind::kModule)
+      l << " module=" << dec(e.module);
     for (size_t k = 0; k < e.num_digests; ++k)
       l << " " << alg_name(e.digests[k].alg) << "=" << HexBytes{e.digests[k].span()};
   }
@@ -493,12 +534,13 @@ bool Launcher::prepare_handover(LinuxRequest* req) {
 }
 
 [[noreturn]] void Launcher::boot_linux(TbError err, Action action) {
-  // Module 0 is the kernel, module 1 (if any) the initrd, module 0's string the command line.
-  if (bi_.num_modules == 0 || !bi_status_.ok()) {
+  // Module 0 is the kernel, module 1 (if any) the initrd, module 0's string the command line —
+  // numbered as tboot numbers them (SINIT and LCP data modules left out).
+  if (num_numbered_ == 0 || !bi_status_.ok()) {
     con_.err() << "nothing to boot: no usable module 0";
     halt(TbError::kFatal);
   }
-  const ModuleInfo& k = bi_.modules[0];
+  const ModuleInfo& k = numbered_[0];
   alignas(16) uint8_t boot_params[kBootParamsSize];
   char cmdline[kMaxKernelCmdline + 1];
   if (k.string.size > kMaxKernelCmdline) {
@@ -515,7 +557,7 @@ bool Launcher::prepare_handover(LinuxRequest* req) {
   req.kernel =
       ByteSpan(reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(k.start)), k.end - k.start);
   req.kernel_phys = k.start;
-  req.initrd = bi_.num_modules > 1 ? &bi_.modules[1] : nullptr;
+  req.initrd = num_numbered_ > 1 ? &numbered_[1] : nullptr;
   req.cmdline = k.string;
   req.cmdline_phys = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(cmdline));
   req.reserved_end = reserved_end;
@@ -564,6 +606,7 @@ bool Launcher::prepare_handover(LinuxRequest* req) {
       loader_ok = false;
     }
   }
+  if (loader_ok) number_modules();
 
   tpm_ok_ = init_tpm();
   if (!tpm_ok_) {
@@ -575,8 +618,12 @@ bool Launcher::prepare_handover(LinuxRequest* req) {
 
   config_ = make_config(opts_, banks_);
   const bool measured_ok = modules_to_measure(loader_ok, vlp_.source) ? measure_modules() : true;
-  const launch::Input input =
-      make_input(vlp_, policy_buf_, loader_ok, measured_ok, inputs_, bi_.num_modules);
+  launch::Input input =
+      make_input(vlp_, policy_buf_, loader_ok, measured_ok, inputs_, num_numbered_);
+  input.has_launcher_cmdline = true;  // measured first: an edited launcher line shows in PCR 17
+  input.launcher_cmdline = bi_.cmdline;
+  input.tpm_locality = tpm_ok_ ? tpm_->locality() : 0;
+  input_locality_ = input.tpm_locality;
   SoftHasher h(opts_.sha256);
   Status st = launch::evaluate(h, config_, input, &outcome_);
   if (!st.ok()) {

@@ -67,14 +67,20 @@ Result<size_t> TpmLink::receive(MutableByteSpan out) {
 
 Status bring_up(TpmDevice& dev, uint8_t locality, BringUp* out) {
   *out = BringUp();
-  if (!dev.has_locality(locality))
+  if (!dev.has_locality(locality)) {
+    out->locality_refused = true;
     return with_value(make_error(Errc::kTpmUnreachable,
                                  "the TPM interface has locality 0 only (CapLocality is 0)"),
                       locality);
+  }
   out->firmware_locality = dev.active_locality();
   if (out->firmware_locality >= 0)
     dev.release_locality(static_cast<uint8_t>(out->firmware_locality));
-  TLAUNCH_TRY(dev.request_locality(locality));
+  Status got = dev.request_locality(locality);
+  if (!got.ok()) {
+    out->locality_refused = true;
+    return got.error();
+  }
   // A probe command; TPM_RC_INITIALIZE means nobody sent Startup yet (SeaBIOS and OVMF do).
   auto b = tpm::get_pcr_banks(dev);
   if (!b.ok() && b.error().tpm_rc == tpm::kRcInitialize) {

@@ -89,9 +89,10 @@ class TpmLink final : public tpm::Transport {
 
 // What bring_up() did, filled in as far as it got (the launcher logs it either way).
 struct BringUp {
-  int firmware_locality = -1;  // the locality found active and released (-1: none)
-  bool sent_startup = false;   // TPM2_Startup(CLEAR) was needed and sent at locality 0
-  tpm::PcrBanks banks;         // the allocated PCR banks (on success)
+  int firmware_locality = -1;     // the locality found active and released (-1: none)
+  bool locality_refused = false;  // failed because the interface lacks or did not grant it
+  bool sent_startup = false;      // TPM2_Startup(CLEAR) was needed and sent at locality 0
+  tpm::PcrBanks banks;            // the allocated PCR banks (on success)
 };
 
 // The one bring-up for both interfaces: release the locality the firmware left active (SeaBIOS

@@ -431,14 +431,17 @@ TEST(Crb, LocalityTwoOnALocalityZeroOnlyCrbFailsBeforeTouchingTheTpm) {
   EXPECT_EQ(s.error().code, Errc::kTpmUnreachable);
   EXPECT_STREQ(s.error().message, "the TPM interface has locality 0 only (CapLocality is 0)");
   EXPECT_EQ(s.error().value, 2u);
+  EXPECT_TRUE(bu.locality_refused);  // the launcher then works at locality 0
   EXPECT_TRUE(regs.events.empty());
   EXPECT_EQ(bu.firmware_locality, -1);
+  ASSERT_TRUE(bring_up(crb, 0, &bu).ok());
+  EXPECT_EQ(crb.locality(), 0);
   // With five localities, locality 2 is granted and commands carry it.
   regs.all_localities = true;
   ASSERT_TRUE(crb.probe().ok());
   ASSERT_TRUE(bring_up(crb, 2, &bu).ok());
   EXPECT_EQ(crb.locality(), 2);
-  EXPECT_EQ(regs.tpm.localities, std::vector<int>{2});
+  EXPECT_EQ(regs.tpm.localities, (std::vector<int>{0, 2}));  // the fallback above, then this
 }
 
 TEST(Crb, StartupIsSentAtLocalityZeroWhenTheTpmAsksForIt) {
@@ -468,6 +471,7 @@ TEST(Crb, ATpmThatNeverAnswersIsCancelledAfterTheBoundedWait) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::kTpmUnreachable);
   EXPECT_STREQ(s.error().message, "TPM returned no response within 20 s (CRB START not cleared)");
+  EXPECT_FALSE(bu.locality_refused);  // a dead TPM, not a locality problem
   // The command duration, then the cancel's own bound and goIdle: bounded, not forever.
   EXPECT_GE(clock.elapsed(), kCommandDuration);
   EXPECT_LT(clock.elapsed(), kCommandDuration + kTimeoutB + 2 * kTimeoutC + kTimeoutA + 100);
@@ -486,6 +490,7 @@ TEST(Crb, LocalityNotGrantedTimesOut) {
   Status s = bring_up(crb, 0, &bu);
   ASSERT_FALSE(s.ok());
   EXPECT_STREQ(s.error().message, "TPM did not grant the requested locality (timeout A)");
+  EXPECT_TRUE(bu.locality_refused);
   EXPECT_GE(clock.elapsed(), kTimeoutA);
   EXPECT_LT(clock.elapsed(), 2 * kTimeoutA + 10);
 }
