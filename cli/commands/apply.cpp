@@ -3,10 +3,11 @@
 // looks for the reference manifest) and the NV plan is applied with libtpmnv's plan code
 // (tpmnv/plan.h), so a second run finds everything unchanged and writes nothing.
 #include <cstdio>
+#include <optional>
 
 #include "nv_common.h"
 #include "spec_common.h"
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/plan.h"
 
@@ -22,28 +23,14 @@ struct ApplyOptions {
   nv::CommonOptions common;
 };
 
-// The plan `tlaunch build` wrote, with the contents in memory: in a dry run, or on the first run,
-// DIR does not hold them yet.
-host::Expected<tpmnv::ProvisionPlan> plan_in_memory(const host::spec::BuildResult& built,
-                                                    const std::string& dir) {
-  nlohmann::json doc = built.plan;
-  std::vector<std::string> sources;
-  for (auto& e : doc["indices"]) {
-    sources.push_back("");
-    if (!e.contains("file")) continue;
-    std::string name = e["file"].get<std::string>();
-    const auto* f = built.find(name);
-    if (f == nullptr)
-      return host::fail(Errc::kInternal,
-                        "the plan names " + name + ", which the build did not produce");
-    e.erase("file");
-    e["hex"] = host::hex(f->data);
-    sources.back() = "file " + dir + "/" + name;
-  }
-  auto plan = tpmnv::parse_plan(doc, dir + "/" + host::spec::kPlanFile);
-  if (!plan) return plan;
-  for (size_t i = 0; i < plan->entries.size() && i < sources.size(); ++i)
-    if (!sources[i].empty()) plan->entries[i].content_source = sources[i];
+// The plan `tlaunch build` made, typed, with the contents in memory (in a dry run, or on the
+// first run, DIR does not hold them yet); content files are named where apply writes them.
+tpmnv::ProvisionPlan plan_for(const host::spec::BuildResult& built, const std::string& dir) {
+  tpmnv::ProvisionPlan plan = built.plan;
+  plan.path = dir + "/" + host::spec::kPlanFile;
+  for (tpmnv::PlanEntry& e : plan.entries)
+    if (e.origin == tpmnv::ContentOrigin::kFile)
+      e.content_source = "file " + dir + "/" + e.content_file;
   return plan;
 }
 
@@ -57,8 +44,7 @@ int run_apply(ApplyOptions& o) {
                              "\n(run tlaunch build to get the bytes to sign; nothing changed)"));
   auto files = spec::compare_dir(o.dir, *built);
   if (!files) return report(files.failure());
-  auto plan = plan_in_memory(*built, o.dir);
-  if (!plan) return report(plan.failure());
+  auto plan = std::make_optional(plan_for(*built, o.dir));
 
   auto dev = nv::open_device(o.common);
   if (!dev) return report(dev.failure());

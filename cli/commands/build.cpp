@@ -1,5 +1,5 @@
 // tlaunch build SPEC [-o DIR] [--check]: everything a launch spec implies (VLP, grub.cfg, NV plan,
-// reference manifest; host/launch_spec_build.h), written to DIR, or with --check compared with
+// reference manifest; tlaunch/spec/build.h), written to DIR, or with --check compared with
 // DIR for CI (exit 1 and the names of the files that drifted).
 #include <cstdio>
 

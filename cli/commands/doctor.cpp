@@ -5,7 +5,7 @@
 //      launcher accepts them, decoded content; the last launch error in words;
 //   3. whether the installed policy accepts what GRUB would boot: every multiboot2 entry of
 //      grub.cfg with its files from /boot, through the launcher's own decision code
-//      (host/launch_spec_check.h), with the reason and a diff for each module that would fail;
+//      (tlaunch/spec/check.h), with the reason and a diff for each module that would fail;
 //   4. TXT status from /proc, sysfs and securityfs when present.
 // Every host path is under --root (default /) so that tests can point it at a fake tree.
 #include <sys/stat.h>
@@ -20,8 +20,8 @@
 
 #include "nv_common.h"
 #include "spec_common.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/launch_spec_check.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/spec/check.h"
 #include "tlaunch/policy/vlp.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/content.h"

@@ -1,9 +1,9 @@
-// tlaunch grub SPEC [-o FILE]: the grub.cfg menu entries of a launch spec (launch_spec_grub.h),
+// tlaunch grub SPEC [-o FILE]: the grub.cfg menu entries of a launch spec (tlaunch/spec/grub_cfg.h),
 // on stdout or written atomically to FILE. /etc/grub.d/20_linux_tlaunch calls it.
 #include <cstdio>
 
 #include "spec_common.h"
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/file_io.h"
 
 namespace tlaunch::cli {
 

@@ -10,10 +10,10 @@
 
 #include "command.h"
 #include "tlaunch/policy/hash_alg.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/lcp_element_build.h"
-#include "tlaunch/policy/host/lcp_element_text.h"
-#include "tlaunch/policy/host/lcp_hashfile.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/lcp/lcp_element_build.h"
+#include "tlaunch/policy/host/lcp/lcp_element_text.h"
+#include "tlaunch/policy/host/lcp/lcp_hashfile.h"
 #include "tlaunch/policy/lcp_common.h"
 
 namespace tlaunch::cli {

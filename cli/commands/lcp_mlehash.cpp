@@ -8,8 +8,8 @@
 
 #include "command.h"
 #include "tlaunch/policy/hash_alg.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/mlehash.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/lcp/mlehash.h"
 
 namespace tlaunch::cli {
 

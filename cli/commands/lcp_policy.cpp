@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "command.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/lcp_list_json.h"
-#include "tlaunch/policy/host/lcp_list_ops.h"
-#include "tlaunch/policy/host/lcp_policy_ops.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/lcp/lcp_list_json.h"
+#include "tlaunch/policy/host/lcp/lcp_list_ops.h"
+#include "tlaunch/policy/host/lcp/lcp_policy_ops.h"
 #include "tlaunch/policy/lcp_common.h"
 
 namespace tlaunch::cli {

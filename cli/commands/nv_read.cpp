@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "nv_common.h"
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/tpmnv/ops.h"
 
 namespace tlaunch::cli {

@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "command.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/loaded_image.h"
-#include "tlaunch/policy/host/openssl_hasher.h"
-#include "tlaunch/policy/host/stream_hash.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/grubio/loaded_image.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/stream_hash.h"
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/txt_modules.h"

@@ -7,15 +7,13 @@
 #include <vector>
 
 #include "command.h"
-#include "tlaunch/policy/host/launch_spec.h"
-#include "tlaunch/policy/host/launch_spec_build.h"
+#include "tlaunch/spec/launch_spec.h"
+#include "tlaunch/spec/build.h"
 
 namespace tlaunch::cli::spec {
 
-// Loads a spec (libpolicy launch_spec.h) and resolves its NV indices against the catalogue
-// (libtpmnv catalogue.h, the one copy of what a launcher accepts): catalogue handles of the
-// handle set, explicit handles that contradict them, attributes/sizes the launcher would refuse.
-// Every problem is reported as "<spec>: <json path>: <reason>".
+// Loads a spec (libspec launch_spec.h: parsed, checked, NV indices resolved against libtpmnv's
+// catalogue). Every problem is reported as "<spec>: <json path>: <reason>".
 host::Expected<host::spec::LaunchSpec> load(const std::string& path);
 
 // load() + build_launch().

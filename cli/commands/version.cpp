@@ -5,7 +5,7 @@
 
 #include "command.h"
 #include "tlaunch/policy/hash_alg.h"
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 
 #ifndef TLAUNCH_VERSION
 #define TLAUNCH_VERSION "0.0.0"

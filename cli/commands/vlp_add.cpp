@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "command.h"
-#include "tlaunch/policy/host/loaded_image.h"
-#include "tlaunch/policy/host/vlp_text.h"
+#include "tlaunch/policy/host/grubio/loaded_image.h"
+#include "tlaunch/policy/host/vlp/vlp_text.h"
 #include "vlp_common.h"
 
 namespace tlaunch::cli {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "command.h"
-#include "tlaunch/policy/host/error.h"
+#include "tlaunch/policy/host/io/error.h"
 #include "tlaunch/policy/vlp.h"
 
 namespace tlaunch::cli::vlpcmd {

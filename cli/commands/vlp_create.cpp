@@ -6,8 +6,8 @@
 #include <string>
 
 #include "command.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/vlp_text.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/vlp/vlp_text.h"
 #include "vlp_common.h"
 
 namespace tlaunch::cli {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "command.h"
-#include "tlaunch/policy/host/vlp_text.h"
+#include "tlaunch/policy/host/vlp/vlp_text.h"
 #include "vlp_common.h"
 
 namespace tlaunch::cli {

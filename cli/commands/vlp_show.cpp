@@ -6,7 +6,7 @@
 #include <string>
 
 #include "command.h"
-#include "tlaunch/policy/host/vlp_text.h"
+#include "tlaunch/policy/host/vlp/vlp_text.h"
 
 namespace tlaunch::cli {
 namespace {

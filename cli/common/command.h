@@ -8,7 +8,7 @@
 #include <string>
 
 #include "exit_codes.h"
-#include "tlaunch/policy/host/error.h"
+#include "tlaunch/policy/host/io/error.h"
 
 namespace tlaunch::cli {
 

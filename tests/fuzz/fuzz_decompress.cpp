@@ -29,7 +29,7 @@
 
 #include "../common/compressed_streams.h"
 #include "fuzz.h"
-#include "tlaunch/policy/host/decompress.h"
+#include "tlaunch/policy/host/grubio/decompress.h"
 
 using tlaunch::fuzz::Bytes;
 using namespace tlaunch;

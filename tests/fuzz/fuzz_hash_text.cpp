@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "fuzz.h"
-#include "tlaunch/policy/host/lcp_hashfile.h"
+#include "tlaunch/policy/host/lcp/lcp_hashfile.h"
 
 using tlaunch::fuzz::Bytes;
 using namespace tlaunch::lcp::host;

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "fuzz.h"
-#include "tlaunch/policy/host/launch_spec.h"
+#include "tlaunch/spec/launch_spec.h"
 
 using namespace tlaunch;
 using namespace tlaunch::host::spec;

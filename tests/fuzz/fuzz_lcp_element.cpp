@@ -20,8 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz.h"
-#include "tlaunch/policy/host/lcp_element_build.h"
-#include "tlaunch/policy/host/lcp_element_text.h"
+#include "tlaunch/policy/host/lcp/lcp_element_build.h"
+#include "tlaunch/policy/host/lcp/lcp_element_text.h"
 #include "tlaunch/policy/lcp_element.h"
 #include "tlaunch/policy/vlp.h"
 

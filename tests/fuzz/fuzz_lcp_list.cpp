@@ -14,7 +14,7 @@
 //    except the LIST2 "no SigBlock" form, which only a file may have;
 //  * the upstream --show text renderer accepts every valid list.
 #include "fuzz.h"
-#include "tlaunch/policy/host/lcp_list_text.h"
+#include "tlaunch/policy/host/lcp/lcp_list_text.h"
 #include "tlaunch/policy/lcp_list.h"
 #include "tlaunch/policy/sha2.h"
 

@@ -7,7 +7,7 @@
 //  * allow_trailing only adds inputs: whatever decodes strictly decodes the same way with it;
 //  * the upstream --show text renderer accepts every valid policy.
 #include "fuzz.h"
-#include "tlaunch/policy/host/lcp_list_text.h"
+#include "tlaunch/policy/host/lcp/lcp_list_text.h"
 #include "tlaunch/policy/lcp_policy.h"
 
 using namespace tlaunch;

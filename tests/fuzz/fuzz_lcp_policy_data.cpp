@@ -8,7 +8,7 @@
 //    lists decoded on their own (one definition of the list measurement);
 //  * the upstream --show text renderer accepts every valid data file.
 #include "fuzz.h"
-#include "tlaunch/policy/host/lcp_list_text.h"
+#include "tlaunch/policy/host/lcp/lcp_list_text.h"
 #include "tlaunch/policy/lcp_policy.h"
 #include "tlaunch/policy/sha2.h"
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "fuzz.h"
-#include "tlaunch/policy/host/lcp_element_build.h"
+#include "tlaunch/policy/host/lcp/lcp_element_build.h"
 
 using tlaunch::fuzz::Bytes;
 

@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "fuzz.h"
-#include "tlaunch/policy/host/lcp_element_build.h"
-#include "tlaunch/policy/host/lcp_element_text.h"
+#include "tlaunch/policy/host/lcp/lcp_element_build.h"
+#include "tlaunch/policy/host/lcp/lcp_element_text.h"
 
 using namespace tlaunch::lcp;
 

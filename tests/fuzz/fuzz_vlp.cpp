@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz.h"
-#include "tlaunch/policy/host/vlp_text.h"
+#include "tlaunch/policy/host/vlp/vlp_text.h"
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/sha2.h"
 #include "tlaunch/policy/vlp.h"

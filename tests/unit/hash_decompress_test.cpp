@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/decompress.h"
-#include "tlaunch/policy/host/decompress_codecs.h"
+#include "tlaunch/policy/host/grubio/decompress.h"
+#include "tlaunch/policy/host/grubio/decompress_codecs.h"
 
 namespace tlaunch::host {
 namespace {

@@ -1,6 +1,6 @@
 // Launch spec: schema validation (our validator and python3-jsonschema must agree), the model's
 // defaults and cross-checks, and every rejection naming its JSON path.
-#include "tlaunch/policy/host/launch_spec.h"
+#include "tlaunch/spec/launch_spec.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/sha2.h"
 

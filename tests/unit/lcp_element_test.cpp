@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/lcp_element_build.h"
-#include "tlaunch/policy/host/lcp_element_text.h"
-#include "tlaunch/policy/host/lcp_hashfile.h"
+#include "tlaunch/policy/host/lcp/lcp_element_build.h"
+#include "tlaunch/policy/host/lcp/lcp_element_text.h"
+#include "tlaunch/policy/host/lcp/lcp_hashfile.h"
 #include "tlaunch/policy/lcp_common.h"
 #include "tlaunch/policy/vlp.h"
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 
 namespace tlaunch::lcp {
 namespace {

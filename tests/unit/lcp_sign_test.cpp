@@ -1,7 +1,7 @@
 // LCP list signatures over OpenSSL: keys (passphrases, sizes, types, pairs), signing and
 // verification for every scheme and list version, every signed upstream vector verifies (RSA-3072
 // PKCS#1 too, QUIRKS 26), any flipped byte of a signed list fails, detached signing.
-#include "tlaunch/policy/host/lcp_sign.h"
+#include "tlaunch/policy/host/lcp/lcp_sign.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/lcp_list_ops.h"
+#include "tlaunch/policy/host/lcp/lcp_list_ops.h"
 
 namespace tlaunch::lcp::host {
 namespace {

@@ -1,6 +1,6 @@
 // lcp2_mlehash's measurement on ELF32 MLE images this test builds itself, checked against digests
 // computed independently (OpenSSL EVP over bytes the test lays out), and on the golden vectors.
-#include "tlaunch/policy/host/mlehash.h"
+#include "tlaunch/policy/host/lcp/mlehash.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "tlaunch/policy/host/launch_spec.h"
+#include "tlaunch/spec/launch_spec.h"
 
 namespace tlaunch {
 namespace {

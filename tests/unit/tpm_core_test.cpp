@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/tpmnv/core/commands.h"
 #include "tlaunch/tpmnv/core/launch_nv.h"
 

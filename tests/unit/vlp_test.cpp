@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/measure.h"
 #include "tlaunch/policy/vlp.h"
 

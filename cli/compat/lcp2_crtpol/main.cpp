@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "compat_lcputils.h"
-#include "tlaunch/policy/host/lcp_list_compat.h"
-#include "tlaunch/policy/host/lcp_list_ops.h"
-#include "tlaunch/policy/host/lcp_list_text.h"
-#include "tlaunch/policy/host/lcp_policy_ops.h"
+#include "tlaunch/policy/host/lcp/lcp_list_compat.h"
+#include "tlaunch/policy/host/lcp/lcp_list_ops.h"
+#include "tlaunch/policy/host/lcp/lcp_list_text.h"
+#include "tlaunch/policy/host/lcp/lcp_policy_ops.h"
 #include "tlaunch/policy/lcp_common.h"
 #include "tlaunch/policy/lcp_policy.h"
 

@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "compat_lcputils.h"
-#include "tlaunch/policy/host/error.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/lcp_element_build.h"
-#include "tlaunch/policy/host/lcp_element_text.h"
-#include "tlaunch/policy/host/lcp_hashfile.h"
+#include "tlaunch/policy/host/io/error.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/lcp/lcp_element_build.h"
+#include "tlaunch/policy/host/lcp/lcp_element_text.h"
+#include "tlaunch/policy/host/lcp/lcp_hashfile.h"
 #include "tlaunch/policy/lcp_common.h"
 #include "tlaunch/policy/lcp_element.h"
 

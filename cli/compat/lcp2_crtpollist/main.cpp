@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "compat_lcputils.h"
-#include "tlaunch/policy/host/lcp_list_compat.h"
-#include "tlaunch/policy/host/lcp_list_ops.h"
-#include "tlaunch/policy/host/lcp_list_text.h"
-#include "tlaunch/policy/host/lcp_sign.h"
+#include "tlaunch/policy/host/lcp/lcp_list_compat.h"
+#include "tlaunch/policy/host/lcp/lcp_list_ops.h"
+#include "tlaunch/policy/host/lcp/lcp_list_text.h"
+#include "tlaunch/policy/host/lcp/lcp_sign.h"
 #include "tlaunch/policy/lcp_common.h"
 #include "tlaunch/policy/lcp_element.h"
 #include "tlaunch/policy/lcp_list.h"

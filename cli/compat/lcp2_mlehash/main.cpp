@@ -16,7 +16,7 @@
 #include <string>
 
 #include "tlaunch/policy/hash_alg.h"
-#include "tlaunch/policy/host/mlehash.h"
+#include "tlaunch/policy/host/lcp/mlehash.h"
 
 namespace {
 

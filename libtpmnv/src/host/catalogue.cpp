@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "tlaunch/policy/host/openssl_hasher.h"
+#include "tlaunch/policy/sha2.h"
 #include "tlaunch/tpmnv/attributes.h"
 
 namespace tlaunch::tpmnv {
@@ -139,7 +139,7 @@ void put_be32(Bytes& b, uint32_t v) {
 }
 
 Bytes sha256(const Bytes& data) {
-  host::OpenSslHasher h;
+  SoftHasher h;
   Result<Digest> d = hash_once(h, HashAlg::kSha256, ByteSpan(data.data(), data.size()));
   if (!d.ok()) return Bytes(32, 0);  // OpenSSL without SHA-256 is not a supported host
   return Bytes(d->bytes, d->bytes + d->size);
@@ -165,7 +165,7 @@ Bytes policy_command_code(const Bytes& old, uint32_t code) {
 }  // namespace
 
 const char* hierarchy_name(Hierarchy h) { return h == Hierarchy::kPlatform ? "platform" : "owner"; }
-const char* handle_set_name(HandleSet s) { return s == HandleSet::kLegacy ? "legacy" : "tcg"; }
+const char* handle_set_name(HandleSet s) { return launch::nv_index_set_name(s); }
 
 const char* content_kind_name(ContentKind k) {
   switch (k) {

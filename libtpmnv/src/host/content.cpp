@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "tlaunch/policy/host/error.h"
-#include "tlaunch/policy/host/file_io.h"
-#include "tlaunch/policy/host/vlp_text.h"
+#include "tlaunch/policy/host/io/error.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/host/vlp/vlp_text.h"
 #include "tlaunch/policy/lcp_policy.h"
 #include "tlaunch/policy/vlp.h"
 

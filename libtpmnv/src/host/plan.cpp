@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/vlp.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/ops.h"
@@ -52,6 +52,53 @@ constexpr const char* kEntryKeys[] = {"index", "size", "attributes", "hierarchy"
 
 }  // namespace
 
+void set_tb_error(PlanEntry& p, uint32_t code) {
+  // tb_error_t is a u32 stored little-endian at offset 0 (vlp.md §7.1; tboot tb_error.c).
+  p.content = Bytes{static_cast<uint8_t>(code), static_cast<uint8_t>(code >> 8),
+                    static_cast<uint8_t>(code >> 16), static_cast<uint8_t>(code >> 24)};
+  p.origin = ContentOrigin::kTbError;
+  p.tb_error = code;
+  p.content_source = std::string("tb_error ") +
+                     (vlp::tb_error_name(code) ? vlp::tb_error_name(code) : std::to_string(code));
+}
+
+nlohmann::json plan_to_json(const ProvisionPlan& plan) {
+  nlohmann::json doc;
+  doc["$schema"] = "https://tlaunch.invalid/schemas/nv-plan.v1.schema.json";
+  doc["version"] = 1;
+  doc["handle_set"] = handle_set_name(plan.handle_set);
+  if (!plan.description.empty()) doc["description"] = plan.description;
+  nlohmann::json indices = nlohmann::json::array();
+  for (const PlanEntry& p : plan.entries) {
+    nlohmann::json e;
+    e["index"] = p.index;
+    if (p.size) e["size"] = *p.size;
+    if (p.attributes) e["attributes"] = attributes_to_string(*p.attributes);
+    if (p.hierarchy) e["hierarchy"] = hierarchy_name(*p.hierarchy);
+    if (p.auth_policy) e["auth_policy"] = host::hex(*p.auth_policy);
+    if (p.force) e["force"] = true;
+    switch (p.origin) {
+      case ContentOrigin::kFile:
+        e["file"] = p.content_file;
+        break;
+      case ContentOrigin::kTbError:
+        if (const char* n = vlp::tb_error_name(p.tb_error))
+          e["tb_error"] = n;
+        else
+          e["tb_error"] = p.tb_error;
+        break;
+      case ContentOrigin::kHex:
+      case ContentOrigin::kNone:
+        if (p.content) e["hex"] = host::hex(*p.content);
+        break;
+    }
+    if (!p.description.empty()) e["description"] = p.description;
+    indices.push_back(std::move(e));
+  }
+  doc["indices"] = std::move(indices);
+  return doc;
+}
+
 const char* action_name(Action a) {
   switch (a) {
     case Action::kCreate:
@@ -97,6 +144,8 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
     else
       return host::fail(Errc::kBadValue, path + ": \"handle_set\" must be \"tcg\" or \"legacy\"");
   }
+  if (doc.contains("description") && doc["description"].is_string())
+    plan.description = doc["description"].get<std::string>();
   if (!doc.contains("indices") || !doc["indices"].is_array() || doc["indices"].empty())
     return host::fail(Errc::kBadValue, path + ": \"indices\" must be a non-empty array");
   std::string base = dir_of(path);
@@ -161,12 +210,15 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
       host::Expected<Bytes> data = host::read_file(full, 0xFFFF);
       if (!data) return entry_error(path, i, p.index, data.failure().message, data.failure().code);
       p.content = std::move(*data);
+      p.origin = ContentOrigin::kFile;
+      p.content_file = f;
       p.content_source = "file " + f;
     } else if (e.contains("hex")) {
       Bytes b;
       if (!e["hex"].is_string() || !parse_hex(e["hex"].get<std::string>(), &b))
         return entry_error(path, i, p.index, "\"hex\" must be a hex string");
       p.content = b;
+      p.origin = ContentOrigin::kHex;
       p.content_source = "hex";
     } else if (e.contains("tb_error")) {
       uint32_t code = 0;
@@ -179,12 +231,12 @@ host::Expected<ProvisionPlan> parse_plan(const nlohmann::json& doc, const std::s
       } else {
         return entry_error(path, i, p.index, "\"tb_error\" must be a TB_ERR_* name or a number");
       }
-      // tb_error_t is a u32 stored little-endian at offset 0 (vlp.md §7.1; tboot tb_error.c).
-      p.content = Bytes{static_cast<uint8_t>(code), static_cast<uint8_t>(code >> 8),
-                        static_cast<uint8_t>(code >> 16), static_cast<uint8_t>(code >> 24)};
-      p.content_source =
-          std::string("tb_error ") +
-          (vlp::tb_error_name(code) ? vlp::tb_error_name(code) : std::to_string(code));
+      set_tb_error(p, code);
+    }
+    if (e.contains("description")) {
+      if (!e["description"].is_string())
+        return entry_error(path, i, p.index, "\"description\" must be a string");
+      p.description = e["description"].get<std::string>();
     }
     if (p.content && p.content->empty())
       return entry_error(path, i, p.index, "the content is empty");

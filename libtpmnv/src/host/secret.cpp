@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/file_io.h"
 
 namespace tlaunch::tpmnv {
 namespace {

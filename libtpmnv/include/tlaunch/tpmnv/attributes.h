@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tlaunch/policy/host/error.h"
+#include "tlaunch/policy/host/io/error.h"
 
 namespace tlaunch::tpmnv {
 

@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/error.h"
-#include "tlaunch/policy/host/file_io.h"
+#include "tlaunch/policy/host/io/error.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/launch_options.h"
 
 namespace tlaunch::tpmnv {
 
@@ -20,8 +21,9 @@ const char* hierarchy_name(Hierarchy h);  // "owner" | "platform"
 
 // Which handle set a platform's SINIT selects (tboot tpm20_init(): bit 6 tpm_nv_index_set of
 // the ACM's TPM capabilities; nv.md §2): tcg = 0x01C101xx, legacy = the older Intel handles.
-enum class HandleSet : uint8_t { kTcg, kLegacy };
-const char* handle_set_name(HandleSet s);
+// One type for the launcher's nv_index_set= option, the catalogue, plans and launch specs.
+using HandleSet = launch::NvIndexSet;
+const char* handle_set_name(HandleSet s);  // "tcg" | "legacy"
 
 enum class ContentKind : uint8_t {
   kVlp,        // tb_policy_t (vlp.md)

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "tlaunch/policy/base.h"
-#include "tlaunch/policy/host/error.h"
+#include "tlaunch/policy/host/io/error.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/catalogue.h"
 

@@ -14,6 +14,9 @@
 
 namespace tlaunch::tpmnv {
 
+// Where an entry's content came from, so that a plan can be written back as JSON.
+enum class ContentOrigin : uint8_t { kNone, kFile, kHex, kTbError };
+
 struct PlanEntry {
   std::string index;  // as written in the plan: "vlp" or "0x01500000"
   Target target;
@@ -23,14 +26,28 @@ struct PlanEntry {
   std::optional<Bytes> auth_policy;
   bool force = false;            // accept a definition a launcher would refuse
   std::optional<Bytes> content;  // bytes to hold at offset 0
-  std::string content_source;    // "file vl.pol", "hex", "tb_error TB_ERR_NONE"
+  ContentOrigin origin = ContentOrigin::kNone;
+  std::string content_file;    // kFile: the file as the plan names it (relative to the plan)
+  uint32_t tb_error = 0;       // kTbError: the code
+  std::string content_source;  // for people: "file vl.pol", "hex", "tb_error TB_ERR_NONE"
+  std::string description;
 };
 
+// A provisioning plan, typed: what `tlaunch nv provision` reads from JSON and what the launch
+// spec library (libspec) hands over directly.
 struct ProvisionPlan {
-  std::string path;
+  std::string path;         // the plan file (relative content files are next to it)
+  std::string description;
   HandleSet handle_set = HandleSet::kTcg;
   std::vector<PlanEntry> entries;
 };
+
+// Sets an entry's content to a tboot error code (the error index: u32 little-endian).
+void set_tb_error(PlanEntry& entry, uint32_t code);
+
+// The plan as JSON (schemas/nv-plan.v1.schema.json), the inverse of parse_plan(): file contents
+// are named by their file, tb_error by its name, other contents as hex.
+nlohmann::json plan_to_json(const ProvisionPlan& plan);
 
 // Reads and validates a plan. Relative "file" paths are relative to the plan's directory.
 // Errors name the plan file and the entry (kBadValue/kUsage), or the content file (kIo).

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tlaunch/policy/host/error.h"
+#include "tlaunch/policy/host/io/error.h"
 
 namespace tlaunch::tpmnv {
 
