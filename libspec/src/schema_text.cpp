@@ -20,9 +20,14 @@ const char* launch_spec_schema_text() {
     "description": {"type": "string", "description": "Free text, ignored."},
     "policy": {"$ref": "#/$defs/policy"},
     "pcr_map": {
-      "enum": ["da", "legacy"],
+      "enum": ["da", "legacy", "loc0"],
       "default": "da",
-      "description": "PCR mapping of the launcher (vlp.md 6.4). TPM 2.0 always uses the details/authorities (da) mapping."
+      "description": "PCR mapping of the launcher (vlp.md 6.4). TPM 2.0 always uses the details/authorities (da) mapping; loc0 is the launcher's own: DA with PCR 17/18/19-22 moved to 11/12/13, which locality 0 may extend (platforms without a measured launch; launcher/README.md \"PCR mappings\"). The launcher's command line must say the same (pcr_map=)."
+    },
+    "all_banks": {
+      "type": "boolean",
+      "default": false,
+      "description": "The launcher runs with all_banks=on: every allocated PCR bank it can hash (SHA-1, SHA-256/384/512) gets that bank's own digest of each measurement, while modules are verified with /policy/hash_alg. reference.json then predicts every bank of /banks. The launcher's command line must say the same (all_banks=)."
     },
     "banks": {
       "type": "array",
@@ -45,7 +50,7 @@ const char* launch_spec_schema_text() {
       "items": {"$ref": "#/$defs/file_module"},
       "maxItems": 16,
       "default": [],
-      "description": "SINIT ACMs loaded by every entry (module2 --nounzip) after the measured modules. tboot removes them before numbering modules (vlp.md 6.1); the tlaunch launcher keeps them, so the VLP lists the digest of each at the module numbers after the measured ones (no PCR, empty command line). With SINITs, every entry must have the same number of measured modules."
+      "description": "SINIT ACMs loaded by every entry (module2 --nounzip) after the measured modules. tboot and the tlaunch launcher remove them from the module list before numbering (tboot remove_txt_modules, vlp.md 6.1), so they take no module number and the VLP does not name them; each file must be a SINIT ACM by tboot's rules (is_sinit_acmod: ACM header, Intel chipset module, ACM UUID v3, SINIT type), or build refuses it."
     },
     "lcp": {"$ref": "#/$defs/lcp"},
     "nv": {"$ref": "#/$defs/nv"},
