@@ -21,8 +21,9 @@
 #include "nv_common.h"
 #include "spec_common.h"
 #include "tlaunch/policy/host/io/file_io.h"
-#include "tlaunch/spec/check.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/vlp.h"
+#include "tlaunch/spec/check.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/content.h"
 #include "tlaunch/tpmnv/esys.h"
@@ -68,7 +69,8 @@ struct TpmCaps {
   json banks = json::array();  // [{"alg": "sha256", "pcrs": 24}] of active banks
   uint32_t nv_buffer_max = 0, nv_index_max = 0;
   uint32_t nv_indices = 0, persistent_avail = 0, nv_counters_avail = 0;
-  // PCR 17-19 of every active bank (the launcher's PCRs under both mappings, vlp.md §6.4).
+  // The launcher's PCRs (17-19 under the DA and legacy mappings, vlp.md §6.4; 11-13 under loc0)
+  // of every active bank.
   struct LaunchPcr {
     std::string bank;
     int pcr = 0;
@@ -77,14 +79,37 @@ struct TpmCaps {
   std::vector<LaunchPcr> launch_pcrs;
 };
 
-// PCR_Read of PCR 17-19 in one bank (TPM 2.0 Part 3 §22.4; one bank per call keeps the answer
-// within TPML_DIGEST's 8 digests).
-host::Expected<std::vector<host::Bytes>> read_launch_pcrs(ESYS_CONTEXT* ctx, uint16_t alg) {
+// The PCRs the launcher extends first under the installed build's mapping: 17-19 mapped by its
+// pcr_map= (the launcher line in reference.json, read with the launcher's own option parser;
+// without a reference, the default DA mapping).
+std::vector<int> launch_pcr_list(const json& reference) {
+  std::string cmdline;
+  if (reference.is_object() && reference.contains("launcher"))
+    cmdline = reference["launcher"].value("cmdline", std::string());
+  const launch::LauncherOptions o = launch::parse_launcher_options(host::as_bytes(cmdline));
+  std::vector<int> out;
+  for (uint8_t p = 17; p <= 19; ++p) {
+    const int m = launch::map_pcr(o.pcr_map, p);
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  }
+  return out;
+}
+
+std::string pcr_list_text(const std::vector<int>& pcrs) {
+  std::string t;
+  for (int p : pcrs) t += (t.empty() ? "" : ", ") + std::to_string(p);
+  return t;
+}
+
+// PCR_Read of the launch PCRs in one bank (TPM 2.0 Part 3 §22.4; one bank per call keeps the
+// answer within TPML_DIGEST's 8 digests).
+host::Expected<std::vector<host::Bytes>> read_launch_pcrs(ESYS_CONTEXT* ctx, uint16_t alg,
+                                                          const std::vector<int>& pcrs) {
   TPML_PCR_SELECTION sel = {};
   sel.count = 1;
   sel.pcrSelections[0].hash = alg;
   sel.pcrSelections[0].sizeofSelect = 3;
-  sel.pcrSelections[0].pcrSelect[2] = 0x0E;  // PCR 17, 18, 19
+  for (int p : pcrs) sel.pcrSelections[0].pcrSelect[p / 8] |= static_cast<uint8_t>(1u << (p % 8));
   UINT32 counter = 0;
   TPML_PCR_SELECTION* out_sel = nullptr;
   TPML_DIGEST* values = nullptr;
@@ -98,13 +123,14 @@ host::Expected<std::vector<host::Bytes>> read_launch_pcrs(ESYS_CONTEXT* ctx, uin
   for (UINT32 i = 0; i < values->count; ++i)
     out.emplace_back(values->digests[i].buffer,
                      values->digests[i].buffer + values->digests[i].size);
-  if (out.size() != 3) return host::fail(Errc::kTpm, "TPM2_PCR_Read returned no PCR 17-19");
+  if (out.size() != pcrs.size())
+    return host::fail(Errc::kTpm, "TPM2_PCR_Read did not return PCR " + pcr_list_text(pcrs));
   return out;
 }
 
 // GetCapability through ESAPI on its own connection, before the NV device opens its own (a
 // swtpm socket serves one client at a time). TPM 2.0 Part 2 §6.13 (TPM_PT), §10.9 (PCR banks).
-host::Expected<TpmCaps> query_caps(const std::string& conf) {
+host::Expected<TpmCaps> query_caps(const std::string& conf, const std::vector<int>& launch_pcrs) {
   auto tcti = tpmnv::Tcti::open(conf);
   if (!tcti) return tcti.failure();
   auto ctx = tpmnv::EsysContext::open(*tcti);
@@ -163,20 +189,25 @@ host::Expected<TpmCaps> query_caps(const std::string& conf) {
     const HashAlgInfo* info = find_hash_alg(s.hash);
     caps.banks.push_back(
         {{"alg", info ? info->name : tpmnv::format_handle(s.hash)}, {"pcrs", pcrs}});
-    if (!info || !(s.sizeofSelect >= 3 && (s.pcrSelect[2] & 0x0E) == 0x0E)) continue;
-    auto v = read_launch_pcrs(ctx->get(), s.hash);
+    bool all = info != nullptr && s.sizeofSelect >= 3;
+    for (int p : launch_pcrs) all = all && (s.pcrSelect[p / 8] >> (p % 8) & 1);
+    if (!all) continue;
+    auto v = read_launch_pcrs(ctx->get(), s.hash, launch_pcrs);
     if (!v) return v.failure();
-    for (int k = 0; k < 3; ++k) caps.launch_pcrs.push_back({info->name, 17 + k, (*v)[k]});
+    for (size_t k = 0; k < launch_pcrs.size(); ++k)
+      caps.launch_pcrs.push_back({info->name, launch_pcrs[k], (*v)[k]});
   }
   return caps;
 }
 
-// A launch the launcher did not measure: every measured launch extends PCR 17 (the policy-control
-// value, vlp.md §6.3) in the bank(s) it measures for, so PCR 17-19 all at a reset value in every
-// bank — all 0xFF (no dynamic launch reset them, nothing extended them: an unmeasured launch or no
-// launcher at all) or all zero (reset by a DRTM, then never extended) — mean this boot's PCRs
-// vouch for nothing. Returns the JSON view and adds the problem.
-json assess_launch_pcrs(const TpmCaps& caps, std::vector<std::string>* problems) {
+// A launch the launcher did not measure: every measured launch extends PCR 17 (mapped: 11 under
+// loc0) with its own command line and the policy-control value (vlp.md §6.3) in the bank(s) it
+// measures for, so the launch PCRs all at a reset value in every bank — all 0xFF (PCR 17-19: no
+// dynamic launch reset them, nothing extended them: an unmeasured launch or no launcher at all)
+// or all zero (reset by a DRTM, or PCR 11-13 after TPM reset, then never extended) — mean this
+// boot's PCRs vouch for nothing. Returns the JSON view and adds the problem.
+json assess_launch_pcrs(const TpmCaps& caps, const std::vector<int>& pcrs,
+                        std::vector<std::string>* problems) {
   json values = json::array();
   bool measured = false;
   for (const auto& p : caps.launch_pcrs) {
@@ -190,11 +221,13 @@ json assess_launch_pcrs(const TpmCaps& caps, std::vector<std::string>* problems)
                       {"value", host::hex(p.value.data(), p.value.size())},
                       {"state", state}});
   }
+  const std::string list = pcr_list_text(pcrs);
   if (!caps.launch_pcrs.empty() && !measured)
-    problems->push_back(
-        "this boot was not measured: PCR 17-19 hold their reset values in every bank (all 0xFF: "
-        "no launcher extended them, e.g. an unmeasured launch after a TPM failure; all zero: "
-        "reset by a DRTM but never extended) — do not seal secrets to PCR 17-19 of this boot");
+    problems->push_back("this boot was not measured: PCR " + list +
+                        " hold their reset values in every bank (all 0xFF: no launcher extended "
+                        "them, e.g. an unmeasured launch after a TPM failure; all zero: reset, "
+                        "then never extended) — do not seal secrets to PCR " +
+                        list + " of this boot");
   return {{"measured", measured}, {"pcrs", values}};
 }
 
@@ -330,7 +363,8 @@ int run_doctor(const DoctorOptions& o) {
   std::string conf = choose_tcti(o.common.tcti, &origin);
   json tpm;
   tpm["tcti"] = conf;
-  auto caps = query_caps(conf);
+  const std::vector<int> launch_pcrs = launch_pcr_list(reference);
+  auto caps = query_caps(conf, launch_pcrs);
   std::unique_ptr<EsysDevice> dev;
   if (caps) {
     auto d = nv::open_device(o.common);
@@ -352,7 +386,7 @@ int run_doctor(const DoctorOptions& o) {
     tpm["persistent_avail"] = caps->persistent_avail;
     tpm["nv_counters_avail"] = caps->nv_counters_avail;
     if (caps->banks.empty()) r.problem("the TPM has no active PCR bank");
-    r.j["launch_pcrs"] = assess_launch_pcrs(*caps, &r.problems);
+    r.j["launch_pcrs"] = assess_launch_pcrs(*caps, launch_pcrs, &r.problems);
     if (caps->persistent_avail == 0)
       r.problem("the TPM reports no NV room left (TPM_PT_HR_PERSISTENT_AVAIL = 0)");
   }
@@ -548,9 +582,11 @@ int run_doctor(const DoctorOptions& o) {
     }
     if (r.j.contains("launch_pcrs")) {
       const json& lp = r.j["launch_pcrs"];
-      std::printf("  this boot: %s\n", lp["measured"].get<bool>()
-                                           ? "measured (PCR 17-19 extended)"
-                                           : "NOT measured (PCR 17-19 at their reset values)");
+      const std::string list = pcr_list_text(launch_pcrs);
+      std::printf("  this boot: %s\n",
+                  lp["measured"].get<bool>()
+                      ? ("measured (PCR " + list + " extended)").c_str()
+                      : ("NOT measured (PCR " + list + " at their reset values)").c_str());
     }
     std::printf("NV indices (%s handle set in use):\n", set_name.c_str());
     for (const auto& e : r.j["indices"]) {
