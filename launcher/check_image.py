@@ -7,7 +7,7 @@ Checks what the loaders and lcp2_mlehash rely on:
     (Multiboot2 Specification §3.1.1);
   * a Multiboot 1 header in the first 8 KiB, 4-byte aligned, checksum 0 (Multiboot 0.6.96 §3.1.1);
   * the MLE header, found as lcp2_mlehash finds it (PT_LOAD segments packed from offset 0, UUID at
-    a 16-byte boundary; shared/spec/lcp.md §11), with offsets inside the image.
+    a 16-byte boundary; docs/reference/lcp.md §11), with offsets inside the image.
 """
 import struct
 import sys

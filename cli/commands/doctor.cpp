@@ -1,6 +1,7 @@
 // tlaunch doctor [--json] [--tcti T]: a read-only health check of a machine set up for a tlaunch
 // (or tboot) measured launch. It never writes to the TPM or to a file and never opens /dev/mem:
-//   1. the TPM: reachable, PCR banks, TPM_PT_NV_BUFFER_MAX, NV limits and room left;
+//   1. the TPM: reachable, PCR banks, TPM_PT_NV_BUFFER_MAX, NV limits and room left — through the
+//      device interface (tpmnv/device.h) like every other verb, one connection;
 //   2. the TXT/tboot NV indices of the catalogue (libtpmnv): present, attributes, whether a
 //      launcher accepts them, decoded content; the last launch error in words;
 //   3. whether the installed policy accepts what GRUB would boot: every multiboot2 entry of
@@ -9,8 +10,6 @@
 //   4. TXT status from /proc, sysfs and securityfs when present.
 // Every host path is under --root (default /) so that tests can point it at a fake tree.
 #include <sys/stat.h>
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_rc.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -63,176 +62,8 @@ std::string read_small(const std::string& p) {
   return s;
 }
 
-// ------------------------------------------------------------------------------------- TPM
-struct TpmCaps {
-  std::string manufacturer;
-  json banks = json::array();  // [{"alg": "sha256", "pcrs": 24}] of active banks
-  uint32_t nv_buffer_max = 0, nv_index_max = 0;
-  uint32_t nv_indices = 0, persistent_avail = 0, nv_counters_avail = 0;
-  // The launcher's PCRs (17-19 under the DA and legacy mappings, vlp.md §6.4; 11-13 under loc0)
-  // of every active bank.
-  struct LaunchPcr {
-    std::string bank;
-    int pcr = 0;
-    host::Bytes value;
-  };
-  std::vector<LaunchPcr> launch_pcrs;
-};
-
-// The PCRs the launcher extends first under the installed build's mapping: 17-19 mapped by its
-// pcr_map= (the launcher line in reference.json, read with the launcher's own option parser;
-// without a reference, the default DA mapping).
-std::vector<int> launch_pcr_list(const json& reference) {
-  std::string cmdline;
-  if (reference.is_object() && reference.contains("launcher"))
-    cmdline = reference["launcher"].value("cmdline", std::string());
-  const launch::LauncherOptions o = launch::parse_launcher_options(host::as_bytes(cmdline));
-  std::vector<int> out;
-  for (uint8_t p = 17; p <= 19; ++p) {
-    const int m = launch::map_pcr(o.pcr_map, p);
-    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
-  }
-  return out;
-}
-
-std::string pcr_list_text(const std::vector<int>& pcrs) {
-  std::string t;
-  for (int p : pcrs) t += (t.empty() ? "" : ", ") + std::to_string(p);
-  return t;
-}
-
-// PCR_Read of the launch PCRs in one bank (TPM 2.0 Part 3 §22.4; one bank per call keeps the
-// answer within TPML_DIGEST's 8 digests).
-host::Expected<std::vector<host::Bytes>> read_launch_pcrs(ESYS_CONTEXT* ctx, uint16_t alg,
-                                                          const std::vector<int>& pcrs) {
-  TPML_PCR_SELECTION sel = {};
-  sel.count = 1;
-  sel.pcrSelections[0].hash = alg;
-  sel.pcrSelections[0].sizeofSelect = 3;
-  for (int p : pcrs) sel.pcrSelections[0].pcrSelect[p / 8] |= static_cast<uint8_t>(1u << (p % 8));
-  UINT32 counter = 0;
-  TPML_PCR_SELECTION* out_sel = nullptr;
-  TPML_DIGEST* values = nullptr;
-  TSS2_RC rc = Esys_PCR_Read(ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
-                             &out_sel, &values);
-  tpmnv::EsysPtr<TPML_PCR_SELECTION> owned_sel(out_sel);
-  tpmnv::EsysPtr<TPML_DIGEST> owned_values(values);
-  if (rc != TSS2_RC_SUCCESS)
-    return host::fail(Errc::kTpm, std::string("TPM2_PCR_Read: ") + Tss2_RC_Decode(rc));
-  std::vector<host::Bytes> out;
-  for (UINT32 i = 0; i < values->count; ++i)
-    out.emplace_back(values->digests[i].buffer,
-                     values->digests[i].buffer + values->digests[i].size);
-  if (out.size() != pcrs.size())
-    return host::fail(Errc::kTpm, "TPM2_PCR_Read did not return PCR " + pcr_list_text(pcrs));
-  return out;
-}
-
-// GetCapability through ESAPI on its own connection, before the NV device opens its own (a
-// swtpm socket serves one client at a time). TPM 2.0 Part 2 §6.13 (TPM_PT), §10.9 (PCR banks).
-host::Expected<TpmCaps> query_caps(const std::string& conf, const std::vector<int>& launch_pcrs) {
-  auto tcti = tpmnv::Tcti::open(conf);
-  if (!tcti) return tcti.failure();
-  auto ctx = tpmnv::EsysContext::open(*tcti);
-  if (!ctx) return ctx.failure();
-  TpmCaps caps;
-  auto props = [&](uint32_t first,
-                   uint32_t count) -> host::Expected<std::vector<TPMS_TAGGED_PROPERTY>> {
-    TPMI_YES_NO more = 0;
-    TPMS_CAPABILITY_DATA* data = nullptr;
-    TSS2_RC rc = Esys_GetCapability(ctx->get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                    TPM2_CAP_TPM_PROPERTIES, first, count, &more, &data);
-    tpmnv::EsysPtr<TPMS_CAPABILITY_DATA> owned(data);
-    if (rc != TSS2_RC_SUCCESS)
-      return host::fail(Errc::kTpm,
-                        std::string("TPM2_GetCapability(TPM_PROPERTIES): ") + Tss2_RC_Decode(rc));
-    std::vector<TPMS_TAGGED_PROPERTY> out;
-    for (UINT32 i = 0; i < data->data.tpmProperties.count; ++i)
-      out.push_back(data->data.tpmProperties.tpmProperty[i]);
-    return out;
-  };
-  auto fixed = props(TPM2_PT_FIXED, TPM2_MAX_TPM_PROPERTIES);
-  if (!fixed) return fixed.failure();
-  auto var = props(TPM2_PT_VAR, TPM2_MAX_TPM_PROPERTIES);
-  if (!var) return var.failure();
-  for (const auto& p : *fixed) {
-    if (p.property == TPM2_PT_MANUFACTURER) {
-      // Four ASCII characters, big-endian ("IBM ", "INTC", "MSFT").
-      for (int s = 24; s >= 0; s -= 8) {
-        char c = static_cast<char>((p.value >> s) & 0xFF);
-        if (c >= 0x20 && c < 0x7F) caps.manufacturer += c;
-      }
-      while (!caps.manufacturer.empty() && caps.manufacturer.back() == ' ')
-        caps.manufacturer.pop_back();
-    }
-    if (p.property == TPM2_PT_NV_BUFFER_MAX) caps.nv_buffer_max = p.value;
-    if (p.property == TPM2_PT_NV_INDEX_MAX) caps.nv_index_max = p.value;
-  }
-  for (const auto& p : *var) {
-    if (p.property == TPM2_PT_HR_NV_INDEX) caps.nv_indices = p.value;
-    if (p.property == TPM2_PT_HR_PERSISTENT_AVAIL) caps.persistent_avail = p.value;
-    if (p.property == TPM2_PT_NV_COUNTERS_AVAIL) caps.nv_counters_avail = p.value;
-  }
-  TPMI_YES_NO more = 0;
-  TPMS_CAPABILITY_DATA* data = nullptr;
-  TSS2_RC rc = Esys_GetCapability(ctx->get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                  TPM2_CAP_PCRS, 0, 1, &more, &data);
-  tpmnv::EsysPtr<TPMS_CAPABILITY_DATA> owned(data);
-  if (rc != TSS2_RC_SUCCESS)
-    return host::fail(Errc::kTpm, std::string("TPM2_GetCapability(PCRS): ") + Tss2_RC_Decode(rc));
-  for (UINT32 i = 0; i < data->data.assignedPCR.count; ++i) {
-    const TPMS_PCR_SELECTION& s = data->data.assignedPCR.pcrSelections[i];
-    int pcrs = 0;
-    for (int b = 0; b < s.sizeofSelect; ++b)
-      for (int bit = 0; bit < 8; ++bit) pcrs += (s.pcrSelect[b] >> bit) & 1;
-    if (pcrs == 0) continue;  // allocated but inactive
-    const HashAlgInfo* info = find_hash_alg(s.hash);
-    caps.banks.push_back(
-        {{"alg", info ? info->name : tpmnv::format_handle(s.hash)}, {"pcrs", pcrs}});
-    bool all = info != nullptr && s.sizeofSelect >= 3;
-    for (int p : launch_pcrs) all = all && (s.pcrSelect[p / 8] >> (p % 8) & 1);
-    if (!all) continue;
-    auto v = read_launch_pcrs(ctx->get(), s.hash, launch_pcrs);
-    if (!v) return v.failure();
-    for (size_t k = 0; k < launch_pcrs.size(); ++k)
-      caps.launch_pcrs.push_back({info->name, launch_pcrs[k], (*v)[k]});
-  }
-  return caps;
-}
-
-// A launch the launcher did not measure: every measured launch extends PCR 17 (mapped: 11 under
-// loc0) with its own command line and the policy-control value (vlp.md §6.3) in the bank(s) it
-// measures for, so the launch PCRs all at a reset value in every bank — all 0xFF (PCR 17-19: no
-// dynamic launch reset them, nothing extended them: an unmeasured launch or no launcher at all)
-// or all zero (reset by a DRTM, or PCR 11-13 after TPM reset, then never extended) — mean this
-// boot's PCRs vouch for nothing. Returns the JSON view and adds the problem.
-json assess_launch_pcrs(const TpmCaps& caps, const std::vector<int>& pcrs,
-                        std::vector<std::string>* problems) {
-  json values = json::array();
-  bool measured = false;
-  for (const auto& p : caps.launch_pcrs) {
-    const bool ff =
-        std::all_of(p.value.begin(), p.value.end(), [](uint8_t b) { return b == 0xFF; });
-    const bool zero = std::all_of(p.value.begin(), p.value.end(), [](uint8_t b) { return b == 0; });
-    const char* state = ff ? "reset-ff" : zero ? "reset-zero" : "extended";
-    measured = measured || (!ff && !zero);
-    values.push_back({{"bank", p.bank},
-                      {"pcr", p.pcr},
-                      {"value", host::hex(p.value.data(), p.value.size())},
-                      {"state", state}});
-  }
-  const std::string list = pcr_list_text(pcrs);
-  if (!caps.launch_pcrs.empty() && !measured)
-    problems->push_back("this boot was not measured: PCR " + list +
-                        " hold their reset values in every bank (all 0xFF: no launcher extended "
-                        "them, e.g. an unmeasured launch after a TPM failure; all zero: reset, "
-                        "then never extended) — do not seal secrets to PCR " +
-                        list + " of this boot");
-  return {{"measured", measured}, {"pcrs", values}};
-}
-
 // tboot's error codes in words: what happened at the last launch and what usually helps
-// (vlp.md §7.1 meanings; tboot common/tb_error.c).
+// (docs/reference/vlp.md §7.1 meanings; tboot common/tb_error.c).
 std::string error_words(uint32_t code) {
   using vlp::TbError;
   switch (static_cast<TbError>(code)) {
@@ -320,6 +151,29 @@ json txt_status(const std::string& root) {
   return t;
 }
 
+// ------------------------------------------------------------------------- launch PCRs
+// The PCRs the launcher extends first under the installed build's mapping: 17-19 mapped by its
+// pcr_map= (the launcher line in reference.json, read with the launcher's own option parser;
+// without a reference, the default DA mapping; docs/reference/vlp.md §6.4).
+std::vector<uint8_t> launch_pcr_list(const json& reference) {
+  std::string cmdline;
+  if (reference.is_object() && reference.contains("launcher"))
+    cmdline = reference["launcher"].value("cmdline", std::string());
+  const launch::LauncherOptions o = launch::parse_launcher_options(host::as_bytes(cmdline));
+  std::vector<uint8_t> out;
+  for (uint8_t p = 17; p <= 19; ++p) {
+    const uint8_t m = launch::map_pcr(o.pcr_map, p);
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  }
+  return out;
+}
+
+std::string pcr_list_text(const std::vector<uint8_t>& pcrs) {
+  std::string t;
+  for (uint8_t p : pcrs) t += (t.empty() ? "" : ", ") + std::to_string(p);
+  return t;
+}
+
 // ---------------------------------------------------------------------------------- doctor
 struct Report {
   json j;
@@ -327,269 +181,359 @@ struct Report {
   void problem(const std::string& p) { problems.push_back(p); }
 };
 
-int run_doctor(const DoctorOptions& o) {
-  using namespace tpmnv;
-  Report r;
-  r.j["$schema"] = "https://tlaunch.invalid/schemas/doctor.v1.schema.json";
-  r.j["version"] = 1;
-  const std::string state_dir =
-      o.state_dir.empty() ? under(o.root, "/var/lib/tlaunch") : o.state_dir;
-  const std::string grub_cfg =
-      o.grub_cfg.empty() ? under(o.root, "/boot/grub/grub.cfg") : o.grub_cfg;
-  const std::string boot_dir = o.boot_dir.empty() ? o.root : o.boot_dir;
+// One doctor run: what it found so far, filled in step by step, then printed.
+class Doctor {
+ public:
+  explicit Doctor(const DoctorOptions& o)
+      : o_(o),
+        state_dir_(o.state_dir.empty() ? under(o.root, "/var/lib/tlaunch") : o.state_dir),
+        grub_cfg_(o.grub_cfg.empty() ? under(o.root, "/boot/grub/grub.cfg") : o.grub_cfg),
+        boot_dir_(o.boot_dir.empty() ? o.root : o.boot_dir) {}
 
+  int run() {
+    r_.j["$schema"] = "https://tlaunch.invalid/schemas/doctor.v1.schema.json";
+    r_.j["version"] = 1;
+    load_reference();
+    check_tpm();
+    if (dev_) check_launch_pcrs();
+    if (dev_) {
+      auto st = check_indices();
+      if (!st) return report(st.failure());
+    }
+    r_.j["indices"] = indices_;
+    r_.j["last_launch_error"] = last_error_;
+    r_.j["policy_source"] = launch::policy_source_name(source_);
+    check_boot();
+    // Reported, not a problem: the tlaunch launcher verifies and measures without TXT (a VM, the
+    // boot lab); only tboot proper needs SMX.
+    r_.j["txt"] = txt_status(o_.root);
+    r_.j["problems"] = r_.problems;
+    r_.j["ok"] = r_.problems.empty();
+    if (o_.common.json)
+      std::printf("%s\n", r_.j.dump(2).c_str());
+    else
+      print_text();
+    if (!dev_) return kExitTpmUnreachable;
+    return r_.problems.empty() ? kExitOk : kExitFailed;
+  }
+
+ private:
   // The installed build (tlaunch apply), if any: which handle set and what the policy was built
   // from.
-  json reference;
-  std::string ref_path = state_dir + "/" + host::spec::kReferenceFile;
-  if (exists(ref_path)) {
-    try {
-      reference = json::parse(read_small(ref_path));
-    } catch (const json::exception&) {
-      r.problem(ref_path + " is not valid JSON");
+  void load_reference() {
+    const std::string ref_path = state_dir_ + "/" + host::spec::kReferenceFile;
+    if (exists(ref_path)) {
+      try {
+        reference_ = json::parse(read_small(ref_path));
+      } catch (const json::exception&) {
+        r_.problem(ref_path + " is not valid JSON");
+      }
     }
+    r_.j["state_dir"] = state_dir_;
+    r_.j["reference"] = reference_.is_object() ? json(ref_path) : json(nullptr);
+    set_name_ = o_.handle_set;
+    if (set_name_.empty() && reference_.is_object() && reference_.contains("nv"))
+      set_name_ = reference_["nv"].value("handle_set", std::string("tcg"));
+    if (set_name_.empty()) set_name_ = "tcg";
+    in_use_ = set_name_ == "legacy" ? tpmnv::HandleSet::kLegacy : tpmnv::HandleSet::kTcg;
+    r_.j["handle_set"] = set_name_;
+    launch_pcrs_ = launch_pcr_list(reference_);
   }
-  r.j["state_dir"] = state_dir;
-  r.j["reference"] = reference.is_object() ? json(ref_path) : json(nullptr);
-  std::string set_name = o.handle_set;
-  if (set_name.empty() && reference.is_object() && reference.contains("nv"))
-    set_name = reference["nv"].value("handle_set", std::string("tcg"));
-  if (set_name.empty()) set_name = "tcg";
-  const HandleSet in_use = set_name == "legacy" ? HandleSet::kLegacy : HandleSet::kTcg;
-  r.j["handle_set"] = set_name;
 
-  // 1. TPM.
-  std::string origin;
-  std::string conf = choose_tcti(o.common.tcti, &origin);
-  json tpm;
-  tpm["tcti"] = conf;
-  const std::vector<int> launch_pcrs = launch_pcr_list(reference);
-  auto caps = query_caps(conf, launch_pcrs);
-  std::unique_ptr<EsysDevice> dev;
-  if (caps) {
-    auto d = nv::open_device(o.common);
-    if (d)
-      dev = std::move(*d);
-    else
-      caps = d.failure();
+  // 1. The TPM, through the device (one connection; tpm2-tss's own log lines are off).
+  void check_tpm() {
+    conf_ = tpmnv::choose_tcti(o_.common.tcti);
+    json tpm;
+    tpm["tcti"] = conf_;
+    auto d = nv::open_device(o_.common);
+    host::Expected<tpmnv::TpmInfo> info =
+        d ? (*d)->info() : host::Expected<tpmnv::TpmInfo>(d.failure());
+    tpm["reachable"] = static_cast<bool>(info);
+    if (!info) {
+      tpm["error"] = info.failure().message;
+      r_.problem("no TPM reachable through " + conf_ + ": " + info.failure().message);
+      r_.j["tpm"] = tpm;
+      return;
+    }
+    dev_ = std::move(*d);
+    info_ = *info;
+    tpm["manufacturer"] = info_.manufacturer;
+    json banks = json::array();
+    for (size_t b = 0; b < info_.banks.count; ++b) {
+      const tpm::PcrBank& bank = info_.banks.banks[b];
+      const int pcrs = __builtin_popcount(bank.pcrs);
+      if (pcrs == 0) continue;  // allocated but no PCR selected
+      const HashAlgInfo* a = find_hash_alg(bank.alg);
+      banks.push_back({{"alg", a ? a->name : tpmnv::format_handle(bank.alg)}, {"pcrs", pcrs}});
+    }
+    tpm["banks"] = banks;
+    tpm["nv_buffer_max"] = info_.limits.nv_buffer_max;
+    tpm["nv_index_max"] = info_.limits.nv_index_max;
+    tpm["nv_indices_defined"] = info_.nv_indices;
+    tpm["persistent_avail"] = info_.persistent_avail;
+    tpm["nv_counters_avail"] = info_.nv_counters_avail;
+    if (banks.empty()) r_.problem("the TPM has no active PCR bank");
+    if (info_.persistent_avail == 0)
+      r_.problem("the TPM reports no NV room left (TPM_PT_HR_PERSISTENT_AVAIL = 0)");
+    r_.j["tpm"] = tpm;
   }
-  tpm["reachable"] = static_cast<bool>(dev);
-  if (!dev) {
-    tpm["error"] = caps ? std::string() : caps.failure().message;
-    r.problem("no TPM reachable through " + conf + ": " + tpm["error"].get<std::string>());
-  } else {
-    tpm["manufacturer"] = caps->manufacturer;
-    tpm["banks"] = caps->banks;
-    tpm["nv_buffer_max"] = caps->nv_buffer_max;
-    tpm["nv_index_max"] = caps->nv_index_max;
-    tpm["nv_indices_defined"] = caps->nv_indices;
-    tpm["persistent_avail"] = caps->persistent_avail;
-    tpm["nv_counters_avail"] = caps->nv_counters_avail;
-    if (caps->banks.empty()) r.problem("the TPM has no active PCR bank");
-    r.j["launch_pcrs"] = assess_launch_pcrs(*caps, launch_pcrs, &r.problems);
-    if (caps->persistent_avail == 0)
-      r.problem("the TPM reports no NV room left (TPM_PT_HR_PERSISTENT_AVAIL = 0)");
+
+  // 1b. Was this boot measured? Every measured launch extends the first launch PCR (PCR 17, or
+  // 11 under pcr_map=loc0) with its own command line and the policy-control value in the bank(s)
+  // it measures for, so the launch PCRs all at a reset value in every bank they are allocated in
+  // — all 0xFF (PCR 17-19: no dynamic launch reset them and nothing extended them: an unmeasured
+  // launch, or no launcher at all) or all zero (reset by a DRTM, or PCR 11-13 after a TPM reset,
+  // then never extended) — mean this boot's PCRs vouch for nothing. Read with PCR_Read through
+  // the device (TPM 2.0 Part 3 §22.4).
+  void check_launch_pcrs() {
+    json values = json::array();
+    bool measured = false;
+    for (size_t b = 0; b < info_.banks.count; ++b) {
+      const tpm::PcrBank& bank = info_.banks.banks[b];
+      const HashAlgInfo* a = find_hash_alg(bank.alg);
+      bool all = a != nullptr;
+      for (uint8_t p : launch_pcrs_) all = all && (bank.pcrs >> p & 1);
+      if (!all) continue;
+      for (uint8_t p : launch_pcrs_) {
+        auto v = dev_->pcr_read(p, static_cast<HashAlg>(bank.alg));
+        if (!v) {
+          r_.problem("reading PCR " + std::to_string(p) + " (" + a->name +
+                     ") failed: " + v.failure().message);
+          return;
+        }
+        const ByteSpan d = v->span();
+        const bool ff = std::all_of(d.data, d.data + d.size, [](uint8_t x) { return x == 0xFF; });
+        const bool zero = std::all_of(d.data, d.data + d.size, [](uint8_t x) { return x == 0; });
+        measured = measured || (!ff && !zero);
+        values.push_back({{"bank", a->name},
+                          {"pcr", p},
+                          {"value", host::hex(d.data, d.size)},
+                          {"state", ff     ? "reset-ff"
+                                    : zero ? "reset-zero"
+                                           : "extended"}});
+      }
+    }
+    if (values.empty()) return;  // no bank holds all the launch PCRs
+    const std::string list = pcr_list_text(launch_pcrs_);
+    if (!measured)
+      r_.problem("this boot was not measured: PCR " + list +
+                 " hold their reset values in every bank (all 0xFF: no launcher extended them, "
+                 "e.g. an unmeasured launch after a TPM failure; all zero: reset, then never "
+                 "extended) — do not seal secrets to PCR " +
+                 list + " of this boot");
+    r_.j["launch_pcrs"] = {{"measured", measured}, {"pcrs", values}};
   }
-  r.j["tpm"] = tpm;
 
   // 2. Catalogue indices, both handle sets; the one in use is what the launcher reads.
-  json indices = json::array();
-  launch::PolicySource source =
-      dev ? launch::PolicySource::kNvAbsent : launch::PolicySource::kTpmNotReady;
-  host::Bytes policy;
-  bool nv_policy_invalid = false;
-  json last_error = nullptr;
-  std::map<uint32_t, std::string> content_text;  // decoded content for the text report
-  if (dev) {
-    auto handles = dev->list_indices();
-    if (!handles) return report(handles.failure());
+  host::HostStatus check_indices() {
+    source_ = launch::PolicySource::kNvAbsent;
+    auto handles = dev_->list_indices();
+    if (!handles) return handles.failure();
     size_t n = 0;
-    const IndexSpec* cat = catalogue(&n);
-    for (HandleSet set : {HandleSet::kTcg, HandleSet::kLegacy}) {
+    const tpmnv::IndexSpec* cat = tpmnv::catalogue(&n);
+    for (tpmnv::HandleSet set : {tpmnv::HandleSet::kTcg, tpmnv::HandleSet::kLegacy}) {
       for (size_t i = 0; i < n; ++i) {
-        Target t;
+        tpmnv::Target t;
         t.spec = &cat[i];
-        t.handle = handle_of(cat[i], set);
-        const std::string name = cat[i].name;
-        json e;
-        e["name"] = name;
-        e["handle"] = format_handle(t.handle);
-        e["handle_set"] = handle_set_name(set);
-        e["in_use"] = set == in_use;
-        bool defined = std::find(handles->begin(), handles->end(), t.handle) != handles->end();
-        e["present"] = defined;
-        if (!defined) {
-          if (set == in_use && name == "vlp")
-            r.problem("no VLP index at " + format_handle(t.handle) +
-                      ": the launcher falls back to its built-in default policy, which verifies "
-                      "nothing");
-          if (set != in_use) continue;  // absent in the other set: not worth a line
-          indices.push_back(e);
-          continue;
-        }
-        auto pub = dev->read_public(t.handle);
-        if (!pub) return report(pub.failure());
-        if (!*pub) continue;
-        const NvPublic& p = **pub;
-        std::vector<std::string> problems = check_definition(t.spec, definition_of(p), false);
-        e["attributes"] = attributes_to_string(p.attributes);
-        e["attributes_value"] = format_handle(p.attributes);
-        e["size"] = p.size;
-        e["written"] = (p.attributes & attr::kWritten) != 0;
-        e["launcher_accepts"] = problems.empty();
-        e["problems"] = problems;
-        e["content"] = nullptr;
-        if (set != in_use)
-          r.problem(name + " index present in the " + handle_set_name(set) + " set at " +
-                    format_handle(t.handle) + ", but the launcher reads the " + set_name + " set");
-        for (const auto& pr : problems)
-          if (set == in_use) r.problem(name + " index " + format_handle(t.handle) + ": " + pr);
-        host::Bytes data;
-        bool have = false;
-        if (p.attributes & attr::kWritten) {
-          // The VLP as the launcher reads it: at most 2124 bytes (vlp.md §5.2).
-          std::optional<size_t> size;
-          if (name == "vlp") size = std::min<size_t>(p.size, vlp::kMaxPolicySize);
-          auto d = read_index(*dev, t, p, 0, size);
-          if (d) {
-            data = std::move(*d);
-            have = true;
-            ContentView view = describe_content(cat[i].content, data, t.label());
-            e["content"] = view.json;
-            content_text[t.handle] = view.text;
-          } else {
-            e["content_error"] = d.failure().message;
-          }
-        } else if (set == in_use && (name == "vlp" || name == "error")) {
-          r.problem(name + " index " + format_handle(t.handle) + " was never written");
-        }
-        if (set == in_use && name == "vlp") {
-          if (p.attributes & attr::kPpWrite)
-            source = launch::PolicySource::kNvPpWrite;
-          else if (!have)
-            source = launch::PolicySource::kNvUnreadable;
-          else {
-            source = launch::PolicySource::kNvRead;
-            policy = data;
-            // The launcher decodes what it read; an invalid VLP (e.g. an interrupted update:
-            // tlaunch nv write clears byte 0 first) means tboot's default policy.
-            auto dec = vlp::decode(ByteSpan(data.data(), data.size()));
-            if (!dec.ok()) {
-              nv_policy_invalid = true;
-              r.problem("vlp index " + format_handle(t.handle) + " does not hold a valid VLP (" +
-                        host::describe(dec.error(), "") +
-                        "): the launcher falls back to its built-in default policy "
-                        "(TB_ERR_POLICY_NOT_PRESENT), which verifies nothing; an interrupted "
-                        "update? `tlaunch nv provision` rewrites it");
-            }
-          }
-        }
-        if (set == in_use && name == "error" && have && data.size() >= 4) {
-          uint32_t code = static_cast<uint32_t>(data[0]) | (static_cast<uint32_t>(data[1]) << 8) |
+        t.handle = tpmnv::handle_of(cat[i], set);
+        const bool defined =
+            std::find(handles->begin(), handles->end(), t.handle) != handles->end();
+        auto st = check_index(t, set, defined);
+        if (!st) return st.failure();
+      }
+    }
+    return host::host_ok();
+  }
+
+  host::HostStatus check_index(const tpmnv::Target& t, tpmnv::HandleSet set, bool defined) {
+    const std::string name = t.spec->name;
+    const bool in_use = set == in_use_;
+    json e;
+    e["name"] = name;
+    e["handle"] = tpmnv::format_handle(t.handle);
+    e["handle_set"] = tpmnv::handle_set_name(set);
+    e["in_use"] = in_use;
+    e["present"] = defined;
+    if (!defined) {
+      if (in_use && name == "vlp")
+        r_.problem("no VLP index at " + tpmnv::format_handle(t.handle) +
+                   ": the launcher falls back to its built-in default policy, which verifies "
+                   "nothing");
+      if (in_use) indices_.push_back(e);  // absent in the other set: not worth a line
+      return host::host_ok();
+    }
+    auto pub = dev_->read_public(t.handle);
+    if (!pub) return pub.failure();
+    if (!*pub) return host::host_ok();
+    const tpmnv::NvPublic& p = **pub;
+    const std::vector<std::string> problems =
+        tpmnv::check_definition(t.spec, tpmnv::definition_of(p), false);
+    e["attributes"] = tpmnv::attributes_to_string(p.attributes);
+    e["attributes_value"] = tpmnv::format_handle(p.attributes);
+    e["size"] = p.size;
+    e["written"] = (p.attributes & tpmnv::attr::kWritten) != 0;
+    e["launcher_accepts"] = problems.empty();
+    e["problems"] = problems;
+    e["content"] = nullptr;
+    if (!in_use)
+      r_.problem(name + " index present in the " + tpmnv::handle_set_name(set) + " set at " +
+                 tpmnv::format_handle(t.handle) + ", but the launcher reads the " + set_name_ +
+                 " set");
+    for (const auto& pr : problems)
+      if (in_use) r_.problem(name + " index " + tpmnv::format_handle(t.handle) + ": " + pr);
+    std::optional<host::Bytes> data = read_content(t, p, e);
+    if (!data && in_use && (name == "vlp" || name == "error") &&
+        !(p.attributes & tpmnv::attr::kWritten))
+      r_.problem(name + " index " + tpmnv::format_handle(t.handle) + " was never written");
+    if (in_use && name == "vlp") judge_vlp(t, p, data);
+    if (in_use && name == "error" && data && data->size() >= 4) judge_error_index(*data);
+    indices_.push_back(e);
+    return host::host_ok();
+  }
+
+  // The content of a written index, decoded into e["content"] (or e["content_error"]).
+  std::optional<host::Bytes> read_content(const tpmnv::Target& t, const tpmnv::NvPublic& p,
+                                          json& e) {
+    if (!(p.attributes & tpmnv::attr::kWritten)) return std::nullopt;
+    // The VLP as the launcher reads it: at most 2124 bytes (docs/reference/vlp.md §5.2).
+    std::optional<size_t> size;
+    if (std::string(t.spec->name) == "vlp") size = std::min<size_t>(p.size, vlp::kMaxPolicySize);
+    auto d = tpmnv::read_index(*dev_, t, p, 0, size);
+    if (!d) {
+      e["content_error"] = d.failure().message;
+      return std::nullopt;
+    }
+    tpmnv::ContentView view = tpmnv::describe_content(t.spec->content, *d, t.label());
+    e["content"] = view.json;
+    content_text_[t.handle] = view.text;
+    return std::move(*d);
+  }
+
+  // What the launcher makes of the VLP index in use.
+  void judge_vlp(const tpmnv::Target& t, const tpmnv::NvPublic& p,
+                 const std::optional<host::Bytes>& data) {
+    if (p.attributes & tpmnv::attr::kPpWrite) {
+      source_ = launch::PolicySource::kNvPpWrite;
+      return;
+    }
+    if (!data) {
+      source_ = launch::PolicySource::kNvUnreadable;
+      return;
+    }
+    source_ = launch::PolicySource::kNvRead;
+    policy_ = *data;
+    // The launcher decodes what it read; an invalid VLP (e.g. an interrupted update: tlaunch nv
+    // write clears byte 0 first) means tboot's default policy.
+    auto dec = vlp::decode(ByteSpan(data->data(), data->size()));
+    if (dec.ok()) return;
+    nv_policy_invalid_ = true;
+    r_.problem("vlp index " + tpmnv::format_handle(t.handle) + " does not hold a valid VLP (" +
+               host::describe(dec.error(), "") +
+               "): the launcher falls back to its built-in default policy "
+               "(TB_ERR_POLICY_NOT_PRESENT), which verifies nothing; an interrupted "
+               "update? `tlaunch nv provision` rewrites it");
+  }
+
+  void judge_error_index(const host::Bytes& data) {
+    const uint32_t code = static_cast<uint32_t>(data[0]) | (static_cast<uint32_t>(data[1]) << 8) |
                           (static_cast<uint32_t>(data[2]) << 16) |
                           (static_cast<uint32_t>(data[3]) << 24);
-          const char* en = vlp::tb_error_name(code);
-          last_error = {
-              {"code", code}, {"name", en ? en : "unknown"}, {"meaning", error_words(code)}};
-          if (code != 0)
-            r.problem(std::string("last launch error: ") + (en ? en : "unknown") + ": " +
-                      error_words(code));
-        }
-        indices.push_back(e);
-      }
-    }
+    const char* en = vlp::tb_error_name(code);
+    last_error_ = {{"code", code}, {"name", en ? en : "unknown"}, {"meaning", error_words(code)}};
+    if (code != 0)
+      r_.problem(std::string("last launch error: ") + (en ? en : "unknown") + ": " +
+                 error_words(code));
   }
-  r.j["indices"] = indices;
-  r.j["last_launch_error"] = last_error;
-  r.j["policy_source"] = launch::policy_source_name(source);
 
   // 3. Policy vs. grub.cfg and /boot. Without a TPM, the installed build's vlp.pol stands in.
-  host::spec::BootCheckInput bi;
-  bi.grub_cfg = grub_cfg;
-  bi.root = boot_dir;
-  bi.source = source;
-  bi.policy = policy;
-  bi.reference = reference;
-  if (caps) {
-    std::vector<HashAlg> tpm_banks;
-    for (const json& b : caps->banks) {
-      const HashAlgInfo* info = find_hash_alg_by_name(b["alg"].get<std::string>().c_str());
-      if (info) tpm_banks.push_back(info->id);
-    }
-    if (!tpm_banks.empty()) bi.banks = tpm_banks;
-  }
-  std::string boot_note;
-  if (!dev && exists(state_dir + "/" + host::spec::kVlpFile)) {
-    auto b = host::read_file(state_dir + "/" + host::spec::kVlpFile, vlp::kMaxPolicySize);
-    if (b) {
-      bi.source = launch::PolicySource::kNvRead;
-      bi.policy = *b;
-      boot_note = "no TPM: checked against " + state_dir + "/" + host::spec::kVlpFile +
-                  " instead of the policy in NV";
-    }
-  }
-  json boot = nullptr;
-  if (!exists(grub_cfg)) {
-    r.problem(grub_cfg + " does not exist: cannot check what GRUB would boot");
-  } else {
-    auto bc = host::spec::check_boot(bi);
-    if (!bc) {
-      r.problem(bc.failure().message);
-    } else {
-      boot = host::spec::boot_check_json(*bc);
-      if (!boot_note.empty()) boot["note"] = boot_note;
-      boot["grub_cfg"] = grub_cfg;
-      if (bc->policy_state != "nv") r.problem(bc->policy_note);
-      for (const auto& note : bc->notes) r.problem(note);
-      for (const auto& e : bc->entries) {
-        if (e.verdict == "pass") continue;
-        std::string p = "grub.cfg entry '" + e.title + "' (line " + std::to_string(e.line) +
-                        "): the launcher would answer " + e.error + " (" + e.action + ")";
-        for (const auto& m : e.modules)
-          if (m.status != "ok")
-            p += "\n    module " + std::to_string(m.index) + " " + m.grub_path + ": " + m.status +
-                 ": " + m.reason;
-        r.problem(p);
+  void check_boot() {
+    bi_.grub_cfg = grub_cfg_;
+    bi_.root = boot_dir_;
+    bi_.source = dev_ ? source_ : launch::PolicySource::kTpmNotReady;
+    bi_.policy = policy_;
+    bi_.reference = reference_;
+    std::vector<HashAlg> banks(tpm::kMaxBanks);
+    banks.resize(tpm::allocated_banks(info_.banks, banks.data(), banks.size()));
+    if (!banks.empty()) bi_.banks = banks;
+    const std::string vlp_file = state_dir_ + "/" + host::spec::kVlpFile;
+    if (!dev_ && exists(vlp_file)) {
+      auto b = host::read_file(vlp_file, vlp::kMaxPolicySize);
+      if (b) {
+        bi_.source = launch::PolicySource::kNvRead;
+        bi_.policy = *b;
+        boot_note_ = "no TPM: checked against " + vlp_file + " instead of the policy in NV";
       }
     }
-  }
-  r.j["boot"] = boot;
-
-  // 4. TXT.
-  // Reported, not a problem: the tlaunch launcher verifies and measures without TXT (a VM, the
-  // boot lab); only tboot proper needs SMX.
-  r.j["txt"] = txt_status(o.root);
-
-  r.j["problems"] = r.problems;
-  r.j["ok"] = r.problems.empty();
-  if (o.common.json) {
-    std::printf("%s\n", r.j.dump(2).c_str());
-  } else {
-    const json& t = r.j["tpm"];
-    std::printf("TPM (%s):\n", conf.c_str());
-    if (t["reachable"].get<bool>()) {
-      std::string banks;
-      for (const auto& b : t["banks"])
-        banks += (banks.empty() ? "" : ", ") + b["alg"].get<std::string>();
-      std::printf(
-          "  %s, banks %s; NV_BUFFER_MAX %u, NV_INDEX_MAX %u; %u NV indices defined, "
-          "room for about %u more persistent objects\n",
-          t["manufacturer"].get<std::string>().c_str(), banks.c_str(),
-          t["nv_buffer_max"].get<unsigned>(), t["nv_index_max"].get<unsigned>(),
-          t["nv_indices_defined"].get<unsigned>(), t["persistent_avail"].get<unsigned>());
-    } else {
-      std::printf("  not reachable: %s\n", t["error"].get<std::string>().c_str());
+    r_.j["boot"] = nullptr;
+    if (!exists(grub_cfg_)) {
+      r_.problem(grub_cfg_ + " does not exist: cannot check what GRUB would boot");
+      return;
     }
-    if (r.j.contains("launch_pcrs")) {
-      const json& lp = r.j["launch_pcrs"];
-      const std::string list = pcr_list_text(launch_pcrs);
+    auto bc = host::spec::check_boot(bi_);
+    if (!bc) {
+      r_.problem(bc.failure().message);
+      return;
+    }
+    boot_ = host::spec::boot_check_json(*bc);
+    if (!boot_note_.empty()) boot_["note"] = boot_note_;
+    boot_["grub_cfg"] = grub_cfg_;
+    if (bc->policy_state != "nv") r_.problem(bc->policy_note);
+    for (const auto& note : bc->notes) r_.problem(note);
+    for (const auto& e : bc->entries) {
+      if (e.verdict == "pass") continue;
+      std::string p = "grub.cfg entry '" + e.title + "' (line " + std::to_string(e.line) +
+                      "): the launcher would answer " + e.error + " (" + e.action + ")";
+      for (const auto& m : e.modules)
+        if (m.status != "ok")
+          p += "\n    module " + std::to_string(m.index) + " " + m.grub_path + ": " + m.status +
+               ": " + m.reason;
+      r_.problem(p);
+    }
+    r_.j["boot"] = boot_;
+  }
+
+  // ------------------------------------------------------------------------ text report
+  void print_text() const {
+    print_tpm();
+    print_indices();
+    print_policy();
+    print_boot();
+    print_txt();
+    if (r_.problems.empty()) {
+      std::printf("\nhealthy: the installed policy accepts every launcher entry of grub.cfg\n");
+    } else {
+      std::printf("\n%zu problem(s):\n", r_.problems.size());
+      for (const auto& p : r_.problems) std::printf("  - %s\n", p.c_str());
+    }
+  }
+
+  void print_tpm() const {
+    const json& t = r_.j["tpm"];
+    std::printf("TPM (%s):\n", conf_.c_str());
+    if (!t["reachable"].get<bool>()) {
+      std::printf("  not reachable: %s\n", t["error"].get<std::string>().c_str());
+      return;
+    }
+    std::string banks;
+    for (const auto& b : t["banks"])
+      banks += (banks.empty() ? "" : ", ") + b["alg"].get<std::string>();
+    std::printf(
+        "  %s, banks %s; NV_BUFFER_MAX %u, NV_INDEX_MAX %u; %u NV indices defined, "
+        "room for about %u more persistent objects\n",
+        info_.manufacturer.c_str(), banks.c_str(), info_.limits.nv_buffer_max,
+        info_.limits.nv_index_max, info_.nv_indices, info_.persistent_avail);
+    if (r_.j.contains("launch_pcrs")) {
+      const std::string list = pcr_list_text(launch_pcrs_);
       std::printf("  this boot: %s\n",
-                  lp["measured"].get<bool>()
+                  r_.j["launch_pcrs"]["measured"].get<bool>()
                       ? ("measured (PCR " + list + " extended)").c_str()
                       : ("NOT measured (PCR " + list + " at their reset values)").c_str());
     }
-    std::printf("NV indices (%s handle set in use):\n", set_name.c_str());
-    for (const auto& e : r.j["indices"]) {
+  }
+
+  void print_indices() const {
+    std::printf("NV indices (%s handle set in use):\n", set_name_.c_str());
+    for (const auto& e : indices_) {
       if (!e["present"].get<bool>()) {
         std::printf("  %-6s %s  not defined\n", e["name"].get<std::string>().c_str(),
                     e["handle"].get<std::string>().c_str());
@@ -603,68 +547,88 @@ int run_doctor(const DoctorOptions& o) {
                   e["in_use"].get<bool>() ? "" : " (other handle set)");
       for (const auto& p : e.value("problems", json::array()))
         std::printf("         PROBLEM: %s\n", p.get<std::string>().c_str());
-      uint32_t handle =
+      const uint32_t handle =
           static_cast<uint32_t>(std::stoul(e["handle"].get<std::string>(), nullptr, 16));
-      auto text = content_text.find(handle);
-      if (text != content_text.end()) std::printf("%s", text->second.c_str());
+      auto text = content_text_.find(handle);
+      if (text != content_text_.end()) std::printf("%s", text->second.c_str());
     }
-    if (last_error.is_object())
-      std::printf("Last launch error: %s: %s\n", last_error["name"].get<std::string>().c_str(),
-                  last_error["meaning"].get<std::string>().c_str());
-    if (bi.source == launch::PolicySource::kNvRead && nv_policy_invalid)
+    if (last_error_.is_object())
+      std::printf("Last launch error: %s: %s\n", last_error_["name"].get<std::string>().c_str(),
+                  last_error_["meaning"].get<std::string>().c_str());
+  }
+
+  void print_policy() const {
+    if (bi_.source == launch::PolicySource::kNvRead && nv_policy_invalid_)
       std::printf(
           "Policy in force: the launcher's built-in default (the VLP in NV is not valid)\n");
-    else if (bi.source == launch::PolicySource::kNvRead)
+    else if (bi_.source == launch::PolicySource::kNvRead)
       std::printf(
           "Policy in force: the VLP read from NV%s\n",
-          boot.is_object() && boot["policy"] == "default" ? " (invalid: default policy)" : "");
+          boot_.is_object() && boot_["policy"] == "default" ? " (invalid: default policy)" : "");
     else
       std::printf("Policy in force: the launcher's built-in default (%s)\n",
-                  launch::policy_source_name(bi.source));
-    if (boot.is_object()) {
-      std::string note = boot_note.empty() ? "" : " (" + boot_note + ")";
-      std::printf("Boot entries in %s%s:\n", grub_cfg.c_str(), note.c_str());
-      for (const auto& e : boot["entries"]) {
-        std::printf("  [%s] %s (line %zu): %s, %s\n", e["verdict"].get<std::string>().c_str(),
-                    e["title"].get<std::string>().c_str(), e["line"].get<size_t>(),
-                    e["error"].get<std::string>().c_str(), e["action"].get<std::string>().c_str());
-        for (const auto& m : e["modules"]) {
-          std::printf("      module %zu %-40s %s\n", m["index"].get<size_t>(),
-                      m["grub_path"].get<std::string>().c_str(),
-                      m["status"].get<std::string>().c_str());
-          if (m["status"] != "ok" && !m["reason"].get<std::string>().empty())
-            std::printf("        %s\n", m["reason"].get<std::string>().c_str());
-          if (m.contains("cmdline_diff") && !m["cmdline_diff"].empty()) {
-            std::printf("        command line (- policy, + grub.cfg):\n");
-            for (const auto& w : m["cmdline_diff"])
-              std::printf("          %s\n", w.get<std::string>().c_str());
-          }
-        }
-      }
+                  launch::policy_source_name(bi_.source));
+  }
+
+  void print_boot() const {
+    if (!boot_.is_object()) return;
+    const std::string note = boot_note_.empty() ? "" : " (" + boot_note_ + ")";
+    std::printf("Boot entries in %s%s:\n", grub_cfg_.c_str(), note.c_str());
+    for (const auto& e : boot_["entries"]) {
+      std::printf("  [%s] %s (line %zu): %s, %s\n", e["verdict"].get<std::string>().c_str(),
+                  e["title"].get<std::string>().c_str(), e["line"].get<size_t>(),
+                  e["error"].get<std::string>().c_str(), e["action"].get<std::string>().c_str());
+      for (const auto& m : e["modules"]) print_module(m);
     }
-    const json& x = r.j["txt"];
+  }
+
+  static void print_module(const json& m) {
+    std::printf("      module %zu %-40s %s\n", m["index"].get<size_t>(),
+                m["grub_path"].get<std::string>().c_str(), m["status"].get<std::string>().c_str());
+    if (m["status"] != "ok" && !m["reason"].get<std::string>().empty())
+      std::printf("        %s\n", m["reason"].get<std::string>().c_str());
+    if (m.contains("cmdline_diff") && !m["cmdline_diff"].empty()) {
+      std::printf("        command line (- policy, + grub.cfg):\n");
+      for (const auto& w : m["cmdline_diff"])
+        std::printf("          %s\n", w.get<std::string>().c_str());
+    }
+  }
+
+  void print_txt() const {
+    const json& x = r_.j["txt"];
+    auto yes_no = [](const json& v) {
+      return v.is_null() ? "unknown" : v.get<bool>() ? "yes" : "no";
+    };
     std::printf(
         "TXT: CPU smx %s, VT-d (DMAR) %s, securityfs %s, TPM event log %s, Secure "
         "Launch registers %s; /dev/mem not used\n",
-        x["cpu_smx"].is_null()     ? "unknown"
-        : x["cpu_smx"].get<bool>() ? "yes"
-                                   : "no",
-        x["dmar"].is_null()     ? "unknown"
-        : x["dmar"].get<bool>() ? "yes"
-                                : "no",
-        x["securityfs"].get<bool>() ? "mounted" : "absent",
+        yes_no(x["cpu_smx"]), yes_no(x["dmar"]), x["securityfs"].get<bool>() ? "mounted" : "absent",
         x["tpm_event_log"].get<bool>() ? "present" : "absent",
         x["slaunch_txt"].is_null() ? "absent" : "present");
-    if (r.problems.empty()) {
-      std::printf("\nhealthy: the installed policy accepts every launcher entry of grub.cfg\n");
-    } else {
-      std::printf("\n%zu problem(s):\n", r.problems.size());
-      for (const auto& p : r.problems) std::printf("  - %s\n", p.c_str());
-    }
   }
-  if (!dev) return kExitTpmUnreachable;
-  return r.problems.empty() ? kExitOk : kExitFailed;
-}
+
+  const DoctorOptions& o_;
+  const std::string state_dir_, grub_cfg_, boot_dir_;
+  Report r_;
+  json reference_;
+  std::vector<uint8_t> launch_pcrs_;  // the launcher's PCRs under the installed build's pcr_map
+  std::string set_name_;
+  tpmnv::HandleSet in_use_ = tpmnv::HandleSet::kTcg;
+  std::string conf_;
+  std::unique_ptr<tpmnv::EsysDevice> dev_;
+  tpmnv::TpmInfo info_;
+  json indices_ = json::array();
+  launch::PolicySource source_ = launch::PolicySource::kTpmNotReady;
+  host::Bytes policy_;
+  bool nv_policy_invalid_ = false;
+  json last_error_ = nullptr;
+  std::map<uint32_t, std::string> content_text_;  // decoded content for the text report
+  host::spec::BootCheckInput bi_;
+  json boot_ = nullptr;
+  std::string boot_note_;
+};
+
+int run_doctor(const DoctorOptions& o) { return Doctor(o).run(); }
 
 }  // namespace
 

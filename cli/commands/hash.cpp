@@ -5,10 +5,10 @@
 //                [--json] [-j N] [--module 'FILE[ CMDLINE]']... [FILE...]
 //
 // Per file and bank: the image digest (bytes as loaded), the cmdline digest and tboot's module
-// measurement H(H(cmdline) || H(image)) (vlp.md §6.1). Positional FILEs use --cmdline (default
-// ""); each --module carries its own command line after the first space, as a grub.cfg
-// `module2 FILE ARGS` line and `tlaunch predict --module` do. Output order: the positional files,
-// then the --module entries, each in command-line order, whatever finishes first.
+// measurement H(H(cmdline) || H(image)) (docs/reference/vlp.md §6.1). Positional FILEs use
+// --cmdline (default ""); each --module carries its own command line after the first space, as a
+// grub.cfg `module2 FILE ARGS` line and `tlaunch predict --module` do. Output order: the positional
+// files, then the --module entries, each in command-line order, whatever finishes first.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>

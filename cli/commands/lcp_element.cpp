@@ -1,4 +1,4 @@
-// tlaunch lcp element create|show|wrap-vlp|unwrap-vlp: LCP policy elements (shared/spec/lcp.md
+// tlaunch lcp element create|show|wrap-vlp|unwrap-vlp: LCP policy elements (docs/reference/lcp.md
 // §7; the same model and printer as lcp2_crtpolelt). See man/tlaunch-lcp.1.
 #include "tlaunch/policy/lcp_element.h"
 

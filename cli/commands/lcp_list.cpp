@@ -1,5 +1,5 @@
 // tlaunch lcp list create|sign|show|verify|tbs|attach-sig: LCP policy lists (LCP_POLICY_LIST2
-// 0x200/0x201 and LCP_POLICY_LIST2_1 0x300; shared/spec/lcp.md §5). The same model, signing and
+// 0x200/0x201 and LCP_POLICY_LIST2_1 0x300; docs/reference/lcp.md §5). The same model, signing and
 // verification as lcp2_crtpollist, plus detached signing for every list version: `tbs` writes the
 // exact bytes to sign, `attach-sig` inserts a signature made elsewhere (HSM, openssl) after
 // verifying it. See man/tlaunch-lcp.1.
@@ -161,7 +161,7 @@ void setup_create(CLI::App& list, Invocation& inv) {
   on_run(sub, inv, [o]() {
     auto v = parse_list_version(o->version);
     if (!v) return report(v.failure());
-    auto bytes = lh::create_list(*v, o->elements);
+    auto bytes = lh::create_list(*v, o->elements, lh::ElementOrder::kAsWritten);
     if (!bytes) return report(bytes.failure());
     auto check = lh::list_from_bytes(*bytes, o->out);
     if (!check) return report(check.failure());

@@ -1,5 +1,5 @@
 // tlaunch lcp mlehash: the MLE measurement of an ELF32 MLE image as SINIT takes it and as
-// lcp2_mlehash prints it (shared/spec/lcp.md §11). See man/tlaunch-lcp.1.
+// lcp2_mlehash prints it (docs/reference/lcp.md §11). See man/tlaunch-lcp.1.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 // tlaunch lcp policy create|show: LCP_POLICY_2 (3.0/3.1/3.2) and its policy data file
-// (shared/spec/lcp.md §3, §4, §6). Same model and PolicyHash as lcp2_crtpol; the defaults are
+// (docs/reference/lcp.md §3, §4, §6). Same model and PolicyHash as lcp2_crtpol; the defaults are
 // lcp2_crtpol's (MaxSinitMinVer 0xFF, hash mask = --alg, AuxHashAlgMask = --alg for 3.0 only).
 // See man/tlaunch-lcp.1.
 #include "tlaunch/policy/lcp_policy.h"

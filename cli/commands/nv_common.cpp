@@ -91,7 +91,7 @@ nlohmann::json public_json(const tpmnv::NvPublic& pub) {
           {"attributes_hex", tpmnv::format_handle(pub.attributes)},
           {"size", pub.size},
           {"written", (pub.attributes & tpmnv::attr::kWritten) != 0},
-          {"auth_policy", host::hex(pub.auth_policy)}};
+          {"auth_policy", host::hex(tpmnv::policy_bytes(pub))}};
 }
 
 nlohmann::json definition_json(const tpmnv::NvDefinition& def) {

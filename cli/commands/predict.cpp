@@ -6,7 +6,7 @@
 //   tlaunch predict [--policy VL.POL] --module 'FILE[ CMDLINE]' [--module ...] [--bank sha256,...]
 //                   [--launcher-cmdline 'OPTIONS'] [--pcr-map da|legacy|loc0]
 //                   [--extpol sha256|sha384|sha512|embedded] [--pcr-start ff|zero]
-//                   [--locality 0-4] [--as-loaded grub|raw] [--json]
+//                   [--locality 0-4] [--as-loaded grub|raw] [--log FILE] [--json]
 //
 // --policy is the VLP as it sits in NV (what the launcher reads, capped at 2124 bytes); without
 // it the launcher finds no policy and uses tboot's built-in default. --launcher-cmdline is the
@@ -32,6 +32,7 @@
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/host/grubio/stream_hash.h"
 #include "tlaunch/policy/launch.h"
+#include "tlaunch/policy/launch_log.h"
 #include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/txt_modules.h"
 
@@ -50,6 +51,7 @@ struct PredictOptions {
   std::string pcr_map;
   std::string extpol;
   int locality = 2;
+  std::string log;
   bool json = false;
 };
 
@@ -194,6 +196,23 @@ host::HostStatus decide(Prediction& p) {
   st = launch::predict_pcrs(h, *p.outcome, p.banks.data(), p.banks.size(), p.start, p.pcrs.get());
   if (!st.ok()) return host::fail(st.error(), "predict");
   return host::host_ok();
+}
+
+// --log: the event log the launcher writes for this outcome (launch_log.h, the launcher's own
+// code) in the form it hands to Linux on its own: the Spec ID event and one event per extended
+// measurement (none when the launch does not continue).
+host::HostStatus write_log(const std::string& path, const Prediction& p) {
+  std::vector<uint8_t> buf(size_t{1} << 20);
+  auto w = launch::create_launch_log(MutableByteSpan(buf.data(), buf.size()), p.config);
+  if (!w.ok()) return host::fail(w.error(), "--log");
+  std::vector<uint8_t> data(launch::kEventDataFixedMax + 65536);
+  host::OpenSslHasher h;
+  for (size_t i = 0; i < launch::extended_events(*p.outcome); ++i) {
+    Status s = launch::log_launch_event(*w, h, p.config, p.input, *p.outcome, i,
+                                        MutableByteSpan(data.data(), data.size()));
+    if (!s.ok()) return host::fail(s.error(), "--log: event " + std::to_string(i));
+  }
+  return host::write_file_atomic(path, w->written().data, w->size());
 }
 
 json policy_json(const PredictOptions& o, const Prediction& p) {
@@ -375,6 +394,10 @@ int run_predict(const PredictOptions& o) {
                  "has; the PCRs keep their start values\n");
   auto st = decide(p);
   if (!st) return report(st.failure());
+  if (!o.log.empty()) {
+    auto written = write_log(o.log, p);
+    if (!written) return report(written.failure());
+  }
   const json j = to_json(o, p);
   if (o.json)
     std::printf("%s\n", j.dump(2).c_str());
@@ -419,6 +442,9 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
                   "The highest TPM locality the launcher gets: 2 (default), or 0 on a platform "
                   "without a measured launch that gives software locality 0 only")
       ->check(CLI::Range(0, 4));
+  sub->add_option("--log", o->log,
+                  "Also write the TCG event log the launcher will hand to Linux (its own "
+                  "setup_data log) to FILE");
   sub->add_flag("--json", o->json, "JSON output (schemas/predict.v1.schema.json)");
   on_run(sub, inv, [o]() { return run_predict(*o); });
 }

@@ -28,6 +28,10 @@ void setup_grub(CLI::App&, Invocation&);          // grub (launch spec)
 void setup_apply(CLI::App&, Invocation&);         // apply (launch spec: build + provision)
 void setup_doctor(CLI::App&, Invocation&);        // doctor (read-only health check)
 void setup_predict(CLI::App&, Invocation&);       // predict (PCRs the launcher will produce)
+void setup_log_show(CLI::App&, Invocation&);      // log show (decode a TCG event log)
+void setup_log_replay(CLI::App&, Invocation&);    // log replay
+void setup_log_verify(CLI::App&, Invocation&);    // log verify (TPM, reference.json)
+void setup_log_export(CLI::App&, Invocation&);    // log export (CEL-JSON, Keylime)
 
 namespace {
 constexpr CommandEntry kCommands[] = {
@@ -56,6 +60,11 @@ constexpr CommandEntry kCommands[] = {
     {nullptr, nullptr, setup_apply},
     {nullptr, nullptr, setup_doctor},
     {nullptr, nullptr, setup_predict},
+    {"log", "TCG event logs: show, replay, verify against the TPM and reference.json, export",
+     setup_log_show},
+    {"log", nullptr, setup_log_replay},
+    {"log", nullptr, setup_log_verify},
+    {"log", nullptr, setup_log_export},
 };
 }  // namespace
 

@@ -1,8 +1,8 @@
 // tlaunch vlp add FILE --module N|any --pcr P|none --hash any|image [--image F] [--cmdline S]
 //                 [--as-loaded grub|raw] [--allow-fallback]
-// Adds or updates the entry of one module (vlp.md §2.2). With --hash image the digest tboot will
-// compare, H(H(cmdline) || H(image as loaded)) in the policy's algorithm (vlp.md §6.1), is
-// appended to the entry. See man/tlaunch-vlp.1.
+// Adds or updates the entry of one module (docs/reference/vlp.md §2.2). With --hash image the
+// digest tboot will compare, H(H(cmdline) || H(image as loaded)) in the policy's algorithm
+// (docs/reference/vlp.md §6.1), is appended to the entry. See man/tlaunch-vlp.1.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -35,7 +35,7 @@ host::Expected<Digest> measure(const AddOptions& o, uint8_t policy_alg) {
   if (policy_alg != static_cast<uint8_t>(HashAlg::kSha256) &&
       policy_alg != static_cast<uint8_t>(HashAlg::kSha384) &&
       policy_alg != static_cast<uint8_t>(HashAlg::kSha512)) {
-    // tboot verifies with SHA-256/384/512 only (vlp.md §3.3, §6.1).
+    // tboot verifies with SHA-256/384/512 only (docs/reference/vlp.md §3.3, §6.1).
     char id[8];
     std::snprintf(id, sizeof(id), "0x%02x", policy_alg);
     return host::fail(Errc::kUnsupported, o.file + ": the policy's hash algorithm " + id + " (" +
@@ -82,8 +82,9 @@ int run_add(const AddOptions& o) {
 
   int idx = vlpcmd::find_exact_entry(p, *mod);
   if (idx < 0) {
-    // tboot uses the first entry matching the module number or ANY (vlp.md §6.2): a specific
-    // module's entry must come before the ANY entry to be used at all, so it is inserted there.
+    // tboot uses the first entry matching the module number or ANY (docs/reference/vlp.md §6.2): a
+    // specific module's entry must come before the ANY entry to be used at all, so it is inserted
+    // there.
     size_t at = p.num_entries();
     if (*mod != vlp::kModNumAny) {
       for (size_t i = 0; i < p.num_entries(); ++i) {
@@ -104,7 +105,8 @@ int run_add(const AddOptions& o) {
     vlp::Entry& e = p.entry(static_cast<size_t>(idx));
     e.pcr = *pcr;
     e.hash_type = htype;
-    // tboot ignores the digests of an ANY-hash entry (vlp.md §3.2); they would only use NV space.
+    // tboot ignores the digests of an ANY-hash entry (docs/reference/vlp.md §3.2); they would only
+    // use NV space.
     if (htype == vlp::kHashAny && e.num_hashes > 0) {
       warn(o.file + ": " + vlpcmd::module_label(*mod) + ": --hash any drops its " +
            std::to_string(e.num_hashes) + " digest(s)");

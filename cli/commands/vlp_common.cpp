@@ -27,7 +27,7 @@ host::Expected<uint8_t> parse_module(const std::string& text) {
   if (strcasecmp(text.c_str(), "any") == 0) return vlp::kModNumAny;
   auto v = parse_unsigned(text, "--module");
   if (!v) return v.failure();
-  // vlp.md §3.4: module indices 0..127 (TB_POL_MAX_MOD_NUM); 129 is spelled "any".
+  // docs/reference/vlp.md §3.4: module indices 0..127 (TB_POL_MAX_MOD_NUM); 129 is spelled "any".
   if (*v > vlp::kMaxModNum)
     return host::fail(Errc::kUsage, "--module " + text + ": module numbers are 0..127 or 'any'");
   return static_cast<uint8_t>(*v);
@@ -37,7 +37,7 @@ host::Expected<uint8_t> parse_pcr(const std::string& text) {
   if (strcasecmp(text.c_str(), "none") == 0) return vlp::kPcrNone;
   auto v = parse_unsigned(text, "--pcr");
   if (!v) return v.failure();
-  if (*v > vlp::kMaxPcr)  // vlp.md §3.5: TB_POL_MAX_PCR 23, 255 = none
+  if (*v > vlp::kMaxPcr)  // docs/reference/vlp.md §3.5: TB_POL_MAX_PCR 23, 255 = none
     return host::fail(Errc::kUsage, "--pcr " + text + ": PCR numbers are 0..23 or 'none'");
   return static_cast<uint8_t>(*v);
 }

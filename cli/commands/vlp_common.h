@@ -1,5 +1,5 @@
 // Shared pieces of the `tlaunch vlp` verbs (man/tlaunch-vlp.1): value parsing for --module/--pcr
-// and the policy-file lookups. Formats: shared/spec/vlp.md.
+// and the policy-file lookups. Formats: docs/reference/vlp.md.
 #pragma once
 
 #include <string>

@@ -1,7 +1,7 @@
 // tlaunch vlp create FILE --type nonfatal|continue|halt [--alg sha256|sha384|sha512] [--ctrl N]
 //                    [--force]
-// A new, empty tboot VLP (vlp.md §2.1; tb_polgen --create without its "modify an existing file"
-// mode). See man/tlaunch-vlp.1.
+// A new, empty tboot VLP (docs/reference/vlp.md §2.1; tb_polgen --create without its "modify an
+// existing file" mode). See man/tlaunch-vlp.1.
 #include <memory>
 #include <string>
 
@@ -22,17 +22,18 @@ struct CreateOptions {
 };
 
 int run_create(const CreateOptions& o) {
-  // vlp.md §3.1 policy types; tb_polgen's keywords.
+  // docs/reference/vlp.md §3.1 policy types; tb_polgen's keywords.
   uint8_t type = vlp::kHalt;
   if (o.type == "nonfatal")
     type = vlp::kContNonFatal;
   else if (o.type == "continue")
     type = vlp::kContVerifyFail;
-  // vlp.md §3.3: tboot HEAD verifies only with SHA-256/384/512 (SM3 cannot be hashed by tboot).
+  // docs/reference/vlp.md §3.3: tboot HEAD verifies only with SHA-256/384/512 (SM3 cannot be hashed
+  // by tboot).
   const HashAlgInfo* alg = find_hash_alg_by_name(o.alg.c_str());
   auto ctrl = vlpcmd::parse_unsigned(o.ctrl, "--ctrl");
   if (!ctrl) return report(ctrl.failure());
-  // TB_POLCTL_EXTEND_PCR17 is the only defined policy_control bit (vlp.md §3.5).
+  // TB_POLCTL_EXTEND_PCR17 is the only defined policy_control bit (docs/reference/vlp.md §3.5).
   if ((*ctrl & ~static_cast<unsigned long>(vlp::kCtlExtendPcr17)) != 0)
     return report(host::fail(Errc::kUsage,
                              "--ctrl " + o.ctrl + ": only bit 0 (0x1, EXTEND_PCR17) is defined"));

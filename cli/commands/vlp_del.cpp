@@ -1,5 +1,6 @@
 // tlaunch vlp del FILE --module N|any [--pos K]
-// Deletes a module's entry, or only its digest number K (vlp.md §2.2). See man/tlaunch-vlp.1.
+// Deletes a module's entry, or only its digest number K (docs/reference/vlp.md §2.2). See
+// man/tlaunch-vlp.1.
 #include <cstdio>
 #include <memory>
 #include <string>

@@ -1,6 +1,6 @@
 // tlaunch vlp show FILE [--json]
-// Decodes a VLP with tboot's validation rules (vlp.md §4) and prints it; --json follows
-// schemas/vlp.v1.schema.json. See man/tlaunch-vlp.1.
+// Decodes a VLP with tboot's validation rules (docs/reference/vlp.md §4) and prints it; --json
+// follows schemas/vlp.v1.schema.json. See man/tlaunch-vlp.1.
 #include <cstdio>
 #include <memory>
 #include <string>

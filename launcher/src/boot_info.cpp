@@ -20,6 +20,7 @@ constexpr uint32_t kTagEfiBs = 18;
 // spec, GetMemoryMap()); firmware may use a larger stride, never a smaller one.
 constexpr uint32_t kMinEfiDescSize = 40;
 constexpr size_t kRsdpV1Size = 20;
+constexpr size_t kRsdpV2Size = 36;
 
 // Multiboot 1 info flags (Multiboot 0.6.96 §3.3).
 constexpr uint32_t kMb1FlagCmdline = 1u << 2;
@@ -174,16 +175,19 @@ Status parse_mb2(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
         break;
       case kTagAcpiOld:
       case kTagAcpiNew: {
-        // The tag holds a copy of the RSDP (ACPI "Root System Description Pointer"): 20 bytes
-        // for revision 0, `length` bytes (offset 20) from revision 2 on. Anything else is noted
-        // and ignored: Linux can still find the RSDP itself.
-        ByteSpan rsdp = tag.subspan(8, size - 8);
-        const bool ok = rsdp.size >= kRsdpV1Size &&
-                        equal_bytes(rsdp.data, reinterpret_cast<const uint8_t*>("RSD PTR "), 8);
-        if (!ok) {
+        // A copy of the RSDP (ACPI §5.2.5 "Root System Description Pointer"): 20 bytes (revision
+        // 0, tag 14) or 36 (revision 2+, tag 15). A tag too small for that is a malformed
+        // structure; one whose bytes are no RSDP ("RSD PTR " signature) is noted and ignored:
+        // Linux can still find the RSDP itself. The new tag wins over the old one whatever
+        // their order.
+        const size_t need = type == kTagAcpiNew ? kRsdpV2Size : kRsdpV1Size;
+        if (size < 8 + need)
+          return with_value(at("ACPI RSDP tag too small", "tag.size", base + 4), size);
+        ByteSpan rsdp = tag.subspan(8, need);
+        if (!equal_bytes(rsdp.data, reinterpret_cast<const uint8_t*>("RSD PTR "), 8)) {
           out->acpi_tag_bad = true;
         } else if (out->acpi_tag != kTagAcpiNew) {
-          out->acpi_rsdp = rsdp;
+          out->rsdp = rsdp;
           out->acpi_tag = static_cast<uint8_t>(type);
         }
         break;

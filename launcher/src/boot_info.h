@@ -68,10 +68,10 @@ struct BootInfo {
   size_t num_regions = 0;
   MemRegion regions[kMaxMemRegions];
   EfiBootInfo efi;
-  // The RSDP copy of the ACPI tag (15 "new" preferred over 14 "old"), when its signature is
-  // "RSD PTR "; acpi_tag is the tag type it came from (0: none), acpi_tag_bad when an ACPI tag
-  // was present but did not hold an RSDP.
-  ByteSpan acpi_rsdp;
+  // The RSDP copy of the Multiboot2 ACPI tags: tag 15 (revision 2+, 36 bytes) preferred over 14
+  // (revision 0, 20 bytes), when its signature is "RSD PTR "; else empty. acpi_tag is the tag type
+  // it came from (0: none), acpi_tag_bad when an ACPI tag was present but did not hold an RSDP.
+  ByteSpan rsdp;
   uint8_t acpi_tag = 0;
   bool acpi_tag_bad = false;
 };

@@ -227,7 +227,7 @@ Result<RsdpFound> find_acpi_rsdp(const PhysMem& mem, const BootInfo& info) {
   f.revision = (*r)[15];
   f.loader_copy = info.acpi_tag != 0;
   if (f.loader_copy) {
-    const ByteSpan c = info.acpi_rsdp;
+    const ByteSpan c = info.rsdp;
     const size_t n = c.size < r->size ? c.size : r->size;
     f.matches = n >= kRsdpV1 && equal_bytes(c.data, r->data, n);
   }

@@ -3,7 +3,7 @@
  *  - Multiboot2 header (Multiboot2 Specification 2.0 §3.1): magic, architecture, length,
  *    checksum, a module-alignment tag and the end tag. GRUB: `multiboot2 /tlaunch-launcher.elf`.
  *  - Multiboot 1 header (Multiboot 0.6.96 §3.1.1), so `qemu -kernel` can boot the ELF directly.
- *  - Intel MLE header (Intel TXT MLE Developer's Guide, "MLE Header"; shared/spec/lcp.md §11),
+ *  - Intel MLE header (Intel TXT MLE Developer's Guide, "MLE Header"; docs/reference/lcp.md §11),
  *    found by lcp2_mlehash by its UUID at a 16-byte boundary. The launcher is not started by
  *    GETSEC[SENTER]; the header is there so the image can be hashed and named in an LCP.
  * Both loaders enter at _start in flat 32-bit protected mode, paging off, with the magic in EAX

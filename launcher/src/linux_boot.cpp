@@ -177,4 +177,22 @@ Result<LinuxPlan> plan_linux(const LinuxRequest& req, MutableByteSpan bp) {
   return plan;
 }
 
+Status add_setup_data(MutableByteSpan bp, MutableByteSpan entry, uint64_t entry_phys, uint32_t type,
+                      uint32_t len) {
+  if (bp.size != kBootParamsSize) return make_error(Errc::kInternal, "boot_params size");
+  if (entry_phys == 0 || entry_phys % 8 != 0)
+    return with_value(make_error(Errc::kBadValue, "setup_data entry not 8-byte aligned"),
+                      entry_phys);
+  if (entry.size < kSetupDataHeaderSize || len > entry.size - kSetupDataHeaderSize)
+    return with_value(make_error(Errc::kTooLarge, "setup_data entry larger than its buffer"), len);
+  uint64_t next = 0;
+  for (size_t i = 0; i < 8; ++i)
+    next |= static_cast<uint64_t>(bp.data[kOffSetupData + i]) << (8 * i);
+  put64(entry, 0, next);
+  put32(entry, 8, type);
+  put32(entry, 12, len);
+  put64(bp, kOffSetupData, entry_phys);
+  return ok_status();
+}
+
 }  // namespace tlaunch::launcher

@@ -51,4 +51,14 @@ struct LinuxRequest {
 // Errors name the setup-header field (offset into the image) that makes the kernel unbootable.
 Result<LinuxPlan> plan_linux(const LinuxRequest& req, MutableByteSpan boot_params);
 
+// setup_data (boot protocol 2.09+, boot.rst "Details of header fields: setup_data"): a linked list
+// of { u64 next; u32 type; u32 len; u8 data[len]; } headed by boot_params.hdr.setup_data (0x250).
+// Linux keeps every entry's memory reserved and shows it in /sys/kernel/boot_params/setup_data.
+inline constexpr size_t kSetupDataHeaderSize = 16;
+// Puts `entry` (its 16-byte header, then `len` bytes of data already in place, at physical
+// address `entry_phys`, 8-byte aligned) at the head of the list in boot_params (after
+// plan_linux()).
+Status add_setup_data(MutableByteSpan boot_params, MutableByteSpan entry, uint64_t entry_phys,
+                      uint32_t type, uint32_t len);
+
 }  // namespace tlaunch::launcher

@@ -6,6 +6,7 @@
 // Every step is logged on the serial port; the last line before the hand-over or the halt is
 //   TLAUNCH: verdict=<pass|fail> action=<continue|unmeasured|halt> error=<TB_ERR_...>
 // See launcher/README.md for options, serial lines and exit codes.
+#include "acpi.h"
 #include "arch.h"
 #include "boot_info.h"
 #include "clock.h"
@@ -13,6 +14,7 @@
 #include "crb.h"
 #include "decision.h"
 #include "efi.h"
+#include "event_log.h"
 #include "linux_boot.h"
 #include "tis.h"
 #include "tlaunch/policy/launch.h"
@@ -41,6 +43,9 @@ constexpr size_t kMleCmdlineSize = 512;  // linker.ld asserts the area's size
 constexpr size_t kMaxKernelCmdline = 4096;
 // Room for the EFI memory map handed to Linux: 682 descriptors of 48 bytes (OVMF: ~100).
 constexpr size_t kEfiMmapCopy = 32 * 1024;
+// The launcher's own event log (setup_data header, then the log): room for its 32 events with
+// command lines of ~700 bytes; a longer log is cut short with a warning.
+constexpr size_t kOwnLogSize = 32 * 1024;
 
 // Physical memory with paging off: an address is a pointer. Ranges that wrap past 4 GiB, and
 // address 0 (a null pointer to C++), are refused.
@@ -89,7 +94,10 @@ class Launcher {
   void number_modules();
   bool measure_modules();
   void log_outcome();
-  bool extend_pcrs();
+  void open_logs(Hasher& h, const launch::Input& input);
+  bool extend_pcrs(Hasher& h, const launch::Input& input);
+  void report_logs();
+  void hand_over_log(MutableByteSpan boot_params);
   void log_pcrs();
   void write_error_index(TbError err);
   void release_tpm();
@@ -135,6 +143,8 @@ class Launcher {
   E820Table e820_;
   alignas(8) uint8_t setup_data_[kSetupDataSize] = {};
   alignas(8) uint8_t efi_mmap_[kEfiMmapCopy] = {};
+  LaunchLogs logs_;
+  alignas(8) uint8_t own_log_[kSetupDataHeaderSize + kOwnLogSize];
 };
 
 void Launcher::setup_console() {
@@ -404,7 +414,47 @@ void Launcher::log_outcome() {
   }
 }
 
-bool Launcher::extend_pcrs() {
+// The launcher's event logs (event_log.h; docs/attestation.md §3): its own log, which goes to
+// Linux in a setup_data entry, and the firmware's log area from the ACPI TPM2 table when there
+// is one (appended to when it declares the banks the launcher extends).
+void Launcher::open_logs(Hasher& h, const launch::Input& input) {
+  MutableByteSpan area;
+  if (bi_.rsdp.size != 0) {
+    auto a = tpm2_log_area(mem_, bi_.rsdp);
+    if (a.ok()) {
+      area =
+          MutableByteSpan(reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(a->start)), a->length);
+      con_.detail() << "event log: firmware log area at " << hex8(static_cast<uint32_t>(a->start))
+                    << " (" << dec(a->length) << " bytes, ACPI TPM2 LASA/LAML)";
+    } else {
+      describe_error(con_.detail() << "event log: no firmware log area: ", a.error());
+    }
+  } else {
+    con_.detail() << "event log: the loader passed no ACPI RSDP: no firmware log area";
+  }
+  logs_.begin(MutableByteSpan(own_log_ + kSetupDataHeaderSize, kOwnLogSize), area, h, config_,
+              input, outcome_);
+  if (logs_.firmware() == FirmwareLog::kBanksDiffer) {
+    Line l = con_.info();
+    l << "event log: the firmware's log declares";
+    const eventlog::SpecId& spec = logs_.firmware_spec();
+    for (size_t i = 0; i < spec.num_algs; ++i)
+      l << " " << alg_name(static_cast<HashAlg>(spec.algs[i].alg));
+    l << ", the launcher extends";
+    HashAlg algs[launch::kMaxBanks];
+    const size_t n = launch::measurement_algs(config_, algs);
+    for (size_t i = 0; i < n; ++i) l << " " << alg_name(algs[i]);
+    l << ": its events go to its own log only";
+  } else if (logs_.firmware() == FirmwareLog::kEmptyArea) {
+    con_.info() << "event log: the firmware log area is empty (UEFI firmware keeps its log in "
+                   "UEFI memory): the launcher's events go to its own log only";
+  } else if (logs_.firmware() == FirmwareLog::kNotALog) {
+    describe_error(con_.warn() << "event log: the firmware log area holds no TPM 2.0 log: ",
+                   logs_.firmware_error());
+  }
+}
+
+bool Launcher::extend_pcrs(Hasher& h, const launch::Input& input) {
   const size_t n = launch::extended_events(outcome_);
   for (size_t i = 0; i < n; ++i) {
     const launch::Event& e = outcome_.events[i];
@@ -415,10 +465,45 @@ bool Launcher::extend_pcrs() {
                      s.error());
       return false;
     }
+    logs_.record(h, config_, input, outcome_, i);  // what was just extended, nothing else
   }
   con_.info() << "extended " << dec(static_cast<uint32_t>(n)) << " measurement(s) at locality "
               << dec(tpm_->locality());
   return true;
+}
+
+void Launcher::report_logs() {
+  if (!logs_.own_ok())
+    describe_error(con_.warn() << "event log: the launcher's log is incomplete after "
+                               << dec(static_cast<uint32_t>(logs_.own_events())) << " event(s): ",
+                   logs_.own_error());
+  if (logs_.firmware() == FirmwareLog::kFull)
+    describe_error(con_.warn() << "event log: the firmware's log area has no room for the "
+                                  "launcher's events; they are in the launcher's own log only: ",
+                   logs_.firmware_error());
+  if (logs_.firmware() == FirmwareLog::kAppending)
+    con_.info() << "event log: " << dec(static_cast<uint32_t>(logs_.firmware_appended()))
+                << " event(s) appended to the firmware's log after its "
+                << dec(static_cast<uint32_t>(logs_.firmware_events_before())) << " ("
+                << dec(static_cast<uint32_t>(logs_.firmware_size())) << " bytes)";
+}
+
+// Puts the launcher's own log at the head of boot_params' setup_data list (type 0x474F4C54):
+// Linux keeps it and shows it under /sys/kernel/boot_params/setup_data/.
+void Launcher::hand_over_log(MutableByteSpan boot_params) {
+  const ByteSpan log = logs_.own_log();
+  const uint32_t phys = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(own_log_));
+  Status s = add_setup_data(boot_params, MutableByteSpan(own_log_, sizeof(own_log_)), phys,
+                            launch::kSetupDataType, static_cast<uint32_t>(log.size));
+  if (!s.ok()) {
+    describe_error(con_.warn() << "event log: not handed to Linux: ", s.error());
+    return;
+  }
+  con_.machine() << "eventlog setup_data=" << hex8(phys)
+                 << " bytes=" << dec(static_cast<uint32_t>(log.size))
+                 << " events=" << dec(static_cast<uint32_t>(logs_.own_events()))
+                 << " firmware=" << firmware_log_name(logs_.firmware())
+                 << " appended=" << dec(static_cast<uint32_t>(logs_.firmware_appended()));
 }
 
 // Reads back every PCR an event touched, in every allocated bank we know, for the log (the boot
@@ -575,6 +660,7 @@ bool Launcher::prepare_handover(LinuxRequest* req) {
               << (plan->e820_ext_entries ? " (some in a SETUP_E820_EXT node)" : "");
   if (action == Action::kUnmeasuredLaunch)
     con_.warn() << "unmeasured launch: nothing was extended into the PCRs";
+  hand_over_log(MutableByteSpan(boot_params, sizeof(boot_params)));
   // The protected-mode kernel goes above every module and the launcher (plan_linux checked), so
   // source and destination do not overlap. From here on the boot information is not used: the
   // command line is in our buffer and the memory map in bi_.
@@ -634,12 +720,14 @@ bool Launcher::prepare_handover(LinuxRequest* req) {
 
   TbError err = outcome_.error;
   Action action = outcome_.action;
+  open_logs(h, input);
   if (action == Action::kContinue) {
-    if (!extend_pcrs()) {
+    if (!extend_pcrs(h, input)) {
       err = TbError::kFatal;  // tboot would halt if the measurements cannot be recorded
       action = Action::kHalt;
     } else {
       log_pcrs();
+      report_logs();
     }
   }
   finish(err, action);

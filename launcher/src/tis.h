@@ -1,8 +1,9 @@
-// TPM 2.0 over the TIS/FIFO MMIO interface at 0xFED40000 (PTP "FIFO Interface"; the older TCG PC
-// Client TIS 1.3 has the same registers; docs/reference/tpm-interfaces.md). Localities 0–4 are
-// 4 KiB pages; QEMU grants 0–3, never 4 (tests/boot/README.md). Every wait is bounded by the
-// PTP timeouts (tpm_device.h) and a command duration limit, so an absent or stuck TPM gives an
-// error, never a hang.
+// TPM 2.0 over the TIS/FIFO MMIO interface at 0xFED40000 (TCG PC Client Platform TPM Profile
+// (PTP) Specification, §6.5 "FIFO Interface"; the older TCG PC Client TIS 1.3 has the same
+// registers; docs/reference/tpm-interfaces.md). Localities 0–4 are 4 KiB pages; QEMU grants 0–3,
+// never 4 (docs/reference/boot-lab.md §4). Every wait is bounded by the PTP timeouts
+// (tpm_device.h) and a command duration limit, so an absent or stuck TPM gives an error, never a
+// hang.
 #pragma once
 
 #include "tpm_device.h"

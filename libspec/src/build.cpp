@@ -258,7 +258,7 @@ class Builder {
   }
 
   // The VLP: entry i verifies module i of every boot entry; its hashes are the measurements of
-  // all entries' module i, without repeats, in entry order (vlp.md §2, §6.2).
+  // all entries' module i, without repeats, in entry order (docs/reference/vlp.md §2, §6.2).
   HostStatus make_policy(Bytes* out) {
     size_t slots = 0;  // module numbers in use (SINITs and LCP data take none)
     for (const EntryResult& e : entries_) slots = std::max(slots, e.modules.size());

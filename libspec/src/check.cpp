@@ -214,7 +214,8 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
   if (!menu) return menu.failure();
 
   BootCheck out;
-  // The policy in force, decided like the launcher (vlp.md §5): a valid NV policy, else default.
+  // The policy in force, decided like the launcher (docs/reference/vlp.md §5): a valid NV policy,
+  // else default.
   vlp::Policy policy = vlp::default_policy(true);
   bool from_nv = false;
   if (in.source == launch::PolicySource::kNvRead) {
@@ -253,7 +254,7 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
 
   // The same policy with type "nonfatal": its decision goes through every module, which tells
   // each module's fate even when the real policy would halt at the first failure. Module
-  // verification does not depend on the policy type (vlp.md §6.2).
+  // verification does not depend on the policy type (docs/reference/vlp.md §6.2).
   Bytes all_modules_policy;
   if (from_nv) {
     vlp::Policy p = policy;

@@ -1,5 +1,5 @@
-// grub.cfg entries for a launch spec: rendering and reading back (tlaunch/spec/grub_cfg.h has the GRUB
-// facts this relies on).
+// grub.cfg entries for a launch spec: rendering and reading back (tlaunch/spec/grub_cfg.h has the
+// GRUB facts this relies on).
 #include <map>
 
 #include "tlaunch/spec/grub_cfg.h"
@@ -135,8 +135,8 @@ std::string render_grub_cfg(const LaunchSpec& spec, const GrubRenderInputs& inpu
     }
     // SINIT ACMs and the LCP data file reach SINIT byte for byte: never decompressed. They come
     // after the measured modules, as in tboot's 20_linux_tboot: tboot removes them before
-    // numbering modules (vlp.md §6.1), the tlaunch launcher verifies them at the numbers after
-    // the measured modules (build.cpp), so they never shift kernel or initrd.
+    // numbering modules (docs/reference/vlp.md §6.1), the tlaunch launcher verifies them at the
+    // numbers after the measured modules (build.cpp), so they never shift kernel or initrd.
     for (const FileRef& s : spec.sinits) {
       echo("Loading SINIT " + grub_base(s.grub_path) + " ...");
       load("module2", true, s.grub_path, "");

@@ -197,7 +197,8 @@ class Parser {
     s.role = role;
     s.cmdline = m.value("cmdline", std::string());
     // Defaults as in tboot's documentation (docs/policy_v2.txt): module 0 is extended by the
-    // launcher unconditionally (vlp.md §6.2), so its entry uses no PCR; the others go to 19.
+    // launcher unconditionally (docs/reference/vlp.md §6.2), so its entry uses no PCR; the others
+    // go to 19.
     s.pcr = pcr_from_json(m.value("pcr", json()), index == 0 ? vlp::kPcrNone : 19);
     s.verify = m.value("verify", std::string("image")) == "image";
     if (m.contains("as_loaded")) {
@@ -403,14 +404,15 @@ class Parser {
       issue(at, "the launcher does not understand \"" + as_string(o.first_bad) +
                     "\" (launcher/README.md lists its options)");
     auto given = [&](uint32_t bit) { return (o.given & bit) ? "" : " (its default)"; };
-    // tboot option extpol= selects the measuring algorithm; default sha256 (vlp.md §6.1).
+    // tboot option extpol= selects the measuring algorithm; default sha256 (docs/reference/vlp.md
+    // §6.1).
     const HashAlgInfo* pa = find_hash_alg(static_cast<uint16_t>(spec_.policy_alg));
     const std::string want_alg = pa ? pa->name : "sha256";
     if (o.extpol == launch::ExtPol::kEmbedded)
       issue(at,
-            "extpol=embedded: tboot would verify no module against the VLP (vlp.md §6.2), the "
-            "tlaunch launcher only a halt or continue policy and with SHA-256; remove it (to "
-            "measure every PCR bank, add all_banks=on)");
+            "extpol=embedded: tboot would verify no module against the VLP "
+            "(docs/reference/vlp.md §6.2), the tlaunch launcher only a halt or continue policy "
+            "and with SHA-256; remove it (to measure every PCR bank, add all_banks=on)");
     else if (launch::extpol_alg(o.extpol) != spec_.policy_alg)
       issue(at, std::string("the launcher measures with ") + launch::extpol_name(o.extpol) +
                     given(launch::kOptExtpol) + " but /policy/hash_alg is " + want_alg +

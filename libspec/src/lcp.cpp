@@ -35,8 +35,8 @@ uint16_t scheme_of(const std::string& alg) {
   return lcp::kAlgEcdsa;
 }
 
-// LcpSignAlgMask bit of a signed list (lcp.md §2.3): RSA key size + hash, or the ECC curve. The
-// RSA bits are used for RSA-PSS lists too.
+// LcpSignAlgMask bit of a signed list (docs/reference/lcp.md §2.3): RSA key size + hash, or the ECC
+// curve. The RSA bits are used for RSA-PSS lists too.
 uint32_t sign_mask_bit(const lcp::host::PublicKey& pub, uint16_t hash_alg) {
   using lcp::host::KeyAlgo;
   if (pub.algo == KeyAlgo::kRsa) {
@@ -46,7 +46,7 @@ uint32_t sign_mask_bit(const lcp::host::PublicKey& pub, uint16_t hash_alg) {
   }
   if (pub.algo == KeyAlgo::kEc)
     return pub.bytes == 32 ? lcp::kSignMaskEcdsaP256 : lcp::kSignMaskEcdsaP384;
-  return 0x00010000;  // SM2 (lcp.md §2.3)
+  return 0x00010000;  // SM2 (docs/reference/lcp.md §2.3)
 }
 
 }  // namespace
@@ -67,7 +67,8 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
       uint32_t control = es.control;
       switch (es.kind) {
         case LcpElementKind::kVlp:
-          // The VLP as tboot's fallback source (vlp.md §5.3): CUSTOM2 element, tboot UUID.
+          // The VLP as tboot's fallback source (docs/reference/vlp.md §5.3): CUSTOM2 element, tboot
+          // UUID.
           elt = lcp::host::wrap_vlp(vlp, control);
           break;
         case LcpElementKind::kMle: {
@@ -179,8 +180,9 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
   }
   if (!out.pending.empty()) return out;
 
-  // LCP_POLICY_2 of type LIST (lcp.md §3): the masks allow exactly what the lists use; an
-  // unsigned policy still needs a sign mask (lcp2_crtpol requires one for 3.x): RSA-2048/SHA-256.
+  // LCP_POLICY_2 of type LIST (docs/reference/lcp.md §3): the masks allow exactly what the lists
+  // use; an unsigned policy still needs a sign mask (lcp2_crtpol requires one for 3.x):
+  // RSA-2048/SHA-256.
   policy.version = l.version;
   policy.hash_alg = static_cast<uint16_t>(l.hash_alg);
   policy.policy_type = lcp::kPolicyTypeList;
@@ -188,7 +190,8 @@ Expected<LcpBuild> build_lcp(const LaunchSpec& spec, const Bytes& vlp) {
   policy.policy_control = l.control;
   policy.lcp_hash_alg_mask = hash_mask;
   policy.lcp_sign_alg_mask = sign_mask != 0 ? sign_mask : lcp::kSignMaskRsa2048Sha256;
-  // 3.0: AuxHashAlgMask defaults to the mask of the policy's algorithm; reserved later (lcp.md).
+  // 3.0: AuxHashAlgMask defaults to the mask of the policy's algorithm; reserved later
+  // (docs/reference/lcp.md).
   if (l.version == lcp::kPolicyVersion30)
     policy.aux_hash_alg_mask = lcp::hash_alg_to_mask(static_cast<uint16_t>(l.hash_alg));
   std::vector<const ListFile*> ptrs;

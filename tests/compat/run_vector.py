@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Replays one golden-vector case (shared/vectors/public/README.md) against our tools.
+"""Replays one golden-vector case (tests/compat/vectors/README.md) against our tools.
 
     run_vector.py CASE_DIR --bin DIR [--bin DIR ...] [--deviations DIR] [--docs docs/compat.md]
                   [--not-shipped DIR] [--keep] [-v]
 
-Procedure (README "Running a case against a reimplementation"):
+Procedure (README, "Replaying a case"):
   1. copy the case folder to a scratch folder;
   2. delete every file whose manifest role starts with "output";
   3. run `gen` if present and check the sha256 of the files it generates;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One test per documented difference between our tb_polgen and upstream's (docs/compat.md,
 section "tb_polgen"). Expected policy bytes are built here independently (struct + hashlib) from
-shared/spec/vlp.md, not read back with our own code.
+docs/reference/vlp.md, not read back with our own code.
 
 Run with TB_POLGEN=/path/to/tb_polgen (ctest sets it).
 """
@@ -17,7 +17,8 @@ import unittest
 
 TB_POLGEN = os.path.abspath(os.environ["TB_POLGEN"]) if "TB_POLGEN" in os.environ else "tb_polgen"
 
-TBOOT_UUID = bytes.fromhex("410693c3cbe3404fd79127f8b9e25c86")  # vlp.md §5.3, fields LE
+# docs/reference/vlp.md §5.3: the tboot UUID, each field little-endian.
+TBOOT_UUID = bytes.fromhex("410693c3cbe3404fd79127f8b9e25c86")
 
 
 def header(ptype=2, alg=0x0B, ctrl=1, n=0):
@@ -29,7 +30,7 @@ def entry(mod, pcr, htype, hashes=(), nv=0):
 
 
 def measurement(cmdline, image, alg="sha256"):
-    """vlp.md §6.1: H( H(cmdline) || H(image) )."""
+    """docs/reference/vlp.md §6.1: H( H(cmdline) || H(image) )."""
     h = lambda b: hashlib.new(alg, b).digest()
     return h(h(cmdline) + h(image))
 
@@ -237,7 +238,7 @@ class TbPolgenTest(unittest.TestCase):
         _, err = self.tbp("--unwrap", "--elt", "uuid.elt", "u.pol", rc=1)
         self.assertIn("is not a tboot policy element", err)
         bad = bytearray(pol)
-        bad[12] = 128  # mod_num 128 is invalid (vlp.md §3.4)
+        bad[12] = 128  # mod_num 128 is invalid (docs/reference/vlp.md §3.4)
         self.write("bad.elt", self.element(bytes(bad)))
         _, err = self.tbp("--unwrap", "--elt", "bad.elt", "u.pol", rc=1)
         self.assertIn("is corrupt", err)
@@ -271,6 +272,25 @@ class TbPolgenTest(unittest.TestCase):
         _, err = self.tbp("--add", "--num", "any", "--pcr", "2", "--hash", "any", "vl.pol", rc=1)
         self.assertEqual(err, "cannot add another entry\n")
         self.assertEqual(self.read("vl.pol"), pol)
+
+    # docs/compat.md#tbp-sha1
+    def test_sha1_as_tboot_1_10_5_with_a_warning(self):
+        out, err = self.tbp("--create", "--type", "nonfatal", "--alg", "SHA1", "vl.pol")
+        self.assertEqual(out, "")
+        self.assertIn("warning: SHA-1 is weak", err)
+        self.assertEqual(self.read("vl.pol"), header(ptype=0, alg=0x04))
+        self.tbp("--add", "--num", "0", "--pcr", "none", "--hash", "image", "--cmdline", "ro",
+                 "--image", "k.bin", "vl.pol")
+        d = measurement(b"ro", self.image, "sha1")
+        self.assertEqual(len(d), 20)
+        self.assertEqual(self.read("vl.pol"), header(ptype=0, alg=0x04, n=1) + entry(0, 255, 1, [d]))
+        out, err = self.tbp("--show", "vl.pol")
+        self.assertEqual(err, "")
+        self.assertIn("\t hash_alg: TB_HALG_SHA1\n", out)
+        self.assertIn("\t\t hashes[0]: " + "".join("%02x " % b for b in d) + "\n", out)
+        # A SHA-256 policy is not affected: no warning.
+        _, err = self.tbp("--create", "--type", "halt", "v2.pol")
+        self.assertEqual(err, "")
 
 
 if __name__ == "__main__":

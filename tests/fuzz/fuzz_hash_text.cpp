@@ -1,6 +1,6 @@
 // Hash text files of lcp2_crtpolelt (mle2/sbios/stm --hash files; libpolicy
-// lcp::host::parse_hash_text, shared/spec/lcp.md §8, QUIRKS 20). The first input byte selects the
-// digest size (20, 32, 48 or 64 bytes); the rest is the file.
+// lcp::host::parse_hash_text, docs/reference/lcp.md §8, docs/reference/upstream-quirks.md#q20). The
+// first input byte selects the digest size (20, 32, 48 or 64 bytes); the rest is the file.
 //
 // Properties:
 //  * differential: every line is also parsed the way upstream lcputils.c parse_line_hashes()

@@ -1,6 +1,6 @@
 // The launch decision shared by the launcher and `tlaunch predict` (libpolicy launch.h:
 // launch::evaluate and launch::predict_pcrs; tboot policy.c verify_all_modules/apply_policy,
-// shared/spec/vlp.md §6-§7).
+// docs/reference/vlp.md §6-§7).
 //
 // Input: configuration (PCR mapping, extpol: fixed algorithm or embedded banks), up to 8 modules
 // (command line + image bytes), a "fix-up" mask, a flags byte (0xFF: broken loader information;
@@ -10,7 +10,8 @@
 // the real measurement of the module it names, so that both verified and failing modules are
 // reached.
 //
-// Properties (stated from vlp.md, checked independently of launch.cpp's own bookkeeping):
+// Properties (stated from docs/reference/vlp.md, checked independently of launch.cpp's own
+// bookkeeping):
 //  * evaluate() never fails on well-formed input and is deterministic;
 //  * a module step that verified an IMAGE entry without error matched a hash that equals
 //    H(H(cmdline) || H(image)) computed here; one that failed verification matches none of the

@@ -1,5 +1,5 @@
 // LCP policy elements (libpolicy lcp::read_element / read_element_file and the typed decoders;
-// shared/spec/lcp.md §5.1, §7).
+// docs/reference/lcp.md §5.1, §7).
 //
 // Built once as fuzz_lcp_element (the input is a whole element file, header included) and once
 // per element type with TLAUNCH_FUZZ_ELEMENT_TYPE set (fuzz_lcp_element_<type>): then the input
@@ -74,7 +74,7 @@ void check_reencode(const ElementView& e) {
                              v->hashes.bytes);
       });
       FUZZ_CHECK(enc.size() == e.size);
-      // Reserved1 at body offset 2, Reserved2 after the fallback hash (lcp.md §7.3).
+      // Reserved1 at body offset 2, Reserved2 after the fallback hash (docs/reference/lcp.md §7.3).
       enc[14] = static_cast<uint8_t>(v->reserved1);
       enc[15] = static_cast<uint8_t>(v->reserved1 >> 8);
       const size_t r2 = 12 + 4 + v->fallback_hash.size;

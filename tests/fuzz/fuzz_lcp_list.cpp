@@ -1,5 +1,5 @@
 // LCP policy lists: LCP_POLICY_LIST2 0x0200/0x0201 and LCP_POLICY_LIST2_1 0x0300
-// (libpolicy lcp::decode_list_file / read_list; shared/spec/lcp.md §5.2, §5.3, §6).
+// (libpolicy lcp::decode_list_file / read_list; docs/reference/lcp.md §5.2, §5.3, §6).
 // The first input byte selects decode_list_file's allow_missing_sig_block (bit 0); the rest is
 // the list file.
 //
@@ -58,7 +58,8 @@ void check_reencode(const ListView& l) {
   if (s.has_value)
     FUZZ_CHECK(place_signature_value(MutableByteSpan(out.data(), out.size()), *enc, s.value).ok());
   FUZZ_CHECK(out.size() == l.raw.size);
-  // Fields the encoder writes as constants (lcp.md §5.2/§5.3): copy the stored values over.
+  // Fields the encoder writes as constants (docs/reference/lcp.md §5.2/§5.3): copy the stored
+  // values over.
   const size_t so = s.offset - l.offset;  // RevocationCounter
   const size_t vo = s.value_offset - l.offset;
   if (l.is_list2()) {

@@ -1,4 +1,4 @@
-// LCP_POLICY_2 (the PO/PS index content; libpolicy lcp::decode_policy, shared/spec/lcp.md §3).
+// LCP_POLICY_2 (the PO/PS index content; libpolicy lcp::decode_policy, docs/reference/lcp.md §3).
 // The first input byte selects allow_trailing (bit 0: a policy read from a larger NV buffer).
 //
 // Properties:

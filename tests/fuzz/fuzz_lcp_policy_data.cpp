@@ -1,4 +1,4 @@
-// LCP_POLICY_DATA files (libpolicy lcp::decode_policy_data, shared/spec/lcp.md §4, §6).
+// LCP_POLICY_DATA files (libpolicy lcp::decode_policy_data, docs/reference/lcp.md §4, §6).
 //
 // Properties:
 //  * decode -> encode: the 36-byte header from encode_policy_data_header() followed by the raw

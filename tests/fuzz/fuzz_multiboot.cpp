@@ -132,7 +132,7 @@ void check_uefi(const BootInfo& bi, const PhysMem& phys, ByteSpan info) {
     FUZZ_CHECK(inside(e.mmap, info) && e.desc_size >= 40 && e.mmap.size % e.desc_size == 0);
   }
   if (bi.acpi_tag != 0) {
-    FUZZ_CHECK(inside(bi.acpi_rsdp, info) && bi.acpi_rsdp.size >= 20);
+    FUZZ_CHECK(inside(bi.rsdp, info) && bi.rsdp.size == (bi.acpi_tag == 15 ? 36u : 20u));
   }
   static E820Table t;
   t = E820Table();

@@ -1,6 +1,6 @@
 // PCR value text of lcp2_crtpolelt --pcrN (pconf2 elements; libpolicy
-// lcp::host::parse_pcr_value, hash.c import_hash(), QUIRKS 18). The first input byte selects the
-// digest size (20, 32, 48 or 64 bytes); the rest is the option value.
+// lcp::host::parse_pcr_value, hash.c import_hash(), docs/reference/upstream-quirks.md#q18). The
+// first input byte selects the digest size (20, 32, 48 or 64 bytes); the rest is the option value.
 //
 // Property (an independent oracle): the value is accepted exactly when it is 2 * size hex digits
 // and nothing else, and the bytes are those digits read in pairs, high nibble first.

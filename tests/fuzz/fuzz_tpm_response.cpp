@@ -54,8 +54,8 @@ Bytes response(const Bytes& params, bool sessions) {
 }
 
 bool same_pub(const NvPublic& a, const NvPublic& b) {
-  return a.index == b.index && a.name_alg == b.name_alg && a.attributes == b.attributes &&
-         a.auth_policy_size == b.auth_policy_size && a.data_size == b.data_size &&
+  return a.handle == b.handle && a.name_alg == b.name_alg && a.attributes == b.attributes &&
+         a.auth_policy_size == b.auth_policy_size && a.size == b.size &&
          same(ByteSpan(a.auth_policy, a.auth_policy_size),
               ByteSpan(b.auth_policy, b.auth_policy_size));
 }
@@ -86,20 +86,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto p = parse_nv_read_public(rsp, param);
       FUZZ_CHECK(!p.ok() || hs.ok());
       if (!p.ok()) break;
-      FUZZ_CHECK(p->index == param && be32(rsp, 12) == param);
+      FUZZ_CHECK(p->handle == param && be32(rsp, 12) == param);
       FUZZ_CHECK(p->name_alg == be16(rsp, 16) && p->attributes == be32(rsp, 18));
       FUZZ_CHECK(p->auth_policy_size == be16(rsp, 22) && p->auth_policy_size <= kMaxDigestSize);
       FUZZ_CHECK(same(ByteSpan(p->auth_policy, p->auth_policy_size),
                       rsp.subspan(24, p->auth_policy_size)));
-      FUZZ_CHECK(p->data_size == be16(rsp, 24 + p->auth_policy_size));
+      FUZZ_CHECK(p->size == be16(rsp, 24 + p->auth_policy_size));
       FUZZ_CHECK(12u + be16(rsp, 10) <= rsp.size);
       Bytes pub;
-      app32(pub, p->index);
+      app32(pub, p->handle);
       app16(pub, p->name_alg);
       app32(pub, p->attributes);
       app16(pub, p->auth_policy_size);
       pub.insert(pub.end(), p->auth_policy, p->auth_policy + p->auth_policy_size);
-      app16(pub, p->data_size);
+      app16(pub, p->size);
       Bytes params;
       app16(params, static_cast<uint16_t>(pub.size()));
       params.insert(params.end(), pub.begin(), pub.end());

@@ -1,5 +1,5 @@
 // The --uuid syntax of lcp2_crtpolelt custom (libpolicy lcp::host::parse_uuid, custom_elt.c
-// string_to_uuid(); shared/spec/lcp.md §7.5).
+// string_to_uuid(); docs/reference/lcp.md §7.5).
 //
 // Properties: an accepted text formats (uuid_string, the form --show prints) to a text that
 // parses to the same UUID; "tboot" gives the tboot UUID; and adding white space around the

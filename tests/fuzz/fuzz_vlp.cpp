@@ -1,4 +1,4 @@
-// tboot VLP decoder (libpolicy vlp::decode, shared/spec/vlp.md §2/§4).
+// tboot VLP decoder (libpolicy vlp::decode, docs/reference/vlp.md §2/§4).
 // Properties:
 //  * decode -> encode reproduces the policy's bytes exactly (the decoder keeps every field,
 //    reserved included) and decode(encode(p)) encodes the same bytes again;

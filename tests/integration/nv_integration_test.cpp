@@ -183,7 +183,7 @@ TEST_F(NvTest, DefineEachCatalogueIndexAsTpm2ToolsSeesIt) {
     EXPECT_EQ(p.attributes, r.attributes) << r.name;
     EXPECT_EQ(p.size, r.size) << r.name;
   }
-  // Intel's AUX authPolicy (nv.md 2.1).
+  // Intel's AUX authPolicy (docs/reference/nv.md §2.1).
   EXPECT_EQ(nvreadpublic(0x01C10102).policy,
             "ef9a26fc22d1ae8cecff59e9481ac1ec533dbe228bec6d17930f4cb2cc5b9724");
   // The PS policy computed with a tpm2-tools trial session: PolicyOR of

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A TPM 2.0 simulator (swtpm) for one test: free TCP port, absolute state directory, stopped by
-# its pid. Facts: shared/BOOT-LAB.md ("swtpm" section).
+# its pid. Facts: docs/reference/boot-lab.md §2.
 #
 # As a command:
 #   eval "$(tests/integration/swtpm-env.sh start DIR)"   # exports SWTPM_PORT SWTPM_CTRL_PORT

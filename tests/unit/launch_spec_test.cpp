@@ -77,7 +77,7 @@ TEST(LaunchSpecSchema, CompiledInCopyEqualsTheSchemaFile) {
   std::string file = read_text(source("schemas/launch-spec.v1.schema.json"));
   ASSERT_FALSE(file.empty());
   EXPECT_EQ(std::string(launch_spec_schema_text()), file)
-      << "regenerate with tests/unit/launch_spec_regen_schema.sh";
+      << "the build embeds the schema at configure time: re-run cmake";
 }
 
 TEST(LaunchSpecSchema, ExampleSpecLoadsFromAnyDirectory) {

@@ -1,6 +1,7 @@
 // The shared launch decision (libpolicy launch.h): policy choice, VL event order and PCRs,
-// verification, errors and actions, checked against tboot's documented behaviour (vlp.md §5–§7)
-// and the worked example of vlp.md §9, with expected digests computed independently here.
+// verification, errors and actions, checked against tboot's documented behaviour
+// (docs/reference/vlp.md §5–§7) and the worked example of docs/reference/vlp.md §9, with expected
+// digests computed independently here.
 #include "tlaunch/policy/launch.h"
 
 #include <gtest/gtest.h>
@@ -99,8 +100,8 @@ struct Fixture {
   }
 };
 
-// vlp.md §9: the tb_polgen example policy (nonfatal; mod 0 pcr none IMAGE; mod 1 pcr 19 IMAGE;
-// ANY pcr 19) and its two modules.
+// docs/reference/vlp.md §9: the tb_polgen example policy (nonfatal; mod 0 pcr none IMAGE; mod 1 pcr
+// 19 IMAGE; ANY pcr 19) and its two modules.
 const char* kExamplePolicy =
     "02000b010000000000000003"
     "00ff010000000001"

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -578,7 +579,7 @@ TEST(Uefi, Multiboot2EfiAndAcpiTags) {
   EXPECT_EQ(bi->efi.mmap.size, kOvmfLike.size() * 48);
   EXPECT_FALSE(bi->efi.boot_services_active);
   EXPECT_EQ(bi->acpi_tag, 15);  // the "new" tag wins over the "old" one
-  EXPECT_EQ(bi->acpi_rsdp.size, 36u);
+  EXPECT_EQ(bi->rsdp.size, 36u);
   EXPECT_FALSE(bi->acpi_tag_bad);
 
   // 32-bit firmware, boot services kept, a broken ACPI tag.
@@ -753,7 +754,7 @@ TEST(Uefi, AcpiRsdpFromTheEfiConfigurationTable) {
   bi->efi.systab_64 = true;
   bi->efi.systab = 0x1F5EB018;
   bi->acpi_tag = 15;
-  bi->acpi_rsdp = ByteSpan(copy.data(), copy.size());
+  bi->rsdp = ByteSpan(copy.data(), copy.size());
   {
     Firmware fw;
     auto r = find_acpi_rsdp(fw.mem, *bi);
@@ -859,6 +860,71 @@ TEST(Uefi, ZeroPageCarriesEfiInfoRsdpAndExtendedE820) {
   plan = p.run();
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.error().code, Errc::kTooLarge);
+}
+
+TEST(LinuxBoot, SetupDataEntryGoesAtTheHeadOfTheList) {
+  Plan p;
+  ASSERT_TRUE(p.run().ok());
+  // The test kernel's header leaves 0x77 in setup_data's first byte: that is the list's old head.
+  const uint64_t old_head = p.at32(0x250) | (static_cast<uint64_t>(p.at32(0x254)) << 32);
+  Bytes entry(16 + 40, 0xEE);
+  ASSERT_TRUE(add_setup_data(MutableByteSpan(p.bp.data(), p.bp.size()),
+                             MutableByteSpan(entry.data(), entry.size()), 0x123458, 0x474F4C54, 40)
+                  .ok());
+  EXPECT_EQ(p.at32(0x250), 0x123458u);
+  EXPECT_EQ(p.at32(0x254), 0u);
+  uint64_t next = 0;
+  for (int i = 0; i < 8; ++i) next |= static_cast<uint64_t>(entry[i]) << (8 * i);
+  EXPECT_EQ(next, old_head);
+  EXPECT_EQ(entry[8] | (entry[9] << 8) | (entry[10] << 16) | (entry[11] << 24), 0x474F4C54);
+  EXPECT_EQ(entry[12], 40);
+  EXPECT_EQ(entry[16], 0xEE);  // the data is left as it is
+  // Refused: unaligned, larger than the buffer.
+  EXPECT_FALSE(add_setup_data(MutableByteSpan(p.bp.data(), p.bp.size()),
+                              MutableByteSpan(entry.data(), entry.size()), 0x123459, 1, 40)
+                   .ok());
+  EXPECT_EQ(add_setup_data(MutableByteSpan(p.bp.data(), p.bp.size()),
+                           MutableByteSpan(entry.data(), entry.size()), 0x123458, 1, 41)
+                .error()
+                .code,
+            Errc::kTooLarge);
+}
+
+TEST(Multiboot2, AcpiRsdpTags) {
+  Bytes v1 = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
+  v1.resize(20, 1);
+  Bytes v2 = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
+  v2.resize(36, 2);
+  auto tag = [](Mb2& m, uint32_t type, const Bytes& body) {
+    align8(m.b);
+    app32(m.b, type);
+    app32(m.b, static_cast<uint32_t>(8 + body.size()));
+    m.b.insert(m.b.end(), body.begin(), body.end());
+  };
+  auto bi = std::make_unique<BootInfo>();
+  Mb2 old_only = good_mb2();
+  tag(old_only, 14, v1);
+  ASSERT_TRUE(parse2(old_only.finish(), bi.get()).ok());
+  ASSERT_EQ(bi->rsdp.size, 20u);
+  EXPECT_EQ(bi->rsdp[8], 1);
+  // The new RSDP wins, before or after the old one.
+  for (bool new_first : {false, true}) {
+    Mb2 both = good_mb2();
+    if (new_first) tag(both, 15, v2);
+    tag(both, 14, v1);
+    if (!new_first) tag(both, 15, v2);
+    ASSERT_TRUE(parse2(both.finish(), bi.get()).ok());
+    ASSERT_EQ(bi->rsdp.size, 36u) << new_first;
+    EXPECT_EQ(bi->rsdp[8], 2);
+  }
+  Mb2 short_tag = good_mb2();
+  tag(short_tag, 15, Bytes(v2.begin(), v2.begin() + 20));
+  auto st = parse2(short_tag.finish(), bi.get());
+  ASSERT_FALSE(st.ok());
+  EXPECT_STREQ(st.error().field, "tag.size");
+  // Without ACPI tags: no RSDP.
+  ASSERT_TRUE(parse2(good_mb2().finish(), bi.get()).ok());
+  EXPECT_EQ(bi->rsdp.size, 0u);
 }
 
 }  // namespace

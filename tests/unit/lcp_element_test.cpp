@@ -1,4 +1,4 @@
-// LCP elements: decoding/encoding against the golden vectors (shared/vectors/public/elt-*), the
+// LCP elements: decoding/encoding against the golden vectors (tests/compat/vectors/elt-*), the
 // upstream text dump, and rejection of malformed elements with field and byte offset.
 #include "tlaunch/policy/lcp_element.h"
 
@@ -151,7 +151,8 @@ TEST(LcpElement, Pconf2VectorFromPcrValues) {
             shown_element(read_text(vec_path("elt-pconf2-sha256/steps/02.stdout"))));
 }
 
-// QUIRKS 16: upstream drops PCR 7's value; the composite must be H(PCR0 || PCR7).
+// docs/reference/upstream-quirks.md#q16: upstream drops PCR 7's value; the composite must be H(PCR0
+// || PCR7).
 TEST(LcpElement, Pconf2IncludesPcr7) {
   PcrValues pcrs;
   Bytes v0(32, 0x11), v7(32, 0x77);
@@ -559,7 +560,8 @@ TEST(LcpUuid, Syntax) {
 TEST(LcpPcrValue, StrictHex) {
   EXPECT_TRUE(host::parse_pcr_value(std::string(64, 'a'), 32));
   EXPECT_FALSE(host::parse_pcr_value(std::string(62, 'a'), 32));
-  EXPECT_FALSE(host::parse_pcr_value("zz" + std::string(62, 'a'), 32));  // QUIRKS 18
+  EXPECT_FALSE(host::parse_pcr_value("zz" + std::string(62, 'a'),
+                                     32));  // docs/reference/upstream-quirks.md#q18
   EXPECT_FALSE(host::parse_pcr_value(" a" + std::string(62, 'a'), 32));
 }
 

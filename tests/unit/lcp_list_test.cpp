@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/lcp/lcp_list_ops.h"
 
 namespace tlaunch::lcp {
 namespace {
@@ -118,9 +119,38 @@ TEST(LcpList, EncodeKeepsElementOrder) {
   ByteWriter w(MutableByteSpan(out.data(), out.size()));
   ASSERT_TRUE(encode_unsigned_list(w, 0x300, span(elems)).ok());
   EXPECT_EQ(0, std::memcmp(out.data() + 8, mle.data(), mle.size()));
-  // The upstream vector holds sbios first (upstream prepends, QUIRKS 25).
+  // The upstream vector holds sbios first (upstream prepends,
+  // docs/reference/upstream-quirks.md#q25).
   Bytes up = read_vec("list-create-300/list.lst");
   EXPECT_EQ(0, std::memcmp(up.data() + 8, sb.data(), sb.size()));
+}
+
+// make_list(): kEachInFront is lcp2_crtpollist's order (the golden lists byte for byte),
+// kAsWritten keeps the order given.
+TEST(LcpList, MakeListOrders) {
+  const std::vector<Bytes> elements = {read_vec("list-create-200/mle2.elt"),
+                                       read_vec("list-create-200/sbios.elt")};
+  for (const char* c : {"list-create-200", "list-create-300"}) {
+    SCOPED_TRACE(c);
+    const uint16_t version = std::string(c) == "list-create-200" ? 0x200 : 0x300;
+    auto up = host::make_list(version, elements, host::ElementOrder::kEachInFront);
+    ASSERT_TRUE(up.ok());
+    EXPECT_EQ(*up, read_vec(std::string(c) + "/list.lst"));
+    auto as = host::make_list(version, elements, host::ElementOrder::kAsWritten);
+    ASSERT_TRUE(as.ok());
+    ASSERT_EQ(as->size(), up->size());
+    EXPECT_EQ(0, std::memcmp(as->data() + 8, elements[0].data(), elements[0].size()));
+    EXPECT_EQ(0, std::memcmp(as->data() + 8 + elements[0].size(), elements[1].data(),
+                             elements[1].size()));
+  }
+  // Three elements, upstream: last written first.
+  const std::vector<Bytes> three = {elements[0], elements[1], elements[0]};
+  auto l = host::make_list(0x300, three, host::ElementOrder::kEachInFront);
+  ASSERT_TRUE(l.ok());
+  Bytes want = elements[0];
+  want.insert(want.end(), elements[1].begin(), elements[1].end());
+  want.insert(want.end(), elements[0].begin(), elements[0].end());
+  EXPECT_EQ(Bytes(l->begin() + 8, l->end()), want);
 }
 
 // Every truncation of every vector list is rejected with a field and an offset inside the input;
@@ -264,7 +294,7 @@ TEST(LcpList, LayoutRejectsWhatTheFormatsDoNotHave) {
   EXPECT_FALSE(signed_list_layout(0x200, 50, pss).ok());  // RSA-PSS on LIST2
   auto ok = signed_list_layout(0x300, 50, pss);
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->size, 8u + 50 + 2 + 17 + 2 * 256);  // lcp.md §5.3: KSO + 17 + 2k
+  EXPECT_EQ(ok->size, 8u + 50 + 2 + 17 + 2 * 256);  // docs/reference/lcp.md §5.3: KSO + 17 + 2k
   pss.hash_alg = kAlgSha512;
   EXPECT_FALSE(signed_list_layout(0x300, 50, pss).ok());
   SignatureSpec sm2;

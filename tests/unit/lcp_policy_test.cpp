@@ -1,4 +1,5 @@
-// LCP_POLICY_2, LCP_POLICY_DATA and PolicyHash against the upstream golden files and lcp.md.
+// LCP_POLICY_2, LCP_POLICY_DATA and PolicyHash against the upstream golden files and
+// docs/reference/lcp.md.
 #include "tlaunch/policy/lcp_policy.h"
 
 #include <gtest/gtest.h>
@@ -46,7 +47,8 @@ Bytes encode(const Policy& p) {
   return out;
 }
 
-// lcp.md §10 "Verified examples": --type any --alg sha256 --sign rsa-2048-sha256.
+// docs/reference/lcp.md §10 "Results the tools produced": --type any --alg sha256
+// --sign rsa-2048-sha256.
 TEST(LcpPolicy, AnyPolicyDefaultsMatchLcp2Crtpol) {
   Policy p;
   p.hash_alg = kAlgSha256;
@@ -107,7 +109,7 @@ TEST(LcpPolicy, PolicyHashOfVectorDataFiles) {
   }
 }
 
-// The data file is the header plus the lists exactly as their files (lcp.md §4).
+// The data file is the header plus the lists exactly as their files (docs/reference/lcp.md §4).
 TEST(LcpPolicy, DataFileIsHeaderPlusListFiles) {
   Bytes a = read_vec("pol-list-31-two-rsa-lists/a.lst");
   Bytes b = read_vec("pol-list-31-two-rsa-lists/b.lst");
@@ -192,7 +194,7 @@ TEST(LcpPolicy, DataFileChecks) {
 }
 
 // Eight lists: the maximum (LCP_MAX_LISTS); lcptools writes it but its reader refuses it
-// (QUIRKS 42). Mixed versions are refused.
+// (docs/reference/upstream-quirks.md#q42). Mixed versions are refused.
 TEST(LcpPolicy, EightListsDecodeNineDoNot) {
   Bytes l = read_vec("pol-errors/a200.lst");
   Bytes file(36);
@@ -220,7 +222,8 @@ TEST(LcpPolicy, EightListsDecodeNineDoNot) {
   EXPECT_EQ(std::string(m.error().field), "Version");
 }
 
-// lcp.md §6 verified example: PolicyHash over one unsigned LIST2 and the same list RSA-signed.
+// docs/reference/lcp.md §6 verified example: PolicyHash over one unsigned LIST2 and the same list
+// RSA-signed.
 TEST(LcpPolicy, PolicyHashFormula) {
   // L1 = an unsigned 0x200 list; L2 = RSA-2048-signed. The example's exact lists are not shipped,
   // so check the formula on a vector pair instead: H(H(L1) || H(modulus(L2))).

@@ -1,6 +1,7 @@
 // LCP list signatures over OpenSSL: keys (passphrases, sizes, types, pairs), signing and
 // verification for every scheme and list version, every signed upstream vector verifies (RSA-3072
-// PKCS#1 too, QUIRKS 26), any flipped byte of a signed list fails, detached signing.
+// PKCS#1 too, docs/reference/upstream-quirks.md#q26), any flipped byte of a signed list fails,
+// detached signing.
 #include "tlaunch/policy/host/lcp/lcp_sign.h"
 
 #include <gtest/gtest.h>
@@ -140,7 +141,8 @@ TEST(LcpSign, MismatchedKeyPairIsRefused) {
   EXPECT_FALSE(sign_list(l->view, a, b, req).ok());
 }
 
-// Every signed upstream list verifies, including RSA-3072 PKCS#1 (lcptools cannot, QUIRKS 26).
+// Every signed upstream list verifies, including RSA-3072 PKCS#1 (lcptools cannot,
+// docs/reference/upstream-quirks.md#q26).
 TEST(LcpSign, EverySignedVectorListVerifies) {
   for (const char* f :
        {"list-sign-200-rsa2048-sha256/list.lst", "list-sign-201-rsa3072-sha384-rev7/list.lst",
@@ -219,7 +221,8 @@ TEST(LcpSign, SignAndVerifyEverySchemeAndVersion) {
     auto check = verify_list(back->view);
     ASSERT_TRUE(check.ok());
     EXPECT_TRUE(check->valid) << check->reason;
-    // Re-signing a signed list replaces its signature (0x300 too, unlike lcptools, QUIRKS 37).
+    // Re-signing a signed list replaces its signature (0x300 too, unlike lcptools,
+    // docs/reference/upstream-quirks.md#q37).
     auto again = sign_list(back->view, p, s, SignRequest{c.scheme, c.hash, 6});
     ASSERT_TRUE(again.ok()) << again.failure().message;
     EXPECT_EQ(again->size(), out->size());

@@ -175,7 +175,8 @@ TEST(MleHash, CommandLineIsWrittenIntoTheArea) {
             digest_bytes(hash_of(s.elf).digest));
 }
 
-// QUIRKS 53: a command line that fills or overflows the area keeps its first End-Start characters.
+// docs/reference/upstream-quirks.md#q53: a command line that fills or overflows the area keeps its
+// first End-Start characters.
 TEST(MleHash, LongCommandLineIsTruncatedLikeTboot) {
   Simple s;
   const size_t area = 0x4ff - 0x400;
@@ -194,7 +195,7 @@ TEST(MleHash, LongCommandLineIsTruncatedLikeTboot) {
   EXPECT_EQ(digest_bytes(r3.digest), want);
 }
 
-// QUIRKS 50: segments are packed back to back whatever their p_paddr.
+// docs/reference/upstream-quirks.md#q50: segments are packed back to back whatever their p_paddr.
 TEST(MleHash, SegmentsArePackedBackToBack) {
   Bytes s1 = pattern(0x300, 2);
   Bytes s2 = pattern(0x180, 3);
@@ -233,7 +234,8 @@ TEST(MleHash, GzipInputHashesLikeThePlainFile) {
   EXPECT_EQ(digest_bytes(hash_of(*read2).digest), plain_digest);
 }
 
-// QUIRKS 52: a truncated image is an error, never a hash of whatever memory follows.
+// docs/reference/upstream-quirks.md#q52: a truncated image is an error, never a hash of whatever
+// memory follows.
 TEST(MleHash, TruncatedInputIsAnError) {
   Simple s;
   Bytes gz = gzip(s.elf);
@@ -280,7 +282,8 @@ TEST(MleHash, HeaderChecks) {
   Bytes seg = pattern(0x200, 7);
   put_mle_header(seg, 0x40, {0, 0x100, 0, 0});
   EXPECT_FALSE(h::expand_mle_image(make_elf({{1, 0, seg, 0x100}}), "x").ok());
-  // ELF header checks as upstream: machine, type; ELFCLASS64 flag not looked at (QUIRKS 55).
+  // ELF header checks as upstream: machine, type; ELFCLASS64 flag not looked at
+  // (docs/reference/upstream-quirks.md#q55).
   Bytes good = make_elf({{1, 0, seg, 0x200}});
   Bytes class64 = good;
   class64[4] = 2;

@@ -17,7 +17,7 @@ namespace tlaunch::tpmnv {
 namespace {
 
 TEST(NvAttributes, NamesMatchTpm2ToolsSpelling) {
-  // The PO definition of Intel 315168-013 App. J (nv.md §2.1): 0x0204000A.
+  // The PO definition of Intel 315168-013 App. J (docs/reference/nv.md §2.1): 0x0204000A.
   EXPECT_EQ(attributes_to_string(0x0204000A), "ownerwrite|policywrite|authread|no_da");
   auto a = parse_attributes("ownerwrite|policywrite|authread|no_da");
   ASSERT_TRUE(a.ok());
@@ -127,11 +127,8 @@ TEST(NvCatalogue, DefinitionOfAPublicAreaKeepsItsHierarchy) {
     auto d =
         make_definition(*t, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 2048, &note);
     ASSERT_TRUE(d.ok()) << name;
-    NvPublic pub;
-    pub.handle = d->handle;
-    pub.attributes = d->attributes | attr::kWritten;
-    pub.size = d->size;
-    pub.auth_policy = d->auth_policy;
+    NvPublic pub = public_of(*d);
+    pub.attributes |= attr::kWritten;
     const NvDefinition back = definition_of(pub);
     EXPECT_EQ(back.hierarchy, d->hierarchy) << name;
     EXPECT_EQ(back.attributes, d->attributes) << name;

@@ -36,6 +36,21 @@ class FakeNvDevice final : public NvDevice {
     return lim;
   }
   host::Expected<TpmState> state() override { return TpmState{}; }
+  host::Expected<TpmInfo> info() override {
+    TpmInfo i;
+    i.manufacturer = "FAKE";
+    i.limits = lim;
+    i.nv_indices = static_cast<uint32_t>(indices.size());
+    i.banks.count = 1;
+    i.banks.banks[0] = {0x000B, 0x00FFFFFF};
+    return i;
+  }
+  host::Expected<Digest> pcr_read(uint8_t, HashAlg bank) override {
+    Digest d;
+    d.alg = bank;
+    d.size = digest_size(static_cast<uint16_t>(bank));
+    return d;
+  }
   host::Expected<std::vector<uint32_t>> list_indices() override {
     std::vector<uint32_t> out;
     for (auto& [h, i] : indices) out.push_back(h);
@@ -51,10 +66,7 @@ class FakeNvDevice final : public NvDevice {
     log.push_back("define " + format_handle(def.handle));
     if (indices.count(def.handle)) return tpm_failure("NV_DefineSpace", 0x14C);
     Index i;
-    i.pub.handle = def.handle;
-    i.pub.attributes = def.attributes;
-    i.pub.size = def.size;
-    i.pub.auth_policy = def.auth_policy;
+    i.pub = public_of(def);
     i.data.assign(def.size, 0xFF);
     indices[def.handle] = i;
     return host::host_ok();

@@ -51,7 +51,7 @@ Bytes encode(const vlp::Policy& p) {
   return out;
 }
 
-// Module images and their measurement H(H(cmdline) || H(image)) (vlp.md §6.2).
+// Module images and their measurement H(H(cmdline) || H(image)) (docs/reference/vlp.md §6.2).
 struct Module {
   std::string cmdline;
   std::string image;

@@ -1,6 +1,6 @@
-// tb_polgen --show text (shared/spec/tb_polgen.md §4) for valid and invalid policies, the zlib
-// image hashing of tb_polgen (tb_polgen.md §2.3, QUIRKS.md 5-7) and the tlaunch policy-file
-// helpers (vlp_text.h).
+// tb_polgen --show text (docs/reference/tb_polgen.md §4) for valid and invalid policies, the zlib
+// image hashing of tb_polgen (docs/reference/tb_polgen.md §2.3,
+// docs/reference/upstream-quirks.md#q5-#q7) and the tlaunch policy-file helpers (vlp_text.h).
 #include <gtest/gtest.h>
 #include <zlib.h>
 

@@ -77,10 +77,10 @@ TEST(TpmCommands, NvReadPublicBytesAndParse) {
   auto p = nv_read_public(t, 0x01C10131);
   ASSERT_TRUE(p.ok()) << p.error().message;
   EXPECT_EQ(hx(t.sent.at(0)), "80010000000e0000016901c10131");
-  EXPECT_EQ(p->index, 0x01C10131u);
+  EXPECT_EQ(p->handle, 0x01C10131u);
   EXPECT_EQ(p->name_alg, 0x000B);
   EXPECT_EQ(p->attributes, 0x2204000Au);
-  EXPECT_EQ(p->data_size, 100);
+  EXPECT_EQ(p->size, 100);
   EXPECT_EQ(p->auth_policy_size, 0);
 }
 
@@ -276,6 +276,37 @@ TEST(TpmCommands, GetPcrBanks) {
   EXPECT_EQ(b->banks[0].pcrs, 0xFFFFFFu);
   EXPECT_EQ(b->banks[1].alg, 0x000C);
   EXPECT_EQ(b->banks[1].pcrs, 0u);
+}
+
+// TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES, property, count): Part 3 §30.2, Part 2 §10.8.
+TEST(TpmCommands, GetProperties) {
+  FakeTransport t;
+  t.replies.push_back(response(
+      kStNoSessions, 0,
+      unhex("01 00000006 00000002 00000117 00000800 0000012c 00000400")));
+  auto p = get_properties(t, kPtNvIndexMax, 22);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(hx(t.sent.at(0)), "8001000000160000017a000000060000011700000016");
+  EXPECT_TRUE(p->more);
+  uint32_t v = 0;
+  ASSERT_TRUE(p->find(kPtNvIndexMax, &v));
+  EXPECT_EQ(v, 0x800u);
+  ASSERT_TRUE(p->find(kPtNvBufferMax, &v));
+  EXPECT_EQ(v, 0x400u);
+  EXPECT_FALSE(p->find(kPtManufacturer, &v));
+  // Another capability, more properties than a client asks for, a cut list: errors with field.
+  t.replies.push_back(response(kStNoSessions, 0, unhex("00 00000005 00000000")));
+  auto other = get_properties(t, kPtNvIndexMax, 1);
+  ASSERT_FALSE(other.ok());
+  EXPECT_STREQ(other.error().field, "capability");
+  Bytes many = unhex("00 00000006 00000041");
+  for (int i = 0; i < 65; ++i) many = cat_bytes(many, unhex("00000100 00000000"));
+  t.replies.push_back(response(kStNoSessions, 0, many));
+  EXPECT_EQ(get_properties(t, kPtFixed, 64).error().code, Errc::kTooLarge);
+  t.replies.push_back(response(kStNoSessions, 0, unhex("00 00000006 00000002 00000117")));
+  auto cut = get_properties(t, kPtNvIndexMax, 2);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code, Errc::kTruncated);
 }
 
 TEST(TpmCommands, NvWriteBytes) {

@@ -28,7 +28,7 @@ std::vector<uint8_t> encode_vec(const vlp::Policy& p) {
   return buf;
 }
 
-// vlp.md §5.4: serialized default policies and their SHA-256.
+// docs/reference/vlp.md §5.4: serialized default policies and their SHA-256.
 TEST(Vlp, DefaultPoliciesMatchTboot) {
   auto legacy = encode_vec(vlp::default_policy(false));
   EXPECT_EQ(legacy, unhex("02000b01000000000000000300ff000000000000811300000000000083160010000040"
@@ -47,7 +47,7 @@ TEST(Vlp, DefaultPoliciesMatchTboot) {
                             }()));
 }
 
-// vlp.md §6.3: PCR17 entry digest of the legacy default policy, control = 1 and 0.
+// docs/reference/vlp.md §6.3: PCR17 entry digest of the legacy default policy, control = 1 and 0.
 TEST(Vlp, PolicyControlMeasurement) {
   host::OpenSslHasher h;
   vlp::Policy p = vlp::default_policy(false);
@@ -62,7 +62,8 @@ TEST(Vlp, PolicyControlMeasurement) {
   EXPECT_EQ(*z, make_digest(HashAlg::kSha256, ByteSpan(want0.data(), want0.size())));
 }
 
-// vlp.md §9 worked example: build it with the model, compare bytes and module measurement.
+// docs/reference/vlp.md §9 worked example: build it with the model, compare bytes and module
+// measurement.
 TEST(Vlp, WorkedExampleRoundTrip) {
   host::OpenSslHasher h;
   vlp::Policy p = vlp::Policy::create(vlp::kContNonFatal, 0x0B, 1);
@@ -154,7 +155,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
 
 TEST(Vlp, AcceptedOddities) {
-  // Unknown hash_alg: H = 0, entries carry zero-length digests (vlp.md §4 "NOT validated").
+  // Unknown hash_alg: H = 0, entries carry zero-length digests (docs/reference/vlp.md §4 "Not
+  // checked").
   auto b = unhex("02007701000000000000000100ff010000000005");
   auto r = vlp::decode(ByteSpan(b.data(), b.size()));
   ASSERT_TRUE(r.ok());
@@ -221,6 +223,39 @@ TEST(Vlp, DigestSizeFollowsTbootHead) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->size(), 20u);
   EXPECT_EQ(encode_vec(*r), b);
+}
+
+// tboot 1.10.5 (Debian 12; its include/hash.h) gives SHA-1 and the legacy id 0x00 20 bytes: the
+// tb_polgen drop-in reads with vlp::Release::kTboot1105. The same bytes are a different policy
+// for HEAD.
+TEST(Vlp, DigestSizeOfTboot1105) {
+  const auto rel = vlp::Release::kTboot1105;
+  EXPECT_EQ(vlp::policy_digest_size(0x04, rel), 20);
+  EXPECT_EQ(vlp::policy_digest_size(0x00, rel), 20);
+  EXPECT_EQ(vlp::policy_digest_size(0x0B, rel), 32);
+  EXPECT_EQ(vlp::policy_digest_size(0x10, rel), 0);
+  // One entry with one 20-byte digest, then an ANY entry.
+  std::vector<uint8_t> b = unhex("02000401000000000000000200ff010000000001");
+  for (uint8_t i = 0; i < 20; ++i) b.push_back(i);
+  const auto any = unhex("8113000000000000");
+  b.insert(b.end(), any.begin(), any.end());
+  auto r = vlp::decode(ByteSpan(b.data(), b.size()), rel);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->num_entries(), 2u);
+  EXPECT_EQ(r->hash(0, 0).size, 20u);
+  EXPECT_EQ(r->hash(0, 0)[19], 19);
+  EXPECT_EQ(r->entry(1).mod_num, vlp::kModNumAny);
+  EXPECT_EQ(encode_vec(*r), b);
+  // For HEAD the digest bytes are read as the second entry's header: mod_num 0x00, pcr 0x01,
+  // hash_type 2 -> invalid.
+  EXPECT_FALSE(vlp::decode(ByteSpan(b.data(), b.size())).ok());
+  // A new SHA-1 policy takes 20-byte digests only.
+  auto p = vlp::Policy::create(vlp::kHalt, 0x04, 1, rel);
+  vlp::Entry e;
+  ASSERT_TRUE(p.add_entry(e).ok());
+  EXPECT_FALSE(p.add_hash(0, ByteSpan(b.data(), 32)).ok());
+  EXPECT_TRUE(p.add_hash(0, ByteSpan(b.data(), 20)).ok());
+  EXPECT_EQ(p.size(), 12u + 8 + 20);
 }
 
 TEST(Vlp, InsertEntryKeepsDigestsWithTheirEntries) {

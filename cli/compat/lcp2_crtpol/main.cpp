@@ -1,13 +1,14 @@
 // lcp2_crtpol (also installed as lcp_crtpol): drop-in for lcptools-v2's policy tool
-// (shared/spec/lcp.md §3, §4, §10; upstream lcptools-v2/crtpol.c, pol.c, poldata.c at commit
+// (docs/reference/lcp.md §3, §4, §10; upstream lcptools-v2/crtpol.c, pol.c, poldata.c at commit
 // 80ca413). Options, defaults, outputs, messages and exit codes (0/1) are upstream's; where
-// upstream is broken we do the correct thing (docs/compat.md, section "lcp2_crtpol"):
-//   - a data file with 8 lists (which upstream writes) can be shown (QUIRKS 42); more than 8 list
+// upstream is broken we do the correct thing (docs/compat.md, section "lcp2_crtpol"; Qn is
+// docs/reference/upstream-quirks.md#qn):
+//   - a data file with 8 lists (which upstream writes) can be shown (Q42); more than 8 list
 //     files are an error instead of being dropped silently;
-//   - RSA-3072 signed LIST2 lists are accepted (QUIRKS 26); every signed list of a data file is
-//     verified by --show (upstream checks only the first 0x300 list, QUIRKS 46);
-//   - any invalid --mask/--sign/--auxalg value is an error (QUIRKS 43); --auxalg is ignored for
-//     version 3.2 whatever the option order (QUIRKS 44); numbers are checked (no silent 0);
+//   - RSA-3072 signed LIST2 lists are accepted (Q26); every signed list of a data file is
+//     verified by --show (upstream checks only the first 0x300 list, Q46);
+//   - any invalid --mask/--sign/--auxalg value is an error (Q43); --auxalg is ignored for
+//     version 3.2 whatever the option order (Q44); numbers are checked (no silent 0);
 //   - the TPM 1.2 syntax of the old lcp_crtpol (`lcp_crtpol -t 1 -o pol ...`) gets an error that
 //     shows the equivalent commands.
 // Command line parsing uses glibc getopt_long_only() with upstream's option table.
@@ -141,7 +142,7 @@ uint16_t str_to_pol_ver(const char* s) {
 
 // ------------------------------------------------------------------------------ --create
 // Messages to print, in order, to stdout or stderr (upstream prints the failures of its list
-// loading twice, QUIRKS 40: it retries the whole loop once).
+// loading twice, docs/reference/upstream-quirks.md#q40: it retries the whole loop once).
 struct Transcript {
   std::vector<std::pair<bool, std::string>> lines;  // (to stderr, text)
   void out(std::string s) { lines.emplace_back(false, std::move(s)); }
@@ -216,7 +217,7 @@ int create(const Options& o) {
   p.policy_control = o.ctrl;
   // crtpol.c create(): AuxHashAlgMask defaults to the mask of --alg for 3.0 only; it is reserved
   // in 3.2, where --auxalg is ignored whatever the option order (upstream: only if --polver 3.2
-  // came first, QUIRKS 44).
+  // came first, docs/reference/upstream-quirks.md#q44).
   if (o.pol_ver == lcp::kPolicyVersion32)
     p.aux_hash_alg_mask = 0;
   else if (!o.aux_given && o.pol_ver == lcp::kPolicyVersion30)
@@ -292,16 +293,22 @@ int show(const Options& o) {
       err("Error: " + d.failure().message + "\n");
       return rc;
     }
-    // poldata.c verify_policy_data() prints this for each unsigned 0x300 list it checks.
-    for (uint8_t i = 0; i < d->view.num_lists; ++i)
-      if (d->view.lists[i].is_list21() && !d->view.lists[i].is_signed)
+    // poldata.c verify_policy_data() runs its LIST2_1 check once per list but never moves past
+    // the first list, and pollist2_1.c verify_tpm20_policy_list_2_1() prints this line for an
+    // unsigned list only: so the line appears once for every list when the first one is an
+    // unsigned 0x300 list, else not at all (the lists of a data file share one version). We
+    // print exactly that; verify_data_lists() below checks every list for real.
+    const lcp::ListView& first_list = d->view.lists[0];
+    if (first_list.is_list21() && !first_list.is_signed)
+      for (uint8_t i = 0; i < d->view.num_lists; ++i)
         out("Verify TPM2.0 Policy List 2.1 success\n");
     if (auto v = lh::verify_data_lists(*d); !v.ok()) {
       err("Error: " + v.failure().message + "\n");
       return rc;
     }
     out(lh::policy_data_text(d->view, "    ", o.brief));
-    // Upstream exits 1 when there is no LIST policy to check the data against (QUIRKS 41).
+    // Upstream exits 1 when there is no LIST policy to check the data against
+    // (docs/reference/upstream-quirks.md#q41).
     if (!policy || policy->policy_type != lcp::kPolicyTypeList) return rc;
     auto m = lh::data_matches_policy(d->view, *policy);
     if (!m.ok()) {

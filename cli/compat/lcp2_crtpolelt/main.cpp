@@ -1,4 +1,4 @@
-// lcp2_crtpolelt: drop-in for lcptools-v2's element tool (shared/spec/lcp.md §8; upstream
+// lcp2_crtpolelt: drop-in for lcptools-v2's element tool (docs/reference/lcp.md §8; upstream
 // lcptools-v2/crtpolelt.c and the *_elt.c plugins at commit 80ca413). Options, defaults, outputs,
 // messages and exit codes are upstream's; where upstream is broken we do the correct thing
 // (docs/compat.md, section "lcp2_crtpolelt").
@@ -140,7 +140,8 @@ Type type_from_string(const char* s) {
 using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/common/compat_lcputils.h)
 
 // strtoul(s, NULL, 0) for a value that must fit `max`; upstream has no error check at all
-// (QUIRKS 23): we reject text that is not entirely a number, and values out of range.
+// (docs/reference/upstream-quirks.md#q23): we reject text that is not entirely a number, and values
+// out of range.
 std::optional<unsigned long> parse_number(const char* s, unsigned long max) {
   errno = 0;
   char* end = nullptr;
@@ -405,7 +406,8 @@ int do_show(const Options& o, int argc, char** argv, int first) {
     auto data = read_data_file(path);
     if (!data) return 1;
     // polelt.c verify_policy_element(): Size >= 12 and Size == file size. Upstream says "data is
-    // too small" also when the file is larger than Size (QUIRKS 22); we say what is wrong.
+    // too small" also when the file is larger than Size (docs/reference/upstream-quirks.md#q22); we
+    // say what is wrong.
     uint32_t size = 0;
     if (data->size() >= 4)
       size = static_cast<uint32_t>((*data)[0] | (*data)[1] << 8 | (*data)[2] << 16 |

@@ -1,12 +1,12 @@
-// lcp2_crtpollist: drop-in for lcptools-v2's policy list tool (shared/spec/lcp.md §9; upstream
+// lcp2_crtpollist: drop-in for lcptools-v2's policy list tool (docs/reference/lcp.md §9; upstream
 // lcptools-v2/crtpollist.c, pollist2.c, pollist2_1.c, crypto_OpenSSL.c at commit 80ca413).
-// Options, defaults, outputs, messages and exit codes (0/1) are upstream's; where upstream is
-// broken we do the correct thing (docs/compat.md, section "lcp2_crtpollist"):
-//   - elements are stored in command-line order (upstream prepends, QUIRKS 25);
-//   - RSA-3072 PKCS#1 lists verify (QUIRKS 26); --addsig works (27); --nosig works (28);
-//   - --verify exits 1 when a signature does not verify and also checks LIST2 lists (30);
-//   - re-signing a signed 0x300 list works (37); a private key that does not belong to the
-//     public key is refused instead of writing an unverifiable list (36);
+// Options, defaults, outputs, messages and exit codes (0/1) are upstream's, element order
+// included; where upstream is broken we do the correct thing (docs/compat.md, section
+// "lcp2_crtpollist"; Qn is docs/reference/upstream-quirks.md#qn):
+//   - RSA-3072 PKCS#1 lists verify (Q26); --addsig works (Q27); --nosig works (Q28);
+//   - --verify exits 1 when a signature does not verify and also checks LIST2 lists (Q30);
+//   - re-signing a signed 0x300 list works (Q37); a private key that does not belong to the
+//     public key is refused instead of writing an unverifiable list (Q36);
 //   - SM2 keys load (OpenSSL 3); passphrase-protected keys read their passphrase from
 //     --passphrase-file or TLAUNCH_KEY_PASSPHRASE (or the terminal), never the command line.
 // Command line parsing uses glibc getopt_long_only() with upstream's option table so that
@@ -163,8 +163,9 @@ int create(const Options& o) {
     err("Too many element files specified.\n");
     return 1;
   }
-  // Elements in command-line order (upstream prepends each one, QUIRKS 25; docs/compat.md).
-  Bytes elements;
+  // Each element goes in front of the ones before it, as upstream's (docs/compat.md
+  // "lcp-element-order"); the files are read and checked in command-line order.
+  std::vector<Bytes> elements;
   for (const std::string& f : o.files) {
     auto data = lh::upstream_read_file(f);
     if (!data) return 1;
@@ -183,17 +184,14 @@ int create(const Options& o) {
       err("Error: " + tlaunch::host::describe(e.error(), f) + "\n");
       return 1;
     }
-    elements.insert(elements.end(), data->begin(), data->end());
+    elements.push_back(std::move(*data));
   }
-  Bytes list(lcp::unsigned_list_size(elements.size()));
-  tlaunch::ByteWriter w(tlaunch::MutableByteSpan(list.data(), list.size()));
-  auto n =
-      lcp::encode_unsigned_list(w, o.version, tlaunch::ByteSpan(elements.data(), elements.size()));
-  if (!n.ok()) {
-    err("Error: " + tlaunch::host::describe(n.error(), o.out) + "\n");
+  auto list = lh::make_list(o.version, elements, lh::ElementOrder::kEachInFront);
+  if (!list.ok()) {
+    err("Error: " + list.failure().message + "\n");
     return 1;
   }
-  return lh::upstream_write_file(o.out, list) ? 0 : 1;
+  return lh::upstream_write_file(o.out, *list) ? 0 : 1;
 }
 
 // ------------------------------------------------------------------------------ --sign
@@ -304,12 +302,14 @@ int sign(const Options& o) {
   }
   lh::SignRequest req;
   req.scheme = alg;
-  // ECDSA/SM2: the hash follows the key (upstream ignores --hashalg for them, QUIRKS 33).
+  // ECDSA/SM2: the hash follows the key (upstream ignores --hashalg for them,
+  // docs/reference/upstream-quirks.md#q33).
   req.hash_alg = rsa ? o.hash_alg : lcp::kAlgNull;
   req.revocation_counter = o.rev;
 
   if (o.nosig) {
-    // The LCP_POLICY_LIST2 RSASSA form without SigBlock, for --addsig (QUIRKS 28).
+    // The LCP_POLICY_LIST2 RSASSA form without SigBlock, for --addsig
+    // (docs/reference/upstream-quirks.md#q28).
     auto p = lh::prepare_signed_list(lf->view, *pub, req, /*include_value=*/false);
     if (!p.ok()) {
       err("Error: " + p.failure().message + "\n");
@@ -364,7 +364,7 @@ int sign(const Options& o) {
 // ------------------------------------------------------------------------------ --addsig
 // Inserts a detached big-endian RSA signature into a LIST2 list made with --sign --nosig (or
 // replaces the signature of a signed one), verifying it first (upstream verified the list before
-// inserting the signature and so always failed, QUIRKS 27).
+// inserting the signature and so always failed, docs/reference/upstream-quirks.md#q27).
 int addsig(const Options& o) {
   auto data = lh::upstream_read_file(o.out);
   if (!data) return 1;
@@ -431,7 +431,8 @@ int show(const Options& o) {
   if (!data) return 1;
   const uint16_t version = le16(*data);
   const uint8_t major = static_cast<uint8_t>(version >> 8);
-  if (major != 2 && major != 3) return 0;  // upstream prints nothing for other files (QUIRKS 31)
+  if (major != 2 && major != 3)
+    return 0;  // upstream prints nothing for other files (docs/reference/upstream-quirks.md#q31)
   auto lf = lh::list_from_bytes(*data, file, /*allow_missing_sig_block=*/major == 2);
   if (!lf.ok()) {
     err("Error: " + lf.failure().message + "\n");
@@ -462,8 +463,9 @@ int show(const Options& o) {
 }
 
 // ------------------------------------------------------------------------------ --verify
-// Exits 1 when a signature does not verify (upstream exits 0, QUIRKS 30) and verifies LIST2
-// lists too (upstream does nothing for them).
+// Exits 1 when a signature does not verify (upstream exits 0,
+// docs/reference/upstream-quirks.md#q30) and verifies LIST2 lists too (upstream does nothing for
+// them).
 int verify(const Options& o) {
   const std::string& file = o.files[0];
   if (open_errno(file) != 0) {
@@ -594,9 +596,10 @@ int main(int argc, char* argv[]) {
         break;
       case 'g':
         o.saved_sig_file = optarg;
-        break;  // accepted and ignored, as upstream (QUIRKS 29)
+        break;  // accepted and ignored, as upstream (docs/reference/upstream-quirks.md#q29)
       case 'l':
-        // strtoul(optarg, NULL, 16) into a u16 (QUIRKS 35: hex even without 0x).
+        // strtoul(optarg, NULL, 16) into a u16 (docs/reference/upstream-quirks.md#q35: hex even
+        // without 0x).
         o.version = static_cast<uint16_t>(std::strtoul(optarg, nullptr, 16));
         if (o.version == 0) {
           err("Error: only list versions 0x100, 0x200, 0x201 or 0x300 are supported\n");

@@ -1,8 +1,9 @@
-// lcp2_mlehash: drop-in for lcptools-v2's MLE hash tool (shared/spec/lcp.md §11; upstream
+// lcp2_mlehash: drop-in for lcptools-v2's MLE hash tool (docs/reference/lcp.md §11; upstream
 // lcptools-v2/mlehash.c at commit 80ca413). Options, defaults, output and exit codes are
 // upstream's; the measurement itself is tlaunch::lcp::host::mle_hash(). Deliberate differences
 // (docs/compat.md, section "lcp2_mlehash"): failures always say why on stderr (upstream is
 // silent unless --verbose), an unknown --alg is an error (upstream prints nothing and exits 0),
+// --alg sha1 works as in tboot 1.10.5, with a warning,
 // truncated images and out-of-range header offsets are errors, and an over-long --cmdline is
 // truncated the way tboot truncates it.
 //
@@ -20,7 +21,8 @@
 
 namespace {
 
-// mlehash.c help text (sic: no newline after the --alg line, QUIRKS 56).
+// mlehash.c help text (sic: no newline after the --alg line,
+// docs/reference/upstream-quirks.md#q56).
 constexpr const char kHelp[] =
     "Usage: lcp2_mlehash <COMMAND> [OPTION]\n"
     "Create an Intel(R) TXT policy mlehash.\n"
@@ -43,8 +45,10 @@ void log(const Options& o, const std::string& s) {
   if (o.verbose) std::fputs(s.c_str(), stderr);
 }
 
-// lcputils.c str_to_hash_alg(): exact lower-case names.
+// lcputils.c str_to_hash_alg(): exact lower-case names. sha1 is tboot 1.10.5's (Debian 12; HEAD
+// dropped it, docs/compat.md "mle-sha1").
 std::optional<tlaunch::HashAlg> hash_alg_from_name(const std::string& s) {
+  if (s == "sha1") return tlaunch::HashAlg::kSha1;
   if (s == "sha256") return tlaunch::HashAlg::kSha256;
   if (s == "sha384") return tlaunch::HashAlg::kSha384;
   if (s == "sha512") return tlaunch::HashAlg::kSha512;
@@ -95,6 +99,11 @@ int create(const Options& o) {
                  "hashed its first %zu characters, as tboot copies them at boot\n",
                  o.cmdline->size(), r->cmdline_area, r->cmdline_area);
   }
+  if (*alg == tlaunch::HashAlg::kSha1)  // not upstream's: 1.10.5 says nothing
+    std::fputs(
+        "warning: SHA-1 is weak: an MLE with a colliding SHA-1 digest would match; prefer --alg "
+        "sha256, sha384 or sha512\n",
+        stderr);
   std::fputs(h::mle_hash_line(r->digest).c_str(), stdout);
   return 0;
 }

@@ -29,8 +29,18 @@ void print_text(const host::PolicyText& t) {
   std::fputs(t.err.c_str(), stderr);
 }
 
-// tb_polgen can hash images only with these (hash.c hash_file(), extend_hash(), print_hash()).
-bool image_alg_supported(uint8_t alg) { return alg == 0x0B || alg == 0x0C || alg == 0x0D; }
+// Policies are read, written and printed with the digest sizes of tboot 1.10.5, the release
+// Debian 12 ships: SHA-1 (0x04, and the legacy id 0x00) has 20-byte digests there, and
+// `--alg sha1` works (docs/compat.md "tbp-sha1"); everything else is HEAD's.
+constexpr vlp::Release kRelease = vlp::Release::kTboot1105;
+
+bool is_sha1(uint8_t alg) { return alg == 0x04 || alg == 0x00; }
+
+// tb_polgen can hash images only with these (hash.c hash_file(), extend_hash(), print_hash());
+// 1.10.5 also with SHA-1 0x04, not with the legacy 0x00.
+bool image_alg_supported(uint8_t alg) {
+  return alg == 0x04 || alg == 0x0B || alg == 0x0C || alg == 0x0D;
+}
 
 // print_hash(): "%02x " per byte and a newline, or a complaint on stderr.
 void print_hash(const Digest& d, uint8_t alg) {
@@ -66,8 +76,8 @@ bool read_policy(const Params& p, vlp::Policy* out, bool* exists) {
     return false;
   }
   const ByteSpan bytes(buf.data(), n);
-  if (p.verbose) print_text(host::tb_polgen_text(bytes));
-  auto r = vlp::decode(bytes);
+  if (p.verbose) print_text(host::tb_polgen_text(bytes, kRelease));
+  auto r = vlp::decode(bytes, kRelease);
   if (!r.ok()) {
     std::fprintf(stderr, "Policy file %s is corrupt\n", path);
     return false;
@@ -86,7 +96,12 @@ bool write_policy(const Params& p, const vlp::Policy& pol) {
     std::fprintf(stderr, "%s\n", host::describe(n.error(), p.policy_file).c_str());
     return false;
   }
-  if (p.verbose) print_text(host::tb_polgen_text(ByteSpan(buf, *n)));
+  if (p.verbose) print_text(host::tb_polgen_text(ByteSpan(buf, *n), kRelease));
+  // Not upstream's: 1.10.5 writes SHA-1 policies without a word.
+  if (is_sha1(pol.hash_alg))
+    std::fprintf(stderr,
+                 "warning: SHA-1 is weak: a module with a colliding SHA-1 digest would pass this "
+                 "policy; prefer --alg sha256, sha384 or sha512\n");
   auto w = host::write_file_atomic(p.policy_file, buf, *n);
   if (!w.ok()) {
     std::fprintf(stderr, "Error writing policy file %s\n", w.failure().message.c_str());
@@ -96,8 +111,9 @@ bool write_policy(const Params& p, const vlp::Policy& pol) {
 }
 
 // The entry for exactly module `mod_num` (129 = the ANY entry). Upstream's find_policy_entry()
-// also returns an earlier ANY entry (QUIRKS.md 2), so `--add --num N` appended a duplicate after
-// it every time and `--del --num N` deleted the ANY entry; both act on N's own entry here.
+// also returns an earlier ANY entry (docs/reference/upstream-quirks.md#q2), so `--add --num N`
+// appended a duplicate after it every time and `--del --num N` deleted the ANY entry; both act on
+// N's own entry here.
 int find_exact(const vlp::Policy& pol, int mod_num) {
   for (size_t i = 0; i < pol.num_entries(); ++i)
     if (pol.entry(i).mod_num == mod_num) return static_cast<int>(i);
@@ -126,8 +142,8 @@ bool can_open(const std::string& path) {
   return true;
 }
 
-// The digest tboot will compare: H( H(cmdline) || H(image) ) (vlp.md §6.1), with tb_polgen's
-// --verbose trace.
+// The digest tboot will compare: H( H(cmdline) || H(image) ) (docs/reference/vlp.md §6.1), with
+// tb_polgen's --verbose trace.
 bool measure_image(const Params& p, uint8_t alg, Digest* out) {
   if (p.verbose) std::printf("hashing command line \"%s\"...\n", p.cmdline.c_str());
   const Digest cmd = hash_cmdline(p, alg);
@@ -182,7 +198,7 @@ bool do_show(const Params& p) {
   uint8_t buf[vlp::kMaxPolicySize];
   auto n = vlp::encode(pol, MutableByteSpan(buf, sizeof(buf)));
   if (!n.ok()) return false;
-  print_text(host::tb_polgen_text(ByteSpan(buf, *n)));
+  print_text(host::tb_polgen_text(ByteSpan(buf, *n), kRelease));
   return true;
 }
 
@@ -198,10 +214,11 @@ bool do_create(const Params& p) {
   const auto type = static_cast<uint8_t>(p.policy_type);
   const auto control = static_cast<uint32_t>(p.policy_control);
   if (!read) {
-    pol = vlp::Policy::create(type, static_cast<uint8_t>(p.hash_alg), control);
+    pol = vlp::Policy::create(type, static_cast<uint8_t>(p.hash_alg), control, kRelease);
   } else {
-    // An existing policy keeps its entries and hash algorithm (QUIRKS.md 9); --ctrl, given or
-    // not (default 1), replaces policy_control.
+    // An existing policy keeps its entries and hash algorithm
+    // (docs/reference/upstream-quirks.md#q9); --ctrl, given or not (default 1), replaces
+    // policy_control.
     std::fprintf(stderr,
                  "warning: modifying existing policy file, hash algorithm will not be changed\n");
     pol.policy_type = type;
@@ -239,7 +256,8 @@ bool do_add(const Params& p) {
     idx = static_cast<int>(*added);
   } else {
     if (p.verbose) std::printf("modifying policy entry for mod_num %u\n", mod);
-    // Existing digests are kept (QUIRKS.md 3), only pcr and hash_type change.
+    // Existing digests are kept (docs/reference/upstream-quirks.md#q3), only pcr and hash_type
+    // change.
     pol.entry(static_cast<size_t>(idx)).pcr = pcr;
     pol.entry(static_cast<size_t>(idx)).hash_type = htype;
   }
@@ -269,7 +287,7 @@ bool do_del(const Params& p) {
   }
   const auto i = static_cast<size_t>(idx);
   // Without --pos (or with --pos -1) the whole entry goes, as the man page documents; upstream
-  // read an uninitialised pos instead (QUIRKS.md 1).
+  // read an uninitialised pos instead (docs/reference/upstream-quirks.md#q1).
   if (p.pos_given && p.pos != -1) {
     const int nh = pol.entry(i).num_hashes;
     if (p.pos < 0 || p.pos >= nh) {
@@ -327,7 +345,7 @@ uint32_t le32(const uint8_t* b) {
 }
 
 // LCP_CUSTOM_ELEMENT_TBOOT_UUID {0xc3930641, 0xe3cb, 0x4f40, 0x91d7, {27 f8 b9 e2 5c 86}}, every
-// field little-endian as tboot stores uuid_t (vlp.md §5.3).
+// field little-endian as tboot stores uuid_t (docs/reference/vlp.md §5.3).
 constexpr uint8_t kTbootUuid[16] = {0x41, 0x06, 0x93, 0xc3, 0xcb, 0xe3, 0x40, 0x4f,
                                     0xd7, 0x91, 0x27, 0xf8, 0xb9, 0xe2, 0x5c, 0x86};
 constexpr uint32_t kEltTypeCustomLegacy = 0x03;  // LCP_POLELT_TYPE_CUSTOM (lcp2.h)
@@ -337,9 +355,9 @@ constexpr size_t kEltHeaderSize = 12;            // size, type, policy_elt_contr
 }  // namespace
 
 // --unwrap: the VLP inside a tboot custom LCP element, accepted as tboot's unwrap_lcp_policy()
-// accepts it (vlp.md §5.3): type 0x03 or 0x13, the tboot UUID, and a policy that verify_policy()
-// accepts. Upstream accepted only 0x03, ignored the UUID and wrote whatever followed it
-// (QUIRKS.md 8).
+// accepts it (docs/reference/vlp.md §5.3): type 0x03 or 0x13, the tboot UUID, and a policy that
+// verify_policy() accepts. Upstream accepted only 0x03, ignored the UUID and wrote whatever
+// followed it (docs/reference/upstream-quirks.md#q8).
 bool do_unwrap(const Params& p) {
   if (p.verbose) std::printf("reading existing elt file %s...\n", p.elt_file.c_str());
   std::vector<uint8_t> elt;
@@ -365,7 +383,7 @@ bool do_unwrap(const Params& p) {
     return false;
   }
   const size_t at = kEltHeaderSize + sizeof(kTbootUuid);
-  auto r = vlp::decode(ByteSpan(elt.data() + at, elt.size() - at));
+  auto r = vlp::decode(ByteSpan(elt.data() + at, elt.size() - at), kRelease);
   if (!r.ok()) {
     Error e = r.error();
     if (e.offset != kNoOffset) e.offset += static_cast<uint32_t>(at);  // offset in the elt file

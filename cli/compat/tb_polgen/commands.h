@@ -1,4 +1,4 @@
-// tb_polgen commands (tboot tb_polgen/commands.c, policy.c; shared/spec/tb_polgen.md §2-§5):
+// tb_polgen commands (tboot tb_polgen/commands.c, policy.c; docs/reference/tb_polgen.md §2-§5):
 // upstream's messages on stdout/stderr and its exit status (true = 0, false = 1).
 #pragma once
 

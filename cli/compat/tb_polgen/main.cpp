@@ -1,5 +1,5 @@
 // tb_polgen: drop-in replacement for tboot's Verified Launch Policy generator
-// (shared/spec/tb_polgen.md). Same options, defaults, messages, byte-identical policy files and
+// (docs/reference/tb_polgen.md). Same options, defaults, messages, byte-identical policy files and
 // exit status (0 or 1); deviations from upstream bugs are listed in docs/compat.md.
 #include <cstdio>
 #include <exception>

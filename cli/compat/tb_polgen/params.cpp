@@ -14,13 +14,15 @@ struct Keyword {
   int value;
 };
 
-// Keyword tables of tb_polgen/param.c, matched with strcasecmp (tb_polgen.md §1.1).
+// Keyword tables of tb_polgen/param.c, matched with strcasecmp (docs/reference/tb_polgen.md §1.1).
 constexpr Keyword kTypeWords[] = {{"nonfatal", 0}, {"continue", 1}, {"halt", 2}};
 constexpr Keyword kHashWords[] = {{"image", 1}, {"any", 0}};
 constexpr Keyword kNumWords[] = {{"any", 129}};
 constexpr Keyword kPcrWords[] = {{"none", 255}};
-// HEAD offers sha256/sha384/sha512 only (the tip's sha1 was removed with TPM 1.2 support).
-constexpr Keyword kAlgWords[] = {{"sha256", 0x0B}, {"sha384", 0x0C}, {"sha512", 0x0D}};
+// HEAD offers sha256/sha384/sha512; sha1 is tboot 1.10.5's (Debian 12), kept for its users
+// (docs/compat.md "tbp-sha1"). The help text stays HEAD's.
+constexpr Keyword kAlgWords[] = {
+    {"sha1", 0x04}, {"sha256", 0x0B}, {"sha384", 0x0C}, {"sha512", 0x0D}};
 
 bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
@@ -254,7 +256,8 @@ void print_params(const Params& p) {
   std::printf("\t pcr = %d\n", p.pcr);
   std::printf("\t hash_type = %d\n", p.hash_type);
   // Without --pos upstream prints its uninitialised variable, 0 in the upstream build
-  // (QUIRKS.md 1); we print the same, although a missing --pos now means "whole entry".
+  // (docs/reference/upstream-quirks.md#q1); we print the same, although a missing --pos now means
+  // "whole entry".
   std::printf("\t pos = %d\n", p.pos_given ? p.pos : 0);
   std::printf("\t cmdline length = %zu\n", p.cmdline.size());
   std::printf("\t cmdline = %s\n", p.cmdline.c_str());

@@ -1,5 +1,5 @@
 // tb_polgen command line: upstream's options, defaults, messages and checks
-// (shared/spec/tb_polgen.md §1; tboot tb_polgen/param.c), with the fixes listed in
+// (docs/reference/tb_polgen.md §1; tboot tb_polgen/param.c), with the fixes listed in
 // docs/compat.md ("tb_polgen").
 #pragma once
 

@@ -52,7 +52,8 @@ class Run {
     }
     if (stop(apply(StepKind::kPolicy, set_policy()))) return ok_status();
     if (!in_.loader_ok || in_.num_modules == 0) {
-      // TB_ERR_FATAL halts under every policy type (vlp.md §7.3); there is nothing to measure.
+      // TB_ERR_FATAL halts under every policy type (docs/reference/vlp.md §7.3); there is nothing
+      // to measure.
       stop(apply(StepKind::kLoader, TbError::kFatal));
       return ok_status();
     }
@@ -65,7 +66,7 @@ class Run {
   // set_policy(): the NV policy if it reads and validates, else the default for the PCR mapping
   // with TB_ERR_POLICY_NOT_PRESENT — also for an invalid or PPWRITE index (policy.c returns
   // NOT_PRESENT whenever it falls back; TB_ERR_POLICY_INVALID is never raised by tboot).
-  // The LCP PO-index fallback (vlp.md §5 step 2) is not part of this launcher.
+  // The LCP PO-index fallback (docs/reference/vlp.md §5 step 2) is not part of this launcher.
   TbError set_policy() {
     if (in_.source == PolicySource::kNvRead) {
       auto p = vlp::decode(in_.policy_bytes);

@@ -1,4 +1,5 @@
-// LCP constants and name helpers (shared/spec/lcp.md §2; lcptools-v2 lcputils.c, include/hash.h).
+// LCP constants and name helpers (docs/reference/lcp.md §2; lcptools-v2 lcputils.c,
+// include/hash.h).
 #include "tlaunch/policy/lcp_common.h"
 
 namespace tlaunch::lcp {

@@ -1,4 +1,4 @@
-// LCP policy elements: decode with validation, encode. Layouts: shared/spec/lcp.md §5.1, §7
+// LCP policy elements: decode with validation, encode. Layouts: docs/reference/lcp.md §5.1, §7
 // (upstream include/lcp3.h and lcptools-v2 *_elt.c). Every size is checked before it is used;
 // a Size field smaller than the header (including 0) is an error, so walking a list of elements
 // always advances by at least 12 bytes and terminates.
@@ -260,8 +260,8 @@ Result<CustomView> decode_custom(const ElementView& e) {
   return v;
 }
 
-// TPM 1.2 element layouts (Intel TXT Software Development Guide, LCP v2 appendix; lcp.md §7.6):
-// SHA-1 only, LCP_POLHALG_SHA1 = 0.
+// TPM 1.2 element layouts (Intel TXT Software Development Guide, LCP v2 appendix;
+// docs/reference/lcp.md §7.6): SHA-1 only, LCP_POLHALG_SHA1 = 0.
 Result<MleLegacyView> decode_mle_legacy(const ElementView& e) {
   TLAUNCH_TRY(expect_type(e, kEltMle));
   ByteReader r(e.body, abs_of(e, 0));
@@ -501,7 +501,8 @@ Result<Digest> pconf2_composite_digest(Hasher& h, uint16_t hash_alg, const PcrVa
   for (size_t i = 0; i < kPconfPcrCount; ++i) any = any || pcrs.present[i];
   if (!any) return make_error(Errc::kUsage, "no PCRs specified for the pconf element", "pcrs");
   TLAUNCH_TRY(h.begin(static_cast<HashAlg>(hash_alg)));
-  // All eight PCRs, ascending; upstream's loop stops before PCR 7 (QUIRKS 16).
+  // All eight PCRs, ascending; upstream's loop stops before PCR 7
+  // (docs/reference/upstream-quirks.md#q16).
   for (size_t i = 0; i < kPconfPcrCount; ++i)
     if (pcrs.present[i]) h.update(ByteSpan(pcrs.value[i], d));
   Digest out = h.finish();
@@ -511,7 +512,7 @@ Result<Digest> pconf2_composite_digest(Hasher& h, uint16_t hash_alg, const PcrVa
 
 size_t pconf2_size(uint16_t hash_alg) {
   // header + HashAlg + NumPCRInfos + TPML count(4) + hash(2) + sizeofSelect(1) + select(3)
-  // + TPM2B size(2) + D  (lcp.md §7.2: 28 + D)
+  // + TPM2B size(2) + D  (docs/reference/lcp.md §7.2: 28 + D)
   return kElementHeaderSize + 4 + 4 + 2 + 1 + 3 + 2 + lcp_digest_size(hash_alg);
 }
 

@@ -1,4 +1,5 @@
-// LCP_POLICY_LIST2 / LCP_POLICY_LIST2_1 decoding, measurement and encoding (lcp.md §5, §6).
+// LCP_POLICY_LIST2 / LCP_POLICY_LIST2_1 decoding, measurement and encoding (docs/reference/lcp.md
+// §5, §6).
 #include "tlaunch/policy/lcp_list.h"
 
 // Reads one field into dst or returns the reader's error (field name + absolute offset).
@@ -23,9 +24,9 @@ ByteSpan span_between(ByteSpan whole, size_t from, size_t to) {
   return whole.subspan(from, to - from);
 }
 
-// LIST2 signature: lcp_rsa_signature_t / lcp_ecc_signature_t (lcp.md §5.2). For RSASSA the
-// "no SigBlock" form ends right after the modulus; it is accepted only where the caller knows
-// the list ends there (a list file), never inside a data file.
+// LIST2 signature: lcp_rsa_signature_t / lcp_ecc_signature_t (docs/reference/lcp.md §5.2). For
+// RSASSA the "no SigBlock" form ends right after the modulus; it is accepted only where the caller
+// knows the list ends there (a list file), never inside a data file.
 Status read_list2_signature(ByteReader& r, ListView& l, bool allow_missing_value) {
   ListSignatureView& s = l.signature;
   s.offset = r.abs_offset();
@@ -79,9 +80,9 @@ Status read_list2_signature(ByteReader& r, ListView& l, bool allow_missing_value
   return ok_status();
 }
 
-// LIST2_1 RevocationCounter + compact KeyAndSignature (lcp.md §5.3). Only the fields that give
-// the layout (KeyAlg, Key.KeySize) are checked here; versions, scheme and hash are checked by
-// verification, which names them (pollist2_1.c verify_tpm20_pollist_2_1_*_sig()).
+// LIST2_1 RevocationCounter + compact KeyAndSignature (docs/reference/lcp.md §5.3). Only the fields
+// that give the layout (KeyAlg, Key.KeySize) are checked here; versions, scheme and hash are
+// checked by verification, which names them (pollist2_1.c verify_tpm20_pollist_2_1_*_sig()).
 Status read_list21_signature(ByteReader& r, ListView& l) {
   ListSignatureView& s = l.signature;
   s.offset = r.abs_offset();

@@ -1,4 +1,4 @@
-// LCP_POLICY_2, LCP_POLICY_DATA and PolicyHash (lcp.md §3, §4, §6).
+// LCP_POLICY_2, LCP_POLICY_DATA and PolicyHash (docs/reference/lcp.md §3, §4, §6).
 #include "tlaunch/policy/lcp_policy.h"
 
 namespace tlaunch::lcp {
@@ -26,7 +26,7 @@ uint8_t policy_hash_size(uint16_t hash_alg) {
 }
 
 Result<Policy> decode_policy(ByteSpan in, bool allow_trailing) {
-  // Field offsets: lcp.md §3 table.
+  // Field offsets: docs/reference/lcp.md §3 table.
   if (in.size < kPolicyFixedSize)
     return at_value(Errc::kTruncated, "policy is smaller than its 38-byte fixed part", "size",
                     static_cast<uint32_t>(in.size), in.size);

@@ -4,8 +4,9 @@
 
 namespace tlaunch::vlp {
 
-Policy Policy::create(uint8_t type, uint8_t alg, uint32_t control) {
+Policy Policy::create(uint8_t type, uint8_t alg, uint32_t control, Release release) {
   Policy p;
+  p.release = release;
   p.policy_type = type;
   p.hash_alg = alg;
   p.policy_control = control;
@@ -34,8 +35,10 @@ int Policy::find_entry(uint8_t mod_num) const {
   return -1;
 }
 
-uint8_t policy_digest_size(uint8_t hash_alg) {
+uint8_t policy_digest_size(uint8_t hash_alg, Release release) {
   switch (hash_alg) {
+    case 0x00:  // TB_HALG_SHA1_LG
+    case static_cast<uint8_t>(HashAlg::kSha1): return release == Release::kTboot1105 ? 20 : 0;
     case static_cast<uint8_t>(HashAlg::kSha256):
     case static_cast<uint8_t>(HashAlg::kSm3_256): return 32;
     case static_cast<uint8_t>(HashAlg::kSha384): return 48;
@@ -105,14 +108,16 @@ Status Policy::del_hash(size_t entry_index, size_t hash_index) {
   return ok_status();
 }
 
-// verify_policy() of tboot (tboot/common/policy.c; vlp.md §4), rule for rule and in the same order.
-Result<Policy> decode(ByteSpan bytes) {
+// verify_policy() of tboot (tboot/common/policy.c; docs/reference/vlp.md §4), rule for rule and in
+// the same order.
+Result<Policy> decode(ByteSpan bytes, Release release) {
   if (bytes.size < kHeaderSize)
     return with_value(make_error(Errc::kTruncated, "policy is smaller than its 12-byte header",
                                  "size", static_cast<uint32_t>(bytes.size)),
                       bytes.size);
   ByteReader r(bytes);
   Policy p;
+  p.release = release;
   p.version = *r.u8("version");
   if (p.version != kVersion)
     return with_value(make_error(Errc::kUnsupported, "unsupported policy version", "version", 0),
@@ -159,8 +164,9 @@ Result<Policy> decode(ByteSpan bytes) {
                                              "num_hashes", at + 7),
                                   e.num_hashes),
                        item);
-    // tboot never reads more than MAX_TB_POLICY_SIZE bytes (vlp.md §2.2, §5.2), so a policy that
-    // only fits in a larger buffer cannot be used; also keeps the model's fixed capacity.
+    // tboot never reads more than MAX_TB_POLICY_SIZE bytes (docs/reference/vlp.md §2.2, §5.2), so a
+    // policy that only fits in a larger buffer cannot be used; also keeps the model's fixed
+    // capacity.
     if (r.offset() > kMaxPolicySize)
       return with_item(make_error(Errc::kTooLarge,
                                   "policy is larger than 2124 bytes (MAX_TB_POLICY_SIZE)", "entry",
@@ -302,7 +308,7 @@ const char* action_name(Action a) {
   return "halt";
 }
 
-// tboot/common/policy.c g_policy_map / evaluate_error() (HEAD), vlp.md §7.3.
+// tboot/common/policy.c g_policy_map / evaluate_error() (HEAD), docs/reference/vlp.md §7.3.
 Action evaluate_error(uint8_t policy_type, TbError err) {
   if (err == TbError::kNone) return Action::kContinue;
   switch (policy_type) {

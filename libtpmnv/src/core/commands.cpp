@@ -159,6 +159,16 @@ Result<size_t> build_get_capability_pcrs(MutableByteSpan out) {
   return end_command(w);
 }
 
+Result<size_t> build_get_capability_properties(MutableByteSpan out, uint32_t first,
+                                               uint32_t count) {
+  ByteWriter w(out);
+  begin_command(w, kStNoSessions, kCcGetCapability);
+  w.be32(kCapTpmProperties);
+  w.be32(first);
+  w.be32(count);
+  return end_command(w);
+}
+
 Status parse_response_header(ByteSpan rsp, ByteReader* body) {
   ByteReader r(rsp);
   auto tag = r.be16("tag");
@@ -199,7 +209,7 @@ Result<NvPublic> parse_nv_read_public(ByteSpan rsp, uint32_t expected_index) {
     return with_value(make_error(Errc::kBadValue, "the TPM described another NV index", "nvIndex",
                                  pub.abs_offset() - 4),
                       *index);
-  p.index = *index;
+  p.handle = *index;
   auto alg = pub.be16("nameAlg");
   if (!alg.ok()) return alg.error();
   p.name_alg = *alg;
@@ -218,7 +228,7 @@ Result<NvPublic> parse_nv_read_public(ByteSpan rsp, uint32_t expected_index) {
   copy_bytes(p.auth_policy, pol->data, pol->size);
   auto ds = pub.be16("dataSize");
   if (!ds.ok()) return ds.error();
-  p.data_size = *ds;
+  p.size = *ds;
   // nvName follows; we do not need it but it must be well-formed.
   auto name_size = body.be16("nvName.size");
   if (!name_size.ok()) return name_size.error();
@@ -317,6 +327,45 @@ Result<PcrBanks> parse_get_capability_pcrs(ByteSpan rsp) {
   return out;
 }
 
+Result<Properties> parse_get_capability_properties(ByteSpan rsp) {
+  ByteReader body;
+  TLAUNCH_TRY(parse_response_header(rsp, &body));
+  auto more = body.u8("moreData");
+  if (!more.ok()) return more.error();
+  auto cap = body.be32("capability");
+  if (!cap.ok()) return cap.error();
+  if (*cap != kCapTpmProperties)
+    return with_value(make_error(Errc::kBadValue, "the TPM returned another capability",
+                                 "capability", body.abs_offset() - 4),
+                      *cap);
+  auto count = body.be32("tpmProperties.count");
+  if (!count.ok()) return count.error();
+  if (*count > kMaxProperties)
+    return with_value(make_error(Errc::kTooLarge, "more properties than asked for",
+                                 "tpmProperties.count", body.abs_offset() - 4),
+                      *count);
+  Properties out;
+  out.more = *more != 0;
+  for (uint32_t i = 0; i < *count; ++i) {
+    auto p = body.be32("tpmProperty.property");
+    if (!p.ok()) return p.error();
+    auto v = body.be32("tpmProperty.value");
+    if (!v.ok()) return v.error();
+    out.props[out.count++] = {*p, *v};
+  }
+  return out;
+}
+
+bool Properties::find(uint32_t property, uint32_t* value) const {
+  for (size_t i = 0; i < count; ++i) {
+    if (props[i].property == property) {
+      *value = props[i].value;
+      return true;
+    }
+  }
+  return false;
+}
+
 Status startup(Transport& t, uint16_t startup_type) {
   return run(
       t, [&](MutableByteSpan o) { return build_startup(o, startup_type); },
@@ -365,6 +414,13 @@ Result<PcrBanks> get_pcr_banks(Transport& t) {
   return run(
       t, [](MutableByteSpan o) { return build_get_capability_pcrs(o); },
       [](ByteSpan r) { return parse_get_capability_pcrs(r); });
+}
+
+Result<Properties> get_properties(Transport& t, uint32_t first, uint32_t count) {
+  if (count > kMaxProperties) count = kMaxProperties;
+  return run(
+      t, [&](MutableByteSpan o) { return build_get_capability_properties(o, first, count); },
+      [](ByteSpan r) { return parse_get_capability_properties(r); });
 }
 
 size_t allocated_banks(const PcrBanks& banks, HashAlg* out, size_t max) {

@@ -15,7 +15,7 @@ VlpRead read_vlp(Transport& t, uint32_t index, MutableByteSpan buf) {
   }
   r.have_public = true;
   r.pub = *pub;
-  size_t want = pub->data_size;
+  size_t want = pub->size;
   if (want > buf.size) {
     want = buf.size;
     r.capped = true;
@@ -73,10 +73,10 @@ Status write_error_index(Transport& t, uint32_t index, uint32_t value, bool* def
     return pub.error();
   }
   *defined = true;
-  if (pub->data_size < 4)
+  if (pub->size < 4)
     return with_value(
         make_error(Errc::kTooLarge, "the error index is smaller than 4 bytes", "dataSize"),
-        pub->data_size);
+        pub->size);
   const uint8_t le[4] = {static_cast<uint8_t>(value), static_cast<uint8_t>(value >> 8),
                          static_cast<uint8_t>(value >> 16), static_cast<uint8_t>(value >> 24)};
   return nv_write(t, index, index, ByteSpan(le, 4), 0);

@@ -92,9 +92,9 @@ Tcti& Tcti::operator=(Tcti&& o) noexcept {
 
 // --------------------------------------------------------------------------- EsysContext
 
-host::Expected<EsysContext> EsysContext::open(const Tcti& tcti) {
+host::Expected<EsysContext> EsysContext::open(TSS2_TCTI_CONTEXT* tcti) {
   EsysContext c;
-  TSS2_RC rc = Esys_Initialize(&c.ctx_, tcti.get(), nullptr);
+  TSS2_RC rc = Esys_Initialize(&c.ctx_, tcti, nullptr);
   if (rc != TSS2_RC_SUCCESS) return tpm_failure("cannot initialize ESAPI", rc);
   return c;
 }
@@ -139,9 +139,10 @@ void EsysTr::reset() {
 
 // ---------------------------------------------------------------------------- EsysDevice
 
-EsysDevice::EsysDevice(Tcti tcti, EsysContext ctx, Auths auths, std::string conf)
+EsysDevice::EsysDevice(Tcti tcti, Auths auths, std::string conf)
     : tcti_(std::move(tcti)),
-      ctx_(std::move(ctx)),
+      transport_(tcti_.get(), conf),
+      adapter_(transport_),
       auths_(std::move(auths)),
       conf_(std::move(conf)) {}
 
@@ -154,10 +155,18 @@ host::Expected<std::unique_ptr<EsysDevice>> EsysDevice::open(const std::string& 
   setenv("TSS2_LOG", "all+NONE", 0);
   host::Expected<Tcti> tcti = Tcti::open(tcti_conf);
   if (!tcti) return tcti.failure();
-  host::Expected<EsysContext> ctx = EsysContext::open(*tcti);
+  // ESAPI runs over the device's transport (tcti_transport.h): one byte seam for every command.
+  std::unique_ptr<EsysDevice> dev(new EsysDevice(std::move(*tcti), std::move(auths), tcti_conf));
+  host::Expected<EsysContext> ctx = EsysContext::open(dev->adapter_.get());
   if (!ctx) return ctx.failure();
-  return std::unique_ptr<EsysDevice>(
-      new EsysDevice(std::move(*tcti), std::move(*ctx), std::move(auths), tcti_conf));
+  dev->ctx_ = std::move(*ctx);
+  return dev;
+}
+
+host::Failure EsysDevice::esys_failure(const std::string& what, uint32_t rc) const {
+  if (rc_errc(rc) == Errc::kTpmUnreachable && adapter_.last_error().code != Errc::kOk)
+    return core_failure(what + " through " + conf_, adapter_.last_error());
+  return tpm_failure(what, rc);
 }
 
 host::HostStatus EsysDevice::set_auth(ESYS_TR tr, const Secret& s) {
@@ -167,61 +176,77 @@ host::HostStatus EsysDevice::set_auth(ESYS_TR tr, const Secret& s) {
   return host::host_ok();
 }
 
+// TPM properties through the core command code (the launcher's marshalling) over the transport.
+host::Expected<tpm::Properties> EsysDevice::properties(uint32_t first, uint32_t count) {
+  auto p = tpm::get_properties(transport_, first, count);
+  if (!p.ok()) return core_failure("GetCapability(TPM_PROPERTIES) through " + conf_, p.error());
+  return *p;
+}
+
 host::Expected<TpmLimits> EsysDevice::limits() {
   if (limits_) return *limits_;
-  TPMI_YES_NO more = TPM2_NO;
-  TPMS_CAPABILITY_DATA* raw = nullptr;
   // One GetCapability covers both properties (TPM_PT_NV_INDEX_MAX .. TPM_PT_NV_BUFFER_MAX).
-  TSS2_RC rc = Esys_GetCapability(ctx_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                  TPM2_CAP_TPM_PROPERTIES, TPM2_PT_NV_INDEX_MAX,
-                                  TPM2_PT_NV_BUFFER_MAX - TPM2_PT_NV_INDEX_MAX + 1, &more, &raw);
-  EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
-  if (rc != TSS2_RC_SUCCESS)
-    return tpm_failure("GetCapability(TPM_PT_NV_INDEX_MAX, TPM_PT_NV_BUFFER_MAX)", rc);
+  auto p = properties(tpm::kPtNvIndexMax, tpm::kPtNvBufferMax - tpm::kPtNvIndexMax + 1);
+  if (!p) return p.failure();
   TpmLimits l;
-  const TPML_TAGGED_TPM_PROPERTY& p = data->data.tpmProperties;
-  for (UINT32 i = 0; i < p.count && i < TPM2_MAX_TPM_PROPERTIES; ++i) {
-    if (p.tpmProperty[i].property == TPM2_PT_NV_INDEX_MAX) l.nv_index_max = p.tpmProperty[i].value;
-    if (p.tpmProperty[i].property == TPM2_PT_NV_BUFFER_MAX)
-      l.nv_buffer_max = p.tpmProperty[i].value;
-  }
+  p->find(tpm::kPtNvIndexMax, &l.nv_index_max);
+  p->find(tpm::kPtNvBufferMax, &l.nv_buffer_max);
   limits_ = l;
   return l;
 }
 
 host::Expected<TpmState> EsysDevice::state() {
-  TPMI_YES_NO more = TPM2_NO;
-  TPMS_CAPABILITY_DATA* raw = nullptr;
-  TSS2_RC rc = Esys_GetCapability(ctx_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                  TPM2_CAP_TPM_PROPERTIES, TPM2_PT_PERMANENT,
-                                  TPM2_PT_MAX_AUTH_FAIL - TPM2_PT_PERMANENT + 1, &more, &raw);
-  EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure("GetCapability(TPM_PT_PERMANENT ...)", rc);
+  auto p = properties(tpm::kPtPermanent, tpm::kPtMaxAuthFail - tpm::kPtPermanent + 1);
+  if (!p) return p.failure();
   TpmState s;
-  const TPML_TAGGED_TPM_PROPERTY& p = data->data.tpmProperties;
-  for (UINT32 i = 0; i < p.count && i < TPM2_MAX_TPM_PROPERTIES; ++i) {
-    UINT32 v = p.tpmProperty[i].value;
-    switch (p.tpmProperty[i].property) {
-      case TPM2_PT_PERMANENT:
-        s.owner_auth_set = v & TPMA_PERMANENT_OWNERAUTHSET;
-        s.in_lockout = v & TPMA_PERMANENT_INLOCKOUT;
-        break;
-      case TPM2_PT_STARTUP_CLEAR:
-        s.platform_hierarchy = v & TPMA_STARTUP_CLEAR_PHENABLE;
-        s.owner_hierarchy = v & TPMA_STARTUP_CLEAR_SHENABLE;
-        s.platform_nv = v & TPMA_STARTUP_CLEAR_PHENABLENV;
-        break;
-      case TPM2_PT_LOCKOUT_COUNTER:
-        s.lockout_counter = v;
-        break;
-      case TPM2_PT_MAX_AUTH_FAIL:
-        s.max_auth_fail = v;
-        break;
-      default:
-        break;
-    }
+  uint32_t v = 0;
+  if (p->find(tpm::kPtPermanent, &v)) {
+    s.owner_auth_set = v & TPMA_PERMANENT_OWNERAUTHSET;
+    s.in_lockout = v & TPMA_PERMANENT_INLOCKOUT;
   }
+  if (p->find(tpm::kPtStartupClear, &v)) {
+    s.platform_hierarchy = v & TPMA_STARTUP_CLEAR_PHENABLE;
+    s.owner_hierarchy = v & TPMA_STARTUP_CLEAR_SHENABLE;
+    s.platform_nv = v & TPMA_STARTUP_CLEAR_PHENABLENV;
+  }
+  p->find(tpm::kPtLockoutCounter, &s.lockout_counter);
+  p->find(tpm::kPtMaxAuthFail, &s.max_auth_fail);
   return s;
+}
+
+host::Expected<TpmInfo> EsysDevice::info() {
+  TpmInfo info;
+  auto lim = limits();
+  if (!lim) return lim.failure();
+  info.limits = *lim;
+  auto fixed = properties(tpm::kPtManufacturer, 1);
+  if (!fixed) return fixed.failure();
+  uint32_t m = 0;
+  if (fixed->find(tpm::kPtManufacturer, &m)) {
+    // Four ASCII characters, big-endian ("IBM ", "INTC", "MSFT"), trailing blanks dropped.
+    for (int s = 24; s >= 0; s -= 8) {
+      const char c = static_cast<char>((m >> s) & 0xFF);
+      if (c >= 0x20 && c < 0x7F) info.manufacturer += c;
+    }
+    while (!info.manufacturer.empty() && info.manufacturer.back() == ' ')
+      info.manufacturer.pop_back();
+  }
+  auto var = properties(tpm::kPtHrNvIndex, tpm::kPtNvCountersAvail - tpm::kPtHrNvIndex + 1);
+  if (!var) return var.failure();
+  var->find(tpm::kPtHrNvIndex, &info.nv_indices);
+  var->find(tpm::kPtHrPersistentAvail, &info.persistent_avail);
+  var->find(tpm::kPtNvCountersAvail, &info.nv_counters_avail);
+  auto banks = tpm::get_pcr_banks(transport_);
+  if (!banks.ok()) return core_failure("GetCapability(PCRS) through " + conf_, banks.error());
+  info.banks = *banks;
+  return info;
+}
+
+host::Expected<Digest> EsysDevice::pcr_read(uint8_t pcr, HashAlg bank) {
+  auto d = tpm::pcr_read(transport_, pcr, bank);
+  if (!d.ok())
+    return core_failure("PCR_Read of PCR " + std::to_string(pcr) + " through " + conf_, d.error());
+  return *d;
 }
 
 host::Expected<std::vector<uint32_t>> EsysDevice::list_indices() {
@@ -233,7 +258,7 @@ host::Expected<std::vector<uint32_t>> EsysDevice::list_indices() {
     TSS2_RC rc = Esys_GetCapability(ctx_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                     TPM2_CAP_HANDLES, property, TPM2_MAX_CAP_HANDLES, &more, &raw);
     EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
-    if (rc != TSS2_RC_SUCCESS) return tpm_failure("GetCapability(TPM_CAP_HANDLES, NV)", rc);
+    if (rc != TSS2_RC_SUCCESS) return esys_failure("GetCapability(TPM_CAP_HANDLES, NV)", rc);
     const TPML_HANDLE& h = data->data.handles;
     UINT32 last = property;
     for (UINT32 i = 0; i < h.count && i < TPM2_MAX_CAP_HANDLES; ++i) {
@@ -256,37 +281,22 @@ host::Expected<ESYS_TR> EsysDevice::index_tr(uint32_t handle) {
   if (rc != TSS2_RC_SUCCESS) {
     if (rc_errc(rc) == Errc::kTpm && rc_base(rc) == kRcHandle)
       return host::fail(Errc::kNotFound, "NV index " + label(handle) + " is not defined");
-    return tpm_failure("NV_ReadPublic of " + label(handle), rc);
+    return esys_failure("NV_ReadPublic of " + label(handle), rc);
   }
   indices_.emplace(handle, EsysTr(ctx_.get(), tr, EsysTr::Kind::kClose));
   return tr;
 }
 
 host::Expected<std::optional<NvPublic>> EsysDevice::read_public(uint32_t handle) {
-  host::Expected<ESYS_TR> tr = index_tr(handle);
-  if (!tr) {
-    if (tr.failure().code == Errc::kNotFound) return std::optional<NvPublic>();
-    return tr.failure();
+  // The core NV_ReadPublic (the launcher's code), which also checks that the answer is about the
+  // index asked for, as tboot does (docs/reference/nv.md §4.3).
+  auto p = tpm::nv_read_public(transport_, handle);
+  if (!p.ok()) {
+    if (p.error().code == Errc::kTpm && rc_base(p.error().tpm_rc) == kRcHandle)
+      return std::optional<NvPublic>();
+    return core_failure("NV_ReadPublic of " + label(handle), p.error());
   }
-  TPM2B_NV_PUBLIC* raw_pub = nullptr;
-  TPM2B_NAME* raw_name = nullptr;
-  TSS2_RC rc = Esys_NV_ReadPublic(ctx_.get(), *tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                  &raw_pub, &raw_name);
-  EsysPtr<TPM2B_NV_PUBLIC> pub(raw_pub);
-  EsysPtr<TPM2B_NAME> name(raw_name);
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure("NV_ReadPublic of " + label(handle), rc);
-  NvPublic p;
-  p.handle = pub->nvPublic.nvIndex;
-  p.name_alg = pub->nvPublic.nameAlg;
-  p.attributes = pub->nvPublic.attributes;
-  p.auth_policy.assign(pub->nvPublic.authPolicy.buffer,
-                       pub->nvPublic.authPolicy.buffer + pub->nvPublic.authPolicy.size);
-  p.size = pub->nvPublic.dataSize;
-  // tboot checks that the answer is about the index it asked for (nv.md §4.3); so do we.
-  if (p.handle != handle)
-    return host::fail(Errc::kTpm, "NV_ReadPublic of " + label(handle) + " returned index " +
-                                      format_handle(p.handle));
-  return std::optional<NvPublic>(std::move(p));
+  return std::optional<NvPublic>(*p);
 }
 
 host::HostStatus EsysDevice::define(const NvDefinition& def) {
@@ -307,7 +317,7 @@ host::HostStatus EsysDevice::define(const NvDefinition& def) {
   TSS2_RC rc = Esys_NV_DefineSpace(ctx_.get(), hier, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                    &index_auth.value, &pub, &tr);
   if (rc != TSS2_RC_SUCCESS)
-    return tpm_failure(std::string("NV_DefineSpace of ") + label(def.handle) + " by the " +
+    return esys_failure(std::string("NV_DefineSpace of ") + label(def.handle) + " by the " +
                            hierarchy_name(def.hierarchy) + " hierarchy",
                        rc);
   indices_.erase(def.handle);
@@ -318,11 +328,11 @@ host::HostStatus EsysDevice::define(const NvDefinition& def) {
 host::Expected<EsysTr> EsysDevice::platform_policy_session(const NvPublic& pub,
                                                            uint32_t command_code) {
   PlatformSecretPolicy policy = platform_secret_policy();
-  if (pub.auth_policy != policy.auth_policy) {
+  if (policy_bytes(pub) != policy.auth_policy) {
     return host::fail(
         Errc::kUnsupported,
         "NV index " + label(pub.handle) + " has the authPolicy " +
-            (pub.auth_policy.empty() ? std::string("(empty)") : host::hex(pub.auth_policy)) +
+            (pub.auth_policy_size == 0 ? std::string("(empty)") : host::hex(policy_bytes(pub))) +
             ", which tlaunch cannot satisfy (it knows only its own PS policy; "
             "Intel's AUX policy is for the ACMs)");
   }
@@ -332,11 +342,11 @@ host::Expected<EsysTr> EsysDevice::platform_policy_session(const NvPublic& pub,
   TSS2_RC rc =
       Esys_StartAuthSession(ctx_.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                             ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, &raw);
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure("StartAuthSession (policy)", rc);
+  if (rc != TSS2_RC_SUCCESS) return esys_failure("StartAuthSession (policy)", rc);
   EsysTr session(ctx_.get(), raw, EsysTr::Kind::kFlush);
   rc = Esys_TRSess_SetAttributes(ctx_.get(), raw, TPMA_SESSION_CONTINUESESSION,
                                  TPMA_SESSION_CONTINUESESSION);
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure("session attributes", rc);
+  if (rc != TSS2_RC_SUCCESS) return esys_failure("session attributes", rc);
   TPMNV_TRY(set_auth(ESYS_TR_RH_PLATFORM, auths_.platform));
   TPM2B_TIMEOUT* timeout = nullptr;
   TPMT_TK_AUTH* ticket = nullptr;
@@ -345,10 +355,10 @@ host::Expected<EsysTr> EsysDevice::platform_policy_session(const NvPublic& pub,
   EsysPtr<TPM2B_TIMEOUT> timeout_owner(timeout);
   EsysPtr<TPMT_TK_AUTH> ticket_owner(ticket);
   if (rc != TSS2_RC_SUCCESS)
-    return tpm_failure("PolicySecret(platform) for " + label(pub.handle), rc);
+    return esys_failure("PolicySecret(platform) for " + label(pub.handle), rc);
   rc = Esys_PolicyCommandCode(ctx_.get(), raw, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                               command_code);
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure("PolicyCommandCode", rc);
+  if (rc != TSS2_RC_SUCCESS) return esys_failure("PolicyCommandCode", rc);
   TPML_DIGEST branches{};
   branches.count = 2;
   const Bytes* digests[2] = {&policy.write_branch, &policy.delete_branch};
@@ -357,7 +367,7 @@ host::Expected<EsysTr> EsysDevice::platform_policy_session(const NvPublic& pub,
     memcpy(branches.digests[i].buffer, digests[i]->data(), digests[i]->size());
   }
   rc = Esys_PolicyOR(ctx_.get(), raw, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &branches);
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure("PolicyOR", rc);
+  if (rc != TSS2_RC_SUCCESS) return esys_failure("PolicyOR", rc);
   return session;
 }
 
@@ -410,7 +420,7 @@ host::HostStatus EsysDevice::undefine(const NvPublic& pub) {
     what = std::string("NV_UndefineSpace of ") + label(pub.handle) + " by the " +
            (platform ? "platform" : "owner") + " hierarchy";
   }
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure(what, rc);
+  if (rc != TSS2_RC_SUCCESS) return esys_failure(what, rc);
   // ESAPI dropped the object together with the index.
   auto it = indices_.find(pub.handle);
   if (it != indices_.end()) {
@@ -434,7 +444,7 @@ host::HostStatus EsysDevice::write(const NvPublic& pub, AuthRole role, uint16_t 
   TSS2_RC rc = Esys_NV_Write(ctx_.get(), *auth, indices_.at(pub.handle).get(), session,
                              ESYS_TR_NONE, ESYS_TR_NONE, &buf, offset);
   if (rc != TSS2_RC_SUCCESS)
-    return tpm_failure("NV_Write of " + std::to_string(data.size) + " bytes at offset " +
+    return esys_failure("NV_Write of " + std::to_string(data.size) + " bytes at offset " +
                            std::to_string(offset) + " of " + label(pub.handle) +
                            " (authorized as " + auth_role_name(role) + ")",
                        rc);
@@ -455,7 +465,7 @@ host::Expected<Bytes> EsysDevice::read(const NvPublic& pub, AuthRole role, uint1
                             ESYS_TR_NONE, size, offset, &raw);
   EsysPtr<TPM2B_MAX_NV_BUFFER> data(raw);
   if (rc != TSS2_RC_SUCCESS)
-    return tpm_failure("NV_Read of " + std::to_string(size) + " bytes at offset " +
+    return esys_failure("NV_Read of " + std::to_string(size) + " bytes at offset " +
                            std::to_string(offset) + " of " + label(pub.handle) +
                            " (authorized as " + auth_role_name(role) + ")",
                        rc);
@@ -469,7 +479,7 @@ host::HostStatus EsysDevice::write_lock(const NvPublic& pub, AuthRole role) {
   if (!auth) return auth.failure();
   TSS2_RC rc = Esys_NV_WriteLock(ctx_.get(), *auth, indices_.at(pub.handle).get(), session,
                                  ESYS_TR_NONE, ESYS_TR_NONE);
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure("NV_WriteLock of " + label(pub.handle), rc);
+  if (rc != TSS2_RC_SUCCESS) return esys_failure("NV_WriteLock of " + label(pub.handle), rc);
   return host::host_ok();
 }
 
@@ -483,7 +493,7 @@ host::HostStatus EsysDevice::read_lock(const NvPublic& pub, AuthRole role) {
   if (!auth) return auth.failure();
   TSS2_RC rc = Esys_NV_ReadLock(ctx_.get(), *auth, indices_.at(pub.handle).get(), session,
                                 ESYS_TR_NONE, ESYS_TR_NONE);
-  if (rc != TSS2_RC_SUCCESS) return tpm_failure("NV_ReadLock of " + label(pub.handle), rc);
+  if (rc != TSS2_RC_SUCCESS) return esys_failure("NV_ReadLock of " + label(pub.handle), rc);
   return host::host_ok();
 }
 

@@ -108,4 +108,11 @@ host::Failure tpm_failure(const std::string& what, uint32_t rc) {
   return host::Failure{rc_errc(rc), msg, rc};
 }
 
+host::Failure core_failure(const std::string& what, const Error& e) {
+  if (e.code == Errc::kTpm) return tpm_failure(what, e.tpm_rc);
+  if (e.code == Errc::kTpmUnreachable && e.has_value)
+    return tpm_failure(what, static_cast<uint32_t>(e.value));
+  return host::fail(e, what);
+}
+
 }  // namespace tlaunch::tpmnv

@@ -13,7 +13,7 @@ struct AttrName {
   const char* name;
 };
 
-// One row per single-bit attribute, in bit order (shared/spec/nv.md §1.1).
+// One row per single-bit attribute, in bit order (docs/reference/nv.md §1.1).
 constexpr AttrName kAttrNames[] = {
     {attr::kPpWrite, "ppwrite"},
     {attr::kOwnerWrite, "ownerwrite"},

@@ -15,7 +15,7 @@ using namespace attr;
 constexpr uint32_t kAnyWrite = kPpWrite | kOwnerWrite | kAuthWrite | kPolicyWrite;
 constexpr uint32_t kAnyRead = kPpRead | kOwnerRead | kAuthRead | kPolicyRead;
 
-// shared/spec/nv.md §2 (handles, sizes, Intel definitions) and §4 (what tboot checks).
+// docs/reference/nv.md §2 (handles, sizes, Intel definitions) and §4 (what tboot checks).
 constexpr IndexSpec kCatalogue[] = {
     {.name = "vlp",
      .title = "tboot Verified Launch Policy",
@@ -29,12 +29,13 @@ constexpr IndexSpec kCatalogue[] = {
      .must_set = kAuthRead,
      .must_clear = kPpWrite | kNtMask,
      .exact = false,
-     .min_size = 12,  // a VLP header without entries (vlp.md)
+     .min_size = 12,  // a VLP header without entries (docs/reference/vlp.md)
      .default_size = kSizeLargestVlp,
      .empty_auth = true,
      .policy = AuthPolicyKind::kNone,
      .readers = "tboot",
-     .source = "nv.md 2.2; tboot common/policy.c read_policy_from_tpm, check_index_attribute"},
+     .source = "docs/reference/nv.md §2.2; tboot common/policy.c read_policy_from_tpm, "
+               "check_index_attribute"},
     {.name = "error",
      .title = "tboot launch error",
      .purpose = "u32 tb_error_t that tboot writes after a launch attempt (only with "
@@ -52,7 +53,7 @@ constexpr IndexSpec kCatalogue[] = {
      .empty_auth = true,
      .policy = AuthPolicyKind::kNone,
      .readers = "tboot",
-     .source = "nv.md 2.2; tboot common/tb_error.c"},
+     .source = "docs/reference/nv.md §2.2; tboot common/tb_error.c"},
     {.name = "po",
      .title = "Platform Owner launch control policy",
      .purpose = "LCP_POLICY_2 written by the owner (from lcp2_crtpol); read by SINIT and, as a "
@@ -65,12 +66,12 @@ constexpr IndexSpec kCatalogue[] = {
      .must_set = kAuthRead,
      .must_clear = kPpWrite | kNtMask,
      .exact = false,
-     .min_size = 70,  // 38 + SHA-256 digest, the smallest LCP_POLICY_2 (lcp.md 3)
+     .min_size = 70,  // 38 + SHA-256 digest, the smallest LCP_POLICY_2 (docs/reference/lcp.md §3)
      .default_size = 70,
      .empty_auth = true,
      .policy = AuthPolicyKind::kNone,
      .readers = "SINIT, tboot",
-     .source = "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x0204000A)"},
+     .source = "docs/reference/nv.md §2.1 (Intel 315168-013 App. J Table J-2; 0x0204000A)"},
     {.name = "ps",
      .title = "Platform Supplier launch control policy",
      .purpose = "LCP_POLICY_2 of the platform manufacturer, defined by the platform hierarchy "
@@ -88,7 +89,7 @@ constexpr IndexSpec kCatalogue[] = {
      .empty_auth = true,
      .policy = AuthPolicyKind::kPlatformSecret,
      .readers = "SINIT",
-     .source = "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x42040408)"},
+     .source = "docs/reference/nv.md §2.1 (Intel 315168-013 App. J Table J-2; 0x42040408)"},
     {.name = "aux",
      .title = "TXT auxiliary (ACM private)",
      .purpose = "defined by the BIOS with Intel's authPolicy; only the ACMs write it",
@@ -106,14 +107,14 @@ constexpr IndexSpec kCatalogue[] = {
      .empty_auth = true,
      .policy = AuthPolicyKind::kIntelAux,
      .readers = "BIOS ACM, SINIT",
-     .source = "nv.md 2.1 (Intel 315168-013 App. J Table J-2; 0x42044408)"},
+     .source = "docs/reference/nv.md §2.1 (Intel 315168-013 App. J Table J-2; 0x42044408)"},
     {.name = "sgx",
      .title = "SGX SVN",
      .purpose = "1-byte SE SVN that tboot writes before launch when it differs from the SINIT's",
      .content = ContentKind::kSgxSvn,
      .tcg_handle = 0x01C10104,
      .legacy_handle = 0x01800004,
-     .hierarchy = Hierarchy::kOwner,  // tlaunch's choice: nv.md names no definition
+     .hierarchy = Hierarchy::kOwner,  // tlaunch's choice: docs/reference/nv.md names no definition
      .attributes = kAuthWrite | kAuthRead | kNoDa,
      .must_set = kAuthWrite,
      .must_clear = kNtMask,
@@ -123,7 +124,7 @@ constexpr IndexSpec kCatalogue[] = {
      .empty_auth = true,
      .policy = AuthPolicyKind::kNone,
      .readers = "tboot",
-     .source = "nv.md 2.2; tboot txt/acmod.c verify_IA32_se_svn_status"},
+     .source = "docs/reference/nv.md §2.2; tboot txt/acmod.c verify_IA32_se_svn_status"},
 };
 
 // TPM 2.0 Part 2 §6.5.2 (TPM_CC) and Part 2 §7.4 (TPM_RH).
@@ -386,7 +387,7 @@ std::string compare_definition(const NvDefinition& want, uint32_t have_attribute
 }
 
 Bytes intel_aux_auth_policy() {
-  // nv.md §2.1 (converged-security-suite pkg/test/tpm.go AUX authPolicy check).
+  // docs/reference/nv.md §2.1 (converged-security-suite pkg/test/tpm.go AUX authPolicy check).
   return Bytes{0xEF, 0x9A, 0x26, 0xFC, 0x22, 0xD1, 0xAE, 0x8C, 0xEC, 0xFF, 0x59,
                0xE9, 0x48, 0x1A, 0xC1, 0xEC, 0x53, 0x3D, 0xBE, 0x22, 0x8B, 0xEC,
                0x6D, 0x17, 0x93, 0x0F, 0x4C, 0xB2, 0xCC, 0x5B, 0x97, 0x24};

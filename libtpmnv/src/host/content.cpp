@@ -40,7 +40,8 @@ ContentView raw_view(const char* kind, const Bytes& data, const std::string& why
 }
 
 ContentView vlp_view(const Bytes& data, const std::string& label) {
-  // tboot reads at most MAX_TB_POLICY_SIZE bytes and ignores the rest (vlp.md §4; nv.md §4.4).
+  // tboot reads at most MAX_TB_POLICY_SIZE bytes and ignores the rest (docs/reference/vlp.md §4;
+  // docs/reference/nv.md §4.4).
   size_t n = std::min<size_t>(data.size(), vlp::kMaxPolicySize);
   Result<vlp::Policy> p = vlp::decode(ByteSpan(data.data(), n));
   if (!p.ok()) return raw_view("vlp", data, host::describe(p.error(), "not a valid VLP"));
@@ -52,7 +53,7 @@ ContentView vlp_view(const Bytes& data, const std::string& label) {
 }
 
 ContentView lcp_view(const Bytes& data) {
-  // An LCP_POLICY_2 from a larger index: trailing bytes allowed (lcp.md §3).
+  // An LCP_POLICY_2 from a larger index: trailing bytes allowed (docs/reference/lcp.md §3).
   Result<lcp::Policy> r = lcp::decode_policy(ByteSpan(data.data(), data.size()), true);
   if (!r.ok())
     return raw_view("lcp-policy", data, host::describe(r.error(), "not a valid LCP_POLICY_2"));
@@ -96,7 +97,7 @@ ContentView describe_content(ContentKind kind, const Bytes& data, const std::str
       return lcp_view(data);
     case ContentKind::kTbError: {
       if (data.size() < 4) return raw_view("tb-error", data, "shorter than the 4-byte error code");
-      // u32 little-endian at offset 0 (vlp.md §7.1, tboot common/tb_error.c).
+      // u32 little-endian at offset 0 (docs/reference/vlp.md §7.1, tboot common/tb_error.c).
       uint32_t code = data[0] | data[1] << 8 | data[2] << 16 | static_cast<uint32_t>(data[3]) << 24;
       const char* name = vlp::tb_error_name(code);
       ContentView v;

@@ -53,7 +53,8 @@ constexpr const char* kEntryKeys[] = {"index", "size", "attributes", "hierarchy"
 }  // namespace
 
 void set_tb_error(PlanEntry& p, uint32_t code) {
-  // tb_error_t is a u32 stored little-endian at offset 0 (vlp.md §7.1; tboot tb_error.c).
+  // tb_error_t is a u32 stored little-endian at offset 0 (docs/reference/vlp.md §7.1; tboot
+  // tb_error.c).
   p.content = Bytes{static_cast<uint8_t>(code), static_cast<uint8_t>(code >> 8),
                     static_cast<uint8_t>(code >> 16), static_cast<uint8_t>(code >> 24)};
   p.origin = ContentOrigin::kTbError;
@@ -307,7 +308,7 @@ host::Expected<std::vector<Step>> make_plan(NvDevice& dev, const ProvisionPlan& 
       continue;
     }
     const NvPublic& have = *s.current;
-    std::string diff = compare_definition(s.want, have.attributes, have.size, have.auth_policy);
+    std::string diff = compare_definition(s.want, have.attributes, have.size, policy_bytes(have));
     if (!diff.empty()) {
       s.action = replace ? Action::kReplace : Action::kConflict;
       s.reason = diff;
@@ -388,15 +389,7 @@ host::Expected<ApplyResult> apply_plan(NvDevice& dev, const ProvisionPlan& plan,
       ++r.defined;
     }
     if (write) {
-      NvPublic pub;
-      if (define) {
-        pub.handle = s.want.handle;
-        pub.attributes = s.want.attributes;
-        pub.size = s.want.size;
-        pub.auth_policy = s.want.auth_policy;
-      } else {
-        pub = *s.current;
-      }
+      const NvPublic pub = define ? public_of(s.want) : *s.current;
       WriteOptions opt;
       if (!define && s.current_content.size() == e.content->size())
         opt.existing = &s.current_content;

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The boot lab's shell library: GRUB ISOs, swtpm (TCP for provisioning from the host, unixio for
 # QEMU), QEMU runs and serial-log parsing. Sourced by tests/boot/run-scenario and scripts/demo.
-# Facts behind every choice here: ../shared/BOOT-LAB.md (measured on these machines).
+# Facts behind every choice here: docs/reference/boot-lab.md (measured on these machines).
 #
 # Conventions: functions are prefixed bl_; they log to stderr; a missing prerequisite is reported
 # through bl_skip (exit code 77, which CMake registers as SKIP_RETURN_CODE).
@@ -12,6 +12,22 @@ bl_log() { echo "bootlab: $*" >&2; }
 bl_die() { echo "bootlab: FAIL: $*" >&2; exit 1; }
 bl_skip() { echo "bootlab: SKIP: $*" >&2; exit "$BL_SKIP_CODE"; }
 
+# bl_check DESCRIPTION COMMAND… : runs the command, logs ok/FAIL, counts failures in BL_FAILURES
+# (a scenario goes on after a failed check so that one run shows every difference).
+BL_FAILURES=0
+bl_check() {
+  local what="$1"
+  shift
+  if "$@"; then
+    echo "bootlab: ok   - $what" >&2
+  else
+    echo "bootlab: FAIL - $what" >&2
+    BL_FAILURES=$((BL_FAILURES + 1))
+  fi
+}
+# bl_eq GOT EXPECTED : equality, showing both when they differ.
+bl_eq() { [[ "$1" == "$2" ]] || { echo "bootlab:        got '$1', expected '$2'" >&2; return 1; }; }
+
 # bl_require_tools CMD… : skip (not fail) when a host tool of the lab is not installed.
 bl_require_tools() {
   local missing=() c
@@ -21,7 +37,7 @@ bl_require_tools() {
 
 # --- GRUB ISO ------------------------------------------------------------------------------------
 # bl_mkiso ISO GRUB_CFG FILE… : builds a GRUB rescue ISO whose root holds each FILE (by base
-# name) and /boot/grub/grub.cfg. ~0.5 s. BL_ISO=bios (default): GRUB i386-pc only; BL_ISO=hybrid:
+# name) and /boot/grub/grub.cfg. ~0.5 s (docs/reference/boot-lab.md §3). BL_ISO=bios (default): GRUB i386-pc only; BL_ISO=hybrid:
 # GRUB i386-pc and x86_64-efi, one image that boots under SeaBIOS and under OVMF.
 bl_mkiso() {
   local iso="$1" cfg="$2"
@@ -80,7 +96,7 @@ bl_free_port() {
 # bl_swtpm_init STATE_DIR [BANKS] : creates a fresh TPM 2.0 state with the PCR banks BANKS
 # (default $BL_PCR_BANKS or sha256,sha384). The banks are explicit because swtpm_setup's own default
 # comes from /etc/swtpm_setup.conf (sha256 only on Debian 12) while a state that `swtpm socket`
-# manufactures by itself has all four banks (BOOT-LAB.md).
+# manufactures by itself has all four banks (docs/reference/boot-lab.md §2).
 bl_swtpm_init() {
   local dir="$1" banks="${2:-${BL_PCR_BANKS:-sha256,sha384}}"
   rm -rf "$dir"

@@ -20,7 +20,8 @@ import unittest
 CRTPOLELT = os.environ.get("LCP2_CRTPOLELT", "lcp2_crtpolelt")
 MLEHASH = os.environ.get("LCP2_MLEHASH", "lcp2_mlehash")
 TLAUNCH = os.environ.get("TLAUNCH", "tlaunch")
-VECTORS = os.environ.get("TLAUNCH_VECTORS_DIR", "/work/shared/vectors/public")
+VECTORS = os.environ.get("TLAUNCH_VECTORS_DIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "compat", "vectors")
 SOURCE = os.environ.get("TLAUNCH_SOURCE_DIR",
                         os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
 
@@ -244,12 +245,28 @@ class Mlehash(Base):
         self.assertEqual((rc, out, err), (1, "", "Error: not.elf: not an ELF image (no ELF magic)\n"))
         elf, _ = make_mle_elf()
         self.write("a.elf", elf)
-        rc, out, err = self.run_tool(MLEHASH, "--create", "--alg", "sha1", "a.elf")
-        self.assertEqual((rc, out), (1, ""))
-        self.assertIn("unsupported hash algorithm 'sha1'", err)
+        for alg in ("sha3", "SHA1", "md5"):
+            rc, out, err = self.run_tool(MLEHASH, "--create", "--alg", alg, "a.elf")
+            self.assertEqual((rc, out), (1, ""))
+            self.assertIn("unsupported hash algorithm '%s'" % alg, err)
         rc, out, err = self.run_tool(MLEHASH, "--create", "--alg", "sha512", "a.elf")
         self.assertEqual((rc, err), (0, ""))
         self.assertEqual(len(out.split()), 64)
+
+
+class MlehashSha1(Base):
+    def test_mle_sha1(self):
+        """docs/compat.md#mle-sha1: tboot 1.10.5's SHA-1, computed here with hashlib, and a warning."""
+        elf, seg = make_mle_elf()
+        self.write("a.elf", elf)
+        image = bytes(seg) + bytes(0x800 - len(seg))
+        want = " ".join("%02x" % b for b in hashlib.sha1(image[0x20:0x700]).digest()) + "\n"
+        rc, out, err = self.run_tool(MLEHASH, "--create", "--alg", "sha1", "a.elf")
+        self.assertEqual((rc, out), (0, want))
+        self.assertIn("warning: SHA-1 is weak", err)
+        rc, out, err = self.run_tool(MLEHASH, "--create", "--alg", "sha1", "missing.elf")
+        self.assertEqual((rc, out), (1, ""))
+        self.assertNotIn("SHA-1", err)
 
 
 def memory_image_mle_hash(elf, cmdline=None):

@@ -2,8 +2,8 @@
 """CLI tests of `tlaunch build` and `tlaunch grub` (man/tlaunch-build.1, man/tlaunch-grub.1).
 
 Checked independently of tlaunch's own code: digests with hashlib and gzip, the VLP bytes with
-struct (vlp.md layout), the grub.cfg with grub-script-check and with a small reader of GRUB's
-quoting rules, the JSON outputs against their schemas with python3-jsonschema.
+struct (layout of docs/reference/vlp.md), the grub.cfg with grub-script-check and with a small
+reader of GRUB's quoting rules, the JSON outputs against their schemas with python3-jsonschema.
 """
 import gzip
 import hashlib
@@ -44,12 +44,12 @@ def sha(alg, data):
 
 
 def measurement(alg, cmdline, loaded):
-    """tboot hash_module(): H(H(cmdline) || H(image as loaded)) (vlp.md 6.1)."""
+    """tboot hash_module(): H(H(cmdline) || H(image as loaded)) (docs/reference/vlp.md §6.1)."""
     return sha(alg, sha(alg, cmdline.encode()) + sha(alg, loaded))
 
 
 def parse_vlp(b):
-    """tb_policy_t v2 (vlp.md 2): 12-byte header, entries of 8 bytes + num_hashes digests."""
+    """tb_policy_t v2 (docs/reference/vlp.md §2): 12-byte header, entries of 8 bytes + digests."""
     version, ptype, alg, control, _reserved, n = struct.unpack_from("<BBBII B", b, 0)
     size = {0x0B: 32, 0x0C: 48, 0x0D: 64}[alg]
     off, entries = 12, []
@@ -470,7 +470,8 @@ class BadInput(Scratch):
         names = ["vmlinuz-%d" % i for i in range(40)]
         self.files(names)
         doc["entries"] = [{"title": "k%d" % i, "kernel": {"file": n}} for i, n in enumerate(names)]
-        # 12 + 8 + 40 * 64 bytes (vlp.md 2.1): over tboot's 2124-byte MAX_TB_POLICY_SIZE.
+        # 12 + 8 + 40 * 64 bytes (docs/reference/vlp.md §2.2): over tboot's 2124-byte
+        # MAX_TB_POLICY_SIZE.
         self.expect_failure(doc, EXIT_INPUT, "/entries",
                             "the VLP would be 2580 bytes (1 entry, 40 hashes of 64 bytes): more "
                             "than the 2124 bytes the launcher reads")

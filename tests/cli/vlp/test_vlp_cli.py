@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """CLI tests of `tlaunch vlp` (man/tlaunch-vlp.1). Expected policy bytes are built here from
-shared/spec/vlp.md with struct + hashlib, or taken from the golden vectors; never read back with
+docs/reference/vlp.md with struct + hashlib, or taken from the golden vectors; never read back with
 our own decoder. Environment: TLAUNCH (binary), TLAUNCH_VECTORS_DIR, TLAUNCH_SCHEMAS_DIR."""
 
 import gzip
@@ -198,7 +198,7 @@ class VlpCli(unittest.TestCase):
         self.assertEqual(self.read("v.pol"), header(n=2) + entry(10, 17, 0) + entry(32, 255, 0))
 
     def test_policy_size_limit(self):
-        # sha512: 8 entries x (8 + 4 x 64) + 12 = 2124 bytes exactly (vlp.md §2.2).
+        # sha512: 8 entries x (8 + 4 x 64) + 12 = 2124 bytes exactly (docs/reference/vlp.md §2.2).
         pol = header(alg=0x0D, n=8) + b"".join(
             entry(i, 18, 1, [bytes([i, k]) * 32 for k in range(4)]) for i in range(8))
         self.assertEqual(len(pol), 2124)

@@ -1,9 +1,10 @@
 // The launch decision of tboot's verified launch, shared by the launcher (which enforces it) and
-// `tlaunch predict` (which computes the same result offline). One copy of the rules:
-//   * which policy is in force (NV policy, else the built-in default; vlp.md §5),
-//   * the ordered list of measurements ("VL entries") and their PCRs (vlp.md §6.2–§6.4),
-//   * per-module verification against the policy (vlp.md §6.2),
-//   * the error of each step and the action the policy in force takes for it (vlp.md §7).
+// `tlaunch predict` (which computes the same result offline). One copy of the rules (sections of
+// docs/reference/vlp.md):
+//   * which policy is in force (NV policy, else the built-in default; §5),
+//   * the ordered list of measurements ("VL entries") and their PCRs (§6.2–§6.4),
+//   * per-module verification against the policy (§6.2),
+//   * the error of each step and the action the policy in force takes for it (§7).
 // Sources: tboot/common/policy.c (set_policy, verify_g_policy, verify_module, verify_all_modules,
 // apply_policy, evaluate_error) and tboot/common/tboot.c (begin_launch order of checks).
 // Core code: no heap, fixed capacities, errors as values.
@@ -22,7 +23,7 @@ inline constexpr size_t kMaxEvents = kMaxVlEntries + 1;
 inline constexpr size_t kMaxModules = 128;  // module indices a policy can name (0..127)
 inline constexpr size_t kMaxSteps = kMaxModules + 5;
 
-// PCR mapping (vlp.md §6.4). TPM 2.0 always uses DA; legacy is tboot's TPM 1.2 default. loc0 is
+// PCR mapping (docs/reference/vlp.md §6.4). TPM 2.0 always uses DA; legacy is tboot's TPM 1.2 default. loc0 is
 // this launcher's own: the DA mapping with the DRTM PCRs 17-22, which only localities 1-4 may
 // extend, moved to static-OS PCRs locality 0 may extend, right after the firmware's (0-7), GRUB's
 // (8, 9) and IMA's (10): 17 -> 11, 18 -> 12, 19-22 -> 13 (map_pcr). For platforms without a
@@ -35,7 +36,7 @@ uint8_t map_pcr(PcrMap map, uint8_t pcr);
 // 20 locality 1, 0-16 and 23 any; docs/reference/tpm-interfaces.md §1).
 uint8_t pcr_extend_locality(uint8_t pcr);
 
-// tboot's `extpol=` (vlp.md §6.1): a fixed algorithm (cur_alg; modules are verified against the
+// tboot's `extpol=` (docs/reference/vlp.md §6.1): a fixed algorithm (cur_alg; modules are verified against the
 // policy) or "embedded" (one digest per PCR bank, each with its own algorithm; tboot verifies
 // nothing then — this launcher still verifies under a halt or continue policy, item 7 of issue 16).
 // all_banks (launcher option, not tboot's): with a fixed extpol, every allocated bank the launcher
@@ -59,12 +60,14 @@ struct Config {
 // count.
 size_t measurement_algs(const Config& config, HashAlg out[kMaxBanks]);
 
-// Where the VLP came from, as seen by the caller that talked to the TPM (vlp.md §5.1–§5.2).
+// Where the VLP came from, as seen by the caller that talked to the TPM (docs/reference/vlp.md
+// §5.1–§5.2).
 enum class PolicySource : uint8_t {
   kNvRead = 0,    // `bytes` = what NV_Read returned (capped at 2124 bytes like tboot)
   kNvAbsent,      // the index is not defined
   kNvUnreadable,  // NV_ReadPublic / NV_Read failed or returned 0 bytes
-  kNvPpWrite,     // the index has TPMA_NV_PPWRITE: refused (nv.md §4 check_index_attribute)
+  kNvPpWrite,     // the index has TPMA_NV_PPWRITE: refused (docs/reference/nv.md §4
+                  // check_index_attribute)
   kTpmNotReady,   // no usable TPM: TB_ERR_TPM_NOT_READY before any policy is read
 };
 const char* policy_source_name(PolicySource s);
@@ -157,7 +160,7 @@ Status evaluate(Hasher& h, const Config& config, const Input& input, Outcome* ou
 // algorithms; a bank with no digest in an event is not extended by it (tboot's fixed extpol
 // extends one bank).
 // Start: PCRs 17–22 start at all 0xFF when there was no DRTM (QEMU: locality 4 never resets them,
-// shared/BOOT-LAB.md), at zero after a DRTM reset; all other PCRs start at zero.
+// docs/reference/boot-lab.md §4), at zero after a DRTM reset; all other PCRs start at zero.
 enum class PcrStart : uint8_t { kAllOnes = 0, kZero = 1 };
 inline constexpr size_t kMaxPcrValues = 24 * kMaxBanks;
 struct PcrValue {

@@ -1,6 +1,6 @@
 // Constants and small helpers shared by every LCP v2/v3 structure (Intel TXT Launch Control
-// Policy as written by tboot lcptools-v2). Facts: shared/spec/lcp.md §2 (upstream include/lcp3.h,
-// include/uuid.h, lcptools-v2/lcputils.c). Freestanding: no libc, no heap.
+// Policy as written by tboot lcptools-v2). Facts: docs/reference/lcp.md §2 (upstream
+// include/lcp3.h, include/uuid.h, lcptools-v2/lcputils.c). Freestanding: no libc, no heap.
 #pragma once
 
 #include "tlaunch/policy/base.h"
@@ -10,8 +10,8 @@
 namespace tlaunch::lcp {
 
 // ---------------------------------------------------------------------------------------------
-// Element types (u32, lcp.md §2.4 / §7). 0x00..0x03 are the TPM 1.2 element types; lcptools-v2
-// HEAD only creates 0x10..0x14, tboot still accepts CUSTOM 0x03.
+// Element types (u32, docs/reference/lcp.md §2.4 / §7). 0x00..0x03 are the TPM 1.2 element types;
+// lcptools-v2 HEAD only creates 0x10..0x14, tboot still accepts CUSTOM 0x03.
 inline constexpr uint32_t kEltMle = 0x00;
 inline constexpr uint32_t kEltPconf = 0x01;
 inline constexpr uint32_t kEltSbios = 0x02;
@@ -22,7 +22,7 @@ inline constexpr uint32_t kEltSbios2 = 0x12;
 inline constexpr uint32_t kEltCustom2 = 0x13;
 inline constexpr uint32_t kEltStm2 = 0x14;
 
-// Element header: u32 Size, u32 Type, u32 PolEltControl (lcp.md §5.1).
+// Element header: u32 Size, u32 Type, u32 PolEltControl (docs/reference/lcp.md §5.1).
 inline constexpr size_t kElementHeaderSize = 12;
 // lcptools DEFAULT_POL_ELT_CONTROL: bit 0 "override PS policy for this element type" (§2.5).
 inline constexpr uint32_t kDefaultPolEltControl = 0x00000001;
@@ -34,7 +34,7 @@ const char* element_type_name(uint32_t type);
 bool is_known_element_type(uint32_t type);
 
 // ---------------------------------------------------------------------------------------------
-// TPM_ALG_ID values used by LCP (lcp.md §2.1).
+// TPM_ALG_ID values used by LCP (docs/reference/lcp.md §2.1).
 inline constexpr uint16_t kAlgRsa = 0x0001;
 inline constexpr uint16_t kAlgSha1 = 0x0004;
 inline constexpr uint16_t kAlgSha256 = 0x000B;
@@ -56,7 +56,7 @@ inline constexpr uint16_t kAlgMldsa = 0x00A1;
 uint8_t lcp_digest_size(uint16_t hash_alg);
 
 // ---------------------------------------------------------------------------------------------
-// LcpHashAlgMask / AuxHashAlgMask bits (u16, lcp.md §2.2).
+// LcpHashAlgMask / AuxHashAlgMask bits (u16, docs/reference/lcp.md §2.2).
 inline constexpr uint16_t kHashMaskSha1 = 0x0001;
 inline constexpr uint16_t kHashMaskSha224 = 0x0002;
 inline constexpr uint16_t kHashMaskSha512_224 = 0x0004;
@@ -72,7 +72,7 @@ uint16_t hash_alg_to_mask(uint16_t hash_alg);
 // The TPM_ALG_ID of a single mask bit (inverse of the above), kAlgNull if none/several.
 uint16_t mask_to_hash_alg(uint16_t mask_bit);
 
-// LcpSignAlgMask bits (u32, lcp.md §2.3).
+// LcpSignAlgMask bits (u32, docs/reference/lcp.md §2.3).
 inline constexpr uint32_t kSignMaskRsa1024Sha1 = 0x00000001;
 inline constexpr uint32_t kSignMaskRsa1024Sha256 = 0x00000002;
 inline constexpr uint32_t kSignMaskRsa2048Sha1 = 0x00000004;
@@ -112,7 +112,7 @@ const char* tb_hash_alg_str(uint16_t alg);
 
 // ---------------------------------------------------------------------------------------------
 // uuid_t (include/uuid.h): u32 data1, u16 data2, u16 data3, u16 data4, u8 data5[6]; every field
-// little-endian on disk (data4 is a u16, not two bytes; QUIRKS 21).
+// little-endian on disk (data4 is a u16, not two bytes; docs/reference/upstream-quirks.md#q21).
 struct Uuid {
   uint32_t data1 = 0;
   uint16_t data2 = 0;

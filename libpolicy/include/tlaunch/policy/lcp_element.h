@@ -1,5 +1,5 @@
 // LCP policy elements (LCP_POLICY_ELEMENT and its typed bodies): bounds-checked decoding that
-// validates while it parses, and encoding. Facts: shared/spec/lcp.md §5.1 and §7 (upstream
+// validates while it parses, and encoding. Facts: docs/reference/lcp.md §5.1 and §7 (upstream
 // include/lcp3.h, lcptools-v2/{mle_elt,pconf2_elt,sbios_elt,stm_elt,custom_elt}.c).
 // Freestanding: views point into the caller's bytes; no heap.
 #pragma once
@@ -115,7 +115,7 @@ Status validate_element_body(const ElementView& e);
 
 // ------------------------------------------------------------------ encode
 // Each encoder writes one complete element (header included) and returns its size. `hashes` is
-// count * digest_size bytes. Sizes are the on-disk sizes of lcp.md §7.
+// count * digest_size bytes. Sizes are the on-disk sizes of docs/reference/lcp.md §7.
 size_t mle2_size(uint16_t hash_alg, size_t count);
 Result<size_t> encode_mle2(ByteWriter& w, uint32_t control, uint8_t sinit_min_version,
                            uint16_t hash_alg, ByteSpan hashes);
@@ -136,7 +136,8 @@ struct PcrValues {
   uint8_t value[kPconfPcrCount][kMaxDigestSize] = {};
 };
 // pcrDigest = H(value(PCRa) || value(PCRb) || ...) over the present PCRs in ascending order,
-// PCR 7 included (lcp.md §7.2; upstream drops PCR 7, QUIRKS 16).
+// PCR 7 included (docs/reference/lcp.md §7.2; upstream drops PCR 7,
+// docs/reference/upstream-quirks.md#q16).
 Result<Digest> pconf2_composite_digest(Hasher& h, uint16_t hash_alg, const PcrValues& pcrs);
 size_t pconf2_size(uint16_t hash_alg);
 Result<size_t> encode_pconf2(ByteWriter& w, uint32_t control, uint16_t hash_alg,

@@ -1,6 +1,6 @@
 // LCP policy lists: LCP_POLICY_LIST2 (versions 0x0200/0x0201) and LCP_POLICY_LIST2_1 (0x0300),
 // with their signatures, as lcptools-v2 writes them and SINIT reads them. Facts:
-// shared/spec/lcp.md §1 (big numbers little-endian), §5.2, §5.3 and §6 (list measurement);
+// docs/reference/lcp.md §1 (big numbers little-endian), §5.2, §5.3 and §6 (list measurement);
 // upstream include/lcp3.h, lcptools-v2/pollist2.c, pollist2_1.c.
 //
 // Decoding validates while it parses: every size, count and offset is checked against the bytes
@@ -18,8 +18,8 @@
 
 namespace tlaunch::lcp {
 
-// List version words (lcp.md §2.4). LIST2 accepts minor 0 and 1 (LCP_TPM20_POLICY_LIST2_MAX_MINOR),
-// LIST2_1 only minor 0.
+// List version words (docs/reference/lcp.md §2.4). LIST2 accepts minor 0 and 1
+// (LCP_TPM20_POLICY_LIST2_MAX_MINOR), LIST2_1 only minor 0.
 inline constexpr uint16_t kListVersion200 = 0x0200;
 inline constexpr uint16_t kListVersion201 = 0x0201;
 inline constexpr uint16_t kListVersion300 = 0x0300;
@@ -36,7 +36,7 @@ inline constexpr uint16_t kRsa2048Bytes = 256;
 inline constexpr uint16_t kRsa3072Bytes = 384;
 inline constexpr uint16_t kEcc256Bytes = 32;
 inline constexpr uint16_t kEcc384Bytes = 48;
-// LIST2_1 fixed-size KeyAndSignature blocks (HEAD only; lcp.md §5.3).
+// LIST2_1 fixed-size KeyAndSignature blocks (HEAD only; docs/reference/lcp.md §5.3).
 inline constexpr size_t kLmsKeyAndSignatureSize = 1801;
 inline constexpr size_t kLmsPublicKeySize = 48;
 inline constexpr size_t kLmsSignatureSize = 1740;
@@ -92,7 +92,7 @@ struct ListSignatureView {
   ByteSpan value;     // the signature value: RSA SigBlock (LE), ECC r||s (LE), LMS/ML-DSA block
   ByteSpan r, s;      // ECC halves of value
   // false only for the LIST2 RSASSA "no SigBlock" form (a file ending after the modulus, made for
-  // external signing; lcp.md §5.2).
+  // external signing; docs/reference/lcp.md §5.2).
   bool has_value = true;
 
   uint32_t offset = 0;        // absolute offset of RevocationCounter
@@ -109,8 +109,8 @@ struct ListView {
   bool is_signed = false;
   ListSignatureView signature;  // valid when is_signed
   ByteSpan raw;                 // the whole list as stored
-  // The bytes the signature covers (lcp.md §5.2/§5.3): LIST2 everything before the signature
-  // value; LIST2_1 [0, KeySignatureOffset). Empty for an unsigned list.
+  // The bytes the signature covers (docs/reference/lcp.md §5.2/§5.3): LIST2 everything before the
+  // signature value; LIST2_1 [0, KeySignatureOffset). Empty for an unsigned list.
   ByteSpan signed_bytes;
   uint32_t offset = 0;  // absolute offset of the list in the input
 
@@ -136,8 +136,8 @@ class ElementIterator {
   ByteReader r_;
 };
 
-// The bytes a list contributes to the PolicyHash (lcp.md §6): the whole list if unsigned, else only
-// the public key as stored (RSA modulus LE, ECC Qx||Qy LE, LMS/ML-DSA key).
+// The bytes a list contributes to the PolicyHash (docs/reference/lcp.md §6): the whole list if
+// unsigned, else only the public key as stored (RSA modulus LE, ECC Qx||Qy LE, LMS/ML-DSA key).
 ByteSpan list_measured_bytes(const ListView& l);
 // H_alg(list_measured_bytes(l)).
 Result<Digest> list_measurement(Hasher& h, HashAlg alg, const ListView& l);

@@ -1,6 +1,6 @@
 // LCP_POLICY_2 (the NV-resident launch control policy, versions 3.0/3.1/3.2), the LCP_POLICY_DATA
 // file that carries the policy lists, and the PolicyHash that ties them together, exactly as SINIT
-// computes it. Facts: shared/spec/lcp.md §3 (policy), §4 (data file), §6 (PolicyHash); upstream
+// computes it. Facts: docs/reference/lcp.md §3 (policy), §4 (data file), §6 (PolicyHash); upstream
 // include/lcp3.h, lcptools-v2/pol.c, poldata.c. Freestanding: fixed-size value types, no heap.
 #pragma once
 
@@ -20,7 +20,8 @@ inline constexpr uint8_t kPolicyTypeList = 0;  // LCP_POLTYPE_LIST
 inline constexpr uint8_t kPolicyTypeAny = 1;   // LCP_POLTYPE_ANY
 inline constexpr size_t kMaxLists = 8;         // LCP_MAX_LISTS
 inline constexpr size_t kRevocationCounters = 8;
-// Everything before PolicyHash (lcp.md §3): the serialized policy is 38 + digest size bytes.
+// Everything before PolicyHash (docs/reference/lcp.md §3): the serialized policy is 38 + digest
+// size bytes.
 inline constexpr size_t kPolicyFixedSize = 38;
 // lcp2_crtpol's default MaxSinitMinVer (crtpol.c max_sinit_min_version = 0xFF).
 inline constexpr uint8_t kDefaultMaxSinitMinVer = 0xFF;
@@ -60,7 +61,7 @@ Result<Policy> decode_policy(ByteSpan in, bool allow_trailing = false);
 Result<size_t> encode_policy(ByteWriter& w, const Policy& p);
 
 // ------------------------------------------------------------------ LCP_POLICY_DATA
-// FileSignature: "Intel(R) TXT LCP_POLICY_DATA" + 4 NUL bytes (32 bytes, lcp.md §4).
+// FileSignature: "Intel(R) TXT LCP_POLICY_DATA" + 4 NUL bytes (32 bytes, docs/reference/lcp.md §4).
 inline constexpr char kPolicyDataSignature[] = "Intel(R) TXT LCP_POLICY_DATA";
 inline constexpr size_t kPolicyDataSignatureSize = 32;
 inline constexpr size_t kPolicyDataHeaderSize = 36;
@@ -72,17 +73,18 @@ struct PolicyDataView {
 };
 
 // Decodes a data file: the 32-byte signature compared in full (as tboot does), reserved bytes 0,
-// 1 <= NumLists <= 8 (LCP_MAX_LISTS; lcptools' reader refuses 8, QUIRKS 42, but writes it and SINIT
-// accepts it), every list decoded with read_list() (signatures are decoded, not verified), all
-// lists with the identical version word (tboot relies on it; crtpol refuses mixing), and nothing
-// after the last list. Errors carry the list index in Error::item.
+// 1 <= NumLists <= 8 (LCP_MAX_LISTS; lcptools' reader refuses 8,
+// docs/reference/upstream-quirks.md#q42, but writes it and SINIT accepts it), every list decoded
+// with read_list() (signatures are decoded, not verified), all lists with the identical version
+// word (tboot relies on it; crtpol refuses mixing), and nothing after the last list. Errors carry
+// the list index in Error::item.
 Result<PolicyDataView> decode_policy_data(ByteSpan in);
 
 // The 36-byte header of a data file with num_lists lists; the lists follow back to back.
 Result<size_t> encode_policy_data_header(ByteWriter& w, size_t num_lists);
 
 // PolicyHash = H_alg( LH_0 || ... || LH_{n-1} ), LH_i = list_measurement(alg, list i), even for a
-// single list (lcp.md §3/§6; SINIT and poldata.c calc_policy_data_hash()).
+// single list (docs/reference/lcp.md §3/§6; SINIT and poldata.c calc_policy_data_hash()).
 Result<Digest> policy_hash(Hasher& h, HashAlg alg, const ListView* lists, size_t num_lists);
 Result<Digest> policy_hash(Hasher& h, HashAlg alg, const PolicyDataView& data);
 

@@ -1,4 +1,4 @@
-// tboot Verified Launch Policy, format v2 (tboot include/tb_policy.h; shared/spec/vlp.md).
+// tboot Verified Launch Policy, format v2 (tboot include/tb_policy.h; docs/reference/vlp.md).
 // One model, one decoder and one set of rules for the host tools and the launcher.
 #pragma once
 
@@ -26,11 +26,16 @@ inline constexpr uint8_t kMaxPcr = 23;
 inline constexpr uint8_t kPcrNone = 255;
 inline constexpr uint32_t kCtlExtendPcr17 = 0x00000001;
 
-// Digest size H of a policy hash_alg byte, as tboot HEAD's get_hash_size() (include/hash.h)
-// defines it: SHA-256/SM3 32, SHA-384 48, SHA-512 64, anything else 0. SHA-1 (0x04, and the
-// legacy 0x00) is deliberately 0: HEAD removed it (vlp.md §3.3), so a policy naming it carries
-// zero-length digests for tboot and for tb_polgen, and must for us too.
-uint8_t policy_digest_size(uint8_t hash_alg);
+// Whose digest sizes apply to a policy (tboot include/hash.h get_hash_size(); docs/reference/vlp.md
+// §3.3). kHead: tboot HEAD, which the launcher and every tlaunch verb follow, has no SHA-1: 0x04
+// and the legacy SHA-1 id 0x00 give zero-length digests, as for tboot itself. kTboot1105: the
+// tboot 1.10.5 that Debian 12 ships gives both 20 bytes; only the tb_polgen drop-in (--alg sha1)
+// uses it.
+enum class Release : uint8_t { kHead, kTboot1105 };
+
+// Digest size H of a policy hash_alg byte: SHA-256/SM3 32, SHA-384 48, SHA-512 64, SHA-1 (0x04,
+// 0x00) 20 for kTboot1105 only, anything else 0.
+uint8_t policy_digest_size(uint8_t hash_alg, Release release = Release::kHead);
 
 struct Entry {
   uint8_t mod_num = 0;
@@ -49,14 +54,16 @@ class Policy {
   uint8_t hash_alg = static_cast<uint8_t>(HashAlg::kSha256);  // low 8 bits of a TPM_ALG_ID
   uint32_t policy_control = kCtlExtendPcr17;
   uint32_t reserved = 0;
+  Release release = Release::kHead;  // not stored: the reader's digest sizes
 
-  static Policy create(uint8_t type, uint8_t hash_alg, uint32_t control);
+  static Policy create(uint8_t type, uint8_t hash_alg, uint32_t control,
+                       Release release = Release::kHead);
 
   size_t num_entries() const { return num_entries_; }
   const Entry& entry(size_t i) const { return entries_[i]; }
   Entry& entry(size_t i) { return entries_[i]; }
   // H: digest size of hash_alg; 0 for an unknown algorithm (the structure still parses).
-  size_t digest_size() const { return policy_digest_size(hash_alg); }
+  size_t digest_size() const { return policy_digest_size(hash_alg, release); }
   ByteSpan hash(size_t entry_index, size_t hash_index) const;
   // Serialized size: 12 + sum(8 + num_hashes * H) (tboot calc_policy_size()).
   size_t size() const;
@@ -82,21 +89,22 @@ class Policy {
   uint8_t hash_pool_[kMaxPolicySize] = {};
 };
 
-// Decodes and validates exactly as tboot's verify_policy() does (vlp.md §4), over `bytes`
-// (the caller caps it at kMaxPolicySize where tboot would). Trailing bytes are ignored.
+// Decodes and validates exactly as tboot's verify_policy() does (docs/reference/vlp.md §4), over
+// `bytes` (the caller caps it at kMaxPolicySize where tboot would). Trailing bytes are ignored.
 // Errors name the field, the entry index (Error::item) and the byte offset.
-Result<Policy> decode(ByteSpan bytes);
+Result<Policy> decode(ByteSpan bytes, Release release = Release::kHead);
 // Serializes into out; returns the number of bytes written (== policy.size()).
 Result<size_t> encode(const Policy& policy, MutableByteSpan out);
 
-// The built-in default policies of tboot (vlp.md §5.4): da=true for the DA PCR mapping (TPM 2.0).
+// The built-in default policies of tboot (docs/reference/vlp.md §5.4): da=true for the DA PCR
+// mapping (TPM 2.0).
 Policy default_policy(bool da);
 
 const char* policy_type_name(uint8_t t);  // TB_POLTYPE_* or "unsupported"
 const char* hash_type_name(uint8_t t);    // TB_HTYPE_* or "unsupported"
 const char* policy_type_keyword(uint8_t t);  // nonfatal|continue|halt, or nullptr
 
-// tboot error codes (tb_error_t) with HEAD numbering (vlp.md §7.1: HEAD inserted
+// tboot error codes (tb_error_t) with HEAD numbering (docs/reference/vlp.md §7.1: HEAD inserted
 // DMA_CORRUPTION_DETECTED at 3). The value stored in the error NV index.
 enum class TbError : uint32_t {
   kNone = 0,
@@ -126,7 +134,8 @@ bool tb_error_from_name(const char* name, uint32_t* out);
 
 enum class Action : uint8_t { kContinue = 0, kUnmeasuredLaunch = 1, kHalt = 2 };
 const char* action_name(Action a);  // continue | unmeasured | halt
-// tboot evaluate_error(): the action the given policy type takes for an error (vlp.md §7.3).
+// tboot evaluate_error(): the action the given policy type takes for an error
+// (docs/reference/vlp.md §7.3).
 Action evaluate_error(uint8_t policy_type, TbError err);
 
 }  // namespace tlaunch::vlp

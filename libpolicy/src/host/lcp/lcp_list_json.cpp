@@ -131,7 +131,7 @@ nlohmann::json list_json(const ListView& l, const ListCheck* check) {
         break;
       case KeyKind::kLms:
       case KeyKind::kMldsa:
-        // Native encodings, stored as they are (lcp.md §1).
+        // Native encodings, stored as they are (docs/reference/lcp.md §1).
         pk["encoded"] = hex(s.key_blob.data, s.key_blob.size);
         break;
       case KeyKind::kNone:
@@ -161,7 +161,7 @@ nlohmann::json list_json(const ListView& l, const ListCheck* check) {
 }
 
 nlohmann::json hash_mask_json(uint16_t mask) {
-  // lcp.md §2.2 bit names (lcp3.h and lcp-gen2/defines.py).
+  // docs/reference/lcp.md §2.2 bit names (lcp3.h and lcp-gen2/defines.py).
   static const std::pair<uint16_t, const char*> kBits[] = {
       {0x0001, "sha1"},   {0x0002, "sha224"},     {0x0004, "sha512_224"},
       {0x0008, "sha256"}, {0x0010, "sha512_256"}, {0x0020, "sm3"},
@@ -178,7 +178,8 @@ nlohmann::json hash_mask_json(uint16_t mask) {
 }
 
 nlohmann::json sign_mask_json(uint32_t mask) {
-  // lcp.md §2.3 (lcp3.h, lcp-gen2/defines.py); lcp2_crtpol keywords where they exist.
+  // docs/reference/lcp.md §2.3 (lcp3.h, lcp-gen2/defines.py); lcp2_crtpol keywords where they
+  // exist.
   static const std::pair<uint32_t, const char*> kBits[] = {
       {kSignMaskRsa1024Sha1, "rsa-1024-sha1"},
       {kSignMaskRsa1024Sha256, "rsa-1024-sha256"},

@@ -140,14 +140,35 @@ Expected<Bytes> read_elements(const std::vector<std::string>& element_files) {
   return all;
 }
 
-Expected<Bytes> create_list(uint16_t version, const std::vector<std::string>& element_files) {
-  auto elements = read_elements(element_files);
-  if (!elements.ok()) return elements.failure();
-  Bytes out(unsigned_list_size(elements->size()));
+Expected<Bytes> make_list(uint16_t version, const std::vector<Bytes>& elements,
+                          ElementOrder order) {
+  size_t total = 0;
+  for (const Bytes& e : elements) total += e.size();
+  if (total > kMaxListSize)
+    return fail(Errc::kTooLarge, "the elements exceed the 16 MiB list limit");
+  Bytes joined;
+  joined.reserve(total);
+  auto append = [&joined](const Bytes& e) { joined.insert(joined.end(), e.begin(), e.end()); };
+  if (order == ElementOrder::kAsWritten)
+    for (const Bytes& e : elements) append(e);
+  else
+    for (auto it = elements.rbegin(); it != elements.rend(); ++it) append(*it);
+  Bytes out(unsigned_list_size(joined.size()));
   ByteWriter w(MutableByteSpan(out.data(), out.size()));
-  auto n = encode_unsigned_list(w, version, ByteSpan(elements->data(), elements->size()));
+  auto n = encode_unsigned_list(w, version, ByteSpan(joined.data(), joined.size()));
   if (!n.ok()) return fail(n.error(), "list");
   return out;
+}
+
+Expected<Bytes> create_list(uint16_t version, const std::vector<std::string>& element_files,
+                            ElementOrder order) {
+  std::vector<Bytes> elements;
+  for (const std::string& f : element_files) {
+    auto e = read_elements({f});
+    if (!e.ok()) return e.failure();
+    elements.push_back(std::move(*e));
+  }
+  return make_list(version, elements, order);
 }
 
 Expected<PreparedList> prepare_signed_list(const ListView& list, const PublicKey& pub,
@@ -188,7 +209,8 @@ Expected<PreparedList> prepare_signed_list(const ListView& list, const PublicKey
     spec.qx = ByteSpan(qx.data(), qx.size());
     spec.qy = ByteSpan(qy.data(), qy.size());
     const uint16_t implied = ecc_hash_for(req.scheme, static_cast<uint16_t>(pub.bytes));
-    // lcptools ignores --hashalg for ECC (QUIRKS 33); an explicit different hash is an error here.
+    // lcptools ignores --hashalg for ECC (docs/reference/upstream-quirks.md#q33); an explicit
+    // different hash is an error here.
     if (hash != kAlgNull && hash != implied)
       return fail(Errc::kUnsupported,
                   std::string(req.scheme == kAlgSm2 ? "SM2 signatures use SM3"

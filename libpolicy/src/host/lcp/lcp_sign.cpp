@@ -181,7 +181,8 @@ Expected<PublicKey> from_pkey(EvpPkeyPtr pkey, const std::string& source) {
       return fail(Errc::kCrypto, source + ": cannot read the EC public point: " + openssl_error());
     }
     BnPtr xp(x), yp(y);
-    // Padded to the field size (lcptools sizes by the larger coordinate, QUIRKS 38).
+    // Padded to the field size (lcptools sizes by the larger coordinate,
+    // docs/reference/upstream-quirks.md#q38).
     k.x = bn_to_fixed(xp.get(), k.bytes);
     k.y = bn_to_fixed(yp.get(), k.bytes);
   } else {
@@ -405,8 +406,8 @@ HostStatus digest_init(EVP_MD_CTX* mctx, PkeyCtxPtr& sm2_ctx, EVP_PKEY* pkey, ui
             pctx, scheme == kAlgRsaPss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) != 1)
       return fail(Errc::kCrypto, "cannot set RSA padding: " + openssl_error());
     if (scheme == kAlgRsaPss) {
-      // EMSA-PSS, MGF1 with the signature hash, salt length = digest length (lcp.md §5.3;
-      // crypto_OpenSSL.c sets saltlen -1 = RSA_PSS_SALTLEN_DIGEST).
+      // EMSA-PSS, MGF1 with the signature hash, salt length = digest length (docs/reference/lcp.md
+      // §5.3; crypto_OpenSSL.c sets saltlen -1 = RSA_PSS_SALTLEN_DIGEST).
       if (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
         return fail(Errc::kCrypto, "cannot set RSA-PSS parameters: " + openssl_error());
@@ -422,8 +423,8 @@ constexpr uint8_t kSha384Prefix[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0
                                      0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
 
 // Recovers the DigestInfo of a PKCS#1 v1.5 signature to learn its hash (LIST2 stores no hash).
-// Unlike lcptools' pkcs_get_hashalg(), this works for every key size (QUIRKS 26): OpenSSL strips
-// and checks the padding.
+// Unlike lcptools' pkcs_get_hashalg(), this works for every key size
+// (docs/reference/upstream-quirks.md#q26): OpenSSL strips and checks the padding.
 uint16_t rsassa_hash_of(const PublicKey& pub, ByteSpan sig, std::string& reason) {
   PkeyCtxPtr c(EVP_PKEY_CTX_new_from_pkey(nullptr, pub.pkey.get(), nullptr));
   if (!c || EVP_PKEY_verify_recover_init(c.get()) != 1 ||

@@ -94,7 +94,8 @@ Expected<Bytes> read_mle_file(const std::string& path) {
 Expected<MleImage> expand_mle_image(const Bytes& file, const std::string& context) {
   auto bad = [&](const std::string& what) { return fail(Errc::kBadValue, context + ": " + what); };
   // is_elf_image(): magic, EI_DATA, e_type, e_machine, e_version, e_phentsize. EI_CLASS is not
-  // checked upstream (QUIRKS 55); EM_386 implies the ELF32 layout, which is what we read.
+  // checked upstream (docs/reference/upstream-quirks.md#q55); EM_386 implies the ELF32 layout,
+  // which is what we read.
   if (file.size() < kElf32HeaderSize)
     return fail(Errc::kTruncated, context + ": not an ELF image (shorter than an ELF header)");
   if (!(file[0] == 0x7f && file[1] == 'E' && file[2] == 'L' && file[3] == 'F'))
@@ -142,8 +143,9 @@ Expected<MleImage> expand_mle_image(const Bytes& file, const std::string& contex
   }
   if (range_end == 0) return bad("no loadable (PT_LOAD) content");
 
-  // expand_elf_image(): segments back to back from offset 0 (QUIRKS 50), each limited by what
-  // is left of the range-sized buffer.
+  // expand_elf_image(): segments back to back from offset 0
+  // (docs/reference/upstream-quirks.md#q50), each limited by what is left of the range-sized
+  // buffer.
   uint64_t packed = 0;
   for (const Load& l : loads) {
     if (l.memsz > range_end - packed)

@@ -36,9 +36,13 @@ bool field_is(const Error& e, const char* name) {
   return e.field != nullptr && std::strcmp(e.field, name) == 0;
 }
 
-// hash_alg_to_string() of tboot HEAD include/hash.h: only these four have names.
-const char* tb_alg_name(uint8_t alg) {
+// hash_alg_to_string() of tboot include/hash.h: HEAD names only these four; 1.10.5 also calls
+// SHA-1 and the legacy SHA-1 id 0x00 "TB_HALG_SHA1".
+const char* tb_alg_name(uint8_t alg, vlp::Release release) {
   switch (alg) {
+    case 0x00:
+    case 0x04:
+      return release == vlp::Release::kTboot1105 ? "TB_HALG_SHA1" : "unsupported";
     case 0x0B:
       return "TB_HALG_SHA256";
     case 0x12:
@@ -72,11 +76,14 @@ void pcr_line(std::string& o, uint8_t pcr) {
     o += format("\t\t pcr: %u\n", pcr);
 }
 
-// print_hash() of tb_polgen/hash.c: "%02x " per byte and a newline for SHA-256/384/512; any other
-// algorithm leaves the stdout line unterminated and complains on stderr.
-void hash_line(PolicyText& t, uint8_t alg, const uint8_t* d, size_t n, size_t j) {
+// print_hash() of tb_polgen/hash.c: "%02x " per byte and a newline for SHA-256/384/512 (and, in
+// 1.10.5, SHA-1 0x04 but not the legacy 0x00); any other algorithm leaves the stdout line
+// unterminated and complains on stderr.
+void hash_line(PolicyText& t, uint8_t alg, vlp::Release release, const uint8_t* d, size_t n,
+               size_t j) {
   t.out += format("\t\t hashes[%zu]: ", j);
-  if (alg != 0x0B && alg != 0x0C && alg != 0x0D) {
+  const bool sha1 = alg == 0x04 && release == vlp::Release::kTboot1105;
+  if (alg != 0x0B && alg != 0x0C && alg != 0x0D && !sha1) {
     t.err += format("unsupported hash alg (%d)\n", alg);
     return;
   }
@@ -98,11 +105,11 @@ int shadowing_any(const vlp::Policy& p, size_t i) {
 
 }  // namespace
 
-PolicyText tb_polgen_text(ByteSpan b) {
+PolicyText tb_polgen_text(ByteSpan b, vlp::Release release) {
   PolicyText t;
   std::string& o = t.out;
   o += "policy:\n";
-  auto r = vlp::decode(b);
+  auto r = vlp::decode(b, release);
   const Error* e = r.ok() ? nullptr : &r.error();
   // The order of the checks and messages below is verify_policy()'s (include/tb_policy.h); the
   // verdict and the failing field come from vlp::decode(), which applies the same rules.
@@ -119,12 +126,12 @@ PolicyText tb_polgen_text(ByteSpan b) {
   if (e != nullptr && field_is(*e, "policy_type")) return t;
   const uint8_t alg = b[2];
   const uint32_t ctrl = le32_at(b, 3);
-  o += format("\t hash_alg: %s\n", tb_alg_name(alg));
+  o += format("\t hash_alg: %s\n", tb_alg_name(alg, release));
   o += format("\t policy_control: %08x (%s)\n", ctrl,
               (ctrl & vlp::kCtlExtendPcr17) ? "EXTEND_PCR17" : "");
   const uint8_t n = b[11];
   o += format("\t num_entries: %u\n", n);
-  const size_t h = vlp::policy_digest_size(alg);
+  const size_t h = vlp::policy_digest_size(alg, release);
   const auto too_small =
       format("size of policy entry is too small (%lu)\n", static_cast<unsigned long>(b.size));
   size_t off = vlp::kHeaderSize;
@@ -154,7 +161,7 @@ PolicyText tb_polgen_text(ByteSpan b) {
       return t;
     }
     for (size_t j = 0; j < nh; ++j)
-      hash_line(t, alg, b.data + off + vlp::kEntryHeaderSize + j * h, h, j);
+      hash_line(t, alg, release, b.data + off + vlp::kEntryHeaderSize + j * h, h, j);
     off += vlp::kEntryHeaderSize + nh * h;
   }
   t.valid = e == nullptr;

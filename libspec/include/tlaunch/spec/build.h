@@ -41,7 +41,7 @@ struct BankDigests {
   Digest file;         // H(file bytes)
   Digest loaded;       // H(bytes GRUB hands over)
   Digest cmdline;      // H(command line bytes, no NUL)
-  Digest measurement;  // H(H(cmdline) || H(loaded)) (vlp.md §6.1)
+  Digest measurement;  // H(H(cmdline) || H(loaded)) (docs/reference/vlp.md §6.1)
 };
 
 // A file as GRUB loads it (module2, with or without --nounzip).

@@ -2,7 +2,7 @@
 // Bit positions: TCG TPM 2.0 Part 2 §13.4 (TPMA_NV), tpm2-tss include/tss2/tss2_tpm2_types.h;
 // the lower-case token spelling is the one tpm2-tools accepts and prints (lib/tpm2_attr_util.c),
 // so that `--attributes 'ownerwrite|authread'` means the same thing to both tools
-// (shared/spec/nv.md §1.1).
+// (docs/reference/nv.md §1.1).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The NV indices of Intel TXT and tboot on TPM 2.0, as data (shared/spec/nv.md §2): one row per
+// The NV indices of Intel TXT and tboot on TPM 2.0, as data (docs/reference/nv.md §2): one row per
 // index with both handle sets, the content it holds, the size that content needs, the attributes
 // `tlaunch nv define NAME` uses, and the rules a launcher/SINIT applies to the attributes.
 #pragma once
@@ -20,15 +20,15 @@ enum class Hierarchy : uint8_t { kOwner, kPlatform };
 const char* hierarchy_name(Hierarchy h);  // "owner" | "platform"
 
 // Which handle set a platform's SINIT selects (tboot tpm20_init(): bit 6 tpm_nv_index_set of
-// the ACM's TPM capabilities; nv.md §2): tcg = 0x01C101xx, legacy = the older Intel handles.
-// One type for the launcher's nv_index_set= option, the catalogue, plans and launch specs.
+// the ACM's TPM capabilities; docs/reference/nv.md §2): tcg = 0x01C101xx, legacy = the older Intel
+// handles. One type for the launcher's nv_index_set= option, the catalogue, plans and launch specs.
 using HandleSet = launch::NvIndexSet;
 const char* handle_set_name(HandleSet s);  // "tcg" | "legacy"
 
 enum class ContentKind : uint8_t {
-  kVlp,        // tb_policy_t (vlp.md)
-  kLcpPolicy,  // LCP_POLICY_2 (lcp.md §3)
-  kTbError,    // u32 little-endian tb_error_t (vlp.md §7.1)
+  kVlp,        // tb_policy_t (docs/reference/vlp.md)
+  kLcpPolicy,  // LCP_POLICY_2 (docs/reference/lcp.md §3)
+  kTbError,    // u32 little-endian tb_error_t (docs/reference/vlp.md §7.1)
   kSgxSvn,     // 1 byte SE SVN
   kAux,        // ACM-private data
   kRaw,        // not a catalogue index
@@ -38,7 +38,7 @@ const char* content_kind_name(ContentKind k);
 // Where an index's authPolicy comes from.
 enum class AuthPolicyKind : uint8_t {
   kNone,            // empty authPolicy
-  kIntelAux,        // the fixed digest of Intel's AUX definition (nv.md §2.1)
+  kIntelAux,        // the fixed digest of Intel's AUX definition (docs/reference/nv.md §2.1)
   kPlatformSecret,  // tlaunch's PS policy: see platform_secret_policy()
 };
 
@@ -111,11 +111,11 @@ std::vector<std::string> check_tpm_rules(const NvDefinition& def);
 std::string compare_definition(const NvDefinition& want, uint32_t have_attributes,
                                uint16_t have_size, const Bytes& have_policy);
 
-// The authPolicy (SHA-256) of Intel's AUX index definition (nv.md §2.1).
+// The authPolicy (SHA-256) of Intel's AUX index definition (docs/reference/nv.md §2.1).
 Bytes intel_aux_auth_policy();
 
-// tlaunch's default PS authPolicy. Intel leaves the PS policy to the platform (nv.md §2.1: "a
-// PolicyOR of a write branch and a delete branch"); tlaunch uses
+// tlaunch's default PS authPolicy. Intel leaves the PS policy to the platform (docs/reference/nv.md
+// §2.1: "a PolicyOR of a write branch and a delete branch"); tlaunch uses
 //   write  = PolicySecret(TPM_RH_PLATFORM) ; PolicyCommandCode(TPM_CC_NV_Write)
 //   delete = PolicySecret(TPM_RH_PLATFORM) ; PolicyCommandCode(TPM_CC_NV_UndefineSpaceSpecial)
 //   authPolicy = PolicyOR(write, delete)

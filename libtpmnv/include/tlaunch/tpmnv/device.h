@@ -1,17 +1,21 @@
-// The transport seam of libtpmnv (CONVENTIONS §6): the NV operations the tools need, one TPM
-// command (or one fixed short sequence) per call. The host implements it over tpm2-tss ESAPI
-// (esys.h); unit tests use a fake. Everything above it (chunking, verification, planning,
-// provisioning) is written once, in ops.h and plan.h, against this interface.
+// The TPM as the host tools use it: the NV operations and the few queries above them (limits,
+// state, PCR banks, PCR values), one TPM command (or one fixed short sequence) per call. This is
+// an interface above the one byte transport (core/transport.h), not a second seam: EsysDevice
+// sends every command, ESAPI's and the core marshalling's, through one tpm::Transport
+// (tcti_transport.h); unit tests use a fake NvDevice. Everything above it (chunking,
+// verification, planning, provisioning, doctor) is written once against this interface.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "tlaunch/policy/base.h"
 #include "tlaunch/policy/host/io/error.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/catalogue.h"
+#include "tlaunch/tpmnv/core/commands.h"
 
 // Returns the failure of a HostStatus/Expected expression from the enclosing function.
 #define TPMNV_TRY(expr)                               \
@@ -22,14 +26,11 @@
 
 namespace tlaunch::tpmnv {
 
-// TPMS_NV_PUBLIC as read back from the TPM.
-struct NvPublic {
-  uint32_t handle = 0;
-  uint16_t name_alg = 0x000B;  // TPM_ALG_SHA256
-  uint32_t attributes = 0;
-  Bytes auth_policy;
-  uint16_t size = 0;
-};
+// The NV public area: the core type (core/commands.h), one for the whole project.
+using NvPublic = tpm::NvPublic;
+inline Bytes policy_bytes(const NvPublic& p) {
+  return Bytes(p.auth_policy, p.auth_policy + p.auth_policy_size);
+}
 
 // The definition an existing index was made with, from its public area: the attributes without
 // the state bits the TPM sets, and the hierarchy PLATFORMCREATE records: what check_definition()
@@ -39,9 +40,20 @@ inline NvDefinition definition_of(const NvPublic& p) {
   d.handle = p.handle;
   d.attributes = p.attributes & ~attr::kStateBits;
   d.size = p.size;
-  d.auth_policy = p.auth_policy;
+  d.auth_policy = policy_bytes(p);
   d.hierarchy = (p.attributes & attr::kPlatformCreate) ? Hierarchy::kPlatform : Hierarchy::kOwner;
   return d;
+}
+
+// The public area an index defined by `d` has before its first write (the inverse of
+// definition_of() for the definition's own bits).
+inline NvPublic public_of(const NvDefinition& d) {
+  NvPublic p;
+  p.handle = d.handle;
+  p.attributes = d.attributes;
+  p.size = d.size;
+  p.set_policy(ByteSpan(d.auth_policy.data(), d.auth_policy.size()));
+  return p;
 }
 
 // Fixed TPM properties the NV code depends on (TPM 2.0 Part 2 §6.13, TPM_PT).
@@ -61,12 +73,25 @@ struct TpmState {
   uint32_t max_auth_fail = 0;
 };
 
+// What `tlaunch doctor` reports about the TPM (Part 2 §6.13 TPM_PT, §10.9 PCR selections).
+struct TpmInfo {
+  std::string manufacturer;  // TPM_PT_MANUFACTURER as text ("IBM", "INTC", "MSFT")
+  TpmLimits limits;
+  uint32_t nv_indices = 0;         // TPM_PT_HR_NV_INDEX: indices defined
+  uint32_t persistent_avail = 0;   // TPM_PT_HR_PERSISTENT_AVAIL
+  uint32_t nv_counters_avail = 0;  // TPM_PT_NV_COUNTERS_AVAIL
+  tpm::PcrBanks banks;             // every bank with its allocated PCRs (0: unallocated)
+};
+
 class NvDevice {
  public:
   virtual ~NvDevice() = default;
 
   virtual host::Expected<TpmLimits> limits() = 0;
   virtual host::Expected<TpmState> state() = 0;
+  virtual host::Expected<TpmInfo> info() = 0;
+  // PCR_Read of one PCR in one bank.
+  virtual host::Expected<Digest> pcr_read(uint8_t pcr, HashAlg bank) = 0;
   // Handles of every defined NV index, ascending.
   virtual host::Expected<std::vector<uint32_t>> list_indices() = 0;
   // The index's public area, or nullopt when no index has this handle.

@@ -11,6 +11,7 @@
 
 #include "tlaunch/tpmnv/device.h"
 #include "tlaunch/tpmnv/secret.h"
+#include "tlaunch/tpmnv/tcti_transport.h"
 
 namespace tlaunch::tpmnv {
 
@@ -44,7 +45,7 @@ class Tcti {
 // An ESYS_CONTEXT over a Tcti (which must outlive it), finalized by its destructor.
 class EsysContext {
  public:
-  static host::Expected<EsysContext> open(const Tcti& tcti);
+  static host::Expected<EsysContext> open(TSS2_TCTI_CONTEXT* tcti);
   EsysContext() = default;
   ~EsysContext();
   EsysContext(EsysContext&& o) noexcept;
@@ -98,6 +99,8 @@ class EsysDevice final : public NvDevice {
 
   host::Expected<TpmLimits> limits() override;
   host::Expected<TpmState> state() override;
+  host::Expected<TpmInfo> info() override;
+  host::Expected<Digest> pcr_read(uint8_t pcr, HashAlg bank) override;
   host::Expected<std::vector<uint32_t>> list_indices() override;
   host::Expected<std::optional<NvPublic>> read_public(uint32_t handle) override;
   host::HostStatus define(const NvDefinition& def) override;
@@ -110,7 +113,10 @@ class EsysDevice final : public NvDevice {
   host::HostStatus read_lock(const NvPublic& pub, AuthRole role) override;
 
  private:
-  EsysDevice(Tcti tcti, EsysContext ctx, Auths auths, std::string conf);
+  EsysDevice(Tcti tcti, Auths auths, std::string conf);
+  // A failure of an ESAPI call; a transport failure is reported with its real cause.
+  host::Failure esys_failure(const std::string& what, uint32_t rc) const;
+  host::Expected<tpm::Properties> properties(uint32_t first, uint32_t count);
   host::Expected<ESYS_TR> index_tr(uint32_t handle);
   // The authHandle and session for `role` on `pub`; *policy receives a policy session when
   // role is kPolicy (satisfied for `command_code`).
@@ -119,8 +125,11 @@ class EsysDevice final : public NvDevice {
   host::Expected<EsysTr> platform_policy_session(const NvPublic& pub, uint32_t command_code);
   host::HostStatus set_auth(ESYS_TR tr, const Secret& s);
 
-  // Declaration order = reverse destruction order: TRs, then the context, then the TCTI.
+  // Declaration order = reverse destruction order: TRs, the ESAPI context, its TCTI adapter, the
+  // transport, then the TCTI.
   Tcti tcti_;
+  TctiTransport transport_;
+  TransportTcti adapter_;
   EsysContext ctx_;
   Auths auths_;
   std::string conf_;

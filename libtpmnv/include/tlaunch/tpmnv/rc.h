@@ -19,6 +19,10 @@ const char* rc_hint(uint32_t rc);
 Errc rc_errc(uint32_t rc);
 // "<what>: the TPM answered 0x... (...); hint" with code and tpm_rc set.
 host::Failure tpm_failure(const std::string& what, uint32_t rc);
+// The same for an error of the core command code (core/commands.h): a TPM response code, or a
+// transport failure whose value is the TCTI's response code, in words; anything else (a
+// malformed response) with field and byte offset.
+host::Failure core_failure(const std::string& what, const Error& e);
 
 inline constexpr uint32_t kRcHandle = 0x08B;     // TPM_RC_HANDLE (format 1)
 inline constexpr uint32_t kRcBadAuth = 0x0A2;    // TPM_RC_BAD_AUTH

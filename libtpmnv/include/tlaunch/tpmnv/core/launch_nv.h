@@ -1,7 +1,7 @@
 // What tboot does with TPM NV at launch, over the Transport seam (freestanding; used by the
 // launcher, unit-tested with a fake TPM): read the VLP index the way read_policy_from_tpm() and
-// check_index_attribute() do (vlp.md §5.1–§5.2, nv.md §2.2/§4), and record the launch error in
-// the error index (vlp.md §7.4).
+// check_index_attribute() do (docs/reference/vlp.md §5.1–§5.2, docs/reference/nv.md §2.2/§4), and
+// record the launch error in the error index (docs/reference/vlp.md §7.4).
 #pragma once
 
 #include "tlaunch/policy/launch.h"
@@ -10,7 +10,8 @@
 
 namespace tlaunch::tpm {
 
-// TPM 2.0 handle sets (nv.md §2): the TCG set (SINIT tpm_nv_index_set = 1) and the older Intel set.
+// TPM 2.0 handle sets (docs/reference/nv.md §2): the TCG set (SINIT tpm_nv_index_set = 1) and the
+// older Intel set.
 inline constexpr uint32_t kVlpIndexTcg = 0x01C10131;
 inline constexpr uint32_t kErrIndexTcg = 0x01C10132;
 inline constexpr uint32_t kVlpIndexLegacy = 0x01200001;

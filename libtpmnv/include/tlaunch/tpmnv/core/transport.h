@@ -1,6 +1,7 @@
 // The one transport seam for TPM commands (CONVENTIONS §6): send a marshalled command, receive
-// the response bytes. The launcher implements it over TIS MMIO, tests with a fake, the host over
-// a TCTI. Freestanding: no heap, no exceptions.
+// the response bytes. The launcher implements it over TIS/CRB MMIO, tests with fakes, the host
+// over a TCTI (tpmnv/tcti_transport.h), with ESAPI running on top of that same transport. Every
+// TPM command of the project passes through one of these. Freestanding: no heap, no exceptions.
 #pragma once
 
 #include "tlaunch/policy/base.h"

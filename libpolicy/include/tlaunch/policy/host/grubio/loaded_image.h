@@ -79,7 +79,7 @@ std::vector<Expected<LoadedDigests>> digest_many_as_loaded(
     const LoadOptions& options, unsigned jobs,
     const std::function<void(size_t, const Expected<LoadedDigests>&)>& on_result = {});
 
-// tboot's module measurement (vlp.md §6.1, measure.h): per bank, H(cmdline) and
+// tboot's module measurement (docs/reference/vlp.md §6.1, measure.h): per bank, H(cmdline) and
 // M = H(H(cmdline) || H(image as loaded)). `cmdline` is the string as the boot loader stores
 // it (GRUB: the module2 arguments after the file name, joined by spaces), without the NUL.
 struct ModuleMeasurement {

@@ -1,8 +1,9 @@
 // Image digests exactly as tb_polgen computes them (tb_polgen/commands.c hash_file()): the file is
 // read through zlib's gzopen()/gzread(), so gzip data is decompressed transparently and any other
-// file is hashed as it is (shared/spec/tb_polgen.md §2.3, QUIRKS.md 7). Unlike upstream, a stream
-// zlib cannot decode (QUIRKS.md 5: upstream passes gzread's -1 to EVP_DigestUpdate and crashes)
-// or that ends early (QUIRKS.md 6: upstream hashes the prefix) is an error, never a digest.
+// file is hashed as it is (docs/reference/tb_polgen.md §2.3, docs/reference/upstream-quirks.md#q7).
+// Unlike upstream, a stream zlib cannot decode (docs/reference/upstream-quirks.md#q5: upstream
+// passes gzread's -1 to EVP_DigestUpdate and crashes) or that ends early
+// (docs/reference/upstream-quirks.md#q6: upstream hashes the prefix) is an error, never a digest.
 //
 // This is deliberately not GRUB's decompression (gzip/xz/lzop, `tlaunch hash --as-loaded grub`):
 // tb_polgen's byte-identical output depends on zlib's gzread semantics (multi-member gzip, trailing

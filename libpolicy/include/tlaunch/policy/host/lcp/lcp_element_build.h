@@ -1,6 +1,6 @@
 // Building LCP element files on the host: owned byte vectors around the core encoders
 // (tlaunch/policy/lcp_element.h), the UUID text syntax of lcp2_crtpolelt, and wrapping a tboot
-// VLP into a CUSTOM2 element (shared/spec/vlp.md §5.3, lcp.md §7.5).
+// VLP into a CUSTOM2 element (docs/reference/vlp.md §5.3, docs/reference/lcp.md §7.5).
 #pragma once
 
 #include <cstdint>
@@ -28,7 +28,8 @@ tlaunch::host::Expected<Bytes> build_sbios2(uint32_t control, uint16_t hash_alg,
                                             const std::vector<Bytes>& hashes);
 tlaunch::host::Expected<Bytes> build_stm2(uint32_t control, uint16_t hash_alg,
                                           const std::vector<Bytes>& hashes);
-// PCR values of hash_alg's digest size; the composite digest includes PCR 7 (QUIRKS 16).
+// PCR values of hash_alg's digest size; the composite digest includes PCR 7
+// (docs/reference/upstream-quirks.md#q16).
 tlaunch::host::Expected<Bytes> build_pconf2(uint32_t control, uint16_t hash_alg,
                                             const PcrValues& pcrs);
 tlaunch::host::Expected<Bytes> build_custom(uint32_t control, const Uuid& uuid, const Bytes& data,
@@ -42,7 +43,8 @@ tlaunch::host::Expected<Bytes> wrap_vlp(const Bytes& vlp, uint32_t control);
 tlaunch::host::Expected<Bytes> unwrap_vlp(const Bytes& element, const std::string& context);
 
 // PCR value text of lcp2_crtpolelt --pcrN: exactly 2*digest_size hex digits, nothing else
-// (hash.c import_hash(); upstream turns non-hex pairs into 0, QUIRKS 18, we reject them).
+// (hash.c import_hash(); upstream turns non-hex pairs into 0,
+// docs/reference/upstream-quirks.md#q18, we reject them).
 std::optional<Bytes> parse_pcr_value(std::string_view text, size_t digest_size);
 
 }  // namespace tlaunch::lcp::host

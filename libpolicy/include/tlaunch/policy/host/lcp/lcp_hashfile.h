@@ -1,7 +1,8 @@
 // The hash text files of lcp2_crtpolelt (mle2, sbios, stm): one digest per line, the bytes
 // written as hex numbers separated by any non-hex characters (lcptools-v2 lcputils.c
-// parse_line_hashes(); shared/spec/lcp.md §8 "Hash-file format", QUIRKS 20). The output of
-// lcp2_mlehash ("xx xx ... xx\n") is one such line.
+// parse_line_hashes(); docs/reference/lcp.md §8 "Hash files",
+// docs/reference/upstream-quirks.md#q20). The output of lcp2_mlehash ("xx xx ... xx\n") is one
+// such line.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // JSON renderings of LCP lists, policy data files and policies, following
 // schemas/lcp-list.v1.schema.json and schemas/lcp-policy.v1.schema.json. Big numbers (modulus,
 // Qx/Qy, signature values) are given big-endian, the usual octet-string order; the files store
-// them reversed (lcp.md §1).
+// them reversed (docs/reference/lcp.md §1).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -35,8 +35,19 @@ Expected<ListFile> list_from_bytes(Bytes bytes, const std::string& name,
 
 // Reads element files (each exactly one valid element) and concatenates them in the given order.
 Expected<Bytes> read_elements(const std::vector<std::string>& element_files);
-// An unsigned list of the given version holding the elements in the given order.
-Expected<Bytes> create_list(uint16_t version, const std::vector<std::string>& element_files);
+
+// Where the elements of a new list go. lcptools' lcp2_crtpollist --create inserts each element
+// file in front of the ones before it (lcptools-v2 pollist2.c add_tpm20_policy_element(),
+// pollist2_1.c add_tpm20_policy_element_2_1()), so its lists hold them in reverse command-line
+// order; the lcp2_crtpollist drop-in does the same, because the bytes of an unsigned list are its
+// PolicyHash. `tlaunch lcp list create` keeps the order the user wrote (docs/compat.md
+// "lcp-element-order").
+enum class ElementOrder { kAsWritten, kEachInFront };
+// An unsigned list of the given version holding `elements` (each one encoded element) in `order`.
+Expected<Bytes> make_list(uint16_t version, const std::vector<Bytes>& elements, ElementOrder order);
+// make_list() over element files read with read_elements().
+Expected<Bytes> create_list(uint16_t version, const std::vector<std::string>& element_files,
+                            ElementOrder order);
 
 struct SignRequest {
   // kAlgRsaSsa (LIST2 only in lcptools; also accepted by SINIT for 0x300), kAlgRsaPss (0x300 only),
@@ -80,10 +91,11 @@ struct ListCheck {
   uint16_t hash_alg = 0;  // the hash the signature was checked with
   std::string reason;     // why it is not valid (names the field at fault where there is one)
 };
-// Verifies a list's signature exactly as SINIT and lcptools check it (lcp.md §5.2/§5.3): the
-// signed byte range, the stored little-endian key and value, and for LIST2_1 the structure
-// versions (0x10), the exponent (65537), scheme, hash and key-size fields. A list that does not
-// verify is an outcome; Failure means the check could not be made (e.g. LMS in this build).
+// Verifies a list's signature exactly as SINIT and lcptools check it (docs/reference/lcp.md
+// §5.2/§5.3): the signed byte range, the stored little-endian key and value, and for LIST2_1 the
+// structure versions (0x10), the exponent (65537), scheme, hash and key-size fields. A list that
+// does not verify is an outcome; Failure means the check could not be made (e.g. LMS in this
+// build).
 Expected<ListCheck> verify_list(const ListView& list);
 // The public key a signed list carries.
 Expected<PublicKey> list_public_key(const ListView& list, const std::string& source);

@@ -21,7 +21,7 @@ struct BuiltPolicy {
 // is all zero and lists must be empty. Type LIST: 1 to 8 lists of the same version word, each
 // complete (a LIST2 RSA list without SigBlock is refused), every signed list verified (a list that
 // does not verify is a kVerifyFailed failure naming it); the data file is the header plus the
-// lists exactly as their files; PolicyHash per lcp.md §6.
+// lists exactly as their files; PolicyHash per docs/reference/lcp.md §6.
 Expected<BuiltPolicy> build_policy(const Policy& p, const std::vector<const ListFile*>& lists);
 
 // A policy or data file read from disk.

@@ -1,6 +1,6 @@
 // Keys, signing and verification for LCP policy lists over OpenSSL 3 EVP: RSASSA-PKCS1-v1_5 and
 // RSA-PSS (2048/3072 bits, SHA-256/384), ECDSA P-256/SHA-256 and P-384/SHA-384, SM2/SM3 (with the
-// empty user ID lcptools uses, lcp3.h SM2_ID_LEN = 0). Facts: shared/spec/lcp.md §1 (byte
+// empty user ID lcptools uses, lcp3.h SM2_ID_LEN = 0). Facts: docs/reference/lcp.md §1 (byte
 // orders), §5.2/§5.3 (what is signed, PSS salt = digest length), §9 (key inputs).
 //
 // This layer works with big-endian numbers (the usual octet strings); the list code stores them
@@ -92,8 +92,9 @@ struct VerifyOutcome {
 };
 // Verifies a big-endian signature (same shapes as sign_message() returns). For RSASSA, hash_alg
 // may be TPM_ALG_NULL: the hash is then taken from the DigestInfo inside the signature (SHA-256 or
-// SHA-384), as lcptools does for LIST2 lists, for any key size (QUIRKS 26). A malformed or
-// non-matching signature is an outcome, not a Failure; Failure means the check could not be made.
+// SHA-384), as lcptools does for LIST2 lists, for any key size
+// (docs/reference/upstream-quirks.md#q26). A malformed or non-matching signature is an outcome, not
+// a Failure; Failure means the check could not be made.
 Expected<VerifyOutcome> verify_message(const PublicKey& pub, uint16_t scheme, uint16_t hash_alg,
                                        ByteSpan msg, ByteSpan sig);
 

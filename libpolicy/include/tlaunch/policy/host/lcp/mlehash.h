@@ -1,13 +1,14 @@
-// The MLE measurement lcp2_mlehash computes (shared/spec/lcp.md §11; upstream
+// The MLE measurement lcp2_mlehash computes (docs/reference/lcp.md §11; upstream
 // lcptools-v2/mlehash.c, include/mle.h): the file (gzip or plain) is read, its ELF32 PT_LOAD
-// segments are expanded back to back from offset 0 (QUIRKS 50: p_paddr is ignored for placement,
-// which is what the upstream tool and the golden vectors do), the MLE header is found by its UUID
-// at a 16-byte aligned offset, an optional command line is written into the header's command
-// line area, and H(image[MleStartOff .. MleEndOff)) is the result.
+// segments are expanded back to back from offset 0 (docs/reference/upstream-quirks.md#q50: p_paddr
+// is ignored for placement, which is what the upstream tool and the golden vectors do), the MLE
+// header is found by its UUID at a 16-byte aligned offset, an optional command line is written into
+// the header's command line area, and H(image[MleStartOff .. MleEndOff)) is the result.
 //
-// Unlike upstream every offset and size is bounds-checked (QUIRKS 52: a truncated ELF is an
-// error, not a random hash), a truncated or corrupt gzip stream is an error, and a command line
-// longer than the area is truncated the way tboot truncates it at boot (QUIRKS 53).
+// Unlike upstream every offset and size is bounds-checked (docs/reference/upstream-quirks.md#q52: a
+// truncated ELF is an error, not a random hash), a truncated or corrupt gzip stream is an error,
+// and a command line longer than the area is truncated the way tboot truncates it at boot
+// (docs/reference/upstream-quirks.md#q53).
 #pragma once
 
 #include <cstdint>
@@ -61,7 +62,8 @@ tlaunch::host::Expected<MleImage> expand_mle_image(const Bytes& file, const std:
 
 struct MleHashResult {
   Digest digest;
-  bool cmdline_truncated = false;  // the command line did not fit and was cut (QUIRKS 53)
+  bool cmdline_truncated =
+      false;  // the command line did not fit and was cut (docs/reference/upstream-quirks.md#q53)
   size_t cmdline_area = 0;         // CmdlineEndOff - CmdlineStartOff
 };
 

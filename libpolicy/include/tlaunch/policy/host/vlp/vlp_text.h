@@ -1,8 +1,8 @@
-// Text, JSON and file forms of a tboot Verified Launch Policy (format v2, shared/spec/vlp.md).
+// Text, JSON and file forms of a tboot Verified Launch Policy (format v2, docs/reference/vlp.md).
 //
 // - tb_polgen_text(): byte-exact `tb_polgen --show` output, i.e. what tboot's
 //   verify_policy(policy, size, print=true) prints with PRINT=printf (include/tb_policy.h;
-//   shared/spec/tb_polgen.md §4), including the partial dump and messages of an invalid policy.
+//   docs/reference/tb_polgen.md §4), including the partial dump and messages of an invalid policy.
 //   Whether the policy is valid is decided by vlp::decode() (the one set of rules); this file
 //   only renders.
 // - vlp_json(): the document of `tlaunch vlp show --json` (schemas/vlp.v1.schema.json).
@@ -27,8 +27,9 @@ struct PolicyText {
 };
 
 // verify_policy(bytes, bytes.size, print=true) as tb_polgen prints it: "policy:" then the fields;
-// an invalid policy stops where tboot's check fails, with tboot's message on stdout.
-PolicyText tb_polgen_text(ByteSpan bytes);
+// an invalid policy stops where tboot's check fails, with tboot's message on stdout. `release`
+// selects whose digest sizes and SHA-1 names apply (vlp::Release).
+PolicyText tb_polgen_text(ByteSpan bytes, vlp::Release release = vlp::Release::kHead);
 
 // Lower-case names used by tlaunch (CLI values and JSON).
 const char* vlp_type_keyword(uint8_t policy_type);  // nonfatal|continue|halt|unsupported
