@@ -288,12 +288,14 @@ class Doctor {
   void check_launch_pcrs() {
     json values = json::array();
     bool measured = false;
+    std::vector<std::string> reset_banks;  // banks whose launch PCRs all hold a reset value
     for (size_t b = 0; b < info_.banks.count; ++b) {
       const tpm::PcrBank& bank = info_.banks.banks[b];
       const HashAlgInfo* a = find_hash_alg(bank.alg);
       bool all = a != nullptr;
       for (uint8_t p : launch_pcrs_) all = all && (bank.pcrs >> p & 1);
       if (!all) continue;
+      bool bank_measured = false;
       for (uint8_t p : launch_pcrs_) {
         auto v = dev_->pcr_read(p, static_cast<HashAlg>(bank.alg));
         if (!v) {
@@ -304,7 +306,7 @@ class Doctor {
         const ByteSpan d = v->span();
         const bool ff = std::all_of(d.data, d.data + d.size, [](uint8_t x) { return x == 0xFF; });
         const bool zero = std::all_of(d.data, d.data + d.size, [](uint8_t x) { return x == 0; });
-        measured = measured || (!ff && !zero);
+        bank_measured = bank_measured || (!ff && !zero);
         values.push_back({{"bank", a->name},
                           {"pcr", p},
                           {"value", host::hex(d.data, d.size)},
@@ -312,6 +314,8 @@ class Doctor {
                                     : zero ? "reset-zero"
                                            : "extended"}});
       }
+      measured = measured || bank_measured;
+      if (!bank_measured) reset_banks.push_back(a->name);
     }
     if (values.empty()) return;  // no bank holds all the launch PCRs
     const std::string list = pcr_list_text(launch_pcrs_);
@@ -321,6 +325,16 @@ class Doctor {
                  "e.g. an unmeasured launch after a TPM failure; all zero: reset, then never "
                  "extended) — do not seal secrets to PCR " +
                  list + " of this boot");
+    // The installed build's launcher runs with all_banks=on (reference.json): every allocated
+    // bank it can hash was extended, so a bank left at its reset value was not measured by it.
+    const bool all_banks = reference_.is_object() && reference_.value("all_banks", false);
+    if (measured && all_banks)
+      for (const std::string& bank : reset_banks)
+        r_.problem("PCR " + list + " of the " + bank +
+                   " bank hold their reset values although the installed build's launcher "
+                   "extends every bank (all_banks=on): this boot's launcher did not run with "
+                   "that build's command line, or cannot hash " +
+                   bank);
     r_.j["launch_pcrs"] = {{"measured", measured}, {"pcrs", values}};
   }
 

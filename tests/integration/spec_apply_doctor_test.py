@@ -205,6 +205,21 @@ class SwtpmSpec(unittest.TestCase):
         self.assertEqual(states[("sha256", 17)], "extended")
         self.assertEqual(states[("sha256", 18)], "reset-ff")
         self.assertFalse(any("not measured" in p for p in doc["problems"]), doc["problems"])
+        self.assertFalse(any("all_banks=on" in p for p in doc["problems"]), doc["problems"])
+        # Had the installed build's launcher run with all_banks=on, every bank would have been
+        # extended: each bank left at its reset value is a problem of its own.
+        ref_path = os.path.join(self.state, "reference.json")
+        ref = json.load(open(ref_path))
+        ref["all_banks"] = True
+        json.dump(ref, open(ref_path, "w"))
+        code, doc = self.doctor()
+        reset = sorted({p["bank"] for p in doc["launch_pcrs"]["pcrs"]} - {"sha256"})
+        self.assertTrue(reset, doc["launch_pcrs"])  # swtpm allocates more than one bank
+        flagged = [p for p in doc["problems"] if "all_banks=on" in p]
+        self.assertEqual(len(flagged), len(reset), doc["problems"])
+        for bank in reset:
+            self.assertTrue(any("of the %s bank hold their reset values" % bank in p
+                                for p in flagged), flagged)
 
     def test_doctor_empty_tpm(self):
         code, doc = self.doctor()
