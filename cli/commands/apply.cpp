@@ -1,5 +1,5 @@
-// tlaunch apply SPEC [-o DIR] [--dry-run] [--tcti T]: build + provision in one idempotent step.
-// The outputs of `tlaunch build` go to DIR (default /var/lib/tlaunch, where `tlaunch doctor`
+// tlaunch apply SPEC [-o DIR] [--dry-run] [--json] [--tcti T]: build + provision in one idempotent
+// step. The outputs of `tlaunch build` go to DIR (default /var/lib/tlaunch, where `tlaunch doctor`
 // looks for the reference manifest) and the NV plan is applied with libtpmnv's plan code
 // (tpmnv/plan.h), so a second run finds everything unchanged and writes nothing.
 #include <cstdio>
@@ -17,9 +17,11 @@ namespace {
 
 struct ApplyOptions {
   std::string spec;
+  spec::RunningKernelOption running;
   std::string dir = "/var/lib/tlaunch";
   bool dry_run = false;
   bool replace = false;
+  bool json = false;  // --json: schemas/apply.v1.schema.json on stdout instead of the text
   nv::CommonOptions common;
 };
 
@@ -36,7 +38,7 @@ tpmnv::ProvisionPlan plan_for(const host::spec::BuildResult& built, const std::s
 
 int run_apply(ApplyOptions& o) {
   using namespace tpmnv;
-  auto built = spec::load_and_build(o.spec);
+  auto built = spec::load_and_build(o.spec, o.running.facts());
   if (!built) return report(built.failure());
   if (!built->pending.empty())
     return report(host::fail(
@@ -61,52 +63,107 @@ int run_apply(ApplyOptions& o) {
   if (!steps) return report(steps.failure());
 
   size_t file_changes = 0, nv_changes = 0, conflicts = 0;
-  std::printf("files in %s:\n", o.dir.c_str());
-  for (size_t i = 0; i < files->size(); ++i) {
-    const auto& f = (*files)[i];
-    file_changes += f.state != spec::FileState::kUnchanged;
-    std::printf("  %-9s %s (%zu bytes)%s%s\n", spec::file_state_name(f.state), f.name.c_str(),
-                built->files[i].data.size(), f.detail.empty() ? "" : ": ", f.detail.c_str());
+  bool entries_changed = false;
+  for (const auto& f : *files) {
+    const bool changed = f.state != spec::FileState::kUnchanged;
+    file_changes += changed;
+    entries_changed |= changed && f.name == host::spec::kGrubFile;
   }
-  std::printf("NV indices (%s handles):\n", handle_set_name(plan->handle_set));
   for (const Step& s : *steps) {
-    const PlanEntry& e = plan->entries[s.entry];
     nv_changes += s.action != Action::kUnchanged;
     conflicts += s.action == Action::kConflict;
-    std::printf("  %-9s %-18s %s\n", action_name(s.action), e.target.label().c_str(),
-                s.reason.c_str());
-    if (s.action == Action::kCreate || s.action == Action::kReplace ||
-        s.action == Action::kConflict)
-      std::printf("            define %s\n", nv::definition_text(s.want).c_str());
-    if (e.content && s.action != Action::kUnchanged && s.action != Action::kConflict)
-      std::printf("            write %zu bytes (%s)\n", e.content->size(),
-                  e.content_source.c_str());
-    if (!s.note.empty()) std::printf("            note: %s\n", s.note.c_str());
+  }
+
+  // --json: one document at the end (schemas/apply.v1.schema.json), whatever happened once the
+  // plan was made, so that a caller (contrib/ansible) can tell "changed" from the plan and the
+  // totals instead of parsing the text.
+  auto json_doc = [&](const char* result, bool changed, const ApplyResult* applied,
+                      const std::string& error) {
+    nlohmann::json j;
+    j["spec"] = o.spec;
+    j["dir"] = o.dir;
+    j["dry_run"] = o.dry_run;
+    j["replace"] = o.replace;
+    j["result"] = result;
+    j["changed"] = changed;
+    j["entries_changed"] = entries_changed;
+    j["files"] = nlohmann::json::array();
+    for (size_t i = 0; i < files->size(); ++i) {
+      const auto& f = (*files)[i];
+      j["files"].push_back({{"name", f.name},
+                            {"path", o.dir + "/" + f.name},
+                            {"state", spec::file_state_name(f.state)},
+                            {"size", built->files[i].data.size()},
+                            {"detail", f.detail}});
+    }
+    j["handle_set"] = handle_set_name(plan->handle_set);
+    j["nv"] = nlohmann::json::array();
+    for (const Step& s : *steps) j["nv"].push_back(step_json(*plan, s));
+    if (applied) {
+      j["totals"] = {{"files_written", o.dry_run ? 0 : file_changes},
+                     {"files_unchanged", files->size() - file_changes},
+                     {"defined", applied->defined},
+                     {"undefined", applied->undefined},
+                     {"written", applied->written},
+                     {"nv_write_commands", applied->nv_writes}};
+    }
+    if (!error.empty()) j["error"] = error;
+    nv::print_json("apply", j);
+  };
+
+  if (!o.json) {
+    std::printf("files in %s:\n", o.dir.c_str());
+    for (size_t i = 0; i < files->size(); ++i) {
+      const auto& f = (*files)[i];
+      std::printf("  %-9s %s (%zu bytes)%s%s\n", spec::file_state_name(f.state), f.name.c_str(),
+                  built->files[i].data.size(), f.detail.empty() ? "" : ": ", f.detail.c_str());
+    }
+    std::printf("NV indices (%s handles):\n", handle_set_name(plan->handle_set));
+    for (const Step& s : *steps) nv::print_step(*plan, s);
   }
 
   if (conflicts != 0) {
-    return report(host::fail(
+    auto f = host::fail(
         Errc::kConflict,
         std::to_string(conflicts) +
             " NV index(es) exist with a definition that differs from the spec (see \"conflict\" "
             "above); nothing was changed, neither files nor NV. `tlaunch apply --replace` "
-            "undefines and redefines them (their content is lost)"));
+            "undefines and redefines them (their content is lost)");
+    if (o.json) json_doc("conflict", false, nullptr, f.message);
+    return report(f);
   }
+  const bool changes = file_changes != 0 || nv_changes != 0;
   if (o.dry_run) {
-    std::printf("dry run: would write %zu file(s) and change %zu NV index(es); nothing changed\n",
-                file_changes, nv_changes);
+    if (o.json) {
+      const ApplyResult none{};
+      json_doc("dry-run", changes, &none, "");
+    } else {
+      std::printf("dry run: would write %zu file(s) and change %zu NV index(es); nothing changed\n",
+                  file_changes, nv_changes);
+    }
     return kExitOk;
   }
-  if (file_changes == 0 && nv_changes == 0) {
-    std::printf("nothing to do: %s and the TPM already match %s\n", o.dir.c_str(), o.spec.c_str());
+  if (!changes) {
+    if (o.json) {
+      const ApplyResult none{};
+      json_doc("unchanged", false, &none, "");
+    } else {
+      std::printf("nothing to do: %s and the TPM already match %s\n", o.dir.c_str(),
+                  o.spec.c_str());
+    }
     return kExitOk;
   }
   auto w = spec::write_dir(o.dir, *built, *files);
-  if (!w) return report(w.failure());
+  if (!w) {
+    if (o.json) json_doc("failed", false, nullptr, w.failure().message);
+    return report(w.failure());
+  }
   ApplyResult applied;
   if (nv_changes != 0) {
     auto a = apply_plan(**dev, *plan, *steps);
     if (!a) {
+      // Files were written and indices completed before the failing one stay complete.
+      if (o.json) json_doc("failed", true, nullptr, a.failure().message);
       report(a.failure());
       std::fprintf(stderr,
                    "tlaunch: the files in %s were written; run apply again once the TPM "
@@ -115,6 +172,10 @@ int run_apply(ApplyOptions& o) {
       return exit_code_for(a.failure().code);
     }
     applied = *a;
+  }
+  if (o.json) {
+    json_doc("applied", true, &applied, "");
+    return kExitOk;
   }
   std::printf(
       "applied: %zu file(s) written, %zu unchanged; NV: %zu defined, %zu undefined, %zu "
@@ -131,6 +192,7 @@ void setup_apply(CLI::App& parent, Invocation& inv) {
   auto* sub = parent.add_subcommand(
       "apply", "Build a launch spec and provision its NV indices, changing only what differs");
   sub->add_option("SPEC", o->spec, "Launch spec (schemas/launch-spec.v1.schema.json)")->required();
+  o->running.add_to(sub);
   sub->add_option("-o,--output", o->dir, "Directory for the build outputs")->capture_default_str();
   sub->add_flag("--dry-run", o->dry_run,
                 "Show the files that would change and the NV indices that would be created or "
@@ -141,6 +203,9 @@ void setup_apply(CLI::App& parent, Invocation& inv) {
                   "TCTI configuration (default: $TPM2TOOLS_TCTI, $TCTI, device:/dev/tpmrm0)");
   sub->add_option("--auth", o->common.auth,
                   "Owner authorization: file:PATH, env:NAME, hex:HEX, str:TEXT (default: empty)");
+  sub->add_flag("--json", o->json,
+                "Machine-readable output (schemas/apply.v1.schema.json): the plan, what changed, "
+                "the totals");
   on_run(sub, inv, [o]() { return run_apply(*o); });
 }
 

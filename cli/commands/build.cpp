@@ -11,12 +11,13 @@ namespace {
 
 struct BuildOptions {
   std::string spec;
+  spec::RunningKernelOption running;
   std::string dir = "tlaunch-out";
   bool check = false;
 };
 
 int run_build(const BuildOptions& o) {
-  auto built = spec::load_and_build(o.spec);
+  auto built = spec::load_and_build(o.spec, o.running.facts());
   if (!built) return report(built.failure());
   if (!built->pending.empty()) {
     // A list waits for a detached signature: the only outputs are the bytes to sign (unless
@@ -81,6 +82,7 @@ void setup_build(CLI::App& parent, Invocation& inv) {
       "build",
       "Build the VLP, grub.cfg, NV provisioning plan and reference manifest of a launch spec");
   sub->add_option("SPEC", o->spec, "Launch spec (schemas/launch-spec.v1.schema.json)")->required();
+  o->running.add_to(sub);
   sub->add_option("-o,--output", o->dir, "Output directory (created if needed)")
       ->capture_default_str();
   sub->add_flag("--check", o->check,

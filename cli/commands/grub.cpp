@@ -11,11 +11,12 @@ namespace {
 
 struct GrubOptions {
   std::string spec;
+  spec::RunningKernelOption running;
   std::string output;
 };
 
 int run_grub(const GrubOptions& o) {
-  auto spec = spec::load(o.spec);
+  auto spec = spec::load(o.spec, o.running.facts());
   if (!spec) return report(spec.failure());
   auto cfg = host::spec::build_grub_cfg(*spec);
   if (!cfg) return report(cfg.failure());
@@ -35,6 +36,7 @@ void setup_grub(CLI::App& parent, Invocation& inv) {
   auto o = std::make_shared<GrubOptions>();
   auto* sub = parent.add_subcommand("grub", "Print the grub.cfg menu entries of a launch spec");
   sub->add_option("SPEC", o->spec, "Launch spec (schemas/launch-spec.v1.schema.json)")->required();
+  o->running.add_to(sub);
   sub->add_option("-o,--output", o->output, "Write to FILE (atomically) instead of stdout");
   on_run(sub, inv, [o]() { return run_grub(*o); });
 }

@@ -109,4 +109,16 @@ std::string definition_text(const tpmnv::NvDefinition& def) {
          tpmnv::hierarchy_name(def.hierarchy) + " hierarchy";
 }
 
+void print_step(const tpmnv::ProvisionPlan& plan, const tpmnv::Step& s) {
+  using namespace tpmnv;
+  const PlanEntry& e = plan.entries[s.entry];
+  std::printf("  %-9s %-18s %s\n", action_name(s.action), e.target.label().c_str(),
+              s.reason.c_str());
+  if (s.action == Action::kCreate || s.action == Action::kReplace || s.action == Action::kConflict)
+    std::printf("            define %s\n", definition_text(s.want).c_str());
+  if (e.content && s.action != Action::kUnchanged && s.action != Action::kConflict)
+    std::printf("            write %zu bytes (%s)\n", e.content->size(), e.content_source.c_str());
+  if (!s.note.empty()) std::printf("            note: %s\n", s.note.c_str());
+}
+
 }  // namespace tlaunch::cli::nv

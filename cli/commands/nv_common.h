@@ -10,6 +10,7 @@
 #include "command.h"
 #include "tlaunch/tpmnv/catalogue.h"
 #include "tlaunch/tpmnv/esys.h"
+#include "tlaunch/tpmnv/plan.h"
 
 namespace tlaunch::cli::nv {
 
@@ -46,5 +47,9 @@ nlohmann::json public_json(const tpmnv::NvPublic& pub);
 nlohmann::json definition_json(const tpmnv::NvDefinition& def);
 // "2048 bytes, ownerwrite|authread (0x00040002), owner hierarchy"
 std::string definition_text(const tpmnv::NvDefinition& def);
+
+// One step of a provisioning plan as text (nv provision, apply): the action and index, then the
+// definition it gets, the bytes it gets and the note, each on its own indented line.
+void print_step(const tpmnv::ProvisionPlan& plan, const tpmnv::Step& step);
 
 }  // namespace tlaunch::cli::nv

@@ -19,18 +19,7 @@ struct ProvisionOptions {
 void print_steps(const tpmnv::ProvisionPlan& plan, const std::vector<tpmnv::Step>& steps) {
   using namespace tpmnv;
   std::printf("plan %s (%s handles):\n", plan.path.c_str(), handle_set_name(plan.handle_set));
-  for (const Step& s : steps) {
-    const PlanEntry& e = plan.entries[s.entry];
-    Target t = e.target;
-    std::printf("  %-9s %-18s %s\n", action_name(s.action), t.label().c_str(), s.reason.c_str());
-    if (s.action == Action::kCreate || s.action == Action::kReplace ||
-        s.action == Action::kConflict)
-      std::printf("            define %s\n", nv::definition_text(s.want).c_str());
-    if (e.content && s.action != Action::kUnchanged && s.action != Action::kConflict)
-      std::printf("            write %zu bytes (%s)\n", e.content->size(),
-                  e.content_source.c_str());
-    if (!s.note.empty()) std::printf("            note: %s\n", s.note.c_str());
-  }
+  for (const Step& s : steps) nv::print_step(plan, s);
 }
 
 int run_provision(const ProvisionOptions& o) {

@@ -28,18 +28,31 @@ std::string first_difference(const host::Bytes& have, const host::Bytes& want) {
 
 }  // namespace
 
-host::Expected<LaunchSpec> load(const std::string& path) {
-  return host::spec::load_launch_spec(path);
+host::Expected<LaunchSpec> load(const std::string& path, const host::spec::SystemFacts& facts) {
+  return host::spec::load_launch_spec(path, facts);
 }
 
 host::Expected<host::spec::BuildResult> load_and_build(const std::string& path,
+                                                       const host::spec::SystemFacts& facts,
                                                        LaunchSpec* spec_out) {
-  auto spec = load(path);
+  auto spec = load(path, facts);
   if (!spec) return spec.failure();
   auto built = host::spec::build_launch(*spec);
   if (!built) return built.failure();
   if (spec_out) *spec_out = std::move(*spec);
   return built;
+}
+
+void RunningKernelOption::add_to(CLI::App* sub) {
+  sub->add_option("--running-kernel", release,
+                  "The running kernel a \"kernels\" rule keeps (default: uname -r); \"\" = none")
+      ->each([this](const std::string&) { given = true; });
+}
+
+host::spec::SystemFacts RunningKernelOption::facts() const {
+  host::spec::SystemFacts f = host::spec::SystemFacts::current();
+  if (given) f.running_kernel = release;
+  return f;
 }
 
 const char* file_state_name(FileState s) {

@@ -13,12 +13,24 @@
 namespace tlaunch::cli::spec {
 
 // Loads a spec (libspec launch_spec.h: parsed, checked, NV indices resolved against libtpmnv's
-// catalogue). Every problem is reported as "<spec>: <json path>: <reason>".
-host::Expected<host::spec::LaunchSpec> load(const std::string& path);
+// catalogue, "kernels" rules expanded). Every problem is reported as
+// "<spec>: <json path>: <reason>".
+host::Expected<host::spec::LaunchSpec> load(const std::string& path,
+                                            const host::spec::SystemFacts& facts);
 
 // load() + build_launch().
 host::Expected<host::spec::BuildResult> load_and_build(const std::string& path,
+                                                       const host::spec::SystemFacts& facts,
                                                        host::spec::LaunchSpec* spec_out = nullptr);
+
+// --running-kernel RELEASE (build, grub, apply): the kernel a "kernels" rule keeps as the running
+// one, instead of uname -r. Previews the policy as it will be after a reboot into RELEASE.
+struct RunningKernelOption {
+  std::string release;
+  bool given = false;
+  void add_to(CLI::App* sub);
+  host::spec::SystemFacts facts() const;
+};
 
 enum class FileState : uint8_t { kUnchanged, kCreated, kChanged };
 const char* file_state_name(FileState s);  // "unchanged" | "new" | "changed"

@@ -14,6 +14,7 @@
 #include "tlaunch/policy/txt_modules.h"
 #include "tlaunch/policy/vlp.h"
 #include "tlaunch/spec/grub_cfg.h"
+#include "tlaunch/spec/kernel_rule.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/catalogue.h"
 
@@ -501,6 +502,13 @@ class Builder {
       entries.push_back(je);
     }
     ref["entries"] = entries;
+    // What each "kernels" rule expanded to: the kernels found, the ones selected (with the
+    // running one kept beside the newest), and the entries made.
+    if (!spec_.rules.empty()) {
+      json rules = json::array();
+      for (const KernelRuleExpansion& x : spec_.rules) rules.push_back(expansion_json(x));
+      ref["rules"] = rules;
+    }
     return ref;
   }
 

@@ -2,6 +2,7 @@
 #include "tlaunch/spec/launch_spec.h"
 
 #include "nv.h"
+#include "tlaunch/spec/kernel_rule.h"
 
 #include <sys/stat.h>
 
@@ -103,8 +104,9 @@ class DuplicateKeyCheck {
 
 class Parser {
  public:
-  Parser(const std::string& spec_path, std::vector<Issue>& issues, std::vector<Issue>& missing)
-      : issues_(issues), missing_(missing) {
+  Parser(const std::string& spec_path, const SystemFacts& facts, std::vector<Issue>& issues,
+         std::vector<Issue>& missing)
+      : facts_(facts), issues_(issues), missing_(missing) {
     spec_.spec_path = spec_path;
     spec_.spec_name = base_name(spec_path);
     spec_.base_dir = dir_name(spec_path);
@@ -139,10 +141,40 @@ class Parser {
     spec_.launcher.ref = file_ref(l, "/launcher");
     spec_.launcher.cmdline = l.value("cmdline", std::string());
     spec_.launcher.nounzip = l.value("nounzip", spec_.grub.nounzip);
+    // "fs_uuid": "auto": the file system the launcher is on, which holds what GRUB loads.
+    if (spec_.grub.root == GrubRoot::kFsUuid && spec_.grub.root_value == "auto") {
+      spec_.grub.root_value = fs_uuid_of(spec_.launcher.ref.host_path);
+      if (spec_.grub.root_value.empty())
+        issue("/grub/root/fs_uuid",
+              "is \"auto\", but no link in /dev/disk/by-uuid points at the device holding " +
+                  spec_.launcher.ref.host_path + ": write the file system's UUID");
+    }
 
     const json& entries = doc["entries"];
-    for (size_t i = 0; i < entries.size(); ++i)
-      parse_entry(entries[i], pointer_append("/entries", i));
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const std::string path = pointer_append("/entries", i);
+      if (!entries[i].contains("kernels")) {
+        parse_entry(entries[i], path);
+        continue;
+      }
+      // A rule: its entries take its place, in order (newest kernel first).
+      KernelRuleExpansion x;
+      json made = expand_kernel_rule(entries[i]["kernels"], path, facts_, &x, &issues_, &missing_);
+      for (const json& e : made) {
+        // What the rule made must be an entry a spec could have written (a command line over
+        // 1023 bytes, a title with a control character from the version string, ...).
+        bool ok = true;
+        for (const Issue& is : validate_against_schema(entry_schema(), e)) {
+          issue(pointer_append(path, "kernels"), "the entry made for " +
+                                                     e["kernel"]["file"].get<std::string>() +
+                                                     ": " + (is.path.empty() ? "/" : is.path) +
+                                                     ": " + is.reason);
+          ok = false;
+        }
+        if (ok) parse_entry(e, path);
+      }
+      spec_.rules.push_back(std::move(x));
+    }
     check_module_slots();
 
     if (doc.contains("sinits"))
@@ -161,6 +193,18 @@ class Parser {
  private:
   void issue(const std::string& path, const std::string& reason) {
     issues_.push_back({path, reason});
+  }
+
+  // The schema of one entry given by its files ($defs/entry), for the entries rules make.
+  static const json& entry_schema() {
+    static const json s = [] {
+      json root = json::parse(launch_spec_schema_text());
+      json one;
+      one["$defs"] = root["$defs"];
+      one["$ref"] = "#/$defs/entry";
+      return one;
+    }();
+    return s;
   }
 
   std::string resolve(const std::string& file) const {
@@ -453,13 +497,15 @@ class Parser {
   }
 
   LaunchSpec spec_;
+  const SystemFacts& facts_;
   std::vector<Issue>& issues_;
   std::vector<Issue>& missing_;
 };
 
 }  // namespace
 
-Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::string& spec_path) {
+Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::string& spec_path,
+                                       const SystemFacts& facts) {
   // A spec is a few levels deep. A pathologically nested document would make every recursive
   // walk over it (validation, equality, printing a value in a message) exhaust the stack.
   constexpr int kMaxDepth = 64;
@@ -490,7 +536,7 @@ Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::strin
   if (!issues.empty()) return fail(Errc::kBadValue, format_issues(issues, spec_path));
 
   std::vector<Issue> missing;
-  Parser p(spec_path, issues, missing);
+  Parser p(spec_path, facts, issues, missing);
   LaunchSpec spec = p.run(doc);
   if (issues.empty() && missing.empty()) resolve_nv(spec, issues);
   if (!issues.empty()) {
@@ -501,11 +547,11 @@ Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::strin
   return spec;
 }
 
-Expected<LaunchSpec> load_launch_spec(const std::string& path) {
+Expected<LaunchSpec> load_launch_spec(const std::string& path, const SystemFacts& facts) {
   // A spec is a small text file; 1 MiB is far beyond any real one and bounds a mistaken path.
   auto bytes = read_file(path, 1u << 20);
   if (!bytes) return bytes.failure();
-  return parse_launch_spec(std::string(bytes->begin(), bytes->end()), path);
+  return parse_launch_spec(std::string(bytes->begin(), bytes->end()), path, facts);
 }
 
 }  // namespace tlaunch::host::spec

@@ -229,6 +229,19 @@ class Validator {
     return s->is_object() && s->contains("const");
   }
 
+  // How many of the members the alternative requires v has.
+  size_t required_members_present(const json& alt, const json& v) const {
+    const json* s = &alt;
+    if (s->is_object() && s->contains("$ref")) {
+      const json* r = resolve((*s)["$ref"].get<std::string>());
+      if (r) s = r;
+    }
+    size_t n = 0;
+    if (!s->is_object() || !s->contains("required") || !(*s)["required"].is_array()) return 0;
+    for (const auto& k : (*s)["required"]) n += k.is_string() && v.contains(k.get<std::string>());
+    return n;
+  }
+
   void check_alternatives(const json& alts, bool one_of, const json& v, const std::string& path,
                           const std::string& spath, std::vector<Issue>& out) {
     const char* kw = one_of ? "oneOf" : "anyOf";
@@ -252,6 +265,18 @@ class Validator {
     std::vector<size_t> compatible;
     for (size_t i = 0; i < alts.size(); ++i)
       if (type_compatible(alts[i], v)) compatible.push_back(i);
+    // Objects of several forms (an entry given by its files or by a "kernels" rule): the form
+    // of which the object has the most required members is the one it was meant to be.
+    if (compatible.size() > 1 && v.is_object()) {
+      std::vector<size_t> meant;
+      size_t best = 0;
+      for (size_t i : compatible) {
+        size_t n = required_members_present(alts[i], v);
+        if (n > best) meant.clear(), best = n;
+        if (n == best && n > 0) meant.push_back(i);
+      }
+      if (meant.size() == 1) compatible = meant;
+    }
     if (compatible.size() == 1 && !is_const(alts[compatible[0]])) {
       for (const auto& is : per_alt[compatible[0]]) out.push_back(is);
       return;

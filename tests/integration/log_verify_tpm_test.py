@@ -20,9 +20,10 @@ import subprocess
 import tempfile
 import unittest
 
+import swtpm_env  # tests/integration/swtpm_env.py, next to this file
+
 TLAUNCH = os.environ["TLAUNCH"]
 SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
-SWTPM_ENV = os.path.join(SOURCE, "tests", "integration", "swtpm-env.sh")
 OK, FAILED = 0, 1
 ALGS = {0x04: "sha1", 0x0B: "sha256", 0x0C: "sha384", 0x0D: "sha512"}
 SIZES = {"sha1": 20, "sha256": 32, "sha384": 48, "sha512": 64}
@@ -51,13 +52,7 @@ class LogVerifyTpm(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tlaunch-log-it-")
         self.tpm = os.path.join(self.tmp, "tpm")
-        out = subprocess.run(["bash", SWTPM_ENV, "start", self.tpm], capture_output=True, text=True)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        env = dict(os.environ)
-        for line in out.stdout.splitlines():
-            if line.startswith("export "):
-                k, v = line[len("export "):].split("=", 1)
-                env[k] = v.strip("'")
+        env = swtpm_env.start(self.tpm)
         self.env = env
         self.tcti = env["TPM2TOOLS_TCTI"]
         r = subprocess.run(["swtpm_ioctl", "--tcp", "127.0.0.1:%s" % env["SWTPM_CTRL_PORT"], "-l",
@@ -66,7 +61,7 @@ class LogVerifyTpm(unittest.TestCase):
         self.build()
 
     def tearDown(self):
-        subprocess.run(["bash", SWTPM_ENV, "stop", self.tpm], capture_output=True)
+        swtpm_env.stop(self.tpm)
         shutil.rmtree(self.tmp)
 
     def path(self, n):

@@ -13,9 +13,10 @@ import subprocess
 import tempfile
 import unittest
 
+import swtpm_env  # tests/integration/swtpm_env.py, next to this file
+
 TLAUNCH = os.environ["TLAUNCH"]
 SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
-SWTPM_ENV = os.path.join(SOURCE, "tests", "integration", "swtpm-env.sh")
 EXAMPLE = os.path.join(SOURCE, "examples", "launch-spec.json")
 VLP, ERROR = "0x01C10131", "0x01C10132"
 EXIT_FAILED = 1
@@ -25,13 +26,7 @@ class SwtpmSpec(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tlaunch-spec-it-")
         self.tpm = os.path.join(self.tmp, "tpm")
-        out = subprocess.run(["bash", SWTPM_ENV, "start", self.tpm], capture_output=True, text=True)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        env = dict(os.environ)
-        for line in out.stdout.splitlines():
-            if line.startswith("export "):
-                k, v = line[len("export "):].split("=", 1)
-                env[k] = v.strip("'")
+        env = swtpm_env.start(self.tpm)
         self.env = env
         self.tcti = env["TPM2TOOLS_TCTI"]
         # The machine: the example's files in ROOT/boot, its state in ROOT/var/lib/tlaunch.
@@ -41,7 +36,7 @@ class SwtpmSpec(unittest.TestCase):
         self.state = os.path.join(self.root, "var", "lib", "tlaunch")
 
     def tearDown(self):
-        subprocess.run(["bash", SWTPM_ENV, "stop", self.tpm], capture_output=True)
+        swtpm_env.stop(self.tpm)
         shutil.rmtree(self.tmp)
 
     def tlaunch(self, *args):
@@ -144,6 +139,90 @@ class SwtpmSpec(unittest.TestCase):
         r = self.apply("--replace")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(sorted(self.nv_defined()), [VLP, ERROR])
+
+    def apply_json(self, *extra):
+        r = self.apply("--json", *extra)
+        doc = json.loads(r.stdout)
+        self.assertEqual(self.apply_schema_errors(doc), [])
+        return r, doc
+
+    def apply_schema_errors(self, doc):
+        # apply.v1 refers to nv-provision.v1 for its NV steps: resolve $ref against schemas/.
+        from jsonschema import Draft202012Validator
+        store = {}
+        for name in os.listdir(os.path.join(SOURCE, "schemas")):
+            s = json.load(open(os.path.join(SOURCE, "schemas", name)))
+            store[s["$id"]] = s
+        schema = store["https://tlaunch.invalid/schemas/apply.v1.schema.json"]
+        try:
+            from referencing import Registry, Resource
+            registry = Registry().with_resources(
+                [(k, Resource.from_contents(v)) for k, v in store.items()])
+            v = Draft202012Validator(schema, registry=registry)
+        except ImportError:  # jsonschema < 4.18 (Debian 12's 4.10)
+            from jsonschema import RefResolver
+            v = Draft202012Validator(schema, resolver=RefResolver.from_schema(schema, store=store))
+        return [e.json_path + ": " + e.message for e in v.iter_errors(doc)]
+
+    def test_apply_json(self):
+        # Dry run: would change, nothing changed.
+        r, doc = self.apply_json("--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual((doc["result"], doc["changed"], doc["entries_changed"]), ("dry-run", True, True))
+        self.assertEqual([f["state"] for f in doc["files"]], ["new"] * len(doc["files"]))
+        self.assertEqual({s["handle"]: s["action"] for s in doc["nv"]}, {VLP: "create", ERROR: "create"})
+        self.assertEqual(self.nv_defined(), [])
+        self.assertFalse(os.path.exists(self.state))
+
+        # First run: both indices defined and written, as tpm2-tools sees them.
+        r, doc = self.apply_json()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual((doc["result"], doc["changed"], doc["entries_changed"]), ("applied", True, True))
+        t = doc["totals"]
+        self.assertEqual((t["defined"], t["written"], t["files_written"]), (2, 2, len(doc["files"])))
+        self.assertGreaterEqual(t["nv_write_commands"], 2)
+        self.assertEqual(sorted(self.nv_defined()), [VLP, ERROR])
+        self.assertIn("written", self.tools("tpm2_nvreadpublic", VLP).stdout.decode())
+
+        # Second run: nothing.
+        r, doc = self.apply_json()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual((doc["result"], doc["changed"], doc["entries_changed"]), ("unchanged", False, False))
+        self.assertEqual(set(doc["totals"].values()) - {len(doc["files"])}, {0})
+        self.assertEqual({s["action"] for s in doc["nv"]}, {"unchanged"})
+
+        # Another command line: grub.cfg and the VLP change, the definitions stay.
+        spec = json.load(open(EXAMPLE))
+        spec["entries"][0]["kernel"]["cmdline"] += " quiet"
+        # The spec's file paths are relative to its directory: next to a copy of the example's.
+        ex = os.path.join(self.tmp, "example")
+        shutil.copytree(os.path.join(SOURCE, "examples", "boot"), os.path.join(ex, "boot"))
+        edited = os.path.join(ex, "launch-spec.json")
+        json.dump(spec, open(edited, "w"))
+        r = self.tlaunch("apply", edited, "-o", self.state, "--tcti", self.tcti, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(self.apply_schema_errors(doc), [])
+        self.assertEqual((doc["result"], doc["changed"], doc["entries_changed"]), ("applied", True, True))
+        states = {f["name"]: f["state"] for f in doc["files"]}
+        self.assertEqual((states["grub.cfg"], states["vlp.pol"]), ("changed", "changed"))
+        self.assertEqual({s["handle"]: s["action"] for s in doc["nv"]}, {VLP: "rewrite", ERROR: "unchanged"})
+        self.assertEqual((doc["totals"]["defined"], doc["totals"]["written"]), (0, 1))
+
+    def test_apply_json_conflict_and_failure(self):
+        d = self.tools("tpm2_nvdefine", VLP, "-C", "o", "-s", "512", "-a", "ownerwrite|ownerread|authread")
+        self.assertEqual(d.returncode, 0, d.stderr)
+        r, doc = self.apply_json()
+        self.assertEqual(r.returncode, 7)
+        self.assertEqual((doc["result"], doc["changed"]), ("conflict", False))
+        self.assertIn("differs from the spec", doc["error"])
+        self.assertIn("differs from the spec", r.stderr)
+        self.assertFalse(os.path.exists(self.state))
+        # No TPM: nothing on stdout, the message on stderr, exit 6.
+        r = subprocess.run([TLAUNCH, "apply", EXAMPLE, "-o", self.state, "--json",
+                            "--tcti", "swtpm:host=127.0.0.1,port=1"], capture_output=True, text=True)
+        self.assertEqual((r.returncode, r.stdout), (6, ""))
+        self.assertIn("cannot open the TPM", r.stderr)
 
     def test_doctor_provisioned(self):
         self.assertEqual(self.apply().returncode, 0)

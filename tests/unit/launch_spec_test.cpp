@@ -402,6 +402,18 @@ TEST(LaunchSpecSchema, AgreesWithPythonJsonschema) {
       docs.push_back(j);
     }
   }
+  // Entries given by a "kernels" rule, good and bad, beside a fixed one.
+  for (const char* rule :
+       {R"({"kernels": {}})", R"({"kernels": {"newest": 2, "root": "UUID=ab-12"}})",
+        R"({"kernels": {"newest": 0}})", R"({"kernels": {"initrd": "dracut"}})",
+        R"({"kernels": {}, "title": "x"})", R"({"kernels": {"dir": "boot"}})",
+        R"({"kernels": {"keep_running": false, "recovery": false, "title": "L {version}"}})",
+        R"({"kernels": {"root": "UUID=a b"}})", "{\"kernels\": {\"cmdline_linux\": \"a\\u0001\"}}",
+        R"({"kernels": {"newest": 1}, "kernel": {"file": "vmlinuz"}})"}) {
+    json j = minimal();
+    j["entries"].push_back(json::parse(rule));
+    docs.push_back(j);
+  }
   std::string list = d.path("docs.json");
   std::ofstream(list) << json(docs).dump();
   std::string script = d.path("check.py");

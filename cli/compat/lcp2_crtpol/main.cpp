@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "compat_io.h"
 #include "compat_lcputils.h"
 #include "tlaunch/policy/host/lcp/lcp_list_compat.h"
 #include "tlaunch/policy/host/lcp/lcp_list_ops.h"
@@ -91,10 +92,11 @@ struct Options {
   std::vector<std::string> files;
 };
 
-void out(const std::string& s) { std::fputs(s.c_str(), stdout); }
-void err(const std::string& s) { std::fputs(s.c_str(), stderr); }
-
-using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/common/compat_lcputils.h)
+using tlaunch::cli::compat::err;
+using tlaunch::cli::compat::fail;
+using tlaunch::cli::compat::out;
+using tlaunch::cli::compat::refuse;
+using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/compat/common/compat_lcputils.h)
 
 // lcputils.c str_to_lcp_hash_mask(): names, or a number with a 0x prefix; 0 = invalid.
 uint16_t str_to_lcp_hash_mask(const char* s) {
@@ -152,62 +154,78 @@ struct Transcript {
   }
 };
 
+// lcputils.c read_file() of one list file, with its messages; nullopt on failure.
+std::optional<Bytes> read_list_bytes(const std::string& f, Transcript& t) {
+  if (int e = tlaunch::cli::compat::open_errno(f); e != 0) {
+    t.err("Error: failed to open file " + f + ": " + std::strerror(e) + "\n");
+    return std::nullopt;
+  }
+  auto data = tlaunch::host::read_file(f, lcp::kMaxListSize + 1024);
+  if (!data.ok() || data->empty()) {
+    t.err(data.ok() ? "Error: failed to get file length or file is empty.\n"
+                    : "Error: " + data.failure().message + "\n");
+    return std::nullopt;
+  }
+  return std::move(*data);
+}
+
+// The signature checks of crtpol.c create_poldata() for one list of version `major`.
+bool check_list_signature(const std::string& f, uint8_t major, const lcp::ListView& l,
+                          Transcript& t) {
+  if (l.is_signed && !l.signature.has_value) {
+    t.err("Error: policy list does not have sig_block\n");
+    return false;
+  }
+  if (major == 3 && !l.is_signed) t.out("Verify TPM2.0 Policy List 2.1 success\n");
+  if (!l.is_signed) return true;
+  auto v = lh::verify_list(l);
+  const bool ok = v.ok() && v->valid;
+  if (major == 3 && l.signature.key_kind == lcp::KeyKind::kRsa)
+    t.out(ok ? "List signature verified positively.\n" : "List signature did not verify.\n");
+  if (!ok)
+    t.err("Error: signature of policy list " + f +
+          " does not verify: " + (v.ok() ? v->reason : v.failure().message) + "\n");
+  return ok;
+}
+
+// Reads and checks one list file; `first_version` is the version of the first list (all lists
+// must have it). nullopt on failure, with its messages in t.
+std::optional<lh::ListFile> load_list(const std::string& f, std::optional<uint16_t>& first_version,
+                                      Transcript& t) {
+  auto data = read_list_bytes(f, t);
+  if (!data) return std::nullopt;
+  const uint16_t version =
+      static_cast<uint16_t>((*data)[0] | (data->size() > 1 ? (*data)[1] << 8 : 0));
+  if (!first_version) first_version = version;
+  if (version != *first_version) {
+    t.err("ERROR: Mixing list versions is not supported.\n");
+    return std::nullopt;
+  }
+  const uint8_t major = static_cast<uint8_t>(version >> 8);
+  auto lf = lh::list_from_bytes(std::move(*data), f, /*allow_missing_sig_block=*/major == 2);
+  if (!lf.ok()) {
+    t.err("Error: " + lf.failure().message + "\n");
+    if (major == 3) t.err("ERROR: failed to read policy list structure.\n");
+    return std::nullopt;
+  }
+  if (!check_list_signature(f, major, lf->view, t)) return std::nullopt;
+  return std::move(*lf);
+}
+
 // Reads and checks the list files as crtpol.c create_poldata() does. Returns false on failure
 // with its messages in t.
 bool load_lists(const Options& o, std::vector<lh::ListFile>& lists, Transcript& t) {
-  uint16_t first = 0;
-  for (size_t i = 0; i < o.files.size(); ++i) {
-    const std::string& f = o.files[i];
-    // lcputils.c read_file() messages.
-    std::FILE* fp = std::fopen(f.c_str(), "rb");
-    if (fp == nullptr) {
-      t.err("Error: failed to open file " + f + ": " + std::strerror(errno) + "\n");
-      return false;
-    }
-    std::fclose(fp);
-    auto data = tlaunch::host::read_file(f, lcp::kMaxListSize + 1024);
-    if (!data.ok() || data->empty()) {
-      t.err(data.ok() ? "Error: failed to get file length or file is empty.\n"
-                      : "Error: " + data.failure().message + "\n");
-      return false;
-    }
-    const uint16_t version =
-        static_cast<uint16_t>((*data)[0] | (data->size() > 1 ? (*data)[1] << 8 : 0));
-    if (i == 0) first = version;
-    if (version != first) {
-      t.err("ERROR: Mixing list versions is not supported.\n");
-      return false;
-    }
-    const uint8_t major = static_cast<uint8_t>(version >> 8);
-    auto lf = lh::list_from_bytes(std::move(*data), f, /*allow_missing_sig_block=*/major == 2);
-    if (!lf.ok()) {
-      t.err("Error: " + lf.failure().message + "\n");
-      if (major == 3) t.err("ERROR: failed to read policy list structure.\n");
-      return false;
-    }
-    const lcp::ListView& l = lf->view;
-    if (l.is_signed && !l.signature.has_value) {
-      t.err("Error: policy list does not have sig_block\n");
-      return false;
-    }
-    if (major == 3 && !l.is_signed) t.out("Verify TPM2.0 Policy List 2.1 success\n");
-    if (l.is_signed) {
-      auto v = lh::verify_list(l);
-      const bool ok = v.ok() && v->valid;
-      if (major == 3 && l.signature.key_kind == lcp::KeyKind::kRsa)
-        t.out(ok ? "List signature verified positively.\n" : "List signature did not verify.\n");
-      if (!ok) {
-        t.err("Error: signature of policy list " + f +
-              " does not verify: " + (v.ok() ? v->reason : v.failure().message) + "\n");
-        return false;
-      }
-    }
+  std::optional<uint16_t> first_version;
+  for (const std::string& f : o.files) {
+    auto lf = load_list(f, first_version, t);
+    if (!lf) return false;
     lists.push_back(std::move(*lf));
   }
   return true;
 }
 
-int create(const Options& o) {
+// The policy structure of crtpol.c create() before its lists are known.
+lcp::Policy policy_from_options(const Options& o) {
   lcp::Policy p;
   p.version = o.pol_ver;
   p.hash_alg = o.hash_alg;
@@ -227,7 +245,11 @@ int create(const Options& o) {
   p.lcp_hash_alg_mask = o.hash_mask != 0 ? o.hash_mask : lcp::hash_alg_to_mask(o.hash_alg);
   p.lcp_sign_alg_mask = o.sign_mask;
   p.policy_type = o.type == "list" ? lcp::kPolicyTypeList : lcp::kPolicyTypeAny;
+  return p;
+}
 
+int create(const Options& o) {
+  const lcp::Policy p = policy_from_options(o);
   std::vector<lh::ListFile> lists;
   if (p.policy_type == lcp::kPolicyTypeList) {
     Transcript t;
@@ -241,10 +263,7 @@ int create(const Options& o) {
   std::vector<const lh::ListFile*> ptrs;
   for (const auto& l : lists) ptrs.push_back(&l);
   auto built = lh::build_policy(p, ptrs);
-  if (!built.ok()) {
-    err("Error: " + built.failure().message + "\n");
-    return 1;
-  }
+  if (!built.ok()) return fail("Error: " + built.failure().message + "\n");
   // The data file first, so that a policy never names lists that were not written.
   if (p.policy_type == lcp::kPolicyTypeList &&
       !lh::upstream_write_file(o.data_file, built->data_bytes))
@@ -253,76 +272,77 @@ int create(const Options& o) {
 }
 
 // ------------------------------------------------------------------------------ --show
-int show(const Options& o) {
-  struct File {
-    std::string path;
-    Bytes bytes;
-  };
-  std::optional<File> pol, data;
+struct ShownFile {
+  std::string path;
+  Bytes bytes;
+};
+
+// Reads the one or two files of --show and tells the policy from the data file: the first file
+// is the policy if it passes policy validation, else the data file. False if a file cannot be
+// read (upstream's message printed).
+bool read_show_files(const Options& o, std::optional<ShownFile>& pol,
+                     std::optional<ShownFile>& data) {
   auto first = lh::upstream_read_file(o.files[0]);
-  if (!first) return 1;
-  // The first file is the policy if it passes policy validation, else the data file.
+  if (!first) return false;
   if (lcp::decode_policy(tlaunch::ByteSpan(first->data(), first->size()), true).ok())
-    pol = File{o.files[0], std::move(*first)};
+    pol = ShownFile{o.files[0], std::move(*first)};
   else
-    data = File{o.files[0], std::move(*first)};
-  int rc = 1;
+    data = ShownFile{o.files[0], std::move(*first)};
   if (o.files.size() == 2) {
     auto second = lh::upstream_read_file(o.files[1]);
-    if (!second) return 1;
+    if (!second) return false;
     if (!pol)
-      pol = File{o.files[1], std::move(*second)};
+      pol = ShownFile{o.files[1], std::move(*second)};
     else
-      data = File{o.files[1], std::move(*second)};
+      data = ShownFile{o.files[1], std::move(*second)};
   }
+  return true;
+}
+
+// Prints the policy file; its decoded policy, or nullopt if it does not decode.
+std::optional<lcp::Policy> show_policy(const ShownFile& pol) {
+  out("policy file: " + pol.path + "\n");
+  auto p = lcp::decode_policy(tlaunch::ByteSpan(pol.bytes.data(), pol.bytes.size()), true);
+  if (!p.ok()) {
+    err("Error: " + tlaunch::host::describe(p.error(), pol.path) + "\n");
+    return std::nullopt;
+  }
+  out(lh::policy_text(*p, "    "));
+  return *p;
+}
+
+// Prints the data file and checks it against the policy; the exit status.
+int show_data(const Options& o, ShownFile& data, const std::optional<lcp::Policy>& policy) {
+  out("\npolicy data file: " + data.path + "\n");
+  auto d = lh::policy_data_from_bytes(std::move(data.bytes), data.path);
+  if (!d.ok()) return fail("Error: " + d.failure().message + "\n");
+  // poldata.c verify_policy_data() runs its LIST2_1 check once per list but never moves past
+  // the first list, and pollist2_1.c verify_tpm20_policy_list_2_1() prints this line for an
+  // unsigned list only: so the line appears once for every list when the first one is an
+  // unsigned 0x300 list, else not at all (the lists of a data file share one version). We
+  // print exactly that; verify_data_lists() below checks every list for real.
+  const lcp::ListView& first_list = d->view.lists[0];
+  if (first_list.is_list21() && !first_list.is_signed)
+    for (uint8_t i = 0; i < d->view.num_lists; ++i) out("Verify TPM2.0 Policy List 2.1 success\n");
+  if (auto v = lh::verify_data_lists(*d); !v.ok())
+    return fail("Error: " + v.failure().message + "\n");
+  out(lh::policy_data_text(d->view, "    ", o.brief));
+  // Upstream exits 1 when there is no LIST policy to check the data against
+  // (docs/reference/upstream-quirks.md#q41).
+  if (!policy || policy->policy_type != lcp::kPolicyTypeList) return 1;
+  auto m = lh::data_matches_policy(d->view, *policy);
+  if (!m.ok()) return fail("Error: " + m.failure().message + "\n");
+  if (!*m) return fail("\nError: policy data hash does not match policy hash\n");
+  out("\npolicy data hash matches policy hash\n");
+  return 0;
+}
+
+int show(const Options& o) {
+  std::optional<ShownFile> pol, data;
+  if (!read_show_files(o, pol, data)) return 1;
   std::optional<lcp::Policy> policy;
-  if (pol) {
-    out("policy file: " + pol->path + "\n");
-    auto p = lcp::decode_policy(tlaunch::ByteSpan(pol->bytes.data(), pol->bytes.size()), true);
-    if (p.ok()) {
-      policy = *p;
-      out(lh::policy_text(*p, "    "));
-    } else {
-      err("Error: " + tlaunch::host::describe(p.error(), pol->path) + "\n");
-    }
-  }
-  if (data) {
-    out("\npolicy data file: " + data->path + "\n");
-    auto d = lh::policy_data_from_bytes(std::move(data->bytes), data->path);
-    if (!d.ok()) {
-      err("Error: " + d.failure().message + "\n");
-      return rc;
-    }
-    // poldata.c verify_policy_data() runs its LIST2_1 check once per list but never moves past
-    // the first list, and pollist2_1.c verify_tpm20_policy_list_2_1() prints this line for an
-    // unsigned list only: so the line appears once for every list when the first one is an
-    // unsigned 0x300 list, else not at all (the lists of a data file share one version). We
-    // print exactly that; verify_data_lists() below checks every list for real.
-    const lcp::ListView& first_list = d->view.lists[0];
-    if (first_list.is_list21() && !first_list.is_signed)
-      for (uint8_t i = 0; i < d->view.num_lists; ++i)
-        out("Verify TPM2.0 Policy List 2.1 success\n");
-    if (auto v = lh::verify_data_lists(*d); !v.ok()) {
-      err("Error: " + v.failure().message + "\n");
-      return rc;
-    }
-    out(lh::policy_data_text(d->view, "    ", o.brief));
-    // Upstream exits 1 when there is no LIST policy to check the data against
-    // (docs/reference/upstream-quirks.md#q41).
-    if (!policy || policy->policy_type != lcp::kPolicyTypeList) return rc;
-    auto m = lh::data_matches_policy(d->view, *policy);
-    if (!m.ok()) {
-      err("Error: " + m.failure().message + "\n");
-      return rc;
-    }
-    if (!*m) {
-      err("\nError: policy data hash does not match policy hash\n");
-      return rc;
-    }
-    out("\npolicy data hash matches policy hash\n");
-  }
-  rc = 0;
-  return rc;
+  if (pol) policy = show_policy(*pol);
+  return data ? show_data(o, *data, policy) : 0;
 }
 
 // ------------------------------------------------------------------------------ lcp_crtpol
@@ -349,77 +369,194 @@ bool has_new_command(int argc, char** argv) {
   return false;
 }
 
-int legacy_syntax_error(int argc, char** argv) {
+// The values of the TPM 1.2 options that matter to the equivalent commands.
+struct LegacyOptions {
   std::string type, alg = "sha256", minver, ctrl, srtm, mle, pol = "list.pol", data = "list.dat";
   bool sha1 = false;
+};
+
+LegacyOptions parse_legacy_options(int argc, char** argv) {
+  LegacyOptions l;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : "";
     if (!is_legacy_option(a.c_str())) continue;
     ++i;
     if (a == "-t") {
-      type = v;
+      l.type = v;
     } else if (a == "-a") {
-      sha1 = std::string(v) == "sha1" || std::string(v) == "0";
+      l.sha1 = std::string(v) == "sha1" || std::string(v) == "0";
     } else if (a == "-sr") {
-      minver = v;
+      l.minver = v;
     } else if (a == "-s") {
-      srtm = v;
+      l.srtm = v;
     } else if (a == "-m") {
-      mle = v;
+      l.mle = v;
     } else if (a == "-o") {
-      pol = v;
+      l.pol = v;
     } else if (a == "-b") {
-      data = v;
+      l.data = v;
     } else if (a == "-pcf") {
-      ctrl = v;
+      l.ctrl = v;
     }
   }
+  return l;
+}
+
+// The element, list and policy commands that replace a TPM 1.2 list policy.
+void err_list_policy_commands(const LegacyOptions& l, bool is_signed, const std::string& common) {
+  std::string elts;
+  if (!l.mle.empty()) {
+    err("  lcp2_crtpolelt --create --type mle2 --alg " + l.alg + " --out mle.elt " + l.mle + "\n");
+    elts += " mle.elt";
+  }
+  if (!l.srtm.empty()) {
+    err("  lcp2_crtpolelt --create --type pconf2 --alg " + l.alg +
+        " --pcr0 <hex> ... --out pconf.elt   (PCR values of " + l.srtm + ")\n");
+    elts += " pconf.elt";
+  }
+  if (elts.empty()) {
+    err("  lcp2_crtpolelt --create --type mle2 --alg " + l.alg + " --out mle.elt <hash file>\n");
+    elts = " mle.elt";
+  }
+  err("  lcp2_crtpollist --create --listver 0x300 --out list.lst" + elts + "\n");
+  if (is_signed)
+    err("  lcp2_crtpollist --sign --sigalg rsapss --pub pubkey.pem --priv privkey.pem --out "
+        "list.lst\n");
+  err("  lcp2_crtpol --create --type list" + common + " --pol " + l.pol + " --data " + l.data +
+      " list.lst\n");
+}
+
+int legacy_syntax_error(int argc, char** argv) {
+  const LegacyOptions l = parse_legacy_options(argc, argv);
   // v1 policy types (lcptools v1 lcp.h): 0 hashonly, 1 unsigned, 2 signed, 3 any, 4 forceowner.
-  const bool any = type == "3" || type == "any" || type == "4" || type == "forceowner" ||
-                   type == "forceownerpolicy";
-  const bool is_signed = type == "2" || type == "signed";
-  std::string common = " --alg " + alg + " --sign rsa-2048-sha256";
-  if (!minver.empty()) common += " --minver " + minver;
-  if (!ctrl.empty()) common += " --ctrl " + ctrl;
+  const bool any = l.type == "3" || l.type == "any" || l.type == "4" || l.type == "forceowner" ||
+                   l.type == "forceownerpolicy";
+  const bool is_signed = l.type == "2" || l.type == "signed";
+  std::string common = " --alg " + l.alg + " --sign rsa-2048-sha256";
+  if (!l.minver.empty()) common += " --minver " + l.minver;
+  if (!l.ctrl.empty()) common += " --ctrl " + l.ctrl;
   err("Error: lcp_crtpol is now another name of lcp2_crtpol, which makes TPM 2.0 (LCP v3)\n"
       "policies; the TPM 1.2 options -t, -a, -v, -sr, -s, -m, -o, -b and -pcf are no longer\n"
       "accepted. The equivalent commands are:\n");
-  if (any) {
-    err("  lcp2_crtpol --create --type any" + common + " --pol " + pol + "\n");
-  } else {
-    std::string elts;
-    if (!mle.empty()) {
-      err("  lcp2_crtpolelt --create --type mle2 --alg " + alg + " --out mle.elt " + mle + "\n");
-      elts += " mle.elt";
-    }
-    if (!srtm.empty()) {
-      err("  lcp2_crtpolelt --create --type pconf2 --alg " + alg +
-          " --pcr0 <hex> ... --out pconf.elt   (PCR values of " + srtm + ")\n");
-      elts += " pconf.elt";
-    }
-    if (elts.empty()) {
-      err("  lcp2_crtpolelt --create --type mle2 --alg " + alg + " --out mle.elt <hash file>\n");
-      elts = " mle.elt";
-    }
-    err("  lcp2_crtpollist --create --listver 0x300 --out list.lst" + elts + "\n");
-    if (is_signed)
-      err("  lcp2_crtpollist --sign --sigalg rsapss --pub pubkey.pem --priv privkey.pem --out "
-          "list.lst\n");
-    err("  lcp2_crtpol --create --type list" + common + " --pol " + pol + " --data " + data +
-        " list.lst\n");
-  }
-  if (sha1) err("(SHA-1 is not available for LCP v3 policies: sha256 is used above.)\n");
+  if (any)
+    err("  lcp2_crtpol --create --type any" + common + " --pol " + l.pol + "\n");
+  else
+    err_list_policy_commands(l, is_signed, common);
+  if (l.sha1) err("(SHA-1 is not available for LCP v3 policies: sha256 is used above.)\n");
   return 1;
 }
 
-}  // namespace
-
-int main(int argc, char* argv[]) {
-  if (!has_new_command(argc, argv)) {
-    for (int i = 1; i < argc; ++i)
-      if (is_legacy_option(argv[i])) return legacy_syntax_error(argc, argv);
+// ------------------------------------------------------------------------------ options
+// --rev: parse_comma_sep_ints(), up to 8 comma separated numbers (upstream drops the rest).
+bool parse_revocation_counters(const char* arg, uint16_t (&rev)[lcp::kRevocationCounters]) {
+  const std::string s = arg;
+  uint16_t vals[lcp::kRevocationCounters] = {};
+  size_t n = 0, start = 0;
+  for (;;) {
+    const size_t comma = s.find(',', start);
+    const std::string item =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (n == lcp::kRevocationCounters)
+      return refuse("Error: --rev takes at most 8 revocation counters\n");
+    auto v = lh::parse_unsigned(item.c_str(), 0, 0xFFFF);
+    if (!v) return refuse("Error: invalid revocation counter '" + item + "'\n");
+    vals[n++] = static_cast<uint16_t>(*v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
+  std::memcpy(rev, vals, sizeof(vals));
+  return true;
+}
+
+// A number option up to `max` (upstream takes any text as 0; we refuse what is not a number).
+template <typename T>
+bool parse_number(const char* what, const char* arg, unsigned long max, T* out) {
+  auto v = lh::parse_unsigned(arg, 0, max);
+  if (!v) return refuse(std::string("Error: invalid ") + what + " '" + arg + "'\n");
+  *out = static_cast<T>(*v);
+  return true;
+}
+
+// --mask and --sign add to a mask; an invalid value is an error (upstream: only the first one).
+template <typename T>
+bool add_to_mask(T mask, T* into, const char* what, const char* arg) {
+  if (mask == 0)
+    return refuse(*into == 0 ? std::string("Error: ") + what + " not supported\n"
+                             : std::string("Error: ") + what + " not supported: " + arg + "\n");
+  *into |= mask;
+  return true;
+}
+
+bool set_type(Options& o, const char* arg) {
+  o.type = arg;
+  if (o.type == "any" || o.type == "list") return true;
+  return refuse("Error: unsupported policy type.\n");
+}
+
+bool set_aux_mask(Options& o, const char* arg) {
+  const uint16_t m = str_to_lcp_hash_mask(arg);
+  if (m == 0) return refuse("Error: AUX hash alg not supported\n");
+  o.aux_mask = m;
+  o.aux_given = true;
+  return true;
+}
+
+bool set_pol_ver(Options& o, const char* arg) {
+  o.pol_ver = str_to_pol_ver(arg);
+  if (o.pol_ver != kVerNull) return true;
+  return refuse("Error: Invalid policy version\n");
+}
+
+// One option of crtpol.c's getopt loop; false after printing why the command line is refused.
+bool apply_option(Options& o, int c, const char* arg) {
+  switch (c) {
+    case 'H':
+    case 'C':
+    case 'S':
+    case 'V':
+      return tlaunch::cli::compat::take_command(&o.cmd, c);
+    case 'a':
+      o.hash_alg = str_to_hash_alg(arg);
+      return true;
+    case 'p':
+      o.policy_file = arg;
+      return true;
+    case 'd':
+      o.data_file = arg;
+      return true;
+    case 't':
+      return set_type(o, arg);
+    case 'r':
+      return parse_revocation_counters(arg, o.rev);
+    case 'm':
+      return parse_number("--minver value", arg, 0xFF, &o.sinit_min);
+    case 'n':
+      return parse_number("--max_sinit_min value", arg, 0xFF, &o.max_sinit_min);
+    case 'c':
+      return parse_number("--ctrl value", arg, 0xFFFFFFFFul, &o.ctrl);
+    case 'b':
+      o.brief = true;
+      return true;
+    case 'k':
+      return add_to_mask(str_to_lcp_hash_mask(arg), &o.hash_mask, "LCP hash alg", arg);
+    case 'x':
+      return set_aux_mask(o, arg);
+    case 's':
+      // No signing mask in LCP v2 (upstream ignores it).
+      if ((o.pol_ver >> 8) == 2) return true;
+      return add_to_mask(str_to_sig_alg_mask(arg), &o.sign_mask, "signing alg", arg);
+    case 'e':
+      return set_pol_ver(o, arg);
+    case 0:
+      return true;  // --verbose (a flag option)
+    default:
+      return refuse("Error: unrecognized option\n");
+  }
+}
+
+// crtpol.c's command line: options (getopt_long_only, upstream's table), then the files.
+bool parse_options(int argc, char** argv, Options& o) {
   static int verbose = 0;
   // crtpol.c long_opts, in upstream's order.
   static const struct option kLongOpts[] = {
@@ -443,198 +580,71 @@ int main(int argc, char* argv[]) {
       {"verbose", no_argument, &verbose, 1},
       {nullptr, 0, nullptr, 0},
   };
-  Options o;
-  bool prev_cmd = false;
-  auto bad_number = [](const char* what, const char* v) {
-    err(std::string("Error: invalid ") + what + " '" + v + "'\n");
-    return 1;
-  };
-  for (;;) {
-    const int c = getopt_long_only(argc, argv, "", kLongOpts, nullptr);
-    if (c == -1) break;
-    switch (c) {
-      case 'H':
-      case 'C':
-      case 'S':
-      case 'V':
-        if (prev_cmd) {
-          err("Error: only one command can be specified\n");
-          return 1;
-        }
-        prev_cmd = true;
-        o.cmd = c;
-        break;
-      case 'a':
-        o.hash_alg = str_to_hash_alg(optarg);
-        break;
-      case 'p':
-        o.policy_file = optarg;
-        break;
-      case 'd':
-        o.data_file = optarg;
-        break;
-      case 't':
-        o.type = optarg;
-        if (o.type != "any" && o.type != "list") {
-          err("Error: unsupported policy type.\n");
-          return 1;
-        }
-        break;
-      case 'r': {
-        // parse_comma_sep_ints(): up to 8 comma separated numbers (upstream drops the rest).
-        std::string s = optarg;
-        uint16_t vals[lcp::kRevocationCounters] = {};
-        size_t n = 0, start = 0;
-        for (;;) {
-          const size_t comma = s.find(',', start);
-          const std::string item =
-              s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-          if (n == lcp::kRevocationCounters) {
-            err("Error: --rev takes at most 8 revocation counters\n");
-            return 1;
-          }
-          auto v = lh::parse_unsigned(item.c_str(), 0, 0xFFFF);
-          if (!v) return bad_number("revocation counter", item.c_str());
-          vals[n++] = static_cast<uint16_t>(*v);
-          if (comma == std::string::npos) break;
-          start = comma + 1;
-        }
-        std::memcpy(o.rev, vals, sizeof(vals));
-        break;
-      }
-      case 'm': {
-        auto v = lh::parse_unsigned(optarg, 0, 0xFF);
-        if (!v) return bad_number("--minver value", optarg);
-        o.sinit_min = static_cast<uint8_t>(*v);
-        break;
-      }
-      case 'n': {
-        auto v = lh::parse_unsigned(optarg, 0, 0xFF);
-        if (!v) return bad_number("--max_sinit_min value", optarg);
-        o.max_sinit_min = static_cast<uint8_t>(*v);
-        break;
-      }
-      case 'c': {
-        auto v = lh::parse_unsigned(optarg, 0, 0xFFFFFFFFul);
-        if (!v) return bad_number("--ctrl value", optarg);
-        o.ctrl = static_cast<uint32_t>(*v);
-        break;
-      }
-      case 'b':
-        o.brief = true;
-        break;
-      case 'k': {
-        const uint16_t m = str_to_lcp_hash_mask(optarg);
-        if (m == 0 && o.hash_mask == 0) {
-          err("Error: LCP hash alg not supported\n");
-          return 1;
-        }
-        if (m == 0) {
-          err(std::string("Error: LCP hash alg not supported: ") + optarg + "\n");
-          return 1;
-        }
-        o.hash_mask |= m;
-        break;
-      }
-      case 'x': {
-        const uint16_t m = str_to_lcp_hash_mask(optarg);
-        if (m == 0) {
-          err("Error: AUX hash alg not supported\n");
-          return 1;
-        }
-        o.aux_mask = m;
-        o.aux_given = true;
-        break;
-      }
-      case 's': {
-        if ((o.pol_ver >> 8) == 2) break;  // no signing mask in LCP v2 (upstream ignores it)
-        const uint32_t m = str_to_sig_alg_mask(optarg);
-        if (m == 0 && o.sign_mask == 0) {
-          err("Error: signing alg not supported\n");
-          return 1;
-        }
-        if (m == 0) {
-          err(std::string("Error: signing alg not supported: ") + optarg + "\n");
-          return 1;
-        }
-        o.sign_mask |= m;
-        break;
-      }
-      case 'e':
-        o.pol_ver = str_to_pol_ver(optarg);
-        if (o.pol_ver == kVerNull) {
-          err("Error: Invalid policy version\n");
-          return 1;
-        }
-        break;
-      case 0:
-        break;  // --verbose (a flag option)
-      default:
-        err("Error: unrecognized option\n");
-        return 1;
-    }
-  }
+  for (int c; (c = getopt_long_only(argc, argv, "", kLongOpts, nullptr)) != -1;)
+    if (!apply_option(o, c, optarg)) return false;
   while (optind < argc) o.files.emplace_back(argv[optind++]);
+  return true;
+}
 
+// ------------------------------------------------------------------------------ commands
+// The checks of crtpol.c main() before create(), in upstream's order.
+bool check_create_options(const Options& o) {
+  const uint16_t major = o.pol_ver & 0xFF00;
+  const char* msg = nullptr;
+  if (o.hash_alg == lcp::kAlgNull && major == 0x300)
+    msg = "Error: alg not supported or not specified.\n";
+  else if (major == 0x300 && o.sign_mask == 0)
+    msg = "Error: LCPv3 signing alg mask not supported or not specified\n";
+  else if (o.type.empty())
+    msg = "Error: no type specified\n";
+  else if (o.policy_file.empty())
+    msg = "Error: no policy file specified\n";
+  else if (o.type == "list" && o.data_file.empty())
+    msg = "Error: list type but no policy data file specified\n";
+  else if (o.type == "list" && o.files.empty())
+    msg = "Error: list type but no policy lists specified\n";
+  else if (major == 0x200)
+    msg = "Error: LCP policy version 2.x (TPM 1.2) is no longer supported\n";
+  if (msg != nullptr) return refuse(msg);
+  if (o.type == "list" && o.files.size() > lcp::kMaxLists)
+    return refuse("Error: too many policy lists: " + std::to_string(o.files.size()) +
+                  " (a policy data file holds at most 8)\n");
+  return true;
+}
+
+bool check_show_options(const Options& o) {
+  if (o.files.empty()) return refuse("Error: no policy or policy data file specified\n");
+  if (o.files.size() > 2) return refuse("Error: too many files specified\n");
+  return true;
+}
+
+int run(const Options& o) {
   switch (o.cmd) {
     case 0:
-      err("Error: no command option was specified\n");
-      return 1;
+      return fail("Error: no command option was specified\n");
     case 'H':
       out(kHelp);
       return 0;
     case 'V':
       out("lcp2_crtpol version: 1.1");
       return 0;
-    case 'C': {
-      const uint16_t major = o.pol_ver & 0xFF00;
-      if (o.hash_alg == lcp::kAlgNull && major == 0x300) {
-        err("Error: alg not supported or not specified.\n");
-        return 1;
-      }
-      if (major == 0x300 && o.sign_mask == 0) {
-        err("Error: LCPv3 signing alg mask not supported or not specified\n");
-        return 1;
-      }
-      if (o.type.empty()) {
-        err("Error: no type specified\n");
-        return 1;
-      }
-      if (o.policy_file.empty()) {
-        err("Error: no policy file specified\n");
-        return 1;
-      }
-      if (o.type == "list" && o.data_file.empty()) {
-        err("Error: list type but no policy data file specified\n");
-        return 1;
-      }
-      if (o.type == "list" && o.files.empty()) {
-        err("Error: list type but no policy lists specified\n");
-        return 1;
-      }
-      if (major == 0x200) {
-        err("Error: LCP policy version 2.x (TPM 1.2) is no longer supported\n");
-        return 1;
-      }
-      if (o.type == "list" && o.files.size() > lcp::kMaxLists) {
-        err("Error: too many policy lists: " + std::to_string(o.files.size()) +
-            " (a policy data file holds at most 8)\n");
-        return 1;
-      }
-      return create(o);
-    }
+    case 'C':
+      return check_create_options(o) ? create(o) : 1;
     case 'S':
-      if (o.files.empty()) {
-        err("Error: no policy or policy data file specified\n");
-        return 1;
-      }
-      if (o.files.size() > 2) {
-        err("Error: too many files specified\n");
-        return 1;
-      }
-      return show(o);
+      return check_show_options(o) ? show(o) : 1;
     default:
-      err("Error: unknown command\n");
-      return 1;
+      return fail("Error: unknown command\n");
   }
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  if (!has_new_command(argc, argv)) {
+    for (int i = 1; i < argc; ++i)
+      if (is_legacy_option(argv[i])) return legacy_syntax_error(argc, argv);
+  }
+  Options o;
+  if (!parse_options(argc, argv, o)) return 1;
+  return run(o);
 }

@@ -16,12 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "compat_io.h"
 #include "compat_lcputils.h"
 #include "tlaunch/policy/host/io/error.h"
 #include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/lcp/lcp_element_build.h"
 #include "tlaunch/policy/host/lcp/lcp_element_text.h"
 #include "tlaunch/policy/host/lcp/lcp_hashfile.h"
+#include "tlaunch/policy/host/lcp/lcp_list_compat.h"
 #include "tlaunch/policy/lcp_common.h"
 #include "tlaunch/policy/lcp_element.h"
 
@@ -123,7 +125,10 @@ struct Options {
   CustomState custom;
 };
 
-void error(const std::string& msg) { std::fputs(msg.c_str(), stderr); }
+using tlaunch::cli::compat::err;
+using tlaunch::cli::compat::fail;
+using tlaunch::cli::compat::refuse;
+
 void log(const Options& o, const std::string& msg) {
   if (o.verbose) std::fputs(msg.c_str(), stderr);
 }
@@ -137,7 +142,7 @@ Type type_from_string(const char* s) {
   return Type::kNone;
 }
 
-using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/common/compat_lcputils.h)
+using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/compat/common/compat_lcputils.h)
 
 // strtoul(s, NULL, 0) for a value that must fit `max`; upstream has no error check at all
 // (docs/reference/upstream-quirks.md#q23): we reject text that is not entirely a number, and values
@@ -152,34 +157,19 @@ std::optional<unsigned long> parse_number(const char* s, unsigned long max) {
   return v;
 }
 
-// Reads a whole file the way lcputils.c read_file() reports problems.
-std::optional<Bytes> read_data_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    error("Error: failed to open file " + path + ": " + std::strerror(errno) + "\n");
-    return std::nullopt;
-  }
-  Bytes data;
-  unsigned char buf[65536];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) data.insert(data.end(), buf, buf + n);
-  bool bad = std::ferror(f) != 0;
-  std::fclose(f);
-  if (bad || data.empty()) {
-    // A directory reads as an error; an empty file as empty: upstream says the same for both.
-    error("Error: failed to get file length or file is empty.\n");
-    return std::nullopt;
-  }
-  return data;
+// The hash types take the algorithms with an LCP digest size, except SHA-1.
+bool check_hash_alg(const HashTypeState& st) {
+  if (lcp::lcp_digest_size(st.alg) != 0 && st.alg != lcp::kAlgSha1) return true;
+  tlaunch::cli::compat::err_unsupported_hash_alg(st.alg_name);
+  return false;
 }
 
-// lcputils.c parse_file() + parse_line_hashes(), with the upstream per-element hash limit.
-bool add_hash_file(const Options& o, HashTypeState& st, const std::string& path, size_t limit) {
-  log(o, "reading hashes file " + path + "...\n");
+// The text of a hash file, or nullopt after saying why it cannot be read.
+std::optional<std::string> read_hash_text(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "r");
   if (f == nullptr) {
-    error("Error: failed to open file " + path + " (" + std::strerror(errno) + ")\n");
-    return false;
+    err("Error: failed to open file " + path + " (" + std::strerror(errno) + ")\n");
+    return std::nullopt;
   }
   std::string text;
   char buf[65536];
@@ -189,32 +179,34 @@ bool add_hash_file(const Options& o, HashTypeState& st, const std::string& path,
   std::fclose(f);
   if (read_errno != 0) {
     // Upstream's fgets() loop takes a read error (e.g. a directory) for the end of the file.
-    error("Error: failed to read file " + path + " (" + std::strerror(read_errno) + ")\n");
-    return false;
+    err("Error: failed to read file " + path + " (" + std::strerror(read_errno) + ")\n");
+    return std::nullopt;
   }
-  uint8_t d = lcp::lcp_digest_size(st.alg);
-  if (d == 0 || st.alg == lcp::kAlgSha1) {
-    // Upstream: "Error: unsupported alg: 0x10" once a line is parsed (or a bogus element with
-    // no hashes when the file is empty); we name the --alg value in every case.
-    error("Error: unsupported hash algorithm '" + st.alg_name +
-          "' (use sha256, sha384, sha512 or sm3)\n");
-    return false;
-  }
-  auto parsed = tlaunch::lcp::host::parse_hash_text(text, d);
+  return text;
+}
+
+// lcputils.c parse_file() + parse_line_hashes(), with the upstream per-element hash limit.
+bool add_hash_file(const Options& o, HashTypeState& st, const std::string& path, size_t limit) {
+  log(o, "reading hashes file " + path + "...\n");
+  const std::optional<std::string> text = read_hash_text(path);
+  if (!text) return false;
+  // Upstream: "Error: unsupported alg: 0x10" once a line is parsed (or a bogus element with
+  // no hashes when the file is empty); we name the --alg value in every case.
+  if (!check_hash_alg(st)) return false;
+  const uint8_t d = lcp::lcp_digest_size(st.alg);
+  auto parsed = tlaunch::lcp::host::parse_hash_text(*text, d);
   size_t before = st.hashes.size();
   size_t good = parsed.digests.size();
   // Upstream checks the limit before it parses each line: a line past the limit fails as
   // "too many" even if it is malformed itself.
-  if (before + good > limit || (parsed.error && before + good == limit)) {
-    error("Error: too many hashes: an element holds at most " + std::to_string(limit) +
-          " hashes (" + path + " line " + std::to_string(limit - before + 1) + ")\n");
-    return false;
-  }
+  if (before + good > limit || (parsed.error && before + good == limit))
+    return refuse("Error: too many hashes: an element holds at most " + std::to_string(limit) +
+                  " hashes (" + path + " line " + std::to_string(limit - before + 1) + ")\n");
   if (parsed.error) {
     if (parsed.error->kind == tlaunch::lcp::host::HashTextError::kWrongByteCount) {
-      error("Error: incorrect number of chars for hash\n");
+      err("Error: incorrect number of chars for hash\n");
     } else {
-      error("Error: " + tlaunch::lcp::host::describe_hash_text_error(*parsed.error, path) + "\n");
+      err("Error: " + tlaunch::lcp::host::describe_hash_text_error(*parsed.error, path) + "\n");
     }
     return false;
   }
@@ -222,251 +214,263 @@ bool add_hash_file(const Options& o, HashTypeState& st, const std::string& path,
   return true;
 }
 
-// The per-type option handlers (the plugins' cmdline_handler()); c == 0 is a positional file.
+// --alg of the hash types (mle2, sbios, stm): any name is taken here and checked when used.
+void set_hash_alg(HashTypeState& st, const char* arg) {
+  st.alg_name = arg;
+  st.alg = str_to_hash_alg(arg);
+}
+
+// The plugins' cmdline_handler(), one per type; c == 0 is a positional file.
+bool mle2_option(Options& o, int c, const char* arg) {
+  if (c == 'm') {
+    auto v = parse_number(arg, 0xFF);
+    if (!v) return refuse(std::string("Error: invalid --minver value '") + arg + "' (0..0xff)\n");
+    o.mle2.sinit_min_version = static_cast<uint8_t>(*v);
+    return true;
+  }
+  if (c == 'a') {
+    set_hash_alg(o.mle2, arg);
+    return true;
+  }
+  if (c != 0) return refuse("Error: unknown option for mle type\n");
+  return add_hash_file(o, o.mle2, arg, kMaxHashes);
+}
+
+bool sbios_option(Options& o, int c, const char* arg) {
+  if (c == 'a') {
+    set_hash_alg(o.sbios, arg);
+    return true;
+  }
+  if (c != 0) return refuse("Error: unknown option for sbios type\n");
+  if (!add_hash_file(o, o.sbios, arg, kMaxSbiosHashes)) return false;
+  if (o.sbios.hashes.empty()) return refuse("Error: no hashes provided\n");
+  return true;
+}
+
+bool stm_option(Options& o, int c, const char* arg) {
+  if (c == 'a') {
+    set_hash_alg(o.stm, arg);
+    return true;
+  }
+  if (c != 0) return refuse("Error: unknown option for mle type\n");  // sic, stm_elt.c
+  return add_hash_file(o, o.stm, arg, kMaxHashes);
+}
+
+bool pconf2_option(Options& o, int c, const char* arg) {
+  if (c == 'a') {
+    const uint16_t alg = str_to_hash_alg(arg);
+    if (alg == lcp::kAlgNull) return refuse("Error: invalid hash algorithm\n");
+    o.pconf2.alg = alg;
+    return true;
+  }
+  if (c >= '0' && c <= '7') {
+    const size_t pcr = static_cast<size_t>(c - '0');
+    const size_t d = lcp::lcp_digest_size(o.pconf2.alg);
+    auto v = tlaunch::lcp::host::parse_pcr_value(arg, d);
+    if (d == 0 || !v) return refuse("Error: unable to parse the hash value\n");
+    std::memcpy(o.pconf2.pcrs.value[pcr], v->data(), d);
+    o.pconf2.pcrs.present[pcr] = true;
+    o.pconf2.pcr_alg_size[pcr] = static_cast<uint8_t>(d);
+    return true;
+  }
+  // Upstream fails silently here (also for any positional argument).
+  if (c == 0) return refuse(std::string("Error: the pconf2 type takes no files ('") + arg + "')\n");
+  return refuse("Error: unknown option for pconf2 type\n");
+}
+
+bool custom_option(Options& o, int c, const char* arg) {
+  if (c == 'u') {
+    auto u = tlaunch::lcp::host::parse_uuid(arg);
+    if (!u) return refuse(std::string("Error:  uuid is not well formed: ") + arg + "\n");
+    o.custom.uuid = *u;
+    return true;
+  }
+  if (c != 0) return refuse("Error: unknown option for custom type\n");
+  log(o, std::string("cmdline opt: data file: ") + arg + "\n");
+  auto data = tlaunch::lcp::host::upstream_read_file(arg);
+  if (!data) return false;
+  o.custom.data = std::move(*data);  // several files: the last one wins (custom_elt.c)
+  return true;
+}
+
 bool plugin_option(Options& o, int c, const char* arg) {
   switch (o.type) {
     case Type::kMle2:
-      if (c == 'm') {
-        auto v = parse_number(arg, 0xFF);
-        if (!v) {
-          error(std::string("Error: invalid --minver value '") + arg + "' (0..0xff)\n");
-          return false;
-        }
-        o.mle2.sinit_min_version = static_cast<uint8_t>(*v);
-        return true;
-      }
-      if (c == 'a') {
-        o.mle2.alg_name = arg;
-        o.mle2.alg = str_to_hash_alg(arg);
-        return true;
-      }
-      if (c != 0) {
-        error("Error: unknown option for mle type\n");
-        return false;
-      }
-      return add_hash_file(o, o.mle2, arg, kMaxHashes);
+      return mle2_option(o, c, arg);
     case Type::kSbios:
-      if (c == 'a') {
-        o.sbios.alg_name = arg;
-        o.sbios.alg = str_to_hash_alg(arg);
-        return true;
-      }
-      if (c != 0) {
-        error("Error: unknown option for sbios type\n");
-        return false;
-      }
-      if (!add_hash_file(o, o.sbios, arg, kMaxSbiosHashes)) return false;
-      if (o.sbios.hashes.empty()) {
-        error("Error: no hashes provided\n");
-        return false;
-      }
-      return true;
+      return sbios_option(o, c, arg);
     case Type::kStm:
-      if (c == 'a') {
-        o.stm.alg_name = arg;
-        o.stm.alg = str_to_hash_alg(arg);
-        return true;
-      }
-      if (c != 0) {
-        error("Error: unknown option for mle type\n");  // sic, stm_elt.c
-        return false;
-      }
-      return add_hash_file(o, o.stm, arg, kMaxHashes);
+      return stm_option(o, c, arg);
     case Type::kPconf2:
-      if (c == 'a') {
-        uint16_t alg = str_to_hash_alg(arg);
-        if (alg == lcp::kAlgNull) {
-          error("Error: invalid hash algorithm\n");
-          return false;
-        }
-        o.pconf2.alg = alg;
-        return true;
-      }
-      if (c >= '0' && c <= '7') {
-        size_t pcr = static_cast<size_t>(c - '0');
-        size_t d = lcp::lcp_digest_size(o.pconf2.alg);
-        auto v = tlaunch::lcp::host::parse_pcr_value(arg, d);
-        if (d == 0 || !v) {
-          error("Error: unable to parse the hash value\n");
-          return false;
-        }
-        std::memcpy(o.pconf2.pcrs.value[pcr], v->data(), d);
-        o.pconf2.pcrs.present[pcr] = true;
-        o.pconf2.pcr_alg_size[pcr] = static_cast<uint8_t>(d);
-        return true;
-      }
-      // Upstream fails silently here (also for any positional argument).
-      if (c == 0)
-        error(std::string("Error: the pconf2 type takes no files ('") + arg + "')\n");
-      else
-        error("Error: unknown option for pconf2 type\n");
-      return false;
+      return pconf2_option(o, c, arg);
     case Type::kCustom:
-      if (c == 'u') {
-        auto u = tlaunch::lcp::host::parse_uuid(arg);
-        if (!u) {
-          error(std::string("Error:  uuid is not well formed: ") + arg + "\n");
-          return false;
-        }
-        o.custom.uuid = *u;
-        return true;
-      }
-      if (c != 0) {
-        error("Error: unknown option for custom type\n");
-        return false;
-      }
-      {
-        log(o, std::string("cmdline opt: data file: ") + arg + "\n");
-        auto data = read_data_file(arg);
-        if (!data) return false;
-        o.custom.data = std::move(*data);  // several files: the last one wins (custom_elt.c)
-      }
-      return true;
+      return custom_option(o, c, arg);
     case Type::kNone:
       break;
   }
   return false;
 }
 
-// The plugins' create(): the element bytes, or nullopt after printing upstream's messages.
-std::optional<Bytes> create_element(const Options& o) {
-  using tlaunch::host::Expected;
-  Expected<Bytes> r = tlaunch::host::fail(tlaunch::Errc::kInternal, "no type");
+// Upstream's checks before its plugins' create() builds an element; false after printing why.
+bool pconf2_ready(const Pconf2State& st) {
+  bool any = false;
+  for (size_t i = 0; i < lcp::kPconfPcrCount; ++i) {
+    if (!st.pcrs.present[i]) continue;
+    any = true;
+    if (st.pcr_alg_size[i] != lcp::lcp_digest_size(st.alg))
+      return refuse("Error: --alg was changed after --pcr" + std::to_string(i) +
+                    " was given; give --alg once, before the --pcrN options\n");
+  }
+  if (!any) return refuse("Error: no PCRs specified for the pconf element\n");
+  return true;
+}
+
+bool ready_to_build(const Options& o) {
   switch (o.type) {
     case Type::kMle2:
-      if (lcp::lcp_digest_size(o.mle2.alg) == 0 || o.mle2.alg == lcp::kAlgSha1) {
-        error("Error: unsupported hash algorithm '" + o.mle2.alg_name +
-              "' (use sha256, sha384, sha512 or sm3)\n");
-        return std::nullopt;
-      }
-      r = tlaunch::lcp::host::build_mle2(o.ctrl, o.mle2.sinit_min_version, o.mle2.alg,
-                                         o.mle2.hashes);
-      break;
+      return check_hash_alg(o.mle2);
     case Type::kSbios:
-      if (o.sbios.hashes.empty()) {
-        // Upstream overflows the heap here (NumHashes = 0 - 1).
-        error("Error: no hashes provided\n");
-        return std::nullopt;
-      }
-      r = tlaunch::lcp::host::build_sbios2(o.ctrl, o.sbios.alg, o.sbios.hashes);
-      break;
+      // Upstream overflows the heap here (NumHashes = 0 - 1).
+      return !o.sbios.hashes.empty() || refuse("Error: no hashes provided\n");
     case Type::kStm:
-      if (lcp::lcp_digest_size(o.stm.alg) == 0 || o.stm.alg == lcp::kAlgSha1) {
-        error("Error: unsupported hash algorithm '" + o.stm.alg_name +
-              "' (use sha256, sha384, sha512 or sm3)\n");
-        return std::nullopt;
-      }
-      r = tlaunch::lcp::host::build_stm2(o.ctrl, o.stm.alg, o.stm.hashes);
-      break;
-    case Type::kPconf2: {
-      bool any = false;
-      for (size_t i = 0; i < lcp::kPconfPcrCount; ++i) {
-        if (!o.pconf2.pcrs.present[i]) continue;
-        any = true;
-        if (o.pconf2.pcr_alg_size[i] != lcp::lcp_digest_size(o.pconf2.alg)) {
-          error("Error: --alg was changed after --pcr" + std::to_string(i) +
-                " was given; give --alg once, before the --pcrN options\n");
-          return std::nullopt;
-        }
-      }
-      if (!any) {
-        error("Error: no PCRs specified for the pconf element\n");
-        return std::nullopt;
-      }
-      r = tlaunch::lcp::host::build_pconf2(o.ctrl, o.pconf2.alg, o.pconf2.pcrs);
-      break;
-    }
+      return check_hash_alg(o.stm);
+    case Type::kPconf2:
+      return pconf2_ready(o.pconf2);
     case Type::kCustom:
-      if (o.custom.uuid.is_null()) {
-        error("Error:  no uuid specified\n");
-        return std::nullopt;
-      }
-      r = tlaunch::lcp::host::build_custom(o.ctrl, o.custom.uuid, o.custom.data);
-      break;
+      return !o.custom.uuid.is_null() || refuse("Error:  no uuid specified\n");
     case Type::kNone:
       break;
   }
+  return true;
+}
+
+tlaunch::host::Expected<Bytes> build_element(const Options& o) {
+  namespace lh = tlaunch::lcp::host;
+  switch (o.type) {
+    case Type::kMle2:
+      return lh::build_mle2(o.ctrl, o.mle2.sinit_min_version, o.mle2.alg, o.mle2.hashes);
+    case Type::kSbios:
+      return lh::build_sbios2(o.ctrl, o.sbios.alg, o.sbios.hashes);
+    case Type::kStm:
+      return lh::build_stm2(o.ctrl, o.stm.alg, o.stm.hashes);
+    case Type::kPconf2:
+      return lh::build_pconf2(o.ctrl, o.pconf2.alg, o.pconf2.pcrs);
+    case Type::kCustom:
+      return lh::build_custom(o.ctrl, o.custom.uuid, o.custom.data);
+    case Type::kNone:
+      break;
+  }
+  return tlaunch::host::fail(tlaunch::Errc::kInternal, "no type");
+}
+
+// The plugins' create(): the element bytes, or nullopt after printing upstream's messages.
+std::optional<Bytes> create_element(const Options& o) {
+  if (!ready_to_build(o)) return std::nullopt;
+  auto r = build_element(o);
   if (!r) {
-    error("Error: " + r.failure().message + "\n");
+    err("Error: " + r.failure().message + "\n");
     return std::nullopt;
   }
   return std::move(*r);
 }
 
+// Prints one element file as polelt.c display_policy_element() does; false on failure.
+bool show_element_file(const Options& o, const std::string& path) {
+  log(o, "cmdline opt: file: " + path + "\n");
+  std::printf("policy element file: %s\n", path.c_str());
+  std::fflush(stdout);
+  auto data = tlaunch::lcp::host::upstream_read_file(path);
+  if (!data) return false;
+  // polelt.c verify_policy_element(): Size >= 12 and Size == file size. Upstream says "data is
+  // too small" also when the file is larger than Size (docs/reference/upstream-quirks.md#q22); we
+  // say what is wrong.
+  const uint32_t size = tlaunch::cli::compat::le32_at0(*data);
+  if (data->size() < lcp::kElementHeaderSize || size > data->size() ||
+      size < lcp::kElementHeaderSize)
+    return refuse("Error: data is too small\n");
+  if (size < data->size()) {
+    char msg[160];
+    std::snprintf(msg, sizeof(msg),
+                  "Error: element size 0x%x is smaller than the file (%zu bytes)\n", size,
+                  data->size());
+    return refuse(msg);
+  }
+  auto elt = lcp::read_element_file(tlaunch::ByteSpan(data->data(), data->size()));
+  if (!elt) return refuse("Error: " + tlaunch::host::describe(elt.error(), path) + "\n");
+  std::fputs(tlaunch::lcp::host::element_text(*elt).c_str(), stdout);
+  return true;
+}
+
 int do_show(const Options& o, int argc, char** argv, int first) {
-  if (first == argc) {
-    error("Error: no files specified\n");
-    return 1;
-  }
-  for (int i = first; i < argc; ++i) {
-    std::string path = argv[i];
-    log(o, "cmdline opt: file: " + path + "\n");
-    std::printf("policy element file: %s\n", path.c_str());
-    std::fflush(stdout);
-    auto data = read_data_file(path);
-    if (!data) return 1;
-    // polelt.c verify_policy_element(): Size >= 12 and Size == file size. Upstream says "data is
-    // too small" also when the file is larger than Size (docs/reference/upstream-quirks.md#q22); we
-    // say what is wrong.
-    uint32_t size = 0;
-    if (data->size() >= 4)
-      size = static_cast<uint32_t>((*data)[0] | (*data)[1] << 8 | (*data)[2] << 16 |
-                                   static_cast<uint32_t>((*data)[3]) << 24);
-    if (data->size() < lcp::kElementHeaderSize || size > data->size() ||
-        size < lcp::kElementHeaderSize) {
-      error("Error: data is too small\n");
-      return 1;
-    }
-    if (size < data->size()) {
-      char msg[160];
-      std::snprintf(msg, sizeof(msg),
-                    "Error: element size 0x%x is smaller than the file (%zu bytes)\n", size,
-                    data->size());
-      error(msg);
-      return 1;
-    }
-    auto elt = lcp::read_element_file(tlaunch::ByteSpan(data->data(), data->size()));
-    if (!elt) {
-      error("Error: " + tlaunch::host::describe(elt.error(), path) + "\n");
-      return 1;
-    }
-    std::fputs(tlaunch::lcp::host::element_text(*elt).c_str(), stdout);
-  }
+  if (first == argc) return fail("Error: no files specified\n");
+  for (int i = first; i < argc; ++i)
+    if (!show_element_file(o, argv[i])) return 1;
   return 0;
 }
 
 int do_create(Options& o, int argc, char** argv, int first) {
-  if (o.type == Type::kNone) {
-    error("Error: no type was specified\n");
-    return 1;
-  }
-  if (o.out_file.empty()) {
-    error("Error: no output file specified\n");
-    return 1;
-  }
+  if (o.type == Type::kNone) return fail("Error: no type was specified\n");
+  if (o.out_file.empty()) return fail("Error: no output file specified\n");
   for (int i = first; i < argc; ++i) {
     log(o, std::string("cmdline opt: file: ") + argv[i] + "\n");
     if (!plugin_option(o, 0, argv[i])) return 1;
   }
   auto elt = create_element(o);
-  if (!elt) {
-    error("Error: failed to allocate element\n");
-    return 1;
-  }
+  if (!elt) return fail("Error: failed to allocate element\n");
   auto w = tlaunch::host::write_file_atomic(o.out_file, *elt);
   if (!w) {
-    error("Error: failed to open file " + o.out_file + " for writing: " + w.failure().message +
-          "\n");
-    error("Error: error writing element\n");
+    err("Error: failed to open file " + o.out_file + " for writing: " + w.failure().message + "\n");
+    err("Error: error writing element\n");
     return 1;
   }
   return 0;
 }
 
-}  // namespace
+// --ctrl: PolEltControl.
+bool set_ctrl(Options& o, const char* arg) {
+  auto v = parse_number(arg, 0xFFFFFFFFul);
+  if (!v)
+    return refuse(std::string("Error: invalid --ctrl value '") + arg +
+                  "' (a number, hex with 0x or decimal, up to 0xffffffff)\n");
+  o.ctrl = static_cast<uint32_t>(*v);
+  return true;
+}
 
-int main(int argc, char** argv) {
-  Options o;
+bool set_type(Options& o, const char* arg) {
+  const Type t = type_from_string(arg);
+  if (t == Type::kNone) return refuse(std::string("Error: unknown type '") + arg + "'\n");
+  o.type = t;
+  log(o, std::string("cmdline opt: type: '") + arg + "'\n");
+  return true;
+}
+
+// One option of crtpolelt.c's getopt loop; the options it does not know go to the plugin of
+// --type. False after printing why the command line is refused (or after getopt's message).
+bool apply_option(Options& o, int c, const char* arg) {
+  switch (c) {
+    case 'H':
+    case 'C':
+    case 'S':
+    case 'V':
+      return tlaunch::cli::compat::take_command(&o.cmd, c);
+    case 't':
+      return set_type(o, arg);
+    case 'o':
+      o.out_file = arg;
+      return true;
+    case 'c':
+      return set_ctrl(o, arg);
+    case 0:
+      return true;
+    case '?':
+      return false;  // getopt has printed the reason
+    default:
+      if (o.type == Type::kNone) return refuse("Error: type must be the first option\n");
+      return plugin_option(o, c, arg);
+  }
+}
+
+bool parse_options(int argc, char** argv, Options& o) {
   // crtpolelt.c long_opts followed by the plugins' options in registration order (custom,
   // sbios, stm, pconf2, mle2); duplicates ("alg") resolve to the first entry, as upstream.
   const struct option long_opts[] = {
@@ -494,63 +498,15 @@ int main(int argc, char** argv) {
       {"alg", required_argument, nullptr, 'a'},
       {nullptr, 0, nullptr, 0},
   };
-  bool prev_cmd = false;
-  for (;;) {
-    int c = getopt_long_only(argc, argv, "", long_opts, nullptr);
-    if (c == -1) break;
-    switch (c) {
-      case 'H':
-      case 'C':
-      case 'S':
-      case 'V':
-        if (prev_cmd) {
-          error("Error: only one command can be specified\n");
-          return 1;
-        }
-        prev_cmd = true;
-        o.cmd = c;
-        break;
-      case 't': {
-        Type t = type_from_string(optarg);
-        if (t == Type::kNone) {
-          error(std::string("Error: unknown type '") + optarg + "'\n");
-          return 1;
-        }
-        o.type = t;
-        log(o, std::string("cmdline opt: type: '") + optarg + "'\n");
-        break;
-      }
-      case 'o':
-        o.out_file = optarg;
-        break;
-      case 'c': {
-        auto v = parse_number(optarg, 0xFFFFFFFFul);
-        if (!v) {
-          error(std::string("Error: invalid --ctrl value '") + optarg +
-                "' (a number, hex with 0x or decimal, up to 0xffffffff)\n");
-          return 1;
-        }
-        o.ctrl = static_cast<uint32_t>(*v);
-        break;
-      }
-      case 0:
-        break;
-      case '?':
-        return 1;  // getopt has printed the reason
-      default:
-        if (o.type == Type::kNone) {
-          error("Error: type must be the first option\n");
-          return 1;
-        }
-        if (!plugin_option(o, c, optarg)) return 1;
-        break;
-    }
-  }
+  for (int c; (c = getopt_long_only(argc, argv, "", long_opts, nullptr)) != -1;)
+    if (!apply_option(o, c, optarg)) return false;
+  return true;
+}
 
+int run(Options& o, int argc, char** argv) {
   switch (o.cmd) {
     case 0:
-      error("Error: no command was specified\n");
-      return 1;
+      return fail("Error: no command was specified\n");
     case 'H':
       std::fputs(kHelp, stdout);
       return 0;
@@ -562,8 +518,14 @@ int main(int argc, char** argv) {
       std::printf("lcp2_crtpolelt version: %i.%i", 1, 1);
       return 0;
     default:
-      break;
+      return fail("Error: unknown command option\n");
   }
-  error("Error: unknown command option\n");
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse_options(argc, argv, o)) return 1;
+  return run(o, argc, argv);
 }

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "compat_io.h"
 #include "compat_lcputils.h"
 #include "tlaunch/policy/host/lcp/lcp_list_compat.h"
 #include "tlaunch/policy/host/lcp/lcp_list_ops.h"
@@ -118,8 +119,11 @@ struct Options {
   std::vector<std::string> files;
 };
 
-void out(const std::string& s) { std::fputs(s.c_str(), stdout); }
-void err(const std::string& s) { std::fputs(s.c_str(), stderr); }
+using tlaunch::cli::compat::err;
+using tlaunch::cli::compat::fail;
+using tlaunch::cli::compat::open_errno;
+using tlaunch::cli::compat::out;
+using tlaunch::cli::compat::refuse;
 
 // lcputils.c str_to_sig_alg()
 uint16_t str_to_sig_alg(const char* s) {
@@ -133,11 +137,7 @@ uint16_t str_to_sig_alg(const char* s) {
   return lcp::kAlgNull;
 }
 
-using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/common/compat_lcputils.h)
-
-uint16_t le16(const Bytes& b) {
-  return b.size() >= 2 ? static_cast<uint16_t>(b[0] | (b[1] << 8)) : 0;
-}
+using tlaunch::cli::compat::str_to_hash_alg;  // lcputils.c (cli/compat/common/compat_lcputils.h)
 
 lh::PassphraseSource passphrase(const Options& o) {
   lh::PassphraseSource p;
@@ -146,51 +146,48 @@ lh::PassphraseSource passphrase(const Options& o) {
 }
 
 // ------------------------------------------------------------------------------ --create
+// An element file, checked as polelt.c verify_policy_element() does (Size >= 12 and Size == file
+// length) and decoded; nullopt after printing why not.
+std::optional<Bytes> read_element_file(const std::string& f) {
+  auto data = lh::upstream_read_file(f);
+  if (!data) return std::nullopt;
+  if (data->size() < lcp::kElementHeaderSize ||
+      tlaunch::cli::compat::le32_at0(*data) != data->size()) {
+    err("Error: data is too small\n");
+    return std::nullopt;
+  }
+  auto e = lcp::read_element_file(tlaunch::ByteSpan(data->data(), data->size()));
+  if (!e.ok()) {
+    err("Error: " + tlaunch::host::describe(e.error(), f) + "\n");
+    return std::nullopt;
+  }
+  return data;
+}
+
+// Checks the list version (upstream: 0x200, 0x201 or 0x300) and writes the list of the element
+// files.
 int create(const Options& o) {
   const uint8_t major = static_cast<uint8_t>(o.version >> 8);
   const uint8_t minor = static_cast<uint8_t>(o.version & 0xFF);
-  if (major != 2 && major != 3) {
-    err("Error: only list versions 0x200, 0x201 or 0x300 are supported\n");
-    return 1;
-  }
+  if (major != 2 && major != 3)
+    return fail("Error: only list versions 0x200, 0x201 or 0x300 are supported\n");
   if ((major == 2 && minor > lcp::kList2MaxMinor) || (major == 3 && minor > lcp::kList21MaxMinor)) {
     char b[64];
     std::snprintf(b, sizeof(b), "Error: minor version 0x%02x not supported\n", minor);
     err(b);
     return 1;
   }
-  if (o.files.size() > kMaxFiles) {
-    err("Too many element files specified.\n");
-    return 1;
-  }
+  if (o.files.size() > kMaxFiles) return fail("Too many element files specified.\n");
   // Each element goes in front of the ones before it, as upstream's (docs/compat.md
   // "lcp-element-order"); the files are read and checked in command-line order.
   std::vector<Bytes> elements;
   for (const std::string& f : o.files) {
-    auto data = lh::upstream_read_file(f);
+    auto data = read_element_file(f);
     if (!data) return 1;
-    // polelt.c verify_policy_element(): Size >= 12 and Size == file length.
-    uint32_t size =
-        data->size() >= 4
-            ? static_cast<uint32_t>((*data)[0] | ((*data)[1] << 8) | ((*data)[2] << 16) |
-                                    (static_cast<uint32_t>((*data)[3]) << 24))
-            : 0;
-    if (data->size() < lcp::kElementHeaderSize || size != data->size()) {
-      err("Error: data is too small\n");
-      return 1;
-    }
-    auto e = lcp::read_element_file(tlaunch::ByteSpan(data->data(), data->size()));
-    if (!e.ok()) {
-      err("Error: " + tlaunch::host::describe(e.error(), f) + "\n");
-      return 1;
-    }
     elements.push_back(std::move(*data));
   }
   auto list = lh::make_list(o.version, elements, lh::ElementOrder::kEachInFront);
-  if (!list.ok()) {
-    err("Error: " + list.failure().message + "\n");
-    return 1;
-  }
+  if (!list.ok()) return fail("Error: " + list.failure().message + "\n");
   return lh::upstream_write_file(o.out, *list) ? 0 : 1;
 }
 
@@ -217,14 +214,6 @@ void report_pubkey_failure(const Options& o, const lh::Failure& f, int open_errn
   err(list21 ? "Error: failed to sign policy list.\n" : "Error: failed to sign policy list\n");
 }
 
-// errno of opening path for reading, 0 if it opens.
-int open_errno(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return errno != 0 ? errno : ENOENT;
-  std::fclose(f);
-  return 0;
-}
-
 // The tail of upstream's failure chain once signing itself failed.
 void sign_failed_chain(bool list21, bool rsa) {
   if (list21) {
@@ -243,105 +232,86 @@ int sign_failed() {
   return 1;
 }
 
-int sign(const Options& o) {
-  auto data = lh::upstream_read_file(o.out);
-  if (!data) return 1;
-  const uint16_t version = le16(*data);
-  const uint8_t major = static_cast<uint8_t>(version >> 8);
-  if (major != 2 && major != 3) return 1;  // as upstream: nothing to do, no message
-  const bool list21 = major == 3;
-  auto lf = lh::list_from_bytes(*data, o.out, /*allow_missing_sig_block=*/!list21);
-  if (!lf.ok()) {
-    err("Error: " + lf.failure().message + "\n");
-    err(list21 ? "Error: failed to read policy list file.\n"
-               : "Error: failed to read policy list file.\n");
-    return sign_failed();
-  }
-  if (list21 && !lf->view.is_signed) out("Verify TPM2.0 Policy List 2.1 success\n");
+bool is_rsa(uint16_t sigalg) { return sigalg == lcp::kAlgRsaSsa || sigalg == lcp::kAlgRsaPss; }
+bool is_ecc(uint16_t sigalg) { return sigalg == lcp::kAlgEcdsa || sigalg == lcp::kAlgSm2; }
 
+// The signature algorithm checks of pollist2.c / pollist2_1.c before a key is read; false after
+// printing why (the caller adds the failure chain).
+bool check_sign_algorithm(const Options& o, bool list21) {
   const uint16_t alg = o.sigalg;
-  if (!list21 && alg == lcp::kAlgRsaPss) {
-    err("Error: TPM_ALG_RSAPSS algorithm unsupported for LCP_POLICY_LIST2.\n"
+  if (!list21 && alg == lcp::kAlgRsaPss)
+    return refuse(
+        "Error: TPM_ALG_RSAPSS algorithm unsupported for LCP_POLICY_LIST2.\n"
         "Use LCP_POLICY_LIST2_1 (lcp list version 0x300).\n");
-    return sign_failed();
-  }
   if (list21 && alg == lcp::kAlgRsaSsa) {
     out("TPM_ALG_RSASSA is not supported with policy list version 0x300.Use TPM_ALG_RSAPSS.\n");
-    return sign_failed();
+    return false;
   }
-  if (alg == lcp::kAlgLms) {
-    err("Error: LMS signing is not supported by this build (lcptools needs its IPP-Crypto "
+  if (alg == lcp::kAlgLms)
+    return refuse(
+        "Error: LMS signing is not supported by this build (lcptools needs its IPP-Crypto "
         "backend for it too).\n");
-    return sign_failed();
-  }
-  if (alg == lcp::kAlgMldsa) {
-    err("Error: ML-DSA-87 signing is not supported by this OpenSSL (3.5 or later is needed).\n");
-    return sign_failed();
-  }
-  const bool rsa = alg == lcp::kAlgRsaSsa || alg == lcp::kAlgRsaPss;
-  const bool ecc = alg == lcp::kAlgEcdsa || alg == lcp::kAlgSm2;
-  if (!rsa && !ecc) {
+  if (alg == lcp::kAlgMldsa)
+    return refuse(
+        "Error: ML-DSA-87 signing is not supported by this OpenSSL (3.5 or later is needed).\n");
+  if (!is_rsa(alg) && !is_ecc(alg)) {
     out(list21 ? "Signature algorithm not supported or not specified.\n"
                : "Unsupported signature algorithm\n");
-    return sign_failed();
+    return false;
   }
-  if (alg == lcp::kAlgSm2 && !lh::sm2_supported()) {
-    err("Error: SM2 signatures are not supported by this OpenSSL.\n");
-    return sign_failed();
-  }
-  if (o.nosig && (list21 || !rsa)) {
-    err("Error: --nosig makes the LCP_POLICY_LIST2 RSA form without SigBlock; other lists are "
+  if (alg == lcp::kAlgSm2 && !lh::sm2_supported())
+    return refuse("Error: SM2 signatures are not supported by this OpenSSL.\n");
+  if (o.nosig && (list21 || !is_rsa(alg)))
+    return refuse(
+        "Error: --nosig makes the LCP_POLICY_LIST2 RSA form without SigBlock; other lists are "
         "signed externally with 'tlaunch lcp list tbs' and 'tlaunch lcp list attach-sig'.\n");
+  return true;
+}
+
+// --nosig: the LCP_POLICY_LIST2 RSASSA form without SigBlock, for --addsig
+// (docs/reference/upstream-quirks.md#q28).
+int write_without_sigblock(const Options& o, const lcp::ListView& l, const lh::PublicKey& pub,
+                           const lh::SignRequest& req) {
+  auto p = lh::prepare_signed_list(l, pub, req, /*include_value=*/false);
+  if (!p.ok()) {
+    err("Error: " + p.failure().message + "\n");
     return sign_failed();
   }
+  if (!lh::upstream_write_file(o.out, p->bytes)) return sign_failed();
+  out("List written without SigBlock to " + o.out + "; add the signature with --addsig\n");
+  return 0;
+}
 
-  auto pub = lh::load_public_key(o.pub);
-  if (!pub.ok()) {
-    report_pubkey_failure(o, pub.failure(), open_errno(o.pub), ecc, list21);
-    return sign_failed();
+// The private key of --priv, which must belong to pub; nullopt after upstream's messages.
+std::optional<lh::PrivateKey> load_matching_private_key(const Options& o, const lh::PublicKey& pub,
+                                                        bool list21, bool rsa) {
+  auto priv = lh::load_private_key(o.priv, passphrase(o));
+  auto pair = priv.ok() ? lh::check_key_pair(pub, *priv) : lh::HostStatus(priv.failure());
+  if (!pair.ok()) {
+    err("Error: " + pair.failure().message + "\n");
+    if (rsa) out("ERROR: failed to initialize EVP context.\n");
+    sign_failed_chain(list21, rsa);
+    return std::nullopt;
   }
-  lh::SignRequest req;
-  req.scheme = alg;
-  // ECDSA/SM2: the hash follows the key (upstream ignores --hashalg for them,
-  // docs/reference/upstream-quirks.md#q33).
-  req.hash_alg = rsa ? o.hash_alg : lcp::kAlgNull;
-  req.revocation_counter = o.rev;
+  return std::move(*priv);
+}
 
-  if (o.nosig) {
-    // The LCP_POLICY_LIST2 RSASSA form without SigBlock, for --addsig
-    // (docs/reference/upstream-quirks.md#q28).
-    auto p = lh::prepare_signed_list(lf->view, *pub, req, /*include_value=*/false);
-    if (!p.ok()) {
-      err("Error: " + p.failure().message + "\n");
-      return sign_failed();
-    }
-    if (!lh::upstream_write_file(o.out, p->bytes)) return sign_failed();
-    out("List written without SigBlock to " + o.out + "; add the signature with --addsig\n");
-    return 0;
-  }
-
+// Signs the list with the key pair of --pub/--priv and writes it back to --out.
+int sign_and_write(const Options& o, const lcp::ListView& l, const lh::PublicKey& pub,
+                   const lh::SignRequest& req, bool list21) {
+  const uint16_t alg = o.sigalg;
+  const bool rsa = is_rsa(alg);
   // Upstream checks the key type and size while building the signature structure.
-  if ((rsa && pub->algo != lh::KeyAlgo::kRsa) ||
-      (alg == lcp::kAlgEcdsa && pub->algo != lh::KeyAlgo::kEc) ||
-      (alg == lcp::kAlgSm2 && pub->algo != lh::KeyAlgo::kSm2)) {
-    auto p = lh::prepare_signed_list(lf->view, *pub, req);
+  if ((rsa && pub.algo != lh::KeyAlgo::kRsa) ||
+      (alg == lcp::kAlgEcdsa && pub.algo != lh::KeyAlgo::kEc) ||
+      (alg == lcp::kAlgSm2 && pub.algo != lh::KeyAlgo::kSm2)) {
+    auto p = lh::prepare_signed_list(l, pub, req);
     err("Error: " + (p.ok() ? std::string("wrong key type") : p.failure().message) + "\n");
     return sign_failed();
   }
   if (rsa) out("[rsa_get_sig_ctx]\n");
-  auto priv = lh::load_private_key(o.priv, passphrase(o));
-  if (!priv.ok()) {
-    err("Error: " + priv.failure().message + "\n");
-    if (rsa) out("ERROR: failed to initialize EVP context.\n");
-    sign_failed_chain(list21, rsa);
-    return sign_failed();
-  }
-  if (auto pair = lh::check_key_pair(*pub, *priv); !pair.ok()) {
-    err("Error: " + pair.failure().message + "\n");
-    if (rsa) out("ERROR: failed to initialize EVP context.\n");
-    sign_failed_chain(list21, rsa);
-    return sign_failed();
-  }
+  auto priv = load_matching_private_key(o, pub, list21, rsa);
+  if (!priv) return sign_failed();
   if (rsa) {
     out("[rsa_ssa_pss_sign]\n");
     if (o.hash_alg != lcp::kAlgSha256 && o.hash_alg != lcp::kAlgSha384) {
@@ -350,7 +320,7 @@ int sign(const Options& o) {
       return sign_failed();
     }
   }
-  auto signed_list = lh::sign_list(lf->view, *pub, *priv, req);
+  auto signed_list = lh::sign_list(l, pub, *priv, req);
   if (!signed_list.ok()) {
     err("Error: " + signed_list.failure().message + "\n");
     sign_failed_chain(list21, rsa);
@@ -361,6 +331,35 @@ int sign(const Options& o) {
   return 0;
 }
 
+int sign(const Options& o) {
+  auto data = lh::upstream_read_file(o.out);
+  if (!data) return 1;
+  const uint8_t major = static_cast<uint8_t>(tlaunch::cli::compat::le16_at0(*data) >> 8);
+  if (major != 2 && major != 3) return 1;  // as upstream: nothing to do, no message
+  const bool list21 = major == 3;
+  auto lf = lh::list_from_bytes(*data, o.out, /*allow_missing_sig_block=*/!list21);
+  if (!lf.ok()) {
+    err("Error: " + lf.failure().message + "\n");
+    err("Error: failed to read policy list file.\n");
+    return sign_failed();
+  }
+  if (list21 && !lf->view.is_signed) out("Verify TPM2.0 Policy List 2.1 success\n");
+  if (!check_sign_algorithm(o, list21)) return sign_failed();
+  auto pub = lh::load_public_key(o.pub);
+  if (!pub.ok()) {
+    report_pubkey_failure(o, pub.failure(), open_errno(o.pub), is_ecc(o.sigalg), list21);
+    return sign_failed();
+  }
+  lh::SignRequest req;
+  req.scheme = o.sigalg;
+  // ECDSA/SM2: the hash follows the key (upstream ignores --hashalg for them,
+  // docs/reference/upstream-quirks.md#q33).
+  req.hash_alg = is_rsa(o.sigalg) ? o.hash_alg : lcp::kAlgNull;
+  req.revocation_counter = o.rev;
+  if (o.nosig) return write_without_sigblock(o, lf->view, *pub, req);
+  return sign_and_write(o, lf->view, *pub, req, list21);
+}
+
 // ------------------------------------------------------------------------------ --addsig
 // Inserts a detached big-endian RSA signature into a LIST2 list made with --sign --nosig (or
 // replaces the signature of a signed one), verifying it first (upstream verified the list before
@@ -368,7 +367,7 @@ int sign(const Options& o) {
 int addsig(const Options& o) {
   auto data = lh::upstream_read_file(o.out);
   if (!data) return 1;
-  const uint16_t version = le16(*data);
+  const uint16_t version = tlaunch::cli::compat::le16_at0(*data);
   if ((version >> 8) == 3) {
     err("Error: --addsig applies to LCP_POLICY_LIST2 lists (0x200/0x201); attach a signature to "
         "a 0x300 list with 'tlaunch lcp list attach-sig'.\n");
@@ -379,10 +378,7 @@ int addsig(const Options& o) {
     return 1;
   }
   auto lf = lh::list_from_bytes(*data, o.out, true);
-  if (!lf.ok()) {
-    err("Error: " + lf.failure().message + "\n");
-    return 1;
-  }
+  if (!lf.ok()) return fail("Error: " + lf.failure().message + "\n");
   const lcp::ListView& l = lf->view;
   if (!l.is_signed || l.signature.key_kind != lcp::KeyKind::kRsa) {
     err(l.is_signed ? "Error: public key size is not 2048/3072 bits\n"
@@ -392,33 +388,20 @@ int addsig(const Options& o) {
   }
   auto sig = lh::upstream_read_file(o.sig_file);
   if (!sig) return 1;
-  if (sig->size() != l.signature.key_bytes) {
-    err("Error: signature file size doesn't match public key size\n");
-    return 1;
-  }
+  if (sig->size() != l.signature.key_bytes)
+    return fail("Error: signature file size doesn't match public key size\n");
   auto pub = lh::list_public_key(l, o.out);
-  if (!pub.ok()) {
-    err("Error: " + pub.failure().message + "\n");
-    return 1;
-  }
+  if (!pub.ok()) return fail("Error: " + pub.failure().message + "\n");
   lh::SignRequest req;
   req.scheme = lcp::kAlgRsaSsa;
   req.revocation_counter = l.signature.revocation_counter;
   auto p = lh::prepare_signed_list(l, *pub, req);
-  if (!p.ok()) {
-    err("Error: " + p.failure().message + "\n");
-    return 1;
-  }
-  if (auto s = lh::place_value(*p, *pub, tlaunch::ByteSpan(sig->data(), sig->size())); !s.ok()) {
-    err("Error: " + s.failure().message + "\n");
-    return 1;
-  }
+  if (!p.ok()) return fail("Error: " + p.failure().message + "\n");
+  if (auto s = lh::place_value(*p, *pub, tlaunch::ByteSpan(sig->data(), sig->size())); !s.ok())
+    return fail("Error: " + s.failure().message + "\n");
   auto check = lh::list_from_bytes(p->bytes, o.out);
   auto v = check.ok() ? lh::verify_list(check->view) : lh::Expected<lh::ListCheck>(check.failure());
-  if (!v.ok() || !v->valid) {
-    err("Error: signature file does not match policy list\n");
-    return 1;
-  }
+  if (!v.ok() || !v->valid) return fail("Error: signature file does not match policy list\n");
   return lh::upstream_write_file(o.out, p->bytes) ? 0 : 1;
 }
 
@@ -429,7 +412,7 @@ int show(const Options& o) {
   if (open_errno(file) != 0) return 1;
   auto data = lh::upstream_read_file(file);
   if (!data) return 1;
-  const uint16_t version = le16(*data);
+  const uint16_t version = tlaunch::cli::compat::le16_at0(*data);
   const uint8_t major = static_cast<uint8_t>(version >> 8);
   if (major != 2 && major != 3)
     return 0;  // upstream prints nothing for other files (docs/reference/upstream-quirks.md#q31)
@@ -468,22 +451,13 @@ int show(const Options& o) {
 // them).
 int verify(const Options& o) {
   const std::string& file = o.files[0];
-  if (open_errno(file) != 0) {
-    err("Error: failed to read pollist file.\n");
-    return 1;
-  }
+  if (open_errno(file) != 0) return fail("Error: failed to read pollist file.\n");
   auto data = lh::upstream_read_file(file);
-  if (!data) {
-    err("Error: failed to read pollist file.\n");
-    return 1;
-  }
-  const uint16_t version = le16(*data);
+  if (!data) return fail("Error: failed to read pollist file.\n");
+  const uint16_t version = tlaunch::cli::compat::le16_at0(*data);
   const uint8_t major = static_cast<uint8_t>(version >> 8);
   if (major == 1) return 0;
-  if (major != 2 && major != 3) {
-    err("Error: version unrecognized.\n");
-    return 1;
-  }
+  if (major != 2 && major != 3) return fail("Error: version unrecognized.\n");
   auto lf = lh::list_from_bytes(*data, file, major == 2);
   if (!lf.ok()) {
     err("Error: " + lf.failure().message + "\n");
@@ -511,9 +485,90 @@ int verify(const Options& o) {
   return 1;
 }
 
-}  // namespace
+// ------------------------------------------------------------------------------ options
+// --listver: strtoul(optarg, NULL, 16) into a u16 (docs/reference/upstream-quirks.md#q35: hex
+// even without 0x).
+bool set_list_version(Options& o, const char* arg) {
+  o.version = static_cast<uint16_t>(std::strtoul(arg, nullptr, 16));
+  if (o.version != 0) return true;
+  return refuse("Error: only list versions 0x100, 0x200, 0x201 or 0x300 are supported\n");
+}
 
-int main(int argc, char* argv[]) {
+bool set_revocation_counter(Options& o, const char* arg) {
+  auto v = lh::parse_unsigned(arg, 0, 0xFFFF);
+  if (!v)
+    return refuse(std::string("Error: invalid revocation counter '") + arg +
+                  "' (a number from 0 to 0xffff)\n");
+  o.rev = static_cast<uint16_t>(*v);
+  return true;
+}
+
+bool set_hash_alg(Options& o, const char* arg) {
+  o.hash_alg = str_to_hash_alg(arg);
+  if (o.hash_alg != lcp::kAlgNull) return true;
+  return refuse("ERROR: incorrect hash alg specified");
+}
+
+// The options that name a file: their field in Options, or nullptr.
+std::string* file_option(Options& o, int c) {
+  switch (c) {
+    case 'o':
+      return &o.out;
+    case 'u':
+      return &o.pub;
+    case 'i':
+      return &o.priv;
+    case 's':
+      return &o.sig_file;
+    case 'g':
+      return &o.saved_sig_file;  // accepted, ignored (docs/reference/upstream-quirks.md#q29)
+    case 'P':
+      return &o.passphrase_file;
+    default:
+      return nullptr;
+  }
+}
+
+// One option of crtpollist.c's getopt loop; false after printing why the command line is refused.
+bool apply_option(Options& o, int c, const char* arg) {
+  if (std::string* file = file_option(o, c)) {
+    *file = arg;
+    return true;
+  }
+  switch (c) {
+    case 'H':
+    case 'C':
+    case 'S':
+    case 'A':
+    case 'W':
+    case 'V':
+    case 'v':
+      return tlaunch::cli::compat::take_command(&o.cmd, c);
+    case 'h':
+      return set_hash_alg(o, arg);
+    case 'a':
+      o.sigalg = str_to_sig_alg(arg);
+      return true;
+    case 'r':
+      return set_revocation_counter(o, arg);
+    case 'n':
+      o.nosig = true;
+      return true;
+    case 'l':
+      return set_list_version(o, arg);
+    case 't':
+      o.verbose = true;
+      return true;
+    case 'f':
+      o.force = true;
+      return true;
+    default:
+      return refuse("Error: unrecognized option\n");
+  }
+}
+
+// crtpollist.c's command line: options (getopt_long_only), then the files.
+bool parse_options(int argc, char** argv, Options& o) {
   // crtpollist.c long_opts, in upstream's order (abbreviation resolution depends on it), plus
   // --passphrase-file.
   static const struct option kLongOpts[] = {
@@ -539,166 +594,76 @@ int main(int argc, char* argv[]) {
       {"passphrase-file", required_argument, nullptr, 'P'},
       {nullptr, 0, nullptr, 0},
   };
-  Options o;
-  bool prev_cmd = false;
-  for (;;) {
-    const int c = getopt_long_only(argc, argv, "", kLongOpts, nullptr);
-    if (c == -1) break;
-    switch (c) {
-      case 'H':
-      case 'C':
-      case 'S':
-      case 'A':
-      case 'W':
-      case 'V':
-      case 'v':
-        if (prev_cmd) {
-          err("Error: only one command can be specified\n");
-          return 1;
-        }
-        prev_cmd = true;
-        o.cmd = c;
-        break;
-      case 'o':
-        o.out = optarg;
-        break;
-      case 'h':
-        o.hash_alg = str_to_hash_alg(optarg);
-        if (o.hash_alg == lcp::kAlgNull) {
-          err("ERROR: incorrect hash alg specified");
-          return 1;
-        }
-        break;
-      case 'a':
-        o.sigalg = str_to_sig_alg(optarg);
-        break;
-      case 'u':
-        o.pub = optarg;
-        break;
-      case 'i':
-        o.priv = optarg;
-        break;
-      case 'r': {
-        auto v = lh::parse_unsigned(optarg, 0, 0xFFFF);
-        if (!v) {
-          err(std::string("Error: invalid revocation counter '") + optarg +
-              "' (a number from 0 to 0xffff)\n");
-          return 1;
-        }
-        o.rev = static_cast<uint16_t>(*v);
-        break;
-      }
-      case 'n':
-        o.nosig = true;
-        break;
-      case 's':
-        o.sig_file = optarg;
-        break;
-      case 'g':
-        o.saved_sig_file = optarg;
-        break;  // accepted and ignored, as upstream (docs/reference/upstream-quirks.md#q29)
-      case 'l':
-        // strtoul(optarg, NULL, 16) into a u16 (docs/reference/upstream-quirks.md#q35: hex even
-        // without 0x).
-        o.version = static_cast<uint16_t>(std::strtoul(optarg, nullptr, 16));
-        if (o.version == 0) {
-          err("Error: only list versions 0x100, 0x200, 0x201 or 0x300 are supported\n");
-          return 1;
-        }
-        break;
-      case 't':
-        o.verbose = true;
-        break;
-      case 'f':
-        o.force = true;
-        break;
-      case 'P':
-        o.passphrase_file = optarg;
-        break;
-      default:
-        err("Error: unrecognized option\n");
-        return 1;
-    }
-  }
+  for (int c; (c = getopt_long_only(argc, argv, "", kLongOpts, nullptr)) != -1;)
+    if (!apply_option(o, c, optarg)) return false;
   while (optind < argc) {
-    if (o.files.size() == kMaxFiles && o.cmd == 'C') {
-      err("Too many element files specified.\n");
-      return 1;
-    }
+    if (o.files.size() == kMaxFiles && o.cmd == 'C')
+      return refuse("Too many element files specified.\n");
     o.files.emplace_back(argv[optind++]);
   }
+  return true;
+}
 
+// ------------------------------------------------------------------------------ commands
+// The checks of crtpollist.c main() before each command, in upstream's order.
+bool check_create_options(const Options& o) {
+  if (o.out.empty()) return refuse("Error: no policy list output file specified\n");
+  if (o.version == 0) return refuse("ERROR: LCP list version not specified.\n");
+  return true;
+}
+
+bool check_sign_options(const Options& o) {
+  if (o.out.empty()) return refuse("Error: no policy list output file specified\n");
+  if (o.sigalg == lcp::kAlgNull) return refuse("Error: signature algorithm must be specified.\n");
+  if (o.pub.empty()) return refuse("Error: no public key file specified\n");
+  if (o.nosig && !o.priv.empty())
+    return refuse("Error: private key file specified with --nosig option\n");
+  if (!o.nosig && o.priv.empty()) return refuse("Error: no private key file specified\n");
+  if (o.sigalg == lcp::kAlgLms && !o.nosig && !o.force && !::isatty(STDIN_FILENO))
+    return refuse(
+        "Error: LMS signing requires interactive confirmation, but stdin is not a TTY. "
+        "Re-run with --force to skip this prompt in non-interactive environments.\n");
+  return true;
+}
+
+bool check_addsig_options(const Options& o) {
+  if (o.out.empty()) return refuse("Error: no policy list output file specified\n");
+  if (o.sig_file.empty()) return refuse("Error: no signature file specified\n");
+  return true;
+}
+
+int run(const Options& o) {
   switch (o.cmd) {
     case 0:
-      err("Error: no command option was specified\n");
-      return 1;
+      return fail("Error: no command option was specified\n");
     case 'H':
       out(kHelp);
       return 0;
     case 'C':
-      if (o.out.empty()) {
-        err("Error: no policy list output file specified\n");
-        return 1;
-      }
-      if (o.version == 0) {
-        err("ERROR: LCP list version not specified.\n");
-        return 1;
-      }
-      return create(o);
+      return check_create_options(o) ? create(o) : 1;
     case 'S':
-      if (o.out.empty()) {
-        err("Error: no policy list output file specified\n");
-        return 1;
-      }
-      if (o.sigalg == lcp::kAlgNull) {
-        err("Error: signature algorithm must be specified.\n");
-        return 1;
-      }
-      if (o.pub.empty()) {
-        err("Error: no public key file specified\n");
-        return 1;
-      }
-      if (o.nosig && !o.priv.empty()) {
-        err("Error: private key file specified with --nosig option\n");
-        return 1;
-      }
-      if (!o.nosig && o.priv.empty()) {
-        err("Error: no private key file specified\n");
-        return 1;
-      }
-      if (o.sigalg == lcp::kAlgLms && !o.nosig && !o.force && !::isatty(STDIN_FILENO)) {
-        err("Error: LMS signing requires interactive confirmation, but stdin is not a TTY. "
-            "Re-run with --force to skip this prompt in non-interactive environments.\n");
-        return 1;
-      }
-      return sign(o);
+      return check_sign_options(o) ? sign(o) : 1;
     case 'A':
-      if (o.out.empty()) {
-        err("Error: no policy list output file specified\n");
-        return 1;
-      }
-      if (o.sig_file.empty()) {
-        err("Error: no signature file specified\n");
-        return 1;
-      }
-      return addsig(o);
+      return check_addsig_options(o) ? addsig(o) : 1;
     case 'W':
-      if (o.files.size() != 1) {
-        err("Error: no policy list file specified\n");
-        return 1;
-      }
+      if (o.files.size() != 1) return fail("Error: no policy list file specified\n");
       return show(o);
     case 'V':
-      if (o.files.empty() || o.files[0].empty()) {
-        err("ERROR: no policy list file specified.");
-        return 1;
-      }
+      if (o.files.empty() || o.files[0].empty())
+        return fail("ERROR: no policy list file specified.");
       return verify(o);
     case 'v':
       out("lcp2_crtpollist version: 1.2");
       return 0;
     default:
-      err("Error: unknown command\n");
-      return 1;
+      return fail("Error: unknown command\n");
   }
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  Options o;
+  if (!parse_options(argc, argv, o)) return 1;
+  return run(o);
 }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "compat_io.h"
 #include "tlaunch/policy/hash_alg.h"
 #include "tlaunch/policy/host/lcp/mlehash.h"
 
@@ -41,6 +42,8 @@ struct Options {
   int verbose = 0;
 };
 
+using tlaunch::cli::compat::fail;
+
 void log(const Options& o, const std::string& s) {
   if (o.verbose) std::fputs(s.c_str(), stderr);
 }
@@ -56,16 +59,21 @@ std::optional<tlaunch::HashAlg> hash_alg_from_name(const std::string& s) {
   return std::nullopt;
 }
 
+// The --verbose description of the expanded image.
+void log_image(const tlaunch::lcp::host::MleImage& img) {
+  const tlaunch::lcp::host::MleHeader& m = img.header;
+  std::fprintf(stderr,
+               "expanded image: %zu bytes; MLE header at 0x%x: mle [0x%x, 0x%x), cmdline "
+               "[0x%x, 0x%x)\n",
+               img.image.size(), m.image_offset, m.mle_start_off, m.mle_end_off,
+               m.cmdline_start_off, m.cmdline_end_off);
+}
+
 int create(const Options& o) {
-  if (o.mle_file.empty()) {
-    std::fputs("Error: no output file specified\n", stderr);  // sic (upstream)
-    return 1;
-  }
+  if (o.mle_file.empty()) return fail("Error: no output file specified\n");  // sic (upstream)
   auto alg = hash_alg_from_name(o.alg_name);
   if (!alg) {
-    std::fprintf(stderr,
-                 "Error: unsupported hash algorithm '%s' (use sha256, sha384, sha512 or sm3)\n",
-                 o.alg_name.c_str());
+    tlaunch::cli::compat::err_unsupported_hash_alg(o.alg_name);
     return 1;
   }
   namespace h = tlaunch::lcp::host;
@@ -80,14 +88,7 @@ int create(const Options& o) {
     std::fprintf(stderr, "Error: %s\n", img.failure().message.c_str());
     return 1;
   }
-  if (o.verbose) {
-    const h::MleHeader& m = img->header;
-    std::fprintf(stderr,
-                 "expanded image: %zu bytes; MLE header at 0x%x: mle [0x%x, 0x%x), cmdline "
-                 "[0x%x, 0x%x)\n",
-                 img->image.size(), m.image_offset, m.mle_start_off, m.mle_end_off,
-                 m.cmdline_start_off, m.cmdline_end_off);
-  }
+  if (o.verbose) log_image(*img);
   auto r = h::mle_hash(std::move(*img), *alg, o.cmdline);
   if (!r) {
     std::fprintf(stderr, "Error: %s\n", r.failure().message.c_str());
@@ -108,10 +109,29 @@ int create(const Options& o) {
   return 0;
 }
 
-}  // namespace
+// One option of mlehash.c's getopt loop; false after printing why the command line is refused.
+bool apply_option(Options& o, int c, const char* arg) {
+  switch (c) {
+    case 'H':
+    case 'C':
+    case 'V':
+      return tlaunch::cli::compat::take_command(&o.cmd, c);
+    case 'c':
+      o.cmdline = std::string(arg);
+      return true;
+    case 'a':
+      o.alg_name = arg;
+      return true;
+    case 0:
+      return true;
+    default:
+      // Upstream reports unknown options on stdout and carries on.
+      std::fputs("Unknown command line option\n", stdout);
+      return true;
+  }
+}
 
-int main(int argc, char** argv) {
-  Options o;
+bool parse_options(int argc, char** argv, Options& o) {
   const struct option long_opts[] = {
       {"help", no_argument, nullptr, 'H'},
       {"version", no_argument, nullptr, 'V'},
@@ -121,40 +141,16 @@ int main(int argc, char** argv) {
       {"verbose", no_argument, &o.verbose, 1},
       {nullptr, 0, nullptr, 0},
   };
-  bool prev_cmd = false;
-  int c = 0;
-  while ((c = getopt_long_only(argc, argv, "", long_opts, nullptr)) != -1) {
-    switch (c) {
-      case 'H':
-      case 'C':
-      case 'V':
-        if (prev_cmd) {
-          std::fputs("Error: only one command can be specified\n", stderr);
-          return 1;
-        }
-        prev_cmd = true;
-        o.cmd = c;
-        break;
-      case 'c':
-        o.cmdline = std::string(optarg);
-        break;
-      case 'a':
-        o.alg_name = optarg;
-        break;
-      case 0:
-        break;
-      default:
-        // Upstream reports unknown options on stdout and carries on.
-        std::fputs("Unknown command line option\n", stdout);
-        break;
-    }
-  }
+  for (int c; (c = getopt_long_only(argc, argv, "", long_opts, nullptr)) != -1;)
+    if (!apply_option(o, c, optarg)) return false;
   if (optind < argc) o.mle_file = argv[optind];  // only the first positional argument is used
+  return true;
+}
 
+int run(const Options& o) {
   switch (o.cmd) {
     case 0:
-      std::fputs("Error: no command was specified\n", stderr);
-      return 1;
+      return fail("Error: no command was specified\n");
     case 'H':
       std::fputs(kHelp, stdout);
       return 0;
@@ -166,4 +162,12 @@ int main(int argc, char** argv) {
     default:
       return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse_options(argc, argv, o)) return 1;
+  return run(o);
 }

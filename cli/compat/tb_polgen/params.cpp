@@ -144,6 +144,86 @@ bool parse_number(const char* s, int* out) {
   return true;
 }
 
+namespace {
+
+bool set_cmd(Params& p, Cmd c) {
+  if (p.cmd != Cmd::kNone) return fail("Only one command can be specified\n");
+  p.cmd = c;
+  return true;
+}
+
+// --cmdline: the buffer is TBOOT_KERNEL_CMDLINE_SIZE (1024) bytes with its NUL; upstream prints
+// strnlen(arg, 1024), i.e. always 1024.
+bool set_cmdline(Params& p, const char* arg) {
+  if (strnlen(arg, 1024) > 1023) {
+    std::fprintf(stderr, "Command line length of %zu exceeds %d character maximum\n",
+                 strnlen(arg, 1024), 1023);
+    return false;
+  }
+  p.cmdline = arg;
+  return true;
+}
+
+// The options that take a value: one of param.c's getopt cases each.
+bool apply_value_option(Params& p, int c, const char* arg) {
+  switch (c) {
+    case 'n':
+      return parse_keyword(p, kNumWords, true, arg, &p.mod_num) || fail("Unknown --num option\n");
+    case 'p':
+      return parse_keyword(p, kPcrWords, true, arg, &p.pcr) || fail("Unknown --pcr option\n");
+    case 't':
+      return parse_keyword(p, kTypeWords, false, arg, &p.policy_type) ||
+             fail("Unknown --type option\n");
+    case 'a':
+      return parse_keyword(p, kAlgWords, false, arg, &p.hash_alg) || fail("Unknown --alg option\n");
+    case 'c':
+      return parse_number(arg, &p.policy_control) || fail("Unknown --ctrl option\n");
+    case 'h':
+      return parse_keyword(p, kHashWords, false, arg, &p.hash_type) ||
+             fail("Unknown --hash option\n");
+    case 'o':
+      if (!parse_number(arg, &p.pos)) return fail("Unknown --pos option\n");
+      p.pos_given = true;
+      return true;
+    case 'i':
+      p.image_file = arg;
+      return true;
+    case 'l':
+      return set_cmdline(p, arg);
+    case 'e':
+      p.elt_file = arg;
+      return true;
+    default:
+      // '?' (glibc has printed its message) and 0 (--verbose): parsing goes on, as upstream.
+      return true;
+  }
+}
+
+// What parsing does after an option.
+enum class Next { kContinue, kStop, kFail };
+
+Next apply_option(Params& p, int c, const char* arg) {
+  switch (c) {
+    case 'H':
+      // --help ends parsing at once: no policy file needed, later arguments ignored.
+      return set_cmd(p, Cmd::kHelp) ? Next::kStop : Next::kFail;
+    case 'C':
+      return set_cmd(p, Cmd::kCreate) ? Next::kContinue : Next::kFail;
+    case 'A':
+      return set_cmd(p, Cmd::kAdd) ? Next::kContinue : Next::kFail;
+    case 'D':
+      return set_cmd(p, Cmd::kDel) ? Next::kContinue : Next::kFail;
+    case 'U':
+      return set_cmd(p, Cmd::kUnwrap) ? Next::kContinue : Next::kFail;
+    case 'S':
+      return set_cmd(p, Cmd::kShow) ? Next::kContinue : Next::kFail;
+    default:
+      return apply_value_option(p, c, arg) ? Next::kContinue : Next::kFail;
+  }
+}
+
+}  // namespace
+
 bool parse_params(int argc, char** argv, Params* out) {
   Params& p = *out;
   int verbose_flag = 0;
@@ -161,83 +241,14 @@ bool parse_params(int argc, char** argv, Params* out) {
       {"verbose", no_argument, &verbose_flag, 1},   {nullptr, 0, nullptr, 0},
   };
   optind = 0;  // full re-initialisation of glibc's scanner (also resets its permutation state)
-  auto set_cmd = [&p](Cmd c) {
-    if (p.cmd != Cmd::kNone) return fail("Only one command can be specified\n");
-    p.cmd = c;
-    return true;
-  };
   for (;;) {
     int index = 0;
     const int c = getopt_long_only(argc, argv, "HCADUSt:a:c:n:p:h:l:i:o:e:", options, &index);
     p.verbose = verbose_flag != 0;
     if (c == -1) break;
-    switch (c) {
-      case 'H':
-        // --help ends parsing at once: no policy file needed, later arguments ignored.
-        return set_cmd(Cmd::kHelp);
-      case 'C':
-        if (!set_cmd(Cmd::kCreate)) return false;
-        break;
-      case 'A':
-        if (!set_cmd(Cmd::kAdd)) return false;
-        break;
-      case 'D':
-        if (!set_cmd(Cmd::kDel)) return false;
-        break;
-      case 'U':
-        if (!set_cmd(Cmd::kUnwrap)) return false;
-        break;
-      case 'S':
-        if (!set_cmd(Cmd::kShow)) return false;
-        break;
-      case 'n':
-        if (!parse_keyword(p, kNumWords, true, optarg, &p.mod_num))
-          return fail("Unknown --num option\n");
-        break;
-      case 'p':
-        if (!parse_keyword(p, kPcrWords, true, optarg, &p.pcr))
-          return fail("Unknown --pcr option\n");
-        break;
-      case 't':
-        if (!parse_keyword(p, kTypeWords, false, optarg, &p.policy_type))
-          return fail("Unknown --type option\n");
-        break;
-      case 'a':
-        if (!parse_keyword(p, kAlgWords, false, optarg, &p.hash_alg))
-          return fail("Unknown --alg option\n");
-        break;
-      case 'c':
-        if (!parse_number(optarg, &p.policy_control)) return fail("Unknown --ctrl option\n");
-        break;
-      case 'h':
-        if (!parse_keyword(p, kHashWords, false, optarg, &p.hash_type))
-          return fail("Unknown --hash option\n");
-        break;
-      case 'o':
-        if (!parse_number(optarg, &p.pos)) return fail("Unknown --pos option\n");
-        p.pos_given = true;
-        break;
-      case 'i':
-        p.image_file = optarg;
-        break;
-      case 'l': {
-        // The cmdline buffer is TBOOT_KERNEL_CMDLINE_SIZE (1024) bytes with its NUL; upstream
-        // prints strnlen(arg, 1024), i.e. always 1024.
-        if (strnlen(optarg, 1024) > 1023) {
-          std::fprintf(stderr, "Command line length of %zu exceeds %d character maximum\n",
-                       strnlen(optarg, 1024), 1023);
-          return false;
-        }
-        p.cmdline = optarg;
-        break;
-      }
-      case 'e':
-        p.elt_file = optarg;
-        break;
-      default:
-        // '?' (glibc has printed its message) and 0 (--verbose): parsing goes on, as upstream.
-        break;
-    }
+    const Next next = apply_option(p, c, optarg);
+    if (next == Next::kStop) return true;
+    if (next == Next::kFail) return false;
   }
   // The policy file is the first operand after permutation; its absence is reported before any
   // command check (a bare `tb_polgen` says this, not "Missing command argument").

@@ -192,7 +192,8 @@ bl_swtpm_unix_stop() {
 #   exit status 0     guest powered off (ACPI)
 #   (v << 1) | 1      guest wrote v to port 0xf4 (isa-debug-exit)
 # Always -accel tcg: /dev/kvm may exist without working VT-x and a KVM guest then hangs silently.
-# q35 reaches the first serial line ~1.5 s earlier than pc under TCG.
+# q35 reaches the first serial line ~1.5 s earlier than pc under TCG. Further QEMU arguments (a
+# disk, fw_cfg files) can be given in the array BL_QEMU_EXTRA.
 # shellcheck disable=SC2054  # the commas belong to QEMU option values
 bl_qemu() {
   local iso="$1" log="$2" timeout_s="$3" sock="${4:-}"
@@ -220,6 +221,9 @@ bl_qemu() {
     esac
     args+=(-chardev "socket,id=chrtpm,path=$sock" -tpmdev emulator,id=tpm0,chardev=chrtpm
       -device "$dev,tpmdev=tpm0")
+  fi
+  if [[ -n "${BL_QEMU_EXTRA+set}" ]]; then
+    args+=("${BL_QEMU_EXTRA[@]}")
   fi
   local rc=0
   timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" \

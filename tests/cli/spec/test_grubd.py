@@ -44,7 +44,8 @@ class GrubD(unittest.TestCase):
     def run_script(self, **env):
         e = {"PATH": os.environ["PATH"], "pkgdatadir": os.path.join(self.tmp, "lib"),
              "GRUB_TLAUNCH_DEFAULTS": self.defaults, "GRUB_TLAUNCH_BOOT_DIR": self.boot,
-             "GRUB_TLAUNCH_BIN": TLAUNCH, "GRUB_DEVICE": "/dev/vda1", "GRUB_DEVICE_BOOT": "/dev/vda1"}
+             "GRUB_TLAUNCH_BIN": TLAUNCH, "GRUB_DEVICE": "/dev/vda1", "GRUB_DEVICE_BOOT": "/dev/vda1",
+             "TLAUNCH_DEFAULTS": os.path.join(self.tmp, "tlaunch-defaults")}
         e.update(env)
         r = subprocess.run(["sh", SCRIPT], env=e, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -111,6 +112,23 @@ class GrubD(unittest.TestCase):
         self.assertEqual(want.returncode, 0, want.stderr)
         r = self.run_script(GRUB_TLAUNCH_SPEC=EXAMPLE)
         self.assertEqual(r.stdout, want.stdout)
+
+    def test_spec_mode_from_the_system_spec(self):
+        # No GRUB_TLAUNCH_SPEC: the spec the kernel hooks use (TLAUNCH_SPEC in /etc/default/tlaunch).
+        want = subprocess.run([TLAUNCH, "grub", EXAMPLE], capture_output=True, text=True)
+        self.assertEqual(want.returncode, 0, want.stderr)
+        with open(os.path.join(self.tmp, "tlaunch-defaults"), "w") as f:
+            f.write('TLAUNCH_SPEC="%s"\nGRUB_TLAUNCH_DISABLE=true\n' % EXAMPLE)
+        r = self.run_script()
+        self.assertEqual(r.stdout, want.stdout)
+        # GRUB_TLAUNCH_SPEC wins (here an invalid one: no entries), and nothing else of that file
+        # leaks in (its GRUB_TLAUNCH_DISABLE=true would have stopped the script before the spec).
+        bad = os.path.join(self.tmp, "bad.json")
+        with open(bad, "w") as f:
+            f.write('{"version": 2}')
+        r = self.run_script(GRUB_TLAUNCH_SPEC=bad)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("Found tlaunch launch spec: " + bad, r.stderr)
 
     def test_spec_mode_with_a_bad_spec_writes_nothing(self):
         bad = os.path.join(self.tmp, "bad.json")

@@ -498,5 +498,105 @@ class BadInput(Scratch):
         self.assertFalse(os.path.exists(self.path("out")))
 
 
+class KernelRule(Scratch):
+    """The system spec the Debian package installs (examples/debian/launch-spec.json): entries
+    by rule, expanded when build/grub run, with --running-kernel standing in for uname -r."""
+    OLD, NEW = "6.1.0-50-cloud-amd64", "6.1.0-57-cloud-amd64"
+
+    def setUp(self):
+        super().setUp()
+        self.boot = self.path("boot")
+        os.mkdir(self.boot)
+        for v in (self.OLD, self.NEW):
+            self.kernel(v)
+        with open(os.path.join(self.boot, "tlaunch-launcher.elf"), "wb") as f:
+            f.write(b"launcher")
+        spec = json.load(open(os.path.join(SOURCE, "examples", "debian", "launch-spec.json")))
+        self.assertEqual(self.validate(spec), [])
+        # This machine has no udev links to resolve "auto" with (a container): name them.
+        rule = spec["entries"][0]["kernels"]
+        rule.update({"dir": self.boot, "root": "UUID=8f4c2a71", "cmdline_linux": "console=ttyS0"})
+        spec["launcher"]["file"] = os.path.join(self.boot, "tlaunch-launcher.elf")
+        spec["grub"]["root"] = {"fs_uuid": "8f4c2a71"}
+        self.spec = self.write_spec(spec)
+
+    def kernel(self, v):
+        with open(os.path.join(self.boot, "vmlinuz-" + v), "wb") as f:
+            f.write(("kernel " + v).encode())
+        with open(os.path.join(self.boot, "initrd.img-" + v), "wb") as f:
+            f.write(gzip.compress(("initrd " + v).encode(), mtime=0))
+
+    def validate(self, doc, schema="launch-spec.v1.schema.json"):
+        from jsonschema import Draft202012Validator
+        v = Draft202012Validator(json.load(open(os.path.join(SCHEMAS, schema))))
+        return [e.json_path + ": " + e.message for e in v.iter_errors(doc)]
+
+    def build(self, running, out="out"):
+        r = run("build", self.spec, "-o", self.path(out), "--running-kernel", running)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ref = json.load(open(self.path(out, "reference.json")))
+        self.assertEqual(self.validate(ref, "reference.v1.schema.json"), [])
+        return ref
+
+    def test_rolling_update(self):
+        # Just after installing NEW, OLD is running: both kernels, NEW first, each with a
+        # recovery entry; the command lines are 10_linux's.
+        ref = self.build(self.OLD)
+        rule = ref["rules"][0]
+        self.assertEqual(rule["installed"], [self.NEW, self.OLD])
+        self.assertEqual(rule["selected"], [self.NEW, self.OLD])
+        self.assertTrue(rule["running_kept"])
+        self.assertEqual([e["id"] for e in ref["entries"]], rule["entries"])
+        self.assertEqual(rule["entries"], ["tlaunch-" + self.NEW, "tlaunch-%s-recovery" % self.NEW,
+                                           "tlaunch-" + self.OLD, "tlaunch-%s-recovery" % self.OLD])
+        k = ref["entries"][0]["modules"][0]
+        self.assertEqual(k["cmdline"], "root=UUID=8f4c2a71 ro console=ttyS0 quiet")
+        self.assertEqual(ref["entries"][1]["modules"][0]["cmdline"],
+                         "root=UUID=8f4c2a71 ro single console=ttyS0")
+        # The VLP's kernel entry holds the four kernel/command-line measurements, its initrd
+        # entry both initrds (as GRUB loads them: decompressed).
+        _, _, _, _, entries = parse_vlp(open(self.path("out", "vlp.pol"), "rb").read())
+        want_k = {measurement("sha256", c, ("kernel " + v).encode())
+                  for v in (self.NEW, self.OLD)
+                  for c in ("root=UUID=8f4c2a71 ro console=ttyS0 quiet",
+                            "root=UUID=8f4c2a71 ro single console=ttyS0")}
+        want_i = {measurement("sha256", "", ("initrd " + v).encode()) for v in (self.NEW, self.OLD)}
+        self.assertEqual(set(entries[0][3]), want_k)
+        self.assertEqual(set(entries[1][3]), want_i)
+        # `tlaunch grub` writes the same entries, newest first: GRUB's default "submenu>0" is NEW.
+        r = run("grub", self.spec, "--running-kernel", self.OLD)
+        self.assertEqual(r.stdout, open(self.path("out", "grub.cfg")).read())
+        kernels = [l[2] for l in module_lines(r.stdout) if "vmlinuz" in l[2]]
+        self.assertEqual(kernels[0], "/boot/vmlinuz-" + self.NEW)
+
+        # NEW has booted: OLD is pruned. `build --check` against the earlier outputs says so.
+        r = run("build", self.spec, "-o", self.path("out"), "--check", "--running-kernel", self.NEW)
+        self.assertEqual(r.returncode, EXIT_FAILED, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"drift\s+.*vlp.pol")
+        ref = self.build(self.NEW, "pruned")
+        self.assertEqual(ref["rules"][0]["selected"], [self.NEW])
+        self.assertFalse(ref["rules"][0]["running_kept"])
+        self.assertEqual(len(ref["entries"]), 2)
+        _, _, _, _, entries = parse_vlp(open(self.path("pruned", "vlp.pol"), "rb").read())
+        self.assertEqual(len(entries[0][3]), 2)
+        self.assertEqual(set(entries[1][3]), {measurement("sha256", "", ("initrd " + self.NEW).encode())})
+
+    def test_a_kernel_being_unpacked_is_not_a_kernel(self):
+        # dpkg unpacks vmlinuz-V.dpkg-new before renaming it; grub-mkconfig skips it, so does tlaunch.
+        with open(os.path.join(self.boot, "vmlinuz-6.1.0-60-cloud-amd64.dpkg-new"), "wb") as f:
+            f.write(b"half")
+        ref = self.build(self.NEW)
+        self.assertEqual(ref["rules"][0]["installed"], [self.NEW, self.OLD])
+
+    def test_no_kernel_is_an_io_error_naming_the_rule(self):
+        for n in os.listdir(self.boot):
+            if n.startswith("vmlinuz-"):
+                os.unlink(os.path.join(self.boot, n))
+        r = run("build", self.spec, "-o", self.path("out"))
+        self.assertEqual(r.returncode, EXIT_IO, r.stderr)
+        self.assertIn("/entries/0/kernels/dir: no kernel (vmlinuz-VERSION) in " + self.boot, r.stderr)
+        self.assertFalse(os.path.exists(self.path("out")))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -23,11 +23,12 @@ inline constexpr size_t kMaxEvents = kMaxVlEntries + 1;
 inline constexpr size_t kMaxModules = 128;  // module indices a policy can name (0..127)
 inline constexpr size_t kMaxSteps = kMaxModules + 5;
 
-// PCR mapping (docs/reference/vlp.md §6.4). TPM 2.0 always uses DA; legacy is tboot's TPM 1.2 default. loc0 is
-// this launcher's own: the DA mapping with the DRTM PCRs 17-22, which only localities 1-4 may
-// extend, moved to static-OS PCRs locality 0 may extend, right after the firmware's (0-7), GRUB's
-// (8, 9) and IMA's (10): 17 -> 11, 18 -> 12, 19-22 -> 13 (map_pcr). For platforms without a
-// measured launch, where software gets locality 0 only (launcher/README.md "PCR mappings").
+// PCR mapping (docs/reference/vlp.md §6.4). TPM 2.0 always uses DA; legacy is tboot's TPM 1.2
+// default. loc0 is this launcher's own: the DA mapping with the DRTM PCRs 17-22, which only
+// localities 1-4 may extend, moved to static-OS PCRs locality 0 may extend, right after the
+// firmware's (0-7), GRUB's (8, 9) and IMA's (10): 17 -> 11, 18 -> 12, 19-22 -> 13 (map_pcr). For
+// platforms without a measured launch, where software gets locality 0 only (launcher/README.md "PCR
+// mappings").
 enum class PcrMap : uint8_t { kDa = 0, kLegacy = 1, kLoc0 = 2 };
 
 // The PCR an event for `pcr` (a DA/legacy PCR, as tboot and policy entries name them) goes to.
@@ -36,11 +37,11 @@ uint8_t map_pcr(PcrMap map, uint8_t pcr);
 // 20 locality 1, 0-16 and 23 any; docs/reference/tpm-interfaces.md §1).
 uint8_t pcr_extend_locality(uint8_t pcr);
 
-// tboot's `extpol=` (docs/reference/vlp.md §6.1): a fixed algorithm (cur_alg; modules are verified against the
-// policy) or "embedded" (one digest per PCR bank, each with its own algorithm; tboot verifies
-// nothing then — this launcher still verifies under a halt or continue policy, item 7 of issue 16).
-// all_banks (launcher option, not tboot's): with a fixed extpol, every allocated bank the launcher
-// can hash gets its own digest of the same data; verification still uses cur_alg.
+// tboot's `extpol=` (docs/reference/vlp.md §6.1): a fixed algorithm (cur_alg; modules are verified
+// against the policy) or "embedded" (one digest per PCR bank, each with its own algorithm; tboot
+// verifies nothing then — this launcher still verifies under a halt or continue policy, item 7 of
+// issue 16). all_banks (launcher option, not tboot's): with a fixed extpol, every allocated bank
+// the launcher can hash gets its own digest of the same data; verification still uses cur_alg.
 // fail_closed (launcher option): an unmeasured launch becomes a halt.
 struct Config {
   PcrMap pcr_map = PcrMap::kDa;

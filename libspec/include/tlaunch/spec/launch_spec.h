@@ -155,6 +155,18 @@ struct GrubSpec {
   bool messages = true;
 };
 
+// What a "kernels" rule expanded to when the spec was loaded (tlaunch/spec/kernel_rule.h);
+// reference.json lists it under "rules".
+struct KernelRuleExpansion {
+  std::string json_path;               // "/entries/0"
+  std::string dir;                     // where the kernels are
+  std::string running;                 // the running kernel's release, "" if not considered
+  std::vector<std::string> installed;  // every kernel version found, newest first
+  std::vector<std::string> selected;   // the versions that got entries, in entry order
+  bool running_kept = false;           // selected holds the running kernel beyond the newest N
+  std::vector<std::string> entry_ids;  // the ids of the entries it made
+};
+
 struct LaunchSpec {
   std::string spec_path;  // as given
   std::string spec_name;  // its base name (what generated files mention: cwd-independent)
@@ -171,7 +183,8 @@ struct LaunchSpec {
   std::vector<HashAlg> banks{HashAlg::kSha256};
 
   LauncherSpec launcher;
-  std::vector<EntrySpec> entries;
+  std::vector<EntrySpec> entries;  // rules expanded (their entries in place of the rule)
+  std::vector<KernelRuleExpansion> rules;
   std::vector<FileRef> sinits;
   std::optional<LcpSpec> lcp;
   NvSpec nv;
@@ -181,9 +194,19 @@ struct LaunchSpec {
   size_t module_slots() const;
 };
 
-// Parses a spec. Failure (Errc::kBadValue, or kIo when a referenced file is missing) carries every
-// issue, one per line, "<spec path>: <json path>: <reason>".
-Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::string& spec_path);
-Expected<LaunchSpec> load_launch_spec(const std::string& path);
+// Facts of the running system a "kernels" rule depends on. current() reads them (uname); tests
+// and `--running-kernel` (the policy as it will be after a reboot into that kernel) set them.
+struct SystemFacts {
+  std::string running_kernel;  // uname -r; "" = none (no running kernel is kept)
+  static SystemFacts current();
+};
+
+// Parses a spec, expanding its "kernels" rules (tlaunch/spec/kernel_rule.h) against the system.
+// Failure (Errc::kBadValue, or kIo when a referenced file is missing) carries every issue, one
+// per line, "<spec path>: <json path>: <reason>".
+Expected<LaunchSpec> parse_launch_spec(const std::string& text, const std::string& spec_path,
+                                       const SystemFacts& facts = SystemFacts::current());
+Expected<LaunchSpec> load_launch_spec(const std::string& path,
+                                      const SystemFacts& facts = SystemFacts::current());
 
 }  // namespace tlaunch::host::spec
