@@ -21,6 +21,7 @@
 #include "spec_common.h"
 #include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/io/secret.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/vlp.h"
 #include "tlaunch/spec/check.h"
 #include "tlaunch/tpmnv/attributes.h"
@@ -151,6 +152,29 @@ json txt_status(const std::string& root) {
   return t;
 }
 
+// ------------------------------------------------------------------------- launch PCRs
+// The PCRs the launcher extends first under the installed build's mapping: 17-19 mapped by its
+// pcr_map= (the launcher line in reference.json, read with the launcher's own option parser;
+// without a reference, the default DA mapping; docs/reference/vlp.md §6.4).
+std::vector<uint8_t> launch_pcr_list(const json& reference) {
+  std::string cmdline;
+  if (reference.is_object() && reference.contains("launcher"))
+    cmdline = reference["launcher"].value("cmdline", std::string());
+  const launch::LauncherOptions o = launch::parse_launcher_options(host::as_bytes(cmdline));
+  std::vector<uint8_t> out;
+  for (uint8_t p = 17; p <= 19; ++p) {
+    const uint8_t m = launch::map_pcr(o.pcr_map, p);
+    if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  }
+  return out;
+}
+
+std::string pcr_list_text(const std::vector<uint8_t>& pcrs) {
+  std::string t;
+  for (uint8_t p : pcrs) t += (t.empty() ? "" : ", ") + std::to_string(p);
+  return t;
+}
+
 // ---------------------------------------------------------------------------------- doctor
 struct Report {
   json j;
@@ -172,6 +196,7 @@ class Doctor {
     r_.j["version"] = 1;
     load_reference();
     check_tpm();
+    if (dev_) check_launch_pcrs();
     if (dev_) {
       auto st = check_indices();
       if (!st) return report(st.failure());
@@ -213,6 +238,7 @@ class Doctor {
     if (set_name_.empty()) set_name_ = "tcg";
     in_use_ = set_name_ == "legacy" ? tpmnv::HandleSet::kLegacy : tpmnv::HandleSet::kTcg;
     r_.j["handle_set"] = set_name_;
+    launch_pcrs_ = launch_pcr_list(reference_);
   }
 
   // 1. The TPM, through the device (one connection; tpm2-tss's own log lines are off).
@@ -251,6 +277,66 @@ class Doctor {
     if (info_.persistent_avail == 0)
       r_.problem("the TPM reports no NV room left (TPM_PT_HR_PERSISTENT_AVAIL = 0)");
     r_.j["tpm"] = tpm;
+  }
+
+  // 1b. Was this boot measured? Every measured launch extends the first launch PCR (PCR 17, or
+  // 11 under pcr_map=loc0) with its own command line and the policy-control value in the bank(s)
+  // it measures for, so the launch PCRs all at a reset value in every bank they are allocated in
+  // — all 0xFF (PCR 17-19: no dynamic launch reset them and nothing extended them: an unmeasured
+  // launch, or no launcher at all) or all zero (reset by a DRTM, or PCR 11-13 after a TPM reset,
+  // then never extended) — mean this boot's PCRs vouch for nothing. Read with PCR_Read through
+  // the device (TPM 2.0 Part 3 §22.4).
+  void check_launch_pcrs() {
+    json values = json::array();
+    bool measured = false;
+    std::vector<std::string> reset_banks;  // banks whose launch PCRs all hold a reset value
+    for (size_t b = 0; b < info_.banks.count; ++b) {
+      const tpm::PcrBank& bank = info_.banks.banks[b];
+      const HashAlgInfo* a = find_hash_alg(bank.alg);
+      bool all = a != nullptr;
+      for (uint8_t p : launch_pcrs_) all = all && (bank.pcrs >> p & 1);
+      if (!all) continue;
+      bool bank_measured = false;
+      for (uint8_t p : launch_pcrs_) {
+        auto v = dev_->pcr_read(p, static_cast<HashAlg>(bank.alg));
+        if (!v) {
+          r_.problem("reading PCR " + std::to_string(p) + " (" + a->name +
+                     ") failed: " + v.failure().message);
+          return;
+        }
+        const ByteSpan d = v->span();
+        const bool ff = std::all_of(d.data, d.data + d.size, [](uint8_t x) { return x == 0xFF; });
+        const bool zero = std::all_of(d.data, d.data + d.size, [](uint8_t x) { return x == 0; });
+        bank_measured = bank_measured || (!ff && !zero);
+        values.push_back({{"bank", a->name},
+                          {"pcr", p},
+                          {"value", host::hex(d.data, d.size)},
+                          {"state", ff     ? "reset-ff"
+                                    : zero ? "reset-zero"
+                                           : "extended"}});
+      }
+      measured = measured || bank_measured;
+      if (!bank_measured) reset_banks.push_back(a->name);
+    }
+    if (values.empty()) return;  // no bank holds all the launch PCRs
+    const std::string list = pcr_list_text(launch_pcrs_);
+    if (!measured)
+      r_.problem("this boot was not measured: PCR " + list +
+                 " hold their reset values in every bank (all 0xFF: no launcher extended them, "
+                 "e.g. an unmeasured launch after a TPM failure; all zero: reset, then never "
+                 "extended) — do not seal secrets to PCR " +
+                 list + " of this boot");
+    // The installed build's launcher runs with all_banks=on (reference.json): every allocated
+    // bank it can hash was extended, so a bank left at its reset value was not measured by it.
+    const bool all_banks = reference_.is_object() && reference_.value("all_banks", false);
+    if (measured && all_banks)
+      for (const std::string& bank : reset_banks)
+        r_.problem("PCR " + list + " of the " + bank +
+                   " bank hold their reset values although the installed build's launcher "
+                   "extends every bank (all_banks=on): this boot's launcher did not run with "
+                   "that build's command line, or cannot hash " +
+                   bank);
+    r_.j["launch_pcrs"] = {{"measured", measured}, {"pcrs", values}};
   }
 
   // 2. Catalogue indices, both handle sets; the one in use is what the launcher reads.
@@ -451,6 +537,13 @@ class Doctor {
         "room for about %u more persistent objects\n",
         info_.manufacturer.c_str(), banks.c_str(), info_.limits.nv_buffer_max,
         info_.limits.nv_index_max, info_.nv_indices, info_.persistent_avail);
+    if (r_.j.contains("launch_pcrs")) {
+      const std::string list = pcr_list_text(launch_pcrs_);
+      std::printf("  this boot: %s\n",
+                  r_.j["launch_pcrs"]["measured"].get<bool>()
+                      ? ("measured (PCR " + list + " extended)").c_str()
+                      : ("NOT measured (PCR " + list + " at their reset values)").c_str());
+    }
   }
 
   void print_indices() const {
@@ -533,6 +626,7 @@ class Doctor {
   const std::string state_dir_, grub_cfg_, boot_dir_;
   Report r_;
   json reference_;
+  std::vector<uint8_t> launch_pcrs_;  // the launcher's PCRs under the installed build's pcr_map
   std::string set_name_;
   tpmnv::HandleSet in_use_ = tpmnv::HandleSet::kTcg;
   std::string conf_;

@@ -4,16 +4,20 @@
 // schemas/predict.v1.schema.json.
 //
 //   tlaunch predict [--policy VL.POL] --module 'FILE[ CMDLINE]' [--module ...] [--alg sha256,...]
-//                   [--launcher-cmdline 'OPTIONS'] [--pcr-map da|legacy]
+//                   [--launcher-cmdline 'OPTIONS'] [--pcr-map da|legacy|loc0]
 //                   [--extpol sha256|sha384|sha512|embedded] [--pcr-start ff|zero]
-//                   [--as-loaded grub|raw] [--log FILE] [--json]
+//                   [--locality 0-4] [--as-loaded grub|raw] [--log FILE] [--json]
 //
 // --policy is the VLP as it sits in NV (what the launcher reads, capped at 2124 bytes); without
 // it the launcher finds no policy and uses tboot's built-in default. --launcher-cmdline is the
 // launcher's own command line (the multiboot2 arguments in grub.cfg); --pcr-map and --extpol are
-// short forms of its pcr_map= and extpol= options. --alg (alias --bank) lists the TPM's allocated
-// PCR banks: the banks printed, and the banks extpol=embedded measures for. Module digests are of
-// the bytes as GRUB loads them (gzip/xz/lzop decompressed by module2) unless --as-loaded raw.
+// short forms of its pcr_map= and extpol= options; the launcher measures that line first, so it
+// must be the exact line (grub.cfg's multiboot2 arguments). --alg (alias --bank) lists the TPM's allocated PCR
+// banks: the banks printed, and the banks extpol=embedded and all_banks=on measure for. Module
+// digests are of the bytes as GRUB loads them (gzip/xz/lzop decompressed by module2) unless
+// --as-loaded raw. SINIT ACMs and an LCP policy-data file among the modules are left out before
+// numbering, as tboot and the launcher do (txt_modules.h). --locality is the highest TPM locality
+// the launcher gets (2 by default; 0 on platforms that give software locality 0 only).
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -30,6 +34,7 @@
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/launch_log.h"
 #include "tlaunch/policy/launch_options.h"
+#include "tlaunch/policy/txt_modules.h"
 
 namespace tlaunch::cli {
 namespace {
@@ -45,6 +50,7 @@ struct PredictOptions {
   std::string as_loaded = "grub";
   std::string pcr_map;
   std::string extpol;
+  int locality = 2;
   std::string log;
   bool json = false;
 };
@@ -59,12 +65,15 @@ struct Prediction {
   std::vector<ModuleArg> mods;
   std::vector<HashAlg> banks;
   launch::LauncherOptions launcher;
+  std::string cmdline;  // the launcher's command line, measured first
   launch::ConfigNotes notes;
   launch::Config config;
   std::vector<HashAlg> algs;  // measurement algorithms, in event digest order
   host::Bytes policy;
   launch::Input input;
   std::vector<host::LoadedDigests> digests;
+  std::vector<launch::TxtModule> txt;  // per --module: removed by tboot's layout or not
+  std::vector<int> number;             // per --module: its number for the VLP, -1 when removed
   std::vector<launch::ModuleInput> inputs;
   launch::PcrStart start = launch::PcrStart::kAllOnes;
   std::unique_ptr<launch::Outcome> outcome = std::make_unique<launch::Outcome>();
@@ -111,9 +120,12 @@ host::HostStatus configure(const PredictOptions& o, Prediction& p) {
   auto banks = host::parse_bank_list(bank_text.empty() ? "sha256" : bank_text);
   if (!banks) return banks.failure();
   p.banks = std::move(*banks);
-  const std::string cl = effective_cmdline(o);
-  p.config = launch::config_from_cmdline(host::as_bytes(cl), p.banks.data(), p.banks.size(),
+  p.cmdline = effective_cmdline(o);
+  p.config = launch::config_from_cmdline(host::as_bytes(p.cmdline), p.banks.data(), p.banks.size(),
                                          &p.launcher, &p.notes);
+  p.input.has_launcher_cmdline = true;
+  p.input.launcher_cmdline = host::as_bytes(p.cmdline);
+  p.input.tpm_locality = static_cast<uint8_t>(o.locality);
   if (p.launcher.num_bad != 0)
     return host::fail(Errc::kUsage, "--launcher-cmdline: the launcher does not understand \"" +
                                         host::as_string(p.launcher.first_bad) +
@@ -148,16 +160,29 @@ host::HostStatus hash_modules(const PredictOptions& o, Prediction& p) {
   for (const auto& m : p.mods) paths.push_back(m.path);
   auto digests = host::digest_many_as_loaded(paths, p.algs, lo,
                                              std::max(1u, std::thread::hardware_concurrency()));
-  p.inputs.resize(p.mods.size());
+  std::vector<launch::ModuleHead> heads;
   for (size_t i = 0; i < p.mods.size(); ++i) {
     if (!digests[i]) return digests[i].failure();
     for (const auto& w : digests[i]->warnings)
       std::fprintf(stderr, "tlaunch: warning: %s: %s\n", p.mods[i].path.c_str(), w.c_str());
     p.digests.push_back(std::move(*digests[i]));
-    launch::ModuleInput& in = p.inputs[i];
+  }
+  for (const auto& d : p.digests)
+    heads.push_back({ByteSpan(d.head.data(), d.head.size()), d.loaded_size});
+  // tboot's module layout: SINIT ACMs and LCP policy data leave the list before numbering.
+  p.txt.resize(p.mods.size());
+  launch::classify_txt_modules(heads.data(), heads.size(), p.txt.data());
+  for (size_t i = 0; i < p.mods.size(); ++i) {
+    if (p.txt[i] != launch::TxtModule::kNone) {
+      p.number.push_back(-1);
+      continue;
+    }
+    p.number.push_back(static_cast<int>(p.inputs.size()));
+    launch::ModuleInput in;
     in.cmdline = host::as_bytes(p.mods[i].cmdline);
     in.num_digests = p.algs.size();
     for (size_t a = 0; a < p.algs.size(); ++a) in.image[a] = p.digests[i].image[a];
+    p.inputs.push_back(in);
   }
   p.input.modules = p.inputs.data();
   p.input.num_modules = p.inputs.size();
@@ -216,7 +241,10 @@ json policy_json(const PredictOptions& o, const Prediction& p) {
 json config_json(const PredictOptions& o, const Prediction& p) {
   json c = {{"pcr_map", launch::pcr_map_name(p.launcher.pcr_map)},
             {"extpol", launch::extpol_name(p.launcher.extpol)},
-            {"launcher_cmdline", effective_cmdline(o)},
+            {"all_banks", p.config.all_banks},
+            {"fail_closed", p.config.fail_closed},
+            {"launcher_cmdline", p.cmdline},
+            {"locality", o.locality},
             {"pcr_start", o.pcr_start},
             {"as_loaded", o.as_loaded},
             {"banks", json::array()},
@@ -232,6 +260,7 @@ json step_json(const launch::Step& s) {
              {"action", vlp::action_name(s.action)}};
   if (s.kind == launch::StepKind::kModule || s.kind == launch::StepKind::kModule0)
     sj["module"] = s.module;
+  if (s.kind == launch::StepKind::kLocality) sj["pcr"] = s.pcr;
   if (s.kind == launch::StepKind::kModule) {
     sj["entry"] = s.entry >= 0 ? json(s.entry) : json(nullptr);
     sj["verified"] = s.verified;
@@ -245,7 +274,8 @@ json event_json(size_t i, const launch::Event& e) {
              {"pcr", e.pcr},
              {"kind", launch::event_kind_name(e.kind)},
              {"digests", json::object()}};
-  if (e.kind != launch::EventKind::kPolicyControl) ej["module"] = e.module;
+  if (e.kind == launch::EventKind::kModule0 || e.kind == launch::EventKind::kModule)
+    ej["module"] = e.module;
   if (e.entry >= 0) ej["entry"] = e.entry;
   for (size_t k = 0; k < e.num_digests; ++k)
     ej["digests"][alg_name(e.digests[k].alg)] = hexd(e.digests[k]);
@@ -261,12 +291,14 @@ json to_json(const PredictOptions& o, const Prediction& p) {
   j["modules"] = json::array();
   for (size_t i = 0; i < p.mods.size(); ++i) {
     json mj = {{"index", i},
+               {"number", p.number[i] >= 0 ? json(p.number[i]) : json(nullptr)},
                {"path", p.mods[i].path},
                {"cmdline", p.mods[i].cmdline},
                {"loaded_size", p.digests[i].loaded_size},
                {"image", json::object()}};
+    if (p.txt[i] != launch::TxtModule::kNone) mj["removed"] = launch::txt_module_name(p.txt[i]);
     for (size_t a = 0; a < p.algs.size(); ++a)
-      mj["image"][alg_name(p.algs[a])] = hexd(p.inputs[i].image[a]);
+      mj["image"][alg_name(p.algs[a])] = hexd(p.digests[i].image[a]);
     j["modules"].push_back(std::move(mj));
   }
   j["verdict"] = out.pass() ? "pass" : "fail";
@@ -322,17 +354,25 @@ void print_text(const PredictOptions& o, const Prediction& p, const json& j) {
                 j["policy"]["type"].get<std::string>().c_str(), out.policy.num_entries());
   } else {
     std::printf("policy: built-in default (%s mapping): %s\n",
-                p.config.pcr_map == launch::PcrMap::kDa ? "DA" : "legacy",
+                p.config.pcr_map == launch::PcrMap::kLegacy ? "legacy" : "DA",
                 j["policy"]["reason"].get<std::string>().c_str());
     if (p.input.source == launch::PolicySource::kNvRead)
       std::printf("  %s\n", j["policy"]["decode_error"].get<std::string>().c_str());
   }
+  for (size_t i = 0; i < p.mods.size(); ++i)
+    if (p.txt[i] != launch::TxtModule::kNone)
+      std::printf("--module %zu (%s): %s, removed before numbering as tboot does\n", i,
+                  p.mods[i].path.c_str(),
+                  p.txt[i] == launch::TxtModule::kSinit ? "SINIT ACM" : "LCP policy data");
   print_events(out);
   for (size_t i = 0; i < out.num_steps; ++i) {
     const launch::Step& s = out.steps[i];
     if (s.error == vlp::TbError::kNone) continue;
     std::string where = launch::step_kind_name(s.kind);
     if (s.kind == launch::StepKind::kModule) where += " " + std::to_string(s.module);
+    if (s.kind == launch::StepKind::kLocality)
+      where += " (PCR " + std::to_string(s.pcr) + " needs locality " +
+               std::to_string(launch::pcr_extend_locality(s.pcr)) + ")";
     std::printf("%s: %s -> %s\n", where.c_str(), err_name(s.error).c_str(),
                 vlp::action_name(s.action));
   }
@@ -349,7 +389,7 @@ int run_predict(const PredictOptions& o) {
   }
   if (p.notes.fallback_bank)
     std::fprintf(stderr,
-                 "tlaunch: warning: extpol=embedded and no SHA-256/384/512 bank among --alg: "
+                 "tlaunch: warning: extpol=embedded and no SHA-1/256/384/512 bank among --alg: "
                  "the launcher measures SHA-256 digests, which the TPM ignores for the banks it "
                  "has; the PCRs keep their start values\n");
   auto st = decide(p);
@@ -394,12 +434,17 @@ void setup_predict(CLI::App& parent, Invocation& inv) {
                   "grub: module bytes as GRUB's module2 hands them over (decompressed); raw: as is")
       ->check(CLI::IsMember({"grub", "raw"}));
   sub->add_option("--pcr-map", o->pcr_map,
-                  "Short for the launcher option pcr_map=: da (TPM 2.0, default) or legacy")
-      ->check(CLI::IsMember({"da", "legacy"}));
+                  "Short for the launcher option pcr_map=: da (TPM 2.0, default), legacy, or loc0 "
+                  "(PCR 11-13, for platforms that give software locality 0 only)")
+      ->check(CLI::IsMember({"da", "legacy", "loc0"}));
   sub->add_option("--extpol", o->extpol,
                   "Short for the launcher option extpol=: sha256 (default), sha384, sha512, "
                   "embedded (one digest per bank, no verification) or agile (= sha256)")
       ->check(CLI::IsMember({"sha256", "sha384", "sha512", "embedded", "agile"}));
+  sub->add_option("--locality", o->locality,
+                  "The highest TPM locality the launcher gets: 2 (default), or 0 on a platform "
+                  "without a measured launch that gives software locality 0 only")
+      ->check(CLI::Range(0, 4));
   sub->add_option("--log", o->log,
                   "Also write the TCG event log the launcher will hand to Linux (its own "
                   "setup_data log) to FILE");

@@ -10,8 +10,17 @@ constexpr uint32_t kTagCmdline = 1;
 constexpr uint32_t kTagLoaderName = 2;
 constexpr uint32_t kTagModule = 3;
 constexpr uint32_t kTagMmap = 6;
+constexpr uint32_t kTagEfi32 = 11;
+constexpr uint32_t kTagEfi64 = 12;
 constexpr uint32_t kTagAcpiOld = 14;
 constexpr uint32_t kTagAcpiNew = 15;
+constexpr uint32_t kTagEfiMmap = 17;
+constexpr uint32_t kTagEfiBs = 18;
+// EFI_MEMORY_DESCRIPTOR: Type, pad, PhysicalStart, VirtualStart, NumberOfPages, Attribute (UEFI
+// spec, GetMemoryMap()); firmware may use a larger stride, never a smaller one.
+constexpr uint32_t kMinEfiDescSize = 40;
+constexpr size_t kRsdpV1Size = 20;
+constexpr size_t kRsdpV2Size = 36;
 
 // Multiboot 1 info flags (Multiboot 0.6.96 §3.3).
 constexpr uint32_t kMb1FlagCmdline = 1u << 2;
@@ -130,18 +139,61 @@ Status parse_mb2(const PhysMem& mem, uint32_t info_addr, BootInfo* out) {
         out->has_mmap = true;
         break;
       }
+      case kTagEfi32:
+      case kTagEfi64: {
+        const uint32_t need = type == kTagEfi64 ? 16 : 12;
+        if (size < need)
+          return with_value(at("EFI system table tag too small", "tag.size", base + 4), size);
+        ByteReader er(tag.subspan(8, need - 8), base + 8);
+        out->efi.has_systab = true;
+        out->efi.systab_64 = type == kTagEfi64;
+        out->efi.systab = type == kTagEfi64 ? *er.le64("pointer") : *er.le32("pointer");
+        break;
+      }
+      case kTagEfiMmap: {
+        if (size < 16)
+          return with_value(at("EFI memory map tag too small", "tag.size", base + 4), size);
+        ByteReader er(tag.subspan(8, 8), base + 8);
+        const uint32_t desc_size = *er.le32("descr_size");
+        const uint32_t desc_version = *er.le32("descr_vers");
+        if (desc_size < kMinEfiDescSize || desc_size % 8 != 0)
+          return with_value(at("EFI memory descriptor size must be a multiple of 8 and >= 40",
+                               "descr_size", base + 8),
+                            desc_size);
+        if ((size - 16) % desc_size != 0)
+          return with_value(
+              at("EFI memory map is not a whole number of descriptors", "tag.size", base + 4),
+              size);
+        out->efi.has_mmap = true;
+        out->efi.desc_size = desc_size;
+        out->efi.desc_version = desc_version;
+        out->efi.mmap = tag.subspan(16, size - 16);
+        break;
+      }
+      case kTagEfiBs:
+        out->efi.boot_services_active = true;
+        break;
       case kTagAcpiOld:
       case kTagAcpiNew: {
-        // A copy of the RSDP (ACPI §5.2.5): 20 bytes (version 1) or 36 (version 2+). The new one
-        // wins over the old one whatever their order.
-        const size_t need = type == kTagAcpiNew ? 36 : 20;
+        // A copy of the RSDP (ACPI §5.2.5 "Root System Description Pointer"): 20 bytes (revision
+        // 0, tag 14) or 36 (revision 2+, tag 15). A tag too small for that is a malformed
+        // structure; one whose bytes are no RSDP ("RSD PTR " signature) is noted and ignored:
+        // Linux can still find the RSDP itself. The new tag wins over the old one whatever
+        // their order.
+        const size_t need = type == kTagAcpiNew ? kRsdpV2Size : kRsdpV1Size;
         if (size < 8 + need)
           return with_value(at("ACPI RSDP tag too small", "tag.size", base + 4), size);
-        if (type == kTagAcpiNew || out->rsdp.size == 0) out->rsdp = tag.subspan(8, need);
+        ByteSpan rsdp = tag.subspan(8, need);
+        if (!equal_bytes(rsdp.data, reinterpret_cast<const uint8_t*>("RSD PTR "), 8)) {
+          out->acpi_tag_bad = true;
+        } else if (out->acpi_tag != kTagAcpiNew) {
+          out->rsdp = rsdp;
+          out->acpi_tag = static_cast<uint8_t>(type);
+        }
         break;
       }
       default:
-        break;  // other tags (framebuffer, EFI, ...) are not needed
+        break;  // other tags (framebuffer, SMBIOS, ...) are not needed
     }
     off += (size + 7u) & ~size_t{7};
   }

@@ -2,7 +2,9 @@
 // Multiboot 1 (QEMU `-kernel`, GRUB `multiboot`). Every length and pointer in the structure is
 // checked before it is followed; a malformed structure is an error value naming the field and its
 // byte offset, never a read outside what the structure declares.
-// Formats: Multiboot2 Specification 2.0 §3.6 (boot information, tags 1/2/3/6/0);
+// Formats: Multiboot2 Specification 2.0 §3.6 (boot information, tags 1/2/3/6/0, and for UEFI
+// 11/12 EFI system table, 14/15 ACPI RSDP copies, 17 EFI memory map, 18 boot services not
+// terminated);
 // Multiboot Specification 0.6.96 §3.3 (boot information), §3.3 mmap entries.
 // Pure code (no I/O) so the host unit tests run it on crafted inputs.
 #pragma once
@@ -42,6 +44,20 @@ struct MemRegion {
   uint32_t type = 0;
 };
 
+// What a UEFI loader handed over (Multiboot2 only). GRUB x86_64-efi exits boot services before it
+// jumps (grub-core/loader/multiboot_mbi2.c: unless the image asks to keep them, which this one
+// does not) and passes the system table and the memory map as it was at ExitBootServices().
+struct EfiBootInfo {
+  bool has_systab = false;
+  bool systab_64 = false;  // tag 12 (x86_64 firmware); tag 11 gives a 32-bit table
+  uint64_t systab = 0;
+  bool boot_services_active = false;  // tag 18: the loader did not call ExitBootServices()
+  bool has_mmap = false;
+  uint32_t desc_size = 0;     // EFI_MEMORY_DESCRIPTOR stride (at least 40 bytes)
+  uint32_t desc_version = 0;  // EFI_MEMORY_DESCRIPTOR_VERSION (1)
+  ByteSpan mmap;              // the descriptors, a whole number of desc_size each
+};
+
 struct BootInfo {
   uint8_t protocol = 0;  // 1 or 2
   ByteSpan cmdline;      // the launcher's own command line
@@ -51,7 +67,13 @@ struct BootInfo {
   bool has_mmap = false;
   size_t num_regions = 0;
   MemRegion regions[kMaxMemRegions];
-  ByteSpan rsdp;  // Multiboot2 ACPI tags 15 (RSDP v2+, 36 bytes) or 14 (v1, 20 bytes); else empty
+  EfiBootInfo efi;
+  // The RSDP copy of the Multiboot2 ACPI tags: tag 15 (revision 2+, 36 bytes) preferred over 14
+  // (revision 0, 20 bytes), when its signature is "RSD PTR "; else empty. acpi_tag is the tag type
+  // it came from (0: none), acpi_tag_bad when an ACPI tag was present but did not hold an RSDP.
+  ByteSpan rsdp;
+  uint8_t acpi_tag = 0;
+  bool acpi_tag_bad = false;
 };
 
 // Parses the boot information the loader handed over in EBX (with the magic from EAX).

@@ -7,13 +7,24 @@
 
 namespace tlaunch::launcher {
 
-class Clock {
+// What a bounded wait needs: a monotonic tick count and the ticks in a millisecond. The TPM
+// drivers take this interface so the host tests can run them on a simulated clock.
+class TimeSource {
+ public:
+  virtual uint64_t now() const = 0;
+  virtual uint64_t ms_to_ticks(uint32_t ms) const = 0;
+
+ protected:
+  ~TimeSource() = default;
+};
+
+class Clock final : public TimeSource {
  public:
   void calibrate();
-  uint64_t now() const;
+  uint64_t now() const override;
   bool calibrated() const { return calibrated_; }
   uint32_t khz() const { return static_cast<uint32_t>(ticks_per_ms_); }
-  uint64_t ms_to_ticks(uint32_t ms) const { return ticks_per_ms_ * ms; }
+  uint64_t ms_to_ticks(uint32_t ms) const override { return ticks_per_ms_ * ms; }
   uint32_t ms_since(uint64_t start) const;
 
  private:
@@ -24,11 +35,11 @@ class Clock {
 // A point in time after which a wait gives up.
 class Deadline {
  public:
-  Deadline(const Clock& c, uint32_t ms) : c_(c), end_(c.now() + c.ms_to_ticks(ms)) {}
+  Deadline(const TimeSource& c, uint32_t ms) : c_(c), end_(c.now() + c.ms_to_ticks(ms)) {}
   bool expired() const { return c_.now() >= end_; }
 
  private:
-  const Clock& c_;
+  const TimeSource& c_;
   uint64_t end_;
 };
 

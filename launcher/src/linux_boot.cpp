@@ -5,6 +5,8 @@
 namespace tlaunch::launcher {
 namespace {
 
+constexpr size_t kOffAcpiRsdpAddr = 0x070;
+constexpr size_t kOffEfiInfo = 0x1C0;  // struct efi_info, 8 u32 (bootparam.h)
 constexpr size_t kOffE820Entries = 0x1E8;
 constexpr size_t kOffSetupSects = 0x1F1;
 constexpr size_t kOffBootFlag = 0x1FE;  // 0xAA55
@@ -22,11 +24,11 @@ constexpr size_t kOffKernelAlignment = 0x230;
 constexpr size_t kOffRelocatable = 0x234;
 constexpr size_t kOffCmdlineSize = 0x238;
 constexpr size_t kOffSetupData = 0x250;
+constexpr uint32_t kSetupE820Ext = 1;
 constexpr size_t kOffPrefAddress = 0x258;
 constexpr size_t kOffInitSize = 0x260;
 constexpr size_t kOffE820Table = 0x2D0;
 constexpr size_t kE820EntrySize = 20;
-constexpr size_t kE820Max = 128;  // E820_MAX_ENTRIES_ZEROPAGE
 constexpr uint8_t kLoadedHigh = 0x01;
 
 Error bad(const char* message, const char* field, size_t offset) {
@@ -46,9 +48,11 @@ void put64(MutableByteSpan b, size_t off, uint64_t v) {
 
 }  // namespace
 
-Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info, MutableByteSpan bp) {
+Result<LinuxPlan> plan_linux(const LinuxRequest& req, MutableByteSpan bp) {
   if (bp.size != kBootParamsSize)
     return make_error(Errc::kInternal, "boot_params must be 4096 bytes");
+  if (req.e820 == nullptr) return make_error(Errc::kInternal, "no e820 table to hand over");
+  const E820Table& e820 = *req.e820;
   fill_bytes(bp.data, 0, bp.size);
   const ByteSpan k = req.kernel;
   if (k.size < 0x280) return bad("module 0 is too small to be a bzImage", "setup header", 0);
@@ -92,14 +96,25 @@ Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info, Muta
                       req.cmdline.size);
 
   // Place the kernel above everything that must survive, at its preferred address if that is
-  // higher, aligned; the whole init_size must be available RAM below 4 GiB.
+  // higher, aligned; the whole init_size must be RAM below 4 GiB. Where that spot is not RAM (an
+  // EFI memory map has holes), the lowest aligned spot above it in a RAM range that holds
+  // init_size.
   uint64_t pref = 0;
   for (int i = 7; i >= 0; --i) pref = (pref << 8) | k[kOffPrefAddress + static_cast<size_t>(i)];
-  uint64_t load = req.reserved_end;
-  if (pref > load && pref < 0x100000000ull) load = pref;
-  load = (load + align - 1) & ~uint64_t{align - 1};
-  const uint64_t load_end = load + plan.init_size;
-  if (load_end > 0x100000000ull || !in_available_ram(info, load, load_end))
+  uint64_t lowest = req.reserved_end;
+  if (pref > lowest && pref < 0x100000000ull) lowest = pref;
+  const auto aligned = [&](uint64_t a) { return (a + align - 1) & ~uint64_t{align - 1}; };
+  uint64_t load = 0;
+  bool found = false;
+  for (size_t i = 0; i < e820.count; ++i) {
+    const MemRegion& r = e820.entries[i];
+    if (r.type != kE820Ram) continue;
+    const uint64_t at = aligned(r.base > lowest ? r.base : lowest);
+    if (at + plan.init_size > 0x100000000ull || at + plan.init_size > r.base + r.length) continue;
+    if (!found || at < load) load = at;
+    found = true;
+  }
+  if (!found)
     return with_value(bad("no available RAM for the kernel above the modules (init_size)",
                           "init_size", kOffInitSize),
                       plan.init_size);
@@ -121,17 +136,44 @@ Result<LinuxPlan> plan_linux(const LinuxRequest& req, const BootInfo& info, Muta
     put32(bp, kOffRamdiskImage, plan.initrd_addr);
     put32(bp, kOffRamdiskSize, plan.initrd_size);
   }
-  if (!info.has_mmap || info.num_regions == 0)
+  if (e820.count == 0)
     return make_error(Errc::kNotFound,
                       "the loader passed no memory map for the kernel's e820 table");
-  for (size_t i = 0; i < info.num_regions && i < kE820Max; ++i) {
-    const size_t at = kOffE820Table + i * kE820EntrySize;
-    put64(bp, at, info.regions[i].base);
-    put64(bp, at + 8, info.regions[i].length);
-    put32(bp, at + 16, info.regions[i].type);  // Multiboot uses the e820 type numbers
+  const size_t ext = e820.count > kE820ZeroPage ? e820.count - kE820ZeroPage : 0;
+  if (ext > 0 && req.setup_data.size < kSetupDataHeader + ext * kE820EntrySize)
+    return with_value(make_error(Errc::kTooLarge, "more e820 entries than the launcher can pass"),
+                      e820.count);
+  for (size_t i = 0; i < e820.count; ++i) {
+    MutableByteSpan dst = bp;
+    size_t at = kOffE820Table + i * kE820EntrySize;
+    if (i >= kE820ZeroPage) {
+      dst = req.setup_data;
+      at = kSetupDataHeader + (i - kE820ZeroPage) * kE820EntrySize;
+    }
+    put64(dst, at, e820.entries[i].base);
+    put64(dst, at + 8, e820.entries[i].length);
+    put32(dst, at + 16, e820.entries[i].type);  // Multiboot uses the e820 type numbers
     ++plan.e820_entries;
   }
-  bp.data[kOffE820Entries] = static_cast<uint8_t>(plan.e820_entries);
+  bp.data[kOffE820Entries] = static_cast<uint8_t>(ext > 0 ? kE820ZeroPage : e820.count);
+  if (ext > 0) {
+    put64(req.setup_data, 0, 0);  // the only node: next = 0
+    put32(req.setup_data, 8, kSetupE820Ext);
+    put32(req.setup_data, 12, static_cast<uint32_t>(ext * kE820EntrySize));
+    put64(bp, kOffSetupData, req.setup_data_phys);
+    plan.e820_ext_entries = ext;
+  }
+  if (req.efi.present) {
+    put32(bp, kOffEfiInfo + 0, req.efi.signature);
+    put32(bp, kOffEfiInfo + 4, static_cast<uint32_t>(req.efi.systab));
+    put32(bp, kOffEfiInfo + 8, req.efi.desc_size);
+    put32(bp, kOffEfiInfo + 12, req.efi.desc_version);
+    put32(bp, kOffEfiInfo + 16, req.efi.memmap);
+    put32(bp, kOffEfiInfo + 20, req.efi.memmap_size);
+    put32(bp, kOffEfiInfo + 24, static_cast<uint32_t>(req.efi.systab >> 32));
+    put32(bp, kOffEfiInfo + 28, 0);  // efi_memmap_hi: the copy is below 4 GiB
+  }
+  if (req.acpi_rsdp != 0) put64(bp, kOffAcpiRsdpAddr, req.acpi_rsdp);
   return plan;
 }
 

@@ -11,7 +11,9 @@
 #include "boot_info.h"
 #include "clock.h"
 #include "console.h"
+#include "crb.h"
 #include "decision.h"
+#include "efi.h"
 #include "event_log.h"
 #include "linux_boot.h"
 #include "tis.h"
@@ -20,6 +22,7 @@
 #include "tlaunch/policy/sha2.h"
 #include "tlaunch/tpmnv/core/commands.h"
 #include "tlaunch/tpmnv/core/launch_nv.h"
+#include "tpm_device.h"
 
 #ifndef TLAUNCH_VERSION
 #define TLAUNCH_VERSION "0.0.0"
@@ -38,6 +41,8 @@ using vlp::TbError;
 
 constexpr size_t kMleCmdlineSize = 512;  // linker.ld asserts the area's size
 constexpr size_t kMaxKernelCmdline = 4096;
+// Room for the EFI memory map handed to Linux: 682 descriptors of 48 bytes (OVMF: ~100).
+constexpr size_t kEfiMmapCopy = 32 * 1024;
 // The launcher's own event log (setup_data header, then the log): room for its 32 events with
 // command lines of ~700 bytes; a longer log is cut short with a warning.
 constexpr size_t kOwnLogSize = 32 * 1024;
@@ -86,6 +91,7 @@ class Launcher {
   void log_boot_info();
   bool init_tpm();
   void read_policy();
+  void number_modules();
   bool measure_modules();
   void log_outcome();
   void open_logs(Hasher& h, const launch::Input& input);
@@ -94,7 +100,9 @@ class Launcher {
   void hand_over_log(MutableByteSpan boot_params);
   void log_pcrs();
   void write_error_index(TbError err);
+  void release_tpm();
   [[noreturn]] void finish(TbError err, Action action);
+  bool prepare_handover(LinuxRequest* req);
   [[noreturn]] void boot_linux(TbError err, Action action);
   [[noreturn]] void halt(TbError err);
   void verdict_line(TbError err, Action action);
@@ -111,15 +119,30 @@ class Launcher {
   Serial serial_;
   Console con_{&serial_, false, Level::kNone};
   Clock clock_;
-  Tis tis_{clock_};
+  PhysMmio mmio_;
+  Tis tis_{mmio_, clock_};
+  Crb crb_{mmio_, clock_};
+  TpmDevice* tpm_ = nullptr;  // the interface in use once init_tpm() succeeded
+  TpmLink link_;              // every command after bring-up goes through it
   bool tpm_ok_ = false;
   Error tpm_error_;
   tpm::PcrBanks banks_;
   tpm::VlpRead vlp_;
+  uint32_t vlp_index_ = 0;      // the VLP index read (the option's handle set, else the other)
+  uint8_t input_locality_ = 0;  // the locality the decision was told the launcher holds
   uint8_t policy_buf_[vlp::kMaxPolicySize] = {};
   launch::Config config_;
+  // tboot's module layout: the loader's modules minus SINIT ACMs and the LCP data module.
+  launch::TxtModule txt_kinds_[kMaxBootModules] = {};
+  ModuleInfo numbered_[kMaxBootModules];
+  size_t num_numbered_ = 0;
   launch::ModuleInput inputs_[kMaxBootModules];
   launch::Outcome outcome_;
+  // What Linux gets besides the zero page (efi.h): the e820 table, a setup_data node for entries
+  // beyond 128, and on UEFI a copy of the EFI memory map (boot_params.efi_info points at it).
+  E820Table e820_;
+  alignas(8) uint8_t setup_data_[kSetupDataSize] = {};
+  alignas(8) uint8_t efi_mmap_[kEfiMmapCopy] = {};
   LaunchLogs logs_;
   alignas(8) uint8_t own_log_[kSetupDataHeaderSize + kOwnLogSize];
 };
@@ -165,51 +188,58 @@ void Launcher::log_boot_info() {
   }
 }
 
-// TPM bring-up as on QEMU (docs/reference/boot-lab.md §4): SeaBIOS already sent TPM2_Startup and
-// left locality 0 active; release it and work at locality 2, where PCR 17/18 can be extended.
+// The TPM, whichever interface it has (TIS/FIFO or CRB, told apart by TPM_INTERFACE_ID as tboot
+// does), brought up by the one flow of tpm_device.h at the locality the PCR mapping needs (2 for
+// PCR 17-19, where tboot extends after a measured launch; 0 for pcr_map=loc0). When the platform
+// does not give that locality (no CapLocality, or not granted: chipsets without a measured launch,
+// many firmware TPMs) the launcher still works at locality 0: it reads and enforces the policy,
+// and the decision says what happens to measurements it cannot record. Both interfaces print the
+// same lines.
 bool Launcher::init_tpm() {
-  auto did = tis_.probe();
+  const InterfaceId id = detect_interface(mmio_);
+  if (id.kind == TpmInterface::kUnknown) {
+    tpm_error_ = with_value(make_error(Errc::kTpmUnreachable,
+                                       "TPM_INTERFACE_ID names an interface this launcher does "
+                                       "not drive"),
+                            id.raw);
+    return false;
+  }
+  TpmDevice& dev = id.kind == TpmInterface::kCrb ? static_cast<TpmDevice&>(crb_) : tis_;
+  auto did = dev.probe();
   if (!did.ok()) {
     tpm_error_ = did.error();
     return false;
   }
-  con_.info() << "TPM: TIS/FIFO interface, DID_VID " << hex8(*did);
-  const int active = tis_.active_locality();
-  if (active >= 0) {
-    con_.detail() << "TPM: releasing locality " << dec(static_cast<uint32_t>(active))
-                  << " left active by the firmware";
-    tis_.release_locality(static_cast<uint8_t>(active));
+  con_.info() << "TPM: " << interface_name(dev.kind()) << " interface, TPM_INTERFACE_ID "
+              << hex8(id.raw) << ", DID_VID " << hex8(*did)
+              << (dev.has_locality(1) ? ", localities 0-4" : ", locality 0 only");
+  if (dev.kind() == TpmInterface::kCrb)
+    con_.detail() << "TPM: CRB command buffer " << hex8(crb_.command_buffer()) << " +"
+                  << hex(crb_.command_buffer_size()) << ", response buffer "
+                  << hex8(crb_.response_buffer()) << " +" << hex(crb_.response_buffer_size());
+  const uint8_t want = launch_locality(opts_.pcr_map);
+  BringUp bu;
+  Status s = bring_up(dev, want, &bu);
+  if (!s.ok() && bu.locality_refused && want > 0) {
+    describe_error(con_.warn() << "TPM: locality " << dec(want) << " not available (", s.error());
+    con_.warn() << "TPM: working at locality 0: the policy is enforced, PCRs that need locality "
+                << dec(want) << " cannot be extended";
+    s = bring_up(dev, 0, &bu);
   }
-  Status s = tis_.request_locality(2);
+  if (bu.firmware_locality >= 0)
+    con_.detail() << "TPM: released locality " << dec(static_cast<uint32_t>(bu.firmware_locality))
+                  << " left active by the firmware";
+  if (bu.sent_startup)
+    con_.info() << "TPM: not started by the firmware; sent TPM2_Startup(CLEAR) at locality 0";
   if (!s.ok()) {
     tpm_error_ = s.error();
     return false;
   }
-  // A probe command; TPM_RC_INITIALIZE means nobody sent Startup yet (not the case with SeaBIOS).
-  auto b = tpm::get_pcr_banks(tis_);
-  if (!b.ok() && b.error().tpm_rc == tpm::kRcInitialize) {
-    con_.info() << "TPM: not started by the firmware; sending TPM2_Startup(CLEAR) at locality 0";
-    tis_.release_locality(2);
-    Status ls = tis_.request_locality(0);
-    Status st = ls.ok() ? tpm::startup(tis_, tpm::kSuClear) : ls;
-    tis_.release_locality(0);
-    if (!st.ok() && st.error().tpm_rc != tpm::kRcInitialize) {
-      tpm_error_ = st.error();
-      return false;
-    }
-    if (!tis_.request_locality(2).ok()) {
-      tpm_error_ = make_error(Errc::kTpmUnreachable, "locality 2 not granted after Startup");
-      return false;
-    }
-    b = tpm::get_pcr_banks(tis_);
-  }
-  if (!b.ok()) {
-    tpm_error_ = b.error();
-    return false;
-  }
-  banks_ = *b;
+  tpm_ = &dev;
+  link_.attach(tpm_);
+  banks_ = bu.banks;
   Line l = con_.info();
-  l << "TPM: locality 2 active; PCR banks:";
+  l << "TPM: locality " << dec(tpm_->locality()) << " active; PCR banks:";
   for (size_t i = 0; i < banks_.count; ++i) {
     l << " " << alg_name(static_cast<HashAlg>(banks_.banks[i].alg));
     if (banks_.banks[i].pcrs == 0) l << "(unallocated)";
@@ -218,8 +248,13 @@ bool Launcher::init_tpm() {
 }
 
 void Launcher::read_policy() {
-  const uint32_t index = tpm::vlp_index(opts_.nv_index_set);
-  vlp_ = tpm::read_vlp(tis_, index, MutableByteSpan(policy_buf_, sizeof(policy_buf_)));
+  vlp_ = tpm::read_vlp_either_set(link_, opts_.nv_index_set,
+                                  MutableByteSpan(policy_buf_, sizeof(policy_buf_)), &vlp_index_);
+  const uint32_t index = vlp_index_;
+  if (index != tpm::vlp_index(opts_.nv_index_set))
+    con_.warn() << "VLP: no index in the " << launch::nv_index_set_name(opts_.nv_index_set)
+                << " handle set; the policy in the other set (" << hex8(index)
+                << ") is in force: nv_index_set= cannot hide an owner's policy";
   switch (vlp_.source) {
     case PolicySource::kNvRead:
       con_.info() << "VLP: read " << dec(static_cast<uint32_t>(vlp_.size))
@@ -247,6 +282,18 @@ void Launcher::read_policy() {
   }
 }
 
+// tboot's module layout (txt_modules.h): SINIT ACMs and the LCP policy-data module leave the list
+// before numbering; they are neither measured nor handed to Linux.
+void Launcher::number_modules() {
+  num_numbered_ = tboot_module_layout(mem_, bi_, txt_kinds_, numbered_);
+  for (size_t i = 0; i < bi_.num_modules; ++i) {
+    if (txt_kinds_[i] == launch::TxtModule::kNone) continue;
+    con_.info() << "module " << dec(static_cast<uint32_t>(i)) << " is "
+                << (txt_kinds_[i] == launch::TxtModule::kSinit ? "a SINIT ACM" : "LCP policy data")
+                << ": removed before numbering, as tboot does (not measured, not passed on)";
+  }
+}
+
 bool Launcher::measure_modules() {
   HashAlg algs[launch::kMaxBanks];
   const size_t n = launch::measurement_algs(config_, algs);
@@ -257,8 +304,8 @@ bool Launcher::measure_modules() {
                                     : "generic")
                 << " code";
   const uint64_t t0 = clock_.now();
-  for (size_t i = 0; i < bi_.num_modules; ++i) {
-    const ModuleInfo& m = bi_.modules[i];
+  for (size_t i = 0; i < num_numbered_; ++i) {
+    const ModuleInfo& m = numbered_[i];
     launch::ModuleInput& in = inputs_[i];
     in.cmdline = m.string;
     in.num_digests = n;
@@ -284,7 +331,7 @@ void Launcher::log_outcome() {
   const launch::Outcome& o = outcome_;
   const vlp::Policy& p = o.policy;
   if (o.policy_from_nv) {
-    con_.machine() << "policy source=nv index=" << hex8(tpm::vlp_index(opts_.nv_index_set))
+    con_.machine() << "policy source=nv index=" << hex8(vlp_index_)
                    << " bytes=" << dec(static_cast<uint32_t>(vlp_.size));
   } else {
     con_.machine() << "policy source=default reason="
@@ -315,15 +362,23 @@ void Launcher::log_outcome() {
         break;
       case launch::StepKind::kPolicy:
         l << (o.policy_from_nv ? "using the VLP from NV" : "using the built-in default VLP ")
-          << (o.policy_from_nv ? ""
-                               : (config_.pcr_map == launch::PcrMap::kDa ? "(DA)" : "(legacy)"));
+          << (o.policy_from_nv
+                  ? ""
+                  : (config_.pcr_map == launch::PcrMap::kLegacy ? "(legacy)" : "(DA)"));
         break;
       case launch::StepKind::kLoader:
         l << "boot information unusable";
         break;
       case launch::StepKind::kModule0:
-        l << "module 0 measured for PCR " << dec(config_.pcr_map == launch::PcrMap::kDa ? 17 : 18)
+        l << "module 0 measured for PCR "
+          << dec(launch::map_pcr(config_.pcr_map,
+                                 config_.pcr_map == launch::PcrMap::kLegacy ? 18 : 17))
           << " (always, no policy check)";
+        break;
+      case launch::StepKind::kLocality:
+        l << "PCR " << dec(s.pcr) << " cannot be extended at locality " << dec(input_locality_)
+          << " (needs " << dec(launch::pcr_extend_locality(s.pcr))
+          << "; pcr_map=loc0 uses PCRs locality 0 may extend)";
         break;
       case launch::StepKind::kModule:
         l << "module " << dec(s.module) << ": ";
@@ -331,8 +386,8 @@ void Launcher::log_outcome() {
           l << "no policy entry matches";
         } else {
           l << "policy entry " << dec(static_cast<uint32_t>(s.entry)) << ", ";
-          if (config_.embedded)
-            l << "not verified (extpol=embedded)";
+          if (config_.embedded && !s.verified)
+            l << "not verified (extpol=embedded, nonfatal policy)";
           else if (!s.verified)
             l << "hash type any";
           else if (s.matched >= 0)
@@ -352,7 +407,8 @@ void Launcher::log_outcome() {
     Line l = con_.machine();
     l << "event " << dec(static_cast<uint32_t>(i)) << " pcr=" << dec(e.pcr)
       << " kind=" << launch::event_kind_name(e.kind);
-    if (e.kind != launch::EventKind::kPolicyControl) l << " module=" << dec(e.module);
+    if (e.kind == launch::EventKind::kModule0 || e.kind == launch::EventKind::kModule)
+      l << " module=" << dec(e.module);
     for (size_t k = 0; k < e.num_digests; ++k)
       l << " " << alg_name(e.digests[k].alg) << "=" << HexBytes{e.digests[k].span()};
   }
@@ -402,7 +458,7 @@ bool Launcher::extend_pcrs(Hasher& h, const launch::Input& input) {
   const size_t n = launch::extended_events(outcome_);
   for (size_t i = 0; i < n; ++i) {
     const launch::Event& e = outcome_.events[i];
-    Status s = tpm::pcr_extend(tis_, e.pcr, e.digests, e.num_digests);
+    Status s = tpm::pcr_extend(link_, e.pcr, e.digests, e.num_digests);
     if (!s.ok()) {
       describe_error(con_.err() << "PCR_Extend of PCR " << dec(e.pcr) << " (event "
                                 << dec(static_cast<uint32_t>(i)) << ") failed: ",
@@ -411,7 +467,8 @@ bool Launcher::extend_pcrs(Hasher& h, const launch::Input& input) {
     }
     logs_.record(h, config_, input, outcome_, i);  // what was just extended, nothing else
   }
-  con_.info() << "extended " << dec(static_cast<uint32_t>(n)) << " measurement(s) at locality 2";
+  con_.info() << "extended " << dec(static_cast<uint32_t>(n)) << " measurement(s) at locality "
+              << dec(tpm_->locality());
   return true;
 }
 
@@ -462,7 +519,7 @@ void Launcher::log_pcrs() {
       if (!(banks_.banks[b].pcrs >> pcr & 1)) continue;
       const HashAlg alg = static_cast<HashAlg>(banks_.banks[b].alg);
       if (digest_size(banks_.banks[b].alg) == 0) continue;
-      auto v = tpm::pcr_read(tis_, pcr, alg);
+      auto v = tpm::pcr_read(link_, pcr, alg);
       if (v.ok())
         l << " " << alg_name(alg) << "=" << HexBytes{v->span()};
       else
@@ -472,10 +529,10 @@ void Launcher::log_pcrs() {
 }
 
 void Launcher::write_error_index(TbError err) {
-  if (!tpm_ok_ || !opts_.write_error_index) return;
+  if (!tpm_ok_ || !opts_.write_error_index || link_.lost()) return;
   const uint32_t index = tpm::error_index(opts_.nv_index_set);
   bool defined = false;
-  Status s = tpm::write_error_index(tis_, index, static_cast<uint32_t>(err), &defined);
+  Status s = tpm::write_error_index(link_, index, static_cast<uint32_t>(err), &defined);
   if (!s.ok()) {
     describe_error(con_.warn() << "error index " << hex8(index) << " not written: ", s.error());
     return;
@@ -484,6 +541,18 @@ void Launcher::write_error_index(TbError err) {
     con_.machine() << "errindex " << hex8(index) << " value=" << dec(static_cast<uint32_t>(err));
   else
     con_.detail() << "error index " << hex8(index) << " is not defined; nothing recorded";
+}
+
+// Gives up the launcher's locality before the hand-over or the halt (Linux's driver starts at
+// locality 0) — unless the TPM stopped answering, which nothing more is sent to.
+void Launcher::release_tpm() {
+  if (!tpm_ok_) return;
+  if (link_.lost()) {
+    describe_error(con_.warn() << "TPM stopped answering earlier; left as it is: ",
+                   link_.lost_error());
+    return;
+  }
+  tpm_->release_locality(tpm_->locality());
 }
 
 void Launcher::verdict_line(TbError err, Action action) {
@@ -498,7 +567,7 @@ void Launcher::verdict_line(TbError err, Action action) {
 
 [[noreturn]] void Launcher::halt(TbError err) {
   write_error_index(err);
-  if (tpm_ok_) tis_.release_locality(tis_.locality());
+  release_tpm();
   verdict_line(err, Action::kHalt);
   if (opts_.debug_exit) {
     // isa-debug-exit: QEMU exits with status (value << 1) | 1.
@@ -507,13 +576,56 @@ void Launcher::verdict_line(TbError err, Action action) {
   halt_forever();
 }
 
+uint32_t phys_of(const void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)); }
+
+// The platform part of the hand-over: the e820 table (the loader's map on BIOS, the EFI memory
+// map on UEFI), and on UEFI the EFI system table and memory map (efi_info) and the firmware's
+// ACPI RSDP, so that Linux keeps ACPI, its TPM driver and the EFI runtime services. The BIOS
+// path is unchanged: no efi_info, no acpi_rsdp_addr (Linux finds the RSDP itself).
+bool Launcher::prepare_handover(LinuxRequest* req) {
+  Status s = build_e820(bi_, &e820_);
+  if (!s.ok()) {
+    describe_error(con_.err() << "memory map unusable for Linux: ", s.error());
+    return false;
+  }
+  req->e820 = &e820_;
+  req->setup_data = MutableByteSpan(setup_data_, sizeof(setup_data_));
+  req->setup_data_phys = phys_of(setup_data_);
+  req->efi =
+      plan_efi_handover(bi_, MutableByteSpan(efi_mmap_, sizeof(efi_mmap_)), phys_of(efi_mmap_));
+  if (req->efi.present) {
+    con_.info() << "UEFI: EFI" << (bi_.efi.systab_64 ? "64" : "32") << " system table "
+                << hex(req->efi.systab) << ", memory map " << dec(req->efi.memmap_size)
+                << " bytes (" << dec(req->efi.memmap_size / req->efi.desc_size)
+                << " descriptors of " << dec(req->efi.desc_size) << ") handed to Linux";
+  } else if (req->efi.why_not != nullptr) {
+    con_.warn() << "UEFI: Linux is started without EFI (no runtime services): " << req->efi.why_not;
+  }
+  if (!bi_.efi.has_systab) return true;
+  if (bi_.acpi_tag_bad) con_.warn() << "ACPI: the loader's ACPI tag holds no RSDP; ignored";
+  auto rsdp = find_acpi_rsdp(mem_, bi_);
+  if (!rsdp.ok()) {
+    describe_error(con_.warn() << "ACPI: no RSDP for acpi_rsdp_addr (Linux looks itself): ",
+                   rsdp.error());
+    return true;
+  }
+  req->acpi_rsdp = rsdp->addr;
+  con_.info() << "ACPI: RSDP revision " << dec(rsdp->revision) << " at " << hex(rsdp->addr)
+              << " (EFI configuration table"
+              << (!rsdp->loader_copy ? ")"
+                  : rsdp->matches    ? ", same as the loader's ACPI tag)"
+                                     : ", differs from the loader's ACPI tag)");
+  return true;
+}
+
 [[noreturn]] void Launcher::boot_linux(TbError err, Action action) {
-  // Module 0 is the kernel, module 1 (if any) the initrd, module 0's string the command line.
-  if (bi_.num_modules == 0 || !bi_status_.ok()) {
+  // Module 0 is the kernel, module 1 (if any) the initrd, module 0's string the command line —
+  // numbered as tboot numbers them (SINIT and LCP data modules left out).
+  if (num_numbered_ == 0 || !bi_status_.ok()) {
     con_.err() << "nothing to boot: no usable module 0";
     halt(TbError::kFatal);
   }
-  const ModuleInfo& k = bi_.modules[0];
+  const ModuleInfo& k = numbered_[0];
   alignas(16) uint8_t boot_params[kBootParamsSize];
   char cmdline[kMaxKernelCmdline + 1];
   if (k.string.size > kMaxKernelCmdline) {
@@ -526,14 +638,15 @@ void Launcher::verdict_line(TbError err, Action action) {
   for (size_t i = 0; i < bi_.num_modules; ++i)
     if (bi_.modules[i].end > reserved_end) reserved_end = bi_.modules[i].end;
   LinuxRequest req;
+  if (!prepare_handover(&req)) halt(TbError::kFatal);
   req.kernel =
       ByteSpan(reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(k.start)), k.end - k.start);
   req.kernel_phys = k.start;
-  req.initrd = bi_.num_modules > 1 ? &bi_.modules[1] : nullptr;
+  req.initrd = num_numbered_ > 1 ? &numbered_[1] : nullptr;
   req.cmdline = k.string;
   req.cmdline_phys = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(cmdline));
   req.reserved_end = reserved_end;
-  auto plan = plan_linux(req, bi_, MutableByteSpan(boot_params, sizeof(boot_params)));
+  auto plan = plan_linux(req, MutableByteSpan(boot_params, sizeof(boot_params)));
   if (!plan.ok()) {
     describe_error(con_.err() << "module 0 cannot be booted: ", plan.error());
     halt(TbError::kFatal);
@@ -542,7 +655,9 @@ void Launcher::verdict_line(TbError err, Action action) {
               << dec(plan->protocol & 0xFF) << ", kernel " << dec(plan->kernel_size) << " bytes to "
               << hex8(plan->load_addr) << " (init_size " << hex(plan->init_size) << "), initrd "
               << hex8(plan->initrd_addr) << " +" << dec(plan->initrd_size) << ", "
-              << dec(static_cast<uint32_t>(plan->e820_entries)) << " e820 entries";
+              << dec(static_cast<uint32_t>(plan->e820_entries)) << " e820 entries"
+              << (e820_.from_efi ? " (from the EFI memory map)" : "")
+              << (plan->e820_ext_entries ? " (some in a SETUP_E820_EXT node)" : "");
   if (action == Action::kUnmeasuredLaunch)
     con_.warn() << "unmeasured launch: nothing was extended into the PCRs";
   hand_over_log(MutableByteSpan(boot_params, sizeof(boot_params)));
@@ -551,7 +666,7 @@ void Launcher::verdict_line(TbError err, Action action) {
   // command line is in our buffer and the memory map in bi_.
   copy_phys(plan->load_addr, plan->kernel_src, plan->kernel_size);
   write_error_index(err);
-  if (tpm_ok_) tis_.release_locality(tis_.locality());  // Linux's tpm_tis wants locality 0
+  release_tpm();  // Linux's tpm_tis wants locality 0
   verdict_line(err, action);
   launcher_jump_linux(plan->load_addr,
                       static_cast<uint32_t>(reinterpret_cast<uintptr_t>(boot_params)));
@@ -577,6 +692,7 @@ void Launcher::verdict_line(TbError err, Action action) {
       loader_ok = false;
     }
   }
+  if (loader_ok) number_modules();
 
   tpm_ok_ = init_tpm();
   if (!tpm_ok_) {
@@ -588,8 +704,12 @@ void Launcher::verdict_line(TbError err, Action action) {
 
   config_ = make_config(opts_, banks_);
   const bool measured_ok = modules_to_measure(loader_ok, vlp_.source) ? measure_modules() : true;
-  const launch::Input input =
-      make_input(vlp_, policy_buf_, loader_ok, measured_ok, inputs_, bi_.num_modules);
+  launch::Input input =
+      make_input(vlp_, policy_buf_, loader_ok, measured_ok, inputs_, num_numbered_);
+  input.has_launcher_cmdline = true;  // measured first: an edited launcher line shows in PCR 17
+  input.launcher_cmdline = bi_.cmdline;
+  input.tpm_locality = tpm_ok_ ? tpm_->locality() : 0;
+  input_locality_ = input.tpm_locality;
   SoftHasher h(opts_.sha256);
   Status st = launch::evaluate(h, config_, input, &outcome_);
   if (!st.ok()) {
@@ -618,6 +738,11 @@ void Launcher::verdict_line(TbError err, Action action) {
 
 // Called from entry.S with the Multiboot magic (EAX) and the boot information address (EBX).
 // The Launcher object is large (policy, measurements): it lives on the 256 KiB boot stack.
+// linker.ld gives the boot stack 256 KiB; the Launcher object and boot_linux()'s zero page and
+// command line (8 KiB) must fit with room for the call chain.
+static_assert(sizeof(tlaunch::launcher::Launcher) <= 192 * 1024,
+              "Launcher too large for the stack");
+
 extern "C" [[noreturn]] void launcher_main(uint32_t magic, uint32_t info) {
   const uint64_t t_entry = tlaunch::launcher::rdtsc();
   tlaunch::launcher::Launcher l(magic, info, t_entry);

@@ -1,43 +1,43 @@
 // TPM 2.0 over the TIS/FIFO MMIO interface at 0xFED40000 (TCG PC Client Platform TPM Profile
 // (PTP) Specification, §6.5 "FIFO Interface"; the older TCG PC Client TIS 1.3 has the same
-// registers). Localities 0–4 are 4 KiB pages; this driver uses 0–3 (QEMU never grants 4, see
-// docs/reference/boot-lab.md §4). Every wait is bounded by the PTP timeouts (A = 750 ms for
-// locality, B = 2 s for commandReady, C/D = 750 ms for status and burst count) and a command
-// duration limit, so an absent or stuck TPM gives an error, never a hang.
+// registers; docs/reference/tpm-interfaces.md). Localities 0–4 are 4 KiB pages; QEMU grants 0–3,
+// never 4 (docs/reference/boot-lab.md §4). Every wait is bounded by the PTP timeouts
+// (tpm_device.h) and a command duration limit, so an absent or stuck TPM gives an error, never a
+// hang.
 #pragma once
 
-#include "clock.h"
-#include "tlaunch/tpmnv/core/transport.h"
+#include "tpm_device.h"
 
 namespace tlaunch::launcher {
 
-class Tis final : public tpm::Transport {
+class Tis final : public TpmDevice {
  public:
-  static constexpr uintptr_t kBase = 0xFED40000;
+  Tis(MmioBus& bus, const TimeSource& clock) : bus_(bus), clock_(clock) {}
 
-  explicit Tis(const Clock& clock) : clock_(clock) {}
-
+  TpmInterface kind() const override { return TpmInterface::kFifo; }
   // Checks that a FIFO TPM answers at locality 0; returns its DID_VID register.
-  Result<uint32_t> probe();
-  // Which locality, if any, the TPM reports active (-1: none).
-  int active_locality();
-  // Gives up `loc` (writes activeLocality to TPM_ACCESS_x); no-op if it is not active.
-  void release_locality(uint8_t loc);
-  // Requests `loc` and waits until it is the active locality.
-  Status request_locality(uint8_t loc);
-  uint8_t locality() const { return loc_; }
+  Result<uint32_t> probe() override;
+  bool has_locality(uint8_t loc) const override { return loc == 0 || (loc <= 4 && all_loc_); }
+  int active_locality() override;
+  void release_locality(uint8_t loc) override;
+  Status request_locality(uint8_t loc) override;
+  uint8_t locality() const override { return loc_; }
 
   Status send(ByteSpan command) override;
   Result<size_t> receive(MutableByteSpan out) override;
 
  private:
-  uintptr_t reg(uint32_t off) const { return kBase + uintptr_t{loc_} * 0x1000 + off; }
-  uint32_t status() const;
+  uint32_t reg(uint8_t loc, uint32_t off) const {
+    return kTpmBase + uint32_t{loc} * kLocalityStride + off;
+  }
+  uint32_t status();
   Status wait_status(uint32_t mask, uint32_t want, uint32_t ms, const char* what);
   Result<uint32_t> wait_burst();
 
-  const Clock& clock_;
+  MmioBus& bus_;
+  const TimeSource& clock_;
   uint8_t loc_ = 0;
+  bool all_loc_ = true;
 };
 
 }  // namespace tlaunch::launcher

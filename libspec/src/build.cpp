@@ -6,14 +6,15 @@
 #include <memory>
 #include <set>
 
-#include "tlaunch/spec/grub_cfg.h"
-#include "tlaunch/spec/kernel_rule.h"
 #include "tlaunch/policy/host/grubio/loaded_image.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/measure.h"
+#include "tlaunch/policy/txt_modules.h"
 #include "tlaunch/policy/vlp.h"
+#include "tlaunch/spec/grub_cfg.h"
+#include "tlaunch/spec/kernel_rule.h"
 #include "tlaunch/tpmnv/attributes.h"
 #include "tlaunch/tpmnv/catalogue.h"
 
@@ -63,7 +64,7 @@ Bytes text_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 Bytes json_bytes(const json& j) { return text_bytes(j.dump(2) + "\n"); }
 
 struct ModuleResult {
-  ModuleSpec spec;  // the spec's module, or one made for a SINIT ACM
+  ModuleSpec spec;  // the spec's module
   LoadedFile loaded;
   Digest policy_measurement;  // what the VLP holds for it (policy hash_alg)
 };
@@ -82,7 +83,7 @@ class Builder {
     for (const EntrySpec& e : spec_.entries) {
       EntryResult er;
       er.spec = &e;
-      for (const ModuleSpec& m : launch_modules(e)) {
+      for (const ModuleSpec& m : e.modules) {
         auto loaded = load(m.ref, m.nounzip, m.cmdline);
         if (!loaded) return loaded.failure();
         ModuleResult mr;
@@ -95,9 +96,15 @@ class Builder {
       }
       entries_.push_back(std::move(er));
     }
+    for (const FileRef& ref : spec_.sinits) {
+      auto loaded = load(ref, true, "");
+      if (!loaded) return loaded.failure();
+      sinits_.push_back(std::move(*loaded));
+    }
     auto launcher = load(spec_.launcher.ref, false, spec_.launcher.cmdline);
     if (!launcher) return launcher.failure();
     launcher_ = *launcher;
+    check_layout(nullptr);
     if (!issues_.empty()) return fail(Errc::kBadValue, format_issues(issues_, spec_.spec_path));
 
     BuildResult r;
@@ -116,7 +123,8 @@ class Builder {
         r.files = lcp.tbs;
         return r;
       }
-      add_lcp_data_module(lcp.data);
+      check_layout(&lcp.data);
+      if (!issues_.empty()) return fail(Errc::kBadValue, format_issues(issues_, spec_.spec_path));
     }
     auto plan = make_plan(r.vlp, lcp.policy);
     if (!plan) return plan.failure();
@@ -138,56 +146,57 @@ class Builder {
   }
 
  private:
-  // The modules a launcher sees for an entry, in module-number order: the measured modules, then
-  // the SINIT ACMs. tboot removes the SINITs before numbering (docs/reference/vlp.md §6.1), the
-  // tlaunch launcher (no TXT) does not: the VLP covers their numbers too, with the digest of the
-  // file (loaded with
-  // --nounzip, empty command line) and no PCR, so that both accept the entry and nothing else
-  // can take their place. The spec requires every entry to have the same number of measured
-  // modules when there are SINITs, so their numbers are the same in every entry.
-  std::vector<ModuleSpec> launch_modules(const EntrySpec& e) const {
-    std::vector<ModuleSpec> out = e.modules;
-    for (const FileRef& s : spec_.sinits) {
-      ModuleSpec m;
-      m.ref = s;
-      m.role = "sinit";
-      m.pcr = vlp::kPcrNone;
-      m.verify = true;
-      m.nounzip = true;
-      out.push_back(std::move(m));
-    }
-    return out;
-  }
-
-  // The LCP data file is the last module of every entry (after the SINITs, as in
-  // 20_linux_tboot). It is built here, so its digests come from memory; it loads with --nounzip.
-  // Its VLP entry accepts any image (make_policy): the data file may hold the VLP itself (a
-  // "vlp" element), which therefore cannot hold the data file's digest.
-  void add_lcp_data_module(const Bytes& data) {
-    LoadedFile lf;
-    lf.file_size = lf.loaded_size = data.size();
-    OpenSslHasher h;
-    ByteSpan bytes(data.data(), data.size());
-    for (HashAlg a : algs_) {
-      BankDigests b;
-      b.alg = a;
-      b.file = b.loaded = *hash_once(h, a, bytes);
-      b.cmdline = *hash_once(h, a, ByteSpan());
-      b.measurement = *module_measurement(h, a, ByteSpan(), b.loaded);
-      lf.digests.push_back(b);
-    }
-    for (EntryResult& e : entries_) {
-      ModuleResult m;
-      m.spec.ref.json_path = "/lcp";
-      m.spec.ref.file = kLcpDataFile;
-      m.spec.ref.grub_path = spec_.lcp->data_grub_path;
-      m.spec.role = "lcp-data";
-      m.spec.pcr = vlp::kPcrNone;
-      m.spec.verify = false;
-      m.spec.nounzip = true;
-      m.loaded = lf;
-      m.policy_measurement = lf.find(spec_.policy_alg)->measurement;
-      e.modules.push_back(std::move(m));
+  // tboot's module layout (txt_modules.h), which the tlaunch launcher applies too: GRUB loads
+  // each entry's measured modules, then the SINIT ACMs, then the LCP data file (when built:
+  // `lcp_data`); SINITs and the LCP data file must leave the list before numbering, the measured
+  // modules must stay. Anything else is an issue at the file's place in the spec.
+  void check_layout(const Bytes* lcp_data) {
+    for (const EntryResult& e : entries_) {
+      std::vector<launch::ModuleHead> heads;
+      std::vector<std::string> where;
+      for (const ModuleResult& m : e.modules) {
+        heads.push_back(
+            {ByteSpan(m.loaded.head.data(), m.loaded.head.size()), m.loaded.loaded_size});
+        where.push_back(m.spec.ref.json_path);
+      }
+      const size_t first_sinit = heads.size();
+      for (size_t i = 0; i < sinits_.size(); ++i) {
+        heads.push_back(
+            {ByteSpan(sinits_[i].head.data(), sinits_[i].head.size()), sinits_[i].loaded_size});
+        where.push_back(spec_.sinits[i].json_path);
+      }
+      const size_t lcp_at = heads.size();
+      if (lcp_data != nullptr) {
+        heads.push_back({ByteSpan(lcp_data->data(), lcp_data->size()), lcp_data->size()});
+        where.push_back("/lcp");
+      }
+      std::vector<launch::TxtModule> kinds(heads.size());
+      launch::classify_txt_modules(heads.data(), heads.size(), kinds.data());
+      for (size_t i = 0; i < heads.size(); ++i) {
+        const launch::TxtModule want = i < first_sinit ? launch::TxtModule::kNone
+                                       : i < lcp_at    ? launch::TxtModule::kSinit
+                                                       : launch::TxtModule::kLcpPolicyData;
+        if (kinds[i] == want) continue;
+        std::string what;
+        if (want == launch::TxtModule::kNone)
+          what = std::string("looks like ") +
+                 (kinds[i] == launch::TxtModule::kSinit ? "a SINIT ACM" : "LCP policy data") +
+                 " to tboot's module layout (remove_txt_modules): tboot and the launcher would "
+                 "take it out of the module list before numbering";
+        else if (want == launch::TxtModule::kSinit)
+          what =
+              "is not a SINIT ACM by tboot's rules (is_sinit_acmod: ACM header, chipset type, "
+              "vendor 0x8086, ACM UUID v3, SINIT type, size): tboot and the launcher would "
+              "number it as a module, after the measured ones";
+        else
+          what =
+              "the LCP data file is not found by tboot's find_lcp_module (a short module "
+              "after it stops the search)";
+        Issue is{where[i], what + " (in " + e.spec->json_path + ")"};
+        if (std::find_if(issues_.begin(), issues_.end(),
+                         [&](const Issue& x) { return x.path == is.path; }) == issues_.end())
+          issues_.push_back(is);
+      }
     }
   }
 
@@ -252,7 +261,7 @@ class Builder {
   // The VLP: entry i verifies module i of every boot entry; its hashes are the measurements of
   // all entries' module i, without repeats, in entry order (docs/reference/vlp.md §2, §6.2).
   HostStatus make_policy(Bytes* out) {
-    size_t slots = 0;  // module numbers in use, SINITs included
+    size_t slots = 0;  // module numbers in use (SINITs and LCP data take none)
     for (const EntryResult& e : entries_) slots = std::max(slots, e.modules.size());
     const size_t h = digest_size(static_cast<uint16_t>(spec_.policy_alg));
     std::vector<std::vector<Digest>> hashes(slots);
@@ -275,9 +284,8 @@ class Builder {
                                            std::to_string(hashes[i].size()) +
                                            " different measurements; a VLP entry holds 255"});
     }
-    if (spec_.lcp) size += vlp::kEntryHeaderSize;  // the LCP data file's entry (hash any)
     if (spec_.other_modules) size += vlp::kEntryHeaderSize;
-    const size_t n_entries = slots + (spec_.lcp ? 1 : 0) + (spec_.other_modules ? 1 : 0);
+    const size_t n_entries = slots + (spec_.other_modules ? 1 : 0);
     const std::string shape =
         std::to_string(n_entries) + (n_entries == 1 ? " entry, " : " entries, ") +
         std::to_string(total_hashes) + " hashes of " + std::to_string(h) + " bytes";
@@ -307,14 +315,6 @@ class Builder {
         auto st = pol.add_hash(*idx, d.span());
         if (!st.ok()) return fail(st.error(), spec_.spec_path + ": building the VLP");
       }
-    }
-    if (spec_.lcp) {
-      vlp::Entry e;
-      e.mod_num = static_cast<uint8_t>(slots);
-      e.pcr = vlp::kPcrNone;
-      e.hash_type = vlp::kHashAny;
-      auto idx = pol.add_entry(e);
-      if (!idx.ok()) return fail(idx.error(), spec_.spec_path + ": building the VLP");
     }
     if (spec_.other_modules) {
       // Last, because an ANY entry shadows every later entry (tboot find_policy_entry()).
@@ -461,7 +461,8 @@ class Builder {
     json banks = json::array();
     for (HashAlg b : spec_.banks) banks.push_back(alg_name(b));
     ref["banks"] = banks;
-    ref["pcr_map"] = spec_.pcr_map_da ? "da" : "legacy";
+    ref["pcr_map"] = launch::pcr_map_name(spec_.pcr_map);
+    ref["all_banks"] = spec_.all_banks;
 
     json launcher = file_json(spec_.launcher.ref, launcher_);
     launcher["cmdline"] = spec_.launcher.cmdline;
@@ -469,10 +470,9 @@ class Builder {
     ref["launcher"] = launcher;
 
     json sinits = json::array();
-    for (const ModuleResult& m : entries_.front().modules) {
-      if (m.spec.role != "sinit") continue;
-      json s = file_json(m.spec.ref, m.loaded);
-      s["digests"] = digests_json(m.loaded, false);
+    for (size_t i = 0; i < sinits_.size(); ++i) {
+      json s = file_json(spec_.sinits[i], sinits_[i]);
+      s["digests"] = digests_json(sinits_[i], false);
       sinits.push_back(s);
     }
     ref["sinits"] = sinits;
@@ -540,6 +540,8 @@ class Builder {
     in.policy_bytes = ByteSpan(vlp_bytes.data(), vlp_bytes.size());
     in.modules = mods.data();
     in.num_modules = mods.size();
+    in.has_launcher_cmdline = true;  // the launcher measures its own line first
+    in.launcher_cmdline = as_bytes(spec_.launcher.cmdline);
     auto outcome = std::make_unique<launch::Outcome>();
     auto st = launch::evaluate(h, cfg, in, outcome.get());
     if (!st.ok()) return fail(st.error(), spec_.spec_path + ": " + e.spec->json_path);
@@ -562,7 +564,8 @@ class Builder {
       json je;
       je["pcr"] = ev.pcr;
       je["kind"] = launch::event_kind_name(ev.kind);
-      if (ev.kind != launch::EventKind::kPolicyControl) je["module"] = ev.module;
+      if (ev.kind == launch::EventKind::kModule0 || ev.kind == launch::EventKind::kModule)
+        je["module"] = ev.module;
       json d = json::object();
       for (size_t k = 0; k < ev.num_digests; ++k)
         d[alg_name(ev.digests[k].alg)] = digest_hex(ev.digests[k]);
@@ -597,6 +600,7 @@ class Builder {
   std::vector<HashAlg> algs_;
   std::map<std::string, LoadedFile> cache_;
   std::vector<EntryResult> entries_;
+  std::vector<LoadedFile> sinits_;  // spec_.sinits as loaded (--nounzip)
   LoadedFile launcher_;
   std::vector<Issue> issues_;
 };
@@ -615,6 +619,7 @@ Expected<LoadedFile> hash_loaded_file(const std::string& path, bool nounzip,
   LoadedFile out;
   out.file_size = d->raw_size;
   out.loaded_size = d->loaded_size;
+  out.head = std::move(d->head);
   for (const FilterLayer& l : d->layers)
     if (l.decompressed) out.codecs.push_back(codec_name(l.codec));
   for (size_t i = 0; i < algs.size(); ++i) {

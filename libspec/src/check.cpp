@@ -6,12 +6,13 @@
 #include <algorithm>
 #include <memory>
 
-#include "tlaunch/spec/launch_spec.h"
-#include "tlaunch/spec/build.h"
-#include "tlaunch/spec/grub_cfg.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/launch_options.h"
+#include "tlaunch/policy/txt_modules.h"
 #include "tlaunch/policy/vlp.h"
+#include "tlaunch/spec/build.h"
+#include "tlaunch/spec/grub_cfg.h"
+#include "tlaunch/spec/launch_spec.h"
 
 namespace tlaunch::host::spec {
 
@@ -206,21 +207,6 @@ std::vector<std::string> word_diff(const std::string& expected, const std::strin
   return out;
 }
 
-std::string txt_module_kind(ByteSpan head) {
-  static const char kLcpMagic[] = "Intel(R) TXT LCP_POLICY_DATA";
-  if (head.size >= sizeof(kLcpMagic) - 1 &&
-      equal_bytes(head.data, reinterpret_cast<const uint8_t*>(kLcpMagic), sizeof(kLcpMagic) - 1))
-    return "lcp-data";
-  if (head.size >= 20) {
-    uint16_t type = static_cast<uint16_t>(head[0] | (head[1] << 8));
-    uint32_t vendor = static_cast<uint32_t>(head[16]) | (static_cast<uint32_t>(head[17]) << 8) |
-                      (static_cast<uint32_t>(head[18]) << 16) |
-                      (static_cast<uint32_t>(head[19]) << 24);
-    if (type == 2 && vendor == 0x8086) return "sinit";
-  }
-  return "";
-}
-
 Expected<BootCheck> check_boot(const BootCheckInput& in) {
   auto text = read_file(in.grub_cfg, 16u << 20);
   if (!text) return text.failure();
@@ -294,65 +280,70 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
         as_bytes(ec.launcher_cmdline), in.banks.data(), in.banks.size());
     if (cfg.embedded)
       out.notes.push_back("entry '" + ec.title +
-                          "': extpol=embedded, the launcher verifies no "
-                          "module against the policy");
+                          "': extpol=embedded, the launcher verifies modules only under a halt "
+                          "or continue policy, and with SHA-256 (tboot verifies none)");
     HashAlg algs[launch::kMaxBanks];
     const std::vector<HashAlg> measure_algs(algs, algs + launch::measurement_algs(cfg, algs));
 
-    std::vector<std::string> sinit_paths;
-    if (in.reference.is_object())
-      for (const json& s : in.reference.value("sinits", json::array()))
-        sinit_paths.push_back(s.value("grub_path", std::string()));
-    // tboot removes SINIT ACMs and the LCP data file from the module list before numbering
-    // (docs/reference/vlp.md §6.1 remove_txt_modules); the tlaunch launcher (no TXT) keeps and
-    // verifies them.
-    std::string launcher_base = ec.launcher.substr(ec.launcher.find_last_of('/') + 1);
-    const bool removes_txt_modules = launcher_base.rfind("tboot", 0) == 0;
+    // Every module as GRUB loads it, then tboot's module layout (txt_modules.h), which the
+    // launcher applies too: SINIT ACMs and the LCP data file leave the list before numbering.
+    struct Loaded {
+      const GrubLoad* gl = nullptr;
+      std::string host;
+      std::string status, reason;  // status empty: loaded
+      LoadedFile lf;
+    };
+    std::vector<Loaded> loads;
+    for (const GrubLoad& gl : ge.modules) {
+      for (const auto& u : gl.unresolved) ec.unresolved.push_back(u);
+      Loaded l;
+      l.gl = &gl;
+      l.host = host_path_for(in.root, gl.path);
+      if (l.host.empty()) {
+        l.status = "missing-file";
+        l.reason = "GRUB cannot load " + gl.path + ": no such file under " + in.root;
+      } else if (auto lf = hash_loaded_file(l.host, gl.nounzip, measure_algs, gl.cmdline); !lf) {
+        l.status = "unreadable";
+        l.reason = lf.failure().message;
+      } else {
+        l.lf = std::move(*lf);
+      }
+      loads.push_back(std::move(l));
+    }
+    std::vector<launch::ModuleHead> heads;
+    for (const Loaded& l : loads)
+      heads.push_back({ByteSpan(l.lf.head.data(), l.lf.head.size()), l.lf.loaded_size});
+    std::vector<launch::TxtModule> kinds(loads.size());
+    launch::classify_txt_modules(heads.data(), heads.size(), kinds.data());
 
     bool loadable = true;
     std::vector<launch::ModuleInput> inputs;
-    for (const GrubLoad& gl : ge.modules) {
-      for (const auto& u : gl.unresolved) ec.unresolved.push_back(u);
-      std::string host = host_path_for(in.root, gl.path);
-      std::string kind;
-      if (std::find(sinit_paths.begin(), sinit_paths.end(), gl.path) != sinit_paths.end()) {
-        kind = "sinit";
-      } else if (!host.empty()) {
-        auto head = read_file_prefix(host, 64);
-        if (head) kind = txt_module_kind(ByteSpan(head->data(), head->size()));
-      }
-      if (!kind.empty() && removes_txt_modules) {
-        ec.skipped.push_back(kind + " " + gl.path);
+    for (size_t i = 0; i < loads.size(); ++i) {
+      const Loaded& l = loads[i];
+      if (kinds[i] != launch::TxtModule::kNone) {
+        ec.skipped.push_back(std::string(launch::txt_module_name(kinds[i])) + " " + l.gl->path);
         continue;
       }
       ModuleCheck m;
       m.index = ec.modules.size();
-      m.line = gl.line;
-      m.grub_path = gl.path;
-      m.host_path = host;
-      m.cmdline = gl.cmdline;
-      m.nounzip = gl.nounzip;
-      if (host.empty()) {
-        m.status = "missing-file";
-        m.reason = "GRUB cannot load " + gl.path + ": no such file under " + in.root;
+      m.line = l.gl->line;
+      m.grub_path = l.gl->path;
+      m.host_path = l.host;
+      m.cmdline = l.gl->cmdline;
+      m.nounzip = l.gl->nounzip;
+      if (!l.status.empty()) {
+        m.status = l.status;
+        m.reason = l.reason;
         loadable = false;
         ec.modules.push_back(std::move(m));
         continue;
       }
-      auto lf = hash_loaded_file(host, gl.nounzip, measure_algs, gl.cmdline);
-      if (!lf) {
-        m.status = "unreadable";
-        m.reason = lf.failure().message;
-        loadable = false;
-        ec.modules.push_back(std::move(m));
-        continue;
-      }
-      m.loaded_digest = digest_hex(lf->digests[0].loaded);
-      m.loaded_size = lf->loaded_size;
-      m.measurement = digest_hex(lf->digests[0].measurement);
+      m.loaded_digest = digest_hex(l.lf.digests[0].loaded);
+      m.loaded_size = l.lf.loaded_size;
+      m.measurement = digest_hex(l.lf.digests[0].measurement);
       launch::ModuleInput mi;
       mi.num_digests = measure_algs.size();
-      for (size_t a = 0; a < measure_algs.size(); ++a) mi.image[a] = lf->digests[a].loaded;
+      for (size_t a = 0; a < measure_algs.size(); ++a) mi.image[a] = l.lf.digests[a].loaded;
       inputs.push_back(mi);
       ec.modules.push_back(std::move(m));
     }
@@ -377,6 +368,8 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
         li.policy_bytes = ByteSpan(bytes.data(), bytes.size());
       li.modules = inputs.data();
       li.num_modules = inputs.size();
+      li.has_launcher_cmdline = true;  // the launcher measures its own line first
+      li.launcher_cmdline = as_bytes(ec.launcher_cmdline);
       return launch::evaluate(h, cfg, li, o);
     };
     auto real = std::make_unique<launch::Outcome>();

@@ -125,7 +125,11 @@ class Parser {
       spec_.other_modules_pcr =
           pcr_from_json(pol["other_modules"].value("pcr", json()), vlp::kPcrNone);
     }
-    spec_.pcr_map_da = doc.value("pcr_map", std::string("da")) == "da";
+    const std::string map = doc.value("pcr_map", std::string("da"));
+    spec_.pcr_map = map == "legacy" ? launch::PcrMap::kLegacy
+                    : map == "loc0" ? launch::PcrMap::kLoc0
+                                    : launch::PcrMap::kDa;
+    spec_.all_banks = doc.value("all_banks", false);
     if (doc.contains("banks")) {
       spec_.banks.clear();
       for (const auto& b : doc["banks"]) spec_.banks.push_back(alg_from_name(b.get<std::string>()));
@@ -177,19 +181,9 @@ class Parser {
       for (size_t i = 0; i < doc["sinits"].size(); ++i)
         spec_.sinits.push_back(file_ref(doc["sinits"][i], pointer_append("/sinits", i)));
 
+    // SINIT ACMs and the LCP data file follow the measured modules; tboot and the tlaunch
+    // launcher remove them before numbering (txt_modules.h), so they take no module number.
     if (doc.contains("lcp")) parse_lcp(doc["lcp"]);
-    // SINIT ACMs (and the LCP data file) follow the measured modules; a launcher that does not
-    // remove them (the tlaunch launcher) numbers them after those, so the count must be the same
-    // in every entry for their VLP entries to line up.
-    if (!spec_.sinits.empty() || spec_.lcp)
-      for (const EntrySpec& e : spec_.entries)
-        if (e.modules.size() != spec_.entries.front().modules.size())
-          issue(e.json_path,
-                "has " + std::to_string(e.modules.size()) + " measured modules but " +
-                    spec_.entries.front().json_path + " has " +
-                    std::to_string(spec_.entries.front().modules.size()) +
-                    ": the SINIT ACMs and the LCP data file that follow them would get different "
-                    "module numbers in the two entries");
     parse_nv(doc.value("nv", json::object()));
     check_launcher_options();
     check_grub_paths();
@@ -460,14 +454,19 @@ class Parser {
     const std::string want_alg = pa ? pa->name : "sha256";
     if (o.extpol == launch::ExtPol::kEmbedded)
       issue(at,
-            "extpol=embedded: the launcher would not verify modules against the VLP at all "
-            "(docs/reference/vlp.md §6.2); remove it");
+            "extpol=embedded: tboot would verify no module against the VLP "
+            "(docs/reference/vlp.md §6.2), the tlaunch launcher only a halt or continue policy "
+            "and with SHA-256; remove it (to measure every PCR bank, add all_banks=on)");
     else if (launch::extpol_alg(o.extpol) != spec_.policy_alg)
       issue(at, std::string("the launcher measures with ") + launch::extpol_name(o.extpol) +
                     given(launch::kOptExtpol) + " but /policy/hash_alg is " + want_alg +
                     ": add extpol=" + want_alg);
-    const launch::PcrMap want_map =
-        spec_.pcr_map_da ? launch::PcrMap::kDa : launch::PcrMap::kLegacy;
+    const launch::PcrMap want_map = spec_.pcr_map;
+    if (o.all_banks != spec_.all_banks)
+      issue(at, std::string("all_banks=") + (o.all_banks ? "on" : "off") +
+                    given(launch::kOptAllBanks) + " contradicts /all_banks " +
+                    (spec_.all_banks ? "true" : "false") +
+                    ": add all_banks=" + (spec_.all_banks ? "on" : "off"));
     if (o.pcr_map != want_map)
       issue(at, std::string("pcr_map=") + launch::pcr_map_name(o.pcr_map) +
                     given(launch::kOptPcrMap) + " contradicts /pcr_map \"" +

@@ -15,10 +15,17 @@
 //  * Multiboot2 has no pointers, so the same bytes at another physical address parse to the same
 //    result (position independence);
 //  * check_modules() accepts only modules with start <= end, inside available RAM when there is a
-//    memory map, and clear of the launcher image.
+//    memory map, and clear of the launcher image;
+//  * UEFI (launcher/src/efi.cpp): the EFI memory map the walker returned lies inside the memory
+//    image, is a whole number of descriptors; build_e820() gives the Multiboot map as is, or from
+//    the EFI map a table sorted by address with no two touching ranges of one type left
+//    unmerged, each range's ends covered by descriptors of its type; plan_efi_handover() copies
+//    exactly the map; find_acpi_rsdp() (which follows the system table pointer into the image)
+//    returns only an address whose bytes start with "RSD PTR ".
 #include <map>
 
 #include "boot_info.h"
+#include "efi.h"
 #include "fuzz.h"
 
 using namespace tlaunch;
@@ -117,6 +124,63 @@ void check_common(const BootInfo& bi, ByteSpan mem) {
   }
 }
 
+uint64_t le64(ByteSpan b, size_t at) { return le32(b, at) | uint64_t{le32(b, at + 4)} << 32; }
+
+void check_uefi(const BootInfo& bi, const PhysMem& phys, ByteSpan info) {
+  const EfiBootInfo& e = bi.efi;
+  if (e.has_mmap) {
+    FUZZ_CHECK(inside(e.mmap, info) && e.desc_size >= 40 && e.mmap.size % e.desc_size == 0);
+  }
+  if (bi.acpi_tag != 0) {
+    FUZZ_CHECK(inside(bi.rsdp, info) && bi.rsdp.size == (bi.acpi_tag == 15 ? 36u : 20u));
+  }
+  static E820Table t;
+  t = E820Table();
+  Status s = build_e820(bi, &t);
+  if (s.ok()) {
+    FUZZ_CHECK(t.count <= kMaxE820);
+    FUZZ_CHECK(t.from_efi == (e.has_mmap && !e.boot_services_active));
+    for (size_t i = 0; i < t.count; ++i) {
+      const MemRegion& r = t.entries[i];
+      if (!t.from_efi) {  // the Multiboot map, entry for entry
+        FUZZ_CHECK(r.base == bi.regions[i].base && r.length == bi.regions[i].length &&
+                   r.type == bi.regions[i].type);
+        continue;
+      }
+      if (i > 0) {
+        const MemRegion& p = t.entries[i - 1];
+        FUZZ_CHECK(p.base <= r.base);
+        FUZZ_CHECK(!(p.type == r.type && p.base + p.length == r.base));
+      }
+      // Every byte of the range is some descriptor's (same e820 type): check both ends.
+      bool start_covered = false, end_covered = false;
+      for (size_t off = 0; off < e.mmap.size; off += e.desc_size) {
+        const uint64_t b = le64(e.mmap, off + 8), n = le64(e.mmap, off + 24) * 4096;
+        if (n == 0 || efi_type_to_e820(le32(e.mmap, off), le64(e.mmap, off + 32)) != r.type)
+          continue;
+        start_covered = start_covered || (r.base >= b && r.base - b < n);
+        end_covered = end_covered || (r.base + r.length - 1 >= b && r.base + r.length - 1 - b < n);
+      }
+      FUZZ_CHECK(start_covered && end_covered);
+    }
+  }
+  static uint8_t copy[8192];
+  EfiHandover h = plan_efi_handover(bi, MutableByteSpan(copy, sizeof(copy)), 0x180000);
+  if (h.present) {
+    FUZZ_CHECK(e.has_systab && e.has_mmap && !e.boot_services_active && h.why_not == nullptr);
+    FUZZ_CHECK(h.memmap_size == e.mmap.size && equal_bytes(copy, e.mmap.data, e.mmap.size));
+  } else {
+    FUZZ_CHECK((h.why_not != nullptr) == (e.has_systab || e.has_mmap));
+  }
+  auto r = find_acpi_rsdp(phys, bi);
+  if (r.ok()) {
+    ByteSpan at;
+    FUZZ_CHECK(phys.view(r->addr, 20, &at));
+    FUZZ_CHECK(equal_bytes(at.data, reinterpret_cast<const uint8_t*>("RSD PTR "), 8));
+    FUZZ_CHECK(r->loader_copy == (bi.acpi_tag != 0));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -166,6 +230,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < bi.num_modules; ++i)
       FUZZ_CHECK(bi2.modules[i].start == bi.modules[i].start &&
                  same(bi2.modules[i].string, bi.modules[i].string));
+    check_uefi(bi, phys, info);
   }
   return 0;
 }

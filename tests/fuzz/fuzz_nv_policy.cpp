@@ -106,9 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(!cfg.embedded
                  ? cfg.num_banks == 0
                  : cfg.num_banks >= 1 && cfg.num_banks <= (banks.count ? banks.count : 1));
-  for (size_t i = 0; i < cfg.num_banks; ++i)
-    FUZZ_CHECK(cfg.banks[i] == HashAlg::kSha256 || cfg.banks[i] == HashAlg::kSha384 ||
-               cfg.banks[i] == HashAlg::kSha512);
+  for (size_t i = 0; i < cfg.num_banks; ++i) FUZZ_CHECK(launch::measurable_bank(cfg.banks[i]));
   const launch::Input in = launcher::make_input(vr, buf, false, true, nullptr, 0);
   FUZZ_CHECK(in.source == vr.source && !in.loader_ok && in.num_modules == 0);
   FUZZ_CHECK(in.policy_bytes.size == (vr.source == launch::PolicySource::kNvRead ? vr.size : 0));

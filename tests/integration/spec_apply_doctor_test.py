@@ -232,9 +232,16 @@ class SwtpmSpec(unittest.TestCase):
         r = self.tlaunch("nv", "define", "ps", "--tcti", self.tcti)
         self.assertEqual(r.returncode, 0, r.stderr)
         code, doc = self.doctor()
-        # Healthy except what a test machine lacks (no TXT CPU).
+        # Healthy except what a test machine lacks (no TXT CPU) and that this TPM never saw a
+        # launch: PCR 17-19 hold swtpm's reset value (all 0xFF) in every bank, so this "boot" was
+        # not measured (the boot lab's spec scenario checks the measured case after a real boot).
         problems = [p for p in doc["problems"] if "smx" not in p]
-        self.assertEqual(problems, [], doc["problems"])
+        self.assertEqual(len(problems), 1, doc["problems"])
+        self.assertIn("this boot was not measured: PCR 17, 18, 19 hold their reset values", problems[0])
+        self.assertFalse(doc["launch_pcrs"]["measured"])
+        self.assertEqual(sorted({(p["bank"], p["state"]) for p in doc["launch_pcrs"]["pcrs"]}),
+                         sorted({(b["alg"], "reset-ff") for b in doc["tpm"]["banks"]}))
+        self.assertEqual(len(doc["launch_pcrs"]["pcrs"]), 3 * len(doc["tpm"]["banks"]))
         self.assertIn(code, (0, EXIT_FAILED))
         self.assertTrue(doc["tpm"]["reachable"])
         self.assertGreater(doc["tpm"]["nv_buffer_max"], 0)
@@ -250,14 +257,48 @@ class SwtpmSpec(unittest.TestCase):
         self.assertEqual(len(boot["entries"]), 2)
         for e in boot["entries"]:
             self.assertEqual((e["verdict"], e["error"]), ("pass", "TB_ERR_NONE"))
-            # The tlaunch launcher keeps the SINIT as module 2 (tboot would remove it); the VLP
-            # covers it with the file's digest.
-            self.assertEqual([m["status"] for m in e["modules"]], ["ok", "ok", "ok"])
-            self.assertEqual(e["modules"][2]["grub_path"], "/boot/SAMPLE_SINIT_ACM.BIN")
-            self.assertEqual(e["skipped"], [])
+            # The SINIT ACM leaves the module list before numbering (tboot's layout, which the
+            # launcher applies too): two numbered modules, the SINIT skipped.
+            self.assertEqual([m["status"] for m in e["modules"]], ["ok", "ok"])
+            self.assertEqual(e["skipped"], ["sinit /boot/SAMPLE_SINIT_ACM.BIN"])
         # Human output says the same.
         r = self.tlaunch("doctor", "--tcti", self.tcti, "--root", self.root)
         self.assertIn("[pass] Debian GNU/Linux, with tlaunch and Linux 6.1.0-sample", r.stdout)
+        self.assertIn("this boot: NOT measured (PCR 17, 18, 19 at their reset values)", r.stdout)
+
+    def test_doctor_measured_launch(self):
+        # What the launcher does at boot, done by hand: PCR 17 extended at locality 2 (set on
+        # swtpm's control channel; the raw-command relay keeps tpm2-tss's swtpm TCTI from setting
+        # locality 0 again). Then doctor sees a measured boot and has nothing to say about it.
+        self.assertEqual(self.apply().returncode, 0)
+        self.install_grub_cfg()
+        r = self.tools("swtpm_ioctl", "--tcp", "127.0.0.1:%s" % self.env["SWTPM_CTRL_PORT"], "-l", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        relay = "cmd:exec python3 %s --port %s" % (
+            os.path.join(SOURCE, "tests", "integration", "tpm-proxy.py"), self.env["SWTPM_PORT"])
+        r = self.tools("tpm2_pcrextend", "-T", relay, "17:sha256=" + "11" * 32)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        code, doc = self.doctor()
+        self.assertTrue(doc["launch_pcrs"]["measured"])
+        states = {(p["bank"], p["pcr"]): p["state"] for p in doc["launch_pcrs"]["pcrs"]}
+        self.assertEqual(states[("sha256", 17)], "extended")
+        self.assertEqual(states[("sha256", 18)], "reset-ff")
+        self.assertFalse(any("not measured" in p for p in doc["problems"]), doc["problems"])
+        self.assertFalse(any("all_banks=on" in p for p in doc["problems"]), doc["problems"])
+        # Had the installed build's launcher run with all_banks=on, every bank would have been
+        # extended: each bank left at its reset value is a problem of its own.
+        ref_path = os.path.join(self.state, "reference.json")
+        ref = json.load(open(ref_path))
+        ref["all_banks"] = True
+        json.dump(ref, open(ref_path, "w"))
+        code, doc = self.doctor()
+        reset = sorted({p["bank"] for p in doc["launch_pcrs"]["pcrs"]} - {"sha256"})
+        self.assertTrue(reset, doc["launch_pcrs"])  # swtpm allocates more than one bank
+        flagged = [p for p in doc["problems"] if "all_banks=on" in p]
+        self.assertEqual(len(flagged), len(reset), doc["problems"])
+        for bank in reset:
+            self.assertTrue(any("of the %s bank hold their reset values" % bank in p
+                                for p in flagged), flagged)
 
     def test_doctor_empty_tpm(self):
         code, doc = self.doctor()

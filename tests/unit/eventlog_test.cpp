@@ -513,6 +513,62 @@ TEST(LaunchLog, EventDataDecoderRejectsEveryFieldOutOfRange) {
                "text");
 }
 
+// The launcher's own command line is its first event (kind 3, no component, digests H_b(line));
+// with all_banks=on every event carries a digest of every bank, SHA-1 included, and each one is
+// what the event data describes.
+TEST(LaunchLog, TheLaunchersCommandLineIsTheFirstEventInEveryBank) {
+  Launch l;
+  l.config.all_banks = true;
+  l.config.num_banks = 3;
+  l.config.banks[0] = HashAlg::kSha1;
+  l.config.banks[1] = HashAlg::kSha256;
+  l.config.banks[2] = HashAlg::kSha384;
+  const std::string line = "logging=serial all_banks=on";
+  l.input.has_launcher_cmdline = true;
+  l.input.launcher_cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(line.data()), line.size());
+  l.mods = {{"quiet", str("kernel")}, {"", str("initrd")}};
+  l.run();
+  ASSERT_EQ(l.out->num_events, 5u);
+  Bytes log = l.log();
+  auto r = Reader::open(ByteSpan(log.data(), log.size()));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->spec_id().num_algs, 3u);
+  EXPECT_EQ(r->spec_id().algs[0].alg, 0x0B);  // extpol's algorithm first
+  auto ev = read_all(ByteSpan(log.data(), log.size()));
+  ASSERT_EQ(ev.size(), 5u);
+  EXPECT_EQ(ev[0].pcr, 17u);
+  ASSERT_EQ(ev[0].num_digests, 3u);
+  auto d = launch::decode_launch_data(ev[0].data, ev[0].data_offset);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->kind, launch::EventKind::kLauncherCmdline);
+  EXPECT_EQ(d->num_components, 0u);
+  EXPECT_EQ(std::string(d->text.begin(), d->text.end()), line);
+  const Digest* sha1 = ev[0].digest(HashAlg::kSha1);
+  ASSERT_NE(sha1, nullptr);
+  EXPECT_EQ(Bytes(sha1->bytes, sha1->bytes + 20), md(EVP_sha1(), str(line)));
+  for (size_t i = 0; i < ev.size(); ++i) {
+    auto di = launch::decode_launch_data(ev[i].data, ev[i].data_offset);
+    ASSERT_TRUE(di.ok()) << i;
+    EXPECT_TRUE(launch::check_launch_event(l.h, ev[i], *di).ok()) << i;
+  }
+  // One edited byte of the line no longer hashes to the extended digests.
+  const size_t text_at = ev[0].data_offset + 20 + 4;
+  log[text_at] ^= 0x20;
+  ev = read_all(ByteSpan(log.data(), log.size()));
+  d = launch::decode_launch_data(ev[0].data, ev[0].data_offset);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(launch::check_launch_event(l.h, ev[0], *d).error().code, Errc::kVerifyFailed);
+  // A command-line event with a component, or with a module index, does not decode.
+  Bytes data(ev[0].data.begin(), ev[0].data.end());
+  data[15] = 1;
+  EXPECT_STREQ(launch::decode_launch_data(ByteSpan(data.data(), data.size())).error().field,
+               "count");
+  data[15] = 0;
+  data[10] = 1;
+  EXPECT_STREQ(launch::decode_launch_data(ByteSpan(data.data(), data.size())).error().field,
+               "module");
+}
+
 TEST(LaunchLog, OnlyALogDeclaringExactlyTheMeasurementBanksTakesTheEvents) {
   launch::Config fixed;  // sha256 only
   SpecId s;

@@ -109,22 +109,65 @@ TEST(LaunchConfig, BankRule) {
   o.extpol = ExtPol::kEmbedded;
   ConfigNotes notes;
   Config c = make_config(o, banks, 4, &notes);
-  ASSERT_EQ(c.num_banks, 2u);  // SHA-1 and SM3 cannot be hashed by the launcher
-  EXPECT_EQ(c.banks[0], HashAlg::kSha384);
-  EXPECT_EQ(c.banks[1], HashAlg::kSha256);
+  ASSERT_EQ(c.num_banks, 3u);  // SM3 cannot be hashed by the launcher
+  EXPECT_EQ(c.banks[0], HashAlg::kSha1);
+  EXPECT_EQ(c.banks[1], HashAlg::kSha384);
+  EXPECT_EQ(c.banks[2], HashAlg::kSha256);
   EXPECT_FALSE(notes.fallback_bank);
-  // No SHA-2 bank: SHA-256 alone, for the launcher and for every host tool alike.
-  c = make_config(o, banks, 1, &notes);
+  HashAlg algs[kMaxBanks];
+  // Embedded: the banks; cur_alg (SHA-256, what modules are verified with) is among them.
+  ASSERT_EQ(measurement_algs(c, algs), 3u);
+  // No bank the launcher can hash (SM3 only): SHA-256 alone, for the launcher and every host
+  // tool alike.
+  c = make_config(o, banks + 2, 1, &notes);
   ASSERT_EQ(c.num_banks, 1u);
   EXPECT_EQ(c.banks[0], HashAlg::kSha256);
   EXPECT_TRUE(notes.fallback_bank);
+  // Embedded without a SHA-256 bank: the banks, then SHA-256 for verification.
+  c = make_config(o, banks, 2, &notes);
+  ASSERT_EQ(measurement_algs(c, algs), 3u);
+  EXPECT_EQ(algs[0], HashAlg::kSha1);
+  EXPECT_EQ(algs[1], HashAlg::kSha384);
+  EXPECT_EQ(algs[2], HashAlg::kSha256);
   o.extpol = ExtPol::kSha512;
   c = make_config(o, banks, 4, &notes);
   EXPECT_FALSE(c.embedded);
   EXPECT_EQ(c.cur_alg, HashAlg::kSha512);
-  HashAlg algs[kMaxBanks];
   ASSERT_EQ(measurement_algs(c, algs), 1u);
   EXPECT_EQ(algs[0], HashAlg::kSha512);
+  // all_banks=on with a fixed extpol: cur_alg first (verification), then every allocated bank
+  // the launcher can hash; the other options do not change the banks.
+  o.all_banks = true;
+  o.fail_closed = true;
+  c = make_config(o, banks, 4, &notes);
+  EXPECT_TRUE(c.all_banks);
+  EXPECT_TRUE(c.fail_closed);
+  ASSERT_EQ(measurement_algs(c, algs), 4u);
+  EXPECT_EQ(algs[0], HashAlg::kSha512);
+  EXPECT_EQ(algs[1], HashAlg::kSha1);
+  EXPECT_EQ(algs[2], HashAlg::kSha384);
+  EXPECT_EQ(algs[3], HashAlg::kSha256);
+  // all_banks has no meaning with embedded (which measures every bank already).
+  o.extpol = ExtPol::kEmbedded;
+  EXPECT_FALSE(make_config(o, banks, 4).all_banks);
+}
+
+TEST(LauncherOptions, PlatformOptions) {
+  LauncherOptions d = parse_launcher_options(ByteSpan());
+  EXPECT_FALSE(d.all_banks);
+  EXPECT_FALSE(d.fail_closed);
+  LauncherOptions o = parse_launcher_options(as_bytes("all_banks=on fail_closed=on pcr_map=loc0"));
+  EXPECT_EQ(o.num_bad, 0u);
+  EXPECT_TRUE(o.all_banks);
+  EXPECT_TRUE(o.fail_closed);
+  EXPECT_EQ(o.pcr_map, PcrMap::kLoc0);
+  EXPECT_EQ(o.given, kOptAllBanks | kOptFailClosed | kOptPcrMap);
+  EXPECT_STREQ(pcr_map_name(o.pcr_map), "loc0");
+  o = parse_launcher_options(as_bytes("all_banks=yes fail_closed=1 pcr_map=loc2"));
+  EXPECT_EQ(o.num_bad, 3u);
+  EXPECT_FALSE(o.all_banks);
+  EXPECT_FALSE(o.fail_closed);
+  EXPECT_EQ(o.pcr_map, PcrMap::kDa);
 }
 
 // ------------------------------------------------------------------------------ property test
@@ -163,7 +206,11 @@ std::string random_cmdline(std::mt19937& rng) {
                                   "=",
                                   "pcr_map",
                                   "extpol==sha384",
-                                  "debug_exit=off"};
+                                  "debug_exit=off",
+                                  "all_banks=on",
+                                  "all_banks=off",
+                                  "fail_closed=on",
+                                  "pcr_map=loc0"};
   std::string s;
   const size_t n = rng() % 8;
   for (size_t i = 0; i < n; ++i) {
@@ -184,7 +231,7 @@ tpm::PcrBanks random_banks(std::mt19937& rng) {
 
 bool same_config(const Config& a, const Config& b) {
   if (a.pcr_map != b.pcr_map || a.embedded != b.embedded || a.cur_alg != b.cur_alg ||
-      a.num_banks != b.num_banks)
+      a.all_banks != b.all_banks || a.fail_closed != b.fail_closed || a.num_banks != b.num_banks)
     return false;
   for (size_t i = 0; i < a.num_banks; ++i)
     if (a.banks[i] != b.banks[i]) return false;
@@ -265,6 +312,8 @@ TEST(LaunchConfig, PropertyLauncherEntryEqualsHostPath) {
     in.policy_bytes = ByteSpan(buf, size);
     in.modules = mods;
     in.num_modules = 2;
+    in.has_launcher_cmdline = true;  // the launcher measures its own line first
+    in.launcher_cmdline = as_bytes(cl);
     auto lo_out = std::make_unique<Outcome>();
     auto host_out = std::make_unique<Outcome>();
     ASSERT_TRUE(evaluate(h, launcher_cfg, in, lo_out.get()).ok());

@@ -116,19 +116,5 @@ TEST(WordDiff, RemovalsBeforeAdditions) {
   EXPECT_TRUE(word_diff("", "").empty());
 }
 
-TEST(TxtModules, SinitAndLcpData) {
-  std::vector<uint8_t> acm(64, 0);
-  acm[0] = 2;      // module_type = ACM_TYPE_CHIPSET
-  acm[16] = 0x86;  // module_vendor = 0x8086 (little-endian)
-  acm[17] = 0x80;
-  EXPECT_EQ(txt_module_kind(ByteSpan(acm.data(), acm.size())), "sinit");
-  acm[17] = 0x81;
-  EXPECT_EQ(txt_module_kind(ByteSpan(acm.data(), acm.size())), "");
-  std::string data = std::string("Intel(R) TXT LCP_POLICY_DATA") + std::string(4, '\0');
-  EXPECT_EQ(txt_module_kind(ByteSpan(reinterpret_cast<const uint8_t*>(data.data()), data.size())),
-            "lcp-data");
-  EXPECT_EQ(txt_module_kind(ByteSpan(acm.data(), 10)), "");
-}
-
 }  // namespace
 }  // namespace tlaunch::host::spec

@@ -108,7 +108,8 @@ TEST(LaunchSpecModel, Defaults) {
   const LaunchSpec& s = *r;
   EXPECT_EQ(s.policy_alg, HashAlg::kSha256);
   EXPECT_TRUE(s.extend_pcr17);
-  EXPECT_TRUE(s.pcr_map_da);
+  EXPECT_EQ(s.pcr_map, launch::PcrMap::kDa);
+  EXPECT_FALSE(s.all_banks);
   EXPECT_EQ(s.banks, std::vector<HashAlg>{HashAlg::kSha256});
   // Module 0 is extended by the launcher anyway: no PCR in its entry; others PCR 19.
   EXPECT_EQ(s.entries[0].modules[0].pcr, vlp::kPcrNone);
@@ -272,7 +273,7 @@ TEST(LaunchSpecReject, LauncherOptionsMustMatchTheSpec) {
   j["launcher"]["cmdline"] = "extpol=sha384 nv_index_set=legacy";
   EXPECT_TRUE(parse_in(d, j).ok());
   j["launcher"]["cmdline"] = "extpol=embedded nv_index_set=legacy";
-  expect_issue(parse_in(d, j), "/launcher/cmdline", "would not verify modules");
+  expect_issue(parse_in(d, j), "/launcher/cmdline", "tboot would verify no module against the VLP");
 }
 
 TEST(LaunchSpecReject, OtherCrossChecks) {
@@ -286,17 +287,28 @@ TEST(LaunchSpecReject, OtherCrossChecks) {
   j["entries"].push_back(j["entries"][0]);
   expect_issue(parse_in(d, j), "/entries/1/id", "already used by /entries/0");
 
-  // With SINITs after the measured modules, entries must agree on how many there are: the
-  // tlaunch launcher numbers the SINITs after them.
+  // SINITs take no module number (tboot and the launcher remove them before numbering), so
+  // entries with different module counts may share them.
   j = minimal();
   j["sinits"] = json::array({{{"file", "sinit.bin"}}});
   json no_initrd = j["entries"][0];
   no_initrd.erase("initrd");
   no_initrd["title"] = "no initrd";
   j["entries"].push_back(no_initrd);
-  expect_issue(parse_in(d, j), "/entries/1", "has 1 measured modules but /entries/0 has 2");
-  j["entries"].erase(1);
   EXPECT_TRUE(parse_in(d, j).ok());
+
+  // /pcr_map and /all_banks must agree with the launcher's own options.
+  j = minimal();
+  j["pcr_map"] = "loc0";
+  expect_issue(parse_in(d, j), "/launcher/cmdline", "add pcr_map=loc0");
+  j["launcher"]["cmdline"] = "logging=serial pcr_map=loc0";
+  EXPECT_EQ(parse_in(d, j)->pcr_map, launch::PcrMap::kLoc0);
+  j["all_banks"] = true;
+  expect_issue(parse_in(d, j), "/launcher/cmdline", "add all_banks=on");
+  j["launcher"]["cmdline"] = "logging=serial pcr_map=loc0 all_banks=on";
+  EXPECT_TRUE(parse_in(d, j)->all_banks);
+  j["all_banks"] = false;
+  expect_issue(parse_in(d, j), "/launcher/cmdline", "add all_banks=off");
 
   j = minimal();
   j["entries"][0]["initrd"]["grub_path"] = "/boot/vmlinuz";  // the kernel's GRUB path

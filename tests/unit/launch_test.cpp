@@ -11,8 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/io/file_io.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/sha2.h"
 
 namespace tlaunch::launch {
@@ -61,6 +62,9 @@ struct Fixture {
   Bytes policy;
   PolicySource source = PolicySource::kNvAbsent;
   bool loader_ok = true;
+  std::string launcher_cmdline;  // measured first when set
+  bool has_launcher_cmdline = false;
+  uint8_t tpm_locality = 2;
   std::unique_ptr<Outcome> out = std::make_unique<Outcome>();
 
   Outcome& run() {
@@ -85,6 +89,10 @@ struct Fixture {
     input.loader_ok = loader_ok;
     input.modules = inputs.data();
     input.num_modules = inputs.size();
+    input.has_launcher_cmdline = has_launcher_cmdline;
+    input.launcher_cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(launcher_cmdline.data()),
+                                      launcher_cmdline.size());
+    input.tpm_locality = tpm_locality;
     host::OpenSslHasher h;
     auto s = evaluate(h, config, input, out.get());
     EXPECT_TRUE(s.ok()) << s.error().message;
@@ -354,6 +362,187 @@ TEST(Launch, TpmNotReadyIsUnmeasuredLaunch) {
   EXPECT_EQ(o.num_steps, 1u);
 }
 
+// ---- issue 16: the launcher's command line, every bank, locality 0, fail closed ----------------
+
+// Item 7: the launcher's own command line is the first event, H(cmdline) into PCR 17, before the
+// policy-control event; an edit of the line in grub.cfg changes PCR 17.
+TEST(Launch, LauncherCmdlineIsTheFirstEvent) {
+  Fixture f;
+  f.policy = example_policy();
+  f.source = PolicySource::kNvRead;
+  f.mods = example_modules();
+  f.has_launcher_cmdline = true;
+  f.launcher_cmdline = "logging=serial debug_exit=0xf4";
+  Outcome& o = f.run();
+  EXPECT_TRUE(o.pass());
+  ASSERT_EQ(o.num_events, 5u);
+  EXPECT_EQ(o.events[0].kind, EventKind::kLauncherCmdline);
+  EXPECT_EQ(o.events[0].pcr, 17);
+  EXPECT_EQ(hx(o.events[0].digests[0]), hx(sha256(str(f.launcher_cmdline))));
+  EXPECT_EQ(o.events[1].kind, EventKind::kPolicyControl);
+  EXPECT_STREQ(event_kind_name(o.events[0].kind), "launcher-cmdline");
+  host::OpenSslHasher h;
+  HashAlg bank = HashAlg::kSha256;
+  auto pv = std::make_unique<PcrValues>();
+  ASSERT_TRUE(predict_pcrs(h, o, &bank, 1, PcrStart::kAllOnes, pv.get()).ok());
+  Bytes pc = unhex("80c29ce9ff8804fc09dc5a3975593f39379e921aabafef6edd1523128e100512");
+  Bytes m0 = unhex("9d14a9fac234f9e7fa9ad84f045b3869fb551d25fbd350bc35efe7479a761d35");
+  Bytes p17 =
+      sha256(cat(sha256(cat(sha256(cat(ones(32), sha256(str(f.launcher_cmdline)))), pc)), m0));
+  EXPECT_EQ(hx(pv->values[0].value), hx(p17));
+  EXPECT_EQ(pv->values[0].extends, 3u);
+  // One more word on the line: another PCR 17.
+  const std::string before = hx(pv->values[0].value);
+  f.launcher_cmdline += " extpol=embedded";
+  Outcome& o2 = f.run();
+  ASSERT_TRUE(predict_pcrs(h, o2, &bank, 1, PcrStart::kAllOnes, pv.get()).ok());
+  EXPECT_NE(hx(pv->values[0].value), before);
+  // The event does not count against tboot's 32 VL entries.
+  Fixture g;
+  for (int i = 0; i < 40; ++i) g.mods.push_back({"", Bytes(1, static_cast<uint8_t>(i))});
+  g.has_launcher_cmdline = true;
+  Outcome& og = g.run();
+  EXPECT_EQ(og.num_events, kMaxVlEntries + 1);
+  EXPECT_EQ(og.dropped_events, 3u + 39u - kMaxVlEntries);
+}
+
+// Item 4: all_banks with a fixed extpol: every event carries cur_alg's digest first, then one per
+// bank, each bank's own hash of the same data; modules are verified with cur_alg.
+TEST(Launch, AllBanksMeasuresEveryBankAndVerifiesWithTheExtpolAlgorithm) {
+  Fixture f;
+  f.config.all_banks = true;
+  f.config.num_banks = 3;
+  f.config.banks[0] = HashAlg::kSha1;
+  f.config.banks[1] = HashAlg::kSha256;
+  f.config.banks[2] = HashAlg::kSha512;
+  f.mods = {{"console=ttyS0", str("kernel")}, {"", str("initrd")}};
+  f.policy =
+      make_policy(vlp::kHalt, {{entry(0, vlp::kPcrNone, vlp::kHashImage), {mod_hash(f.mods[0])}},
+                               {entry(1, 19, vlp::kHashImage), {mod_hash(f.mods[1])}}});
+  f.source = PolicySource::kNvRead;
+  f.has_launcher_cmdline = true;
+  f.launcher_cmdline = "all_banks=on";
+  Outcome& o = f.run();
+  EXPECT_TRUE(o.pass());
+  for (size_t e = 0; e < o.num_events; ++e) {
+    ASSERT_EQ(o.events[e].num_digests, 3u) << e;
+    EXPECT_EQ(o.events[e].digests[0].alg, HashAlg::kSha256);
+    EXPECT_EQ(o.events[e].digests[1].alg, HashAlg::kSha1);
+    EXPECT_EQ(o.events[e].digests[2].alg, HashAlg::kSha512);
+  }
+  const Event& m1 = o.events[o.num_events - 1];
+  EXPECT_EQ(m1.pcr, 19);
+  EXPECT_EQ(hx(m1.digests[1]),
+            hx(md(EVP_sha1(), cat(md(EVP_sha1(), str("")), md(EVP_sha1(), str("initrd"))))));
+  EXPECT_EQ(hx(o.events[0].digests[2]), hx(md(EVP_sha512(), str("all_banks=on"))));
+  // Policy control: the policy hashed with cur_alg, the outer hash per bank.
+  EXPECT_EQ(hx(o.events[1].digests[1]),
+            hx(md(EVP_sha1(), cat(unhex("01000000"), sha256(f.policy)))));
+  // A wrong initrd still fails verification (SHA-256), whatever the other banks say.
+  f.mods[1].image = str("tampered");
+  Outcome& bad = f.run();
+  EXPECT_EQ(bad.error, TbError::kModuleVerificationFailed);
+  EXPECT_EQ(bad.action, Action::kHalt);
+}
+
+// Item 6: pcr_map=loc0 puts what DA puts into PCR 17-22 into PCR 11-13, which locality 0 may
+// extend; the default policy is DA's.
+TEST(Launch, Loc0MappingUsesStaticOsPcrs) {
+  EXPECT_EQ(map_pcr(PcrMap::kLoc0, 17), 11);
+  EXPECT_EQ(map_pcr(PcrMap::kLoc0, 18), 12);
+  for (uint8_t p = 19; p <= 22; ++p) EXPECT_EQ(map_pcr(PcrMap::kLoc0, p), 13);
+  for (uint8_t p : {0, 8, 10, 16, 23}) EXPECT_EQ(map_pcr(PcrMap::kLoc0, p), p);
+  for (uint8_t p = 0; p < 24; ++p) {
+    EXPECT_EQ(map_pcr(PcrMap::kDa, p), p);
+    EXPECT_EQ(map_pcr(PcrMap::kLegacy, p), p);
+  }
+  EXPECT_EQ(pcr_extend_locality(17), 2);
+  EXPECT_EQ(pcr_extend_locality(20), 1);
+  EXPECT_EQ(pcr_extend_locality(22), 2);
+  EXPECT_EQ(pcr_extend_locality(11), 0);
+  EXPECT_EQ(pcr_extend_locality(23), 0);
+
+  Fixture f;
+  f.config.pcr_map = PcrMap::kLoc0;
+  f.policy = example_policy();
+  f.source = PolicySource::kNvRead;
+  f.mods = example_modules();
+  f.has_launcher_cmdline = true;
+  f.tpm_locality = 0;  // all it needs
+  Outcome& o = f.run();
+  EXPECT_TRUE(o.pass());
+  ASSERT_EQ(o.num_events, 5u);
+  const uint8_t want[] = {11, 11, 12, 11, 13};  // cmdline, policy x2, module 0, module 1 (PCR 19)
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(o.events[i].pcr, want[i]) << i;
+  // Same digests as under DA: only the PCRs move.
+  EXPECT_EQ(hx(o.events[1].digests[0]),
+            "80c29ce9ff8804fc09dc5a3975593f39379e921aabafef6edd1523128e100512");
+  Fixture d;
+  d.config.pcr_map = PcrMap::kLoc0;
+  d.mods = {{"", str("k")}, {"", str("i")}};
+  Outcome& od = d.run();
+  EXPECT_EQ(od.policy.entry(1).pcr, 17);  // the DA default policy (module 1 into 17 -> 11)
+  EXPECT_EQ(od.events[od.num_events - 1].pcr, 11);
+}
+
+// Item 6: with locality 0 only and a mapping that needs locality 2, the policy in NV is still
+// enforced (a bad module halts a halt policy), and a launch whose measurements cannot be recorded
+// is TB_ERR_TPM_NOT_READY under the policy in force: halt for halt and continue policies,
+// unmeasured for the nonfatal (default) one; fail_closed turns that into a halt too.
+TEST(Launch, LocalityZeroStillEnforcesThePolicy) {
+  Module good_initrd{"", str("initrd")};
+  for (uint8_t type : {vlp::kHalt, vlp::kContVerifyFail, vlp::kContNonFatal}) {
+    Fixture f;
+    f.mods = {{"console=ttyS0", str("kernel")}, good_initrd};
+    f.policy = make_policy(type, {{entry(0, vlp::kPcrNone, vlp::kHashImage), {mod_hash(f.mods[0])}},
+                                  {entry(1, 19, vlp::kHashImage), {mod_hash(good_initrd)}}});
+    f.source = PolicySource::kNvRead;
+    f.tpm_locality = 0;
+    Outcome& o = f.run();
+    EXPECT_EQ(o.error, TbError::kTpmNotReady);
+    EXPECT_EQ(o.action, type == vlp::kContNonFatal ? Action::kUnmeasuredLaunch : Action::kHalt);
+    const Step& last = o.steps[o.num_steps - 1];
+    EXPECT_EQ(last.kind, StepKind::kLocality);
+    EXPECT_EQ(last.pcr, 17);
+    EXPECT_STREQ(step_kind_name(last.kind), "locality");
+    EXPECT_EQ(extended_events(o), 0u);
+    f.config.fail_closed = true;
+    EXPECT_EQ(f.run().action, Action::kHalt);
+    // A tampered initrd: the verification failure comes first.
+    f.config.fail_closed = false;
+    f.mods[1].image = str("tampered");
+    Outcome& t = f.run();
+    if (type == vlp::kHalt) {
+      EXPECT_EQ(t.error, TbError::kModuleVerificationFailed);
+      EXPECT_EQ(t.action, Action::kHalt);
+    } else {
+      EXPECT_EQ(t.error, TbError::kTpmNotReady);  // continue: then the locality check
+    }
+  }
+  // Locality 1 is enough for PCR 20, not for 17.
+  Fixture g;
+  g.mods = {{"", str("k")}};
+  g.tpm_locality = 1;
+  EXPECT_EQ(g.run().steps[g.out->num_steps - 1].kind, StepKind::kLocality);
+}
+
+// Item 5: fail_closed makes every unmeasured launch a halt: no TPM at all, or a TPM whose
+// locality cannot record the measurements.
+TEST(Launch, FailClosedHaltsInsteadOfAnUnmeasuredLaunch) {
+  Fixture f;
+  f.mods = {{"", str("kernel")}};
+  f.source = PolicySource::kTpmNotReady;
+  f.config.fail_closed = true;
+  Outcome& o = f.run();
+  EXPECT_EQ(o.error, TbError::kTpmNotReady);
+  EXPECT_EQ(o.action, Action::kHalt);
+  // Without a TPM problem nothing changes.
+  Fixture g;
+  g.mods = {{"", str("kernel")}};
+  g.config.fail_closed = true;
+  EXPECT_EQ(g.run().action, Action::kContinue);
+}
+
 TEST(Launch, BrokenLoaderInfoIsFatal) {
   Fixture f;
   f.mods = {{"", str("kernel")}};
@@ -394,10 +583,11 @@ TEST(Launch, EmbeddedMeasuresEveryBankWithoutVerifying) {
   f.config.banks[0] = HashAlg::kSha256;
   f.config.banks[1] = HashAlg::kSha384;
   f.mods = {{"a", str("kernel")}};
-  f.policy = make_policy(vlp::kHalt, {{entry(0, 18, vlp::kHashImage), {Bytes(32, 7)}}});
+  f.policy = make_policy(vlp::kContNonFatal, {{entry(0, 18, vlp::kHashImage), {Bytes(32, 7)}}});
   f.source = PolicySource::kNvRead;
   Outcome& o = f.run();
-  EXPECT_TRUE(o.pass());  // tboot does not verify under extpol=embedded
+  EXPECT_TRUE(o.pass());  // tboot does not verify under extpol=embedded (nonfatal policy here)
+  EXPECT_FALSE(o.steps[2].verified);
   ASSERT_EQ(o.events[2].num_digests, 2u);
   Bytes m384 = md(EVP_sha384(), cat(md(EVP_sha384(), str("a")), md(EVP_sha384(), str("kernel"))));
   EXPECT_EQ(hx(o.events[2].digests[1]), hx(m384));
@@ -407,13 +597,38 @@ TEST(Launch, EmbeddedMeasuresEveryBankWithoutVerifying) {
   EXPECT_EQ(hx(o.events[0].digests[1]), hx(md(EVP_sha384(), buf)));
 }
 
+// Issue 16 item 7: no launcher option weakens a halt or continue policy. extpol=embedded (tboot:
+// no verification at all) still verifies modules with cur_alg (SHA-256) under those policies.
+TEST(Launch, EmbeddedStillVerifiesUnderHaltAndContinuePolicies) {
+  for (uint8_t type : {vlp::kHalt, vlp::kContVerifyFail}) {
+    Fixture f;
+    f.config.embedded = true;
+    f.config.num_banks = 1;
+    f.config.banks[0] = HashAlg::kSha384;  // no SHA-256 bank: SHA-256 measured for verification
+    f.mods = {{"a", str("kernel")}};
+    f.policy = make_policy(type, {{entry(0, 18, vlp::kHashImage), {Bytes(32, 7)}}});
+    f.source = PolicySource::kNvRead;
+    Outcome& o = f.run();
+    EXPECT_EQ(o.error, TbError::kModuleVerificationFailed);
+    EXPECT_EQ(o.action, type == vlp::kHalt ? Action::kHalt : Action::kContinue);
+    EXPECT_TRUE(o.steps[2].verified);
+    ASSERT_EQ(o.events[2].num_digests, 2u);  // the bank, then SHA-256
+    EXPECT_EQ(o.events[2].digests[0].alg, HashAlg::kSha384);
+    EXPECT_EQ(o.events[2].digests[1].alg, HashAlg::kSha256);
+    // The right digest verifies.
+    const Bytes m0 = sha256(cat(sha256(str("a")), sha256(str("kernel"))));
+    f.policy = make_policy(type, {{entry(0, 18, vlp::kHashImage), {m0}}});
+    EXPECT_TRUE(f.run().pass());
+  }
+}
+
 TEST(Launch, EventsBeyondTbootLimitAreDropped) {
   Fixture f;
   for (int i = 0; i < 40; ++i) f.mods.push_back({"", Bytes(1, static_cast<uint8_t>(i))});
   Outcome& o = f.run();  // default policy: every module → PCR 17
-  EXPECT_EQ(o.num_events, kMaxEvents);
+  EXPECT_EQ(o.num_events, kMaxVlEntries);
   // 3 fixed entries + modules 1..39 (module 0's default entry has pcr none).
-  EXPECT_EQ(o.dropped_events, 3u + 39u - kMaxEvents);
+  EXPECT_EQ(o.dropped_events, 3u + 39u - kMaxVlEntries);
   EXPECT_EQ(o.num_steps, 2u + 40u);
 }
 
@@ -445,7 +660,7 @@ TEST(Launch, MisuseIsAnError) {
   host::OpenSslHasher h;
   auto o = std::make_unique<Outcome>();
   EXPECT_EQ(evaluate(h, c, in, o.get()).error().code, Errc::kBadValue);
-  c.cur_alg = HashAlg::kSha1;
+  c.cur_alg = HashAlg::kSm3_256;  // the launcher has no SM3 code
   EXPECT_EQ(evaluate(h, c, in, o.get()).error().code, Errc::kUnsupported);
 }
 

@@ -1,8 +1,9 @@
-// The launcher's pure logic on the host: the defensive Multiboot 1/2 walker and the Linux boot
-// protocol planner (its command-line options are core code: launch_options_test.cpp). These files
-// are part of the freestanding image (launcher/src) and have no host library of their own, so the
-// test compiles them in directly; the fake physical memory only exposes the bytes a test puts
-// there, so under ASan any read outside a structure's declared bounds fails the test.
+// The launcher's pure logic on the host: the defensive Multiboot 1/2 walker, the UEFI hand-over
+// pieces (efi.cpp) and the Linux boot protocol planner (its command-line options are core code:
+// launch_options_test.cpp). These files are part of the freestanding image (launcher/src) and
+// have no host library of their own, so the test compiles them in directly; the fake physical
+// memory only exposes the bytes a test puts there, so under ASan any read outside a structure's
+// declared bounds fails the test.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "../../launcher/src/boot_info.cpp"   // NOLINT(bugprone-suspicious-include)
+#include "../../launcher/src/efi.cpp"         // NOLINT(bugprone-suspicious-include)
 #include "../../launcher/src/linux_boot.cpp"  // NOLINT(bugprone-suspicious-include)
 
 namespace tlaunch::launcher {
@@ -83,6 +85,12 @@ struct Mb2 {
       app32(b, 0);
       b.resize(at + entry_size, 0);
     }
+  }
+  void raw_tag(uint32_t type, const Bytes& payload) {
+    align8(b);
+    app32(b, type);
+    app32(b, static_cast<uint32_t>(8 + payload.size()));
+    b.insert(b.end(), payload.begin(), payload.end());
   }
   Bytes finish() {
     align8(b);
@@ -372,6 +380,8 @@ struct Plan {
   ModuleInfo initrd{0x300000, 0x380000, ByteSpan()};
   std::string cmdline = "console=ttyS0 quiet";
   Bytes bp = Bytes(kBootParamsSize, 0xCC);
+  std::unique_ptr<E820Table> e820 = std::make_unique<E820Table>();
+  Bytes setup_data = Bytes(kSetupDataSize, 0xCC);
   LinuxRequest req;
   Plan() {
     EXPECT_TRUE(parse2(good_mb2().finish(), bi.get()).ok());
@@ -383,8 +393,14 @@ struct Plan {
   Result<LinuxPlan> run() {
     req.kernel = ByteSpan(kernel.data(), kernel.size());
     req.cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size());
-    return plan_linux(req, *bi, MutableByteSpan(bp.data(), bp.size()));
+    Status s = build_e820(*bi, e820.get());
+    if (!s.ok()) return s.error();
+    req.e820 = e820.get();
+    req.setup_data = MutableByteSpan(setup_data.data(), setup_data.size());
+    req.setup_data_phys = 0x170000;
+    return plan_linux(req, MutableByteSpan(bp.data(), bp.size()));
   }
+  uint64_t at64(size_t off) const { return at32(off) | (uint64_t{at32(off + 4)} << 32); }
   uint32_t at32(size_t off) const {
     return bp[off] | (bp[off + 1] << 8) | (bp[off + 2] << 16) |
            (static_cast<uint32_t>(bp[off + 3]) << 24);
@@ -481,6 +497,369 @@ TEST(LinuxBoot, UnbootableKernelsAreRefusedWithTheField) {
     p.bi->num_regions = 0;
     EXPECT_FALSE(p.run().ok());
   }
+}
+
+// ---- UEFI: the Multiboot2 EFI/ACPI tags, the e820 table from the EFI memory map, efi_info ----
+
+// One EFI_MEMORY_DESCRIPTOR (48-byte stride as OVMF uses): type, base, pages, attribute.
+struct EfiDesc {
+  uint32_t type;
+  uint64_t base;
+  uint64_t pages;
+  uint64_t attr = 0xF;  // UC|WC|WT|WB
+};
+Bytes efi_mmap_payload(const std::vector<EfiDesc>& ds, uint32_t desc_size = 48) {
+  Bytes p;
+  app32(p, desc_size);
+  app32(p, 1);
+  for (const EfiDesc& d : ds) {
+    const size_t at = p.size();
+    app32(p, d.type);
+    app32(p, 0);
+    app64(p, d.base);
+    app64(p, 0);
+    app64(p, d.pages);
+    app64(p, d.attr);
+    p.resize(at + desc_size, 0);
+  }
+  return p;
+}
+
+// A valid RSDP (revision 2, 36 bytes) with correct checksums.
+Bytes make_rsdp(uint64_t xsdt = 0x7FE0000) {
+  Bytes r(36, 0);
+  std::memcpy(r.data(), "RSD PTR ", 8);
+  std::memcpy(&r[9], "TLAUNC", 6);
+  r[15] = 2;
+  put32(r, 16, 0x7FD0000);
+  put32(r, 20, 36);
+  put64(r, 24, xsdt);
+  uint8_t sum = 0;
+  for (size_t i = 0; i < 20; ++i) sum = static_cast<uint8_t>(sum + r[i]);
+  r[8] = static_cast<uint8_t>(-sum);
+  sum = 0;
+  for (size_t i = 0; i < 36; ++i) sum = static_cast<uint8_t>(sum + r[i]);
+  r[32] = static_cast<uint8_t>(-sum);
+  return r;
+}
+
+const std::vector<EfiDesc> kOvmfLike = {
+    {7, 0x0, 0xA0},          // conventional, below 640 KiB
+    {4, 0x100000, 0x700},    // boot services data (RAM after ExitBootServices)
+    {10, 0x800000, 0x8},     // ACPI NVS
+    {7, 0x808000, 0x8},      // conventional
+    {2, 0x810000, 0x100},    // loader data: touches the range before, merged into one RAM range
+    {6, 0x1F500000, 0x100},  // runtime services data
+    {5, 0x1F600000, 0x100},  // runtime services code
+    {9, 0x1F700000, 0x12},   // ACPI reclaim
+    {11, 0xFFC00000, 0x400, 0x8000000000000001ull},  // MMIO (flash), runtime
+    {7, 0x2000000, 0x1000},                          // out of order: conventional at 32 MiB
+    {3, 0x3000000, 0x1000},                          // boot services code, touching the one before
+    {7, 0x4000000, 0x0},                             // no pages: skipped
+};
+
+TEST(Uefi, Multiboot2EfiAndAcpiTags) {
+  auto bi = std::make_unique<BootInfo>();
+  Mb2 m = good_mb2();
+  Bytes systab;
+  app64(systab, 0x1F5EB018);
+  m.raw_tag(12, systab);
+  m.raw_tag(17, efi_mmap_payload(kOvmfLike));
+  Bytes old_acpi = make_rsdp();
+  old_acpi.resize(20);
+  m.raw_tag(14, old_acpi);
+  m.raw_tag(15, make_rsdp());
+  ASSERT_TRUE(parse2(m.finish(), bi.get()).ok());
+  EXPECT_TRUE(bi->efi.has_systab);
+  EXPECT_TRUE(bi->efi.systab_64);
+  EXPECT_EQ(bi->efi.systab, 0x1F5EB018u);
+  EXPECT_TRUE(bi->efi.has_mmap);
+  EXPECT_EQ(bi->efi.desc_size, 48u);
+  EXPECT_EQ(bi->efi.desc_version, 1u);
+  EXPECT_EQ(bi->efi.mmap.size, kOvmfLike.size() * 48);
+  EXPECT_FALSE(bi->efi.boot_services_active);
+  EXPECT_EQ(bi->acpi_tag, 15);  // the "new" tag wins over the "old" one
+  EXPECT_EQ(bi->rsdp.size, 36u);
+  EXPECT_FALSE(bi->acpi_tag_bad);
+
+  // 32-bit firmware, boot services kept, a broken ACPI tag.
+  Mb2 m2 = good_mb2();
+  Bytes st32;
+  app32(st32, 0x7F000000);
+  m2.raw_tag(11, st32);
+  m2.raw_tag(18, {});
+  m2.raw_tag(14, Bytes(20, 'x'));
+  ASSERT_TRUE(parse2(m2.finish(), bi.get()).ok());
+  EXPECT_FALSE(bi->efi.systab_64);
+  EXPECT_EQ(bi->efi.systab, 0x7F000000u);
+  EXPECT_TRUE(bi->efi.boot_services_active);
+  EXPECT_EQ(bi->acpi_tag, 0);
+  EXPECT_TRUE(bi->acpi_tag_bad);
+}
+
+TEST(Uefi, MalformedEfiTagsAreErrors) {
+  auto bi = std::make_unique<BootInfo>();
+  auto parse_with = [&](uint32_t type, const Bytes& payload) {
+    Mb2 m = good_mb2();
+    m.raw_tag(type, payload);
+    return parse2(m.finish(), bi.get());
+  };
+  Status s = parse_with(17, efi_mmap_payload(kOvmfLike, 36));  // stride below 40
+  ASSERT_FALSE(s.ok());
+  EXPECT_STREQ(s.error().field, "descr_size");
+  Bytes ragged = efi_mmap_payload(kOvmfLike);
+  ragged.resize(ragged.size() - 8);  // not a whole number of descriptors
+  s = parse_with(17, ragged);
+  ASSERT_FALSE(s.ok());
+  EXPECT_STREQ(s.error().message, "EFI memory map is not a whole number of descriptors");
+  s = parse_with(12, Bytes(4, 0));  // EFI64 tag without its 8-byte pointer
+  ASSERT_FALSE(s.ok());
+  EXPECT_STREQ(s.error().message, "EFI system table tag too small");
+}
+
+TEST(Uefi, E820FromTheEfiMemoryMapAsLinuxMapsIt) {
+  EXPECT_EQ(efi_type_to_e820(7, 0x8), kE820Ram);
+  EXPECT_EQ(efi_type_to_e820(4, 0x8), kE820Ram);
+  EXPECT_EQ(efi_type_to_e820(7, 0x1), kE820Reserved);  // not write-back cacheable
+  EXPECT_EQ(efi_type_to_e820(7, 0x40008), kE820SoftReserved);
+  EXPECT_EQ(efi_type_to_e820(5, 0x8), kE820Reserved);  // runtime services code
+  EXPECT_EQ(efi_type_to_e820(6, 0x8), kE820Reserved);
+  EXPECT_EQ(efi_type_to_e820(9, 0x8), kE820Acpi);
+  EXPECT_EQ(efi_type_to_e820(10, 0x8), kE820Nvs);
+  EXPECT_EQ(efi_type_to_e820(8, 0x8), kE820Unusable);
+  EXPECT_EQ(efi_type_to_e820(14, 0x8), kE820Pmem);
+  EXPECT_EQ(efi_type_to_e820(11, 0x8), kE820Reserved);
+  EXPECT_EQ(efi_type_to_e820(0x70000000, 0x8), kE820Reserved);  // OEM type
+
+  auto bi = std::make_unique<BootInfo>();
+  Mb2 m = good_mb2();
+  m.raw_tag(17, efi_mmap_payload(kOvmfLike));
+  ASSERT_TRUE(parse2(m.finish(), bi.get()).ok());
+  auto t = std::make_unique<E820Table>();
+  ASSERT_TRUE(build_e820(*bi, t.get()).ok());
+  EXPECT_TRUE(t->from_efi);
+  const std::vector<MemRegion> want = {
+      {0x0, 0xA0000, 1},         {0x100000, 0x700000, 1},   {0x800000, 0x8000, 4},
+      {0x808000, 0x108000, 1},   {0x2000000, 0x2000000, 1},  // merged: 32 MiB + 48 MiB touch
+      {0x1F500000, 0x200000, 2}, {0x1F700000, 0x12000, 3},  {0xFFC00000, 0x400000, 2},
+  };
+  ASSERT_EQ(t->count, want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(t->entries[i].base, want[i].base) << i;
+    EXPECT_EQ(t->entries[i].length, want[i].length) << i;
+    EXPECT_EQ(t->entries[i].type, want[i].type) << i;
+  }
+  EXPECT_TRUE(e820_has_ram(*t, 0x2000000, 0x4000000));
+  EXPECT_FALSE(e820_has_ram(*t, 0x1F500000, 0x1F501000));
+
+  // Boot services still running: the Multiboot map, as on BIOS.
+  bi->efi.boot_services_active = true;
+  ASSERT_TRUE(build_e820(*bi, t.get()).ok());
+  EXPECT_FALSE(t->from_efi);
+  EXPECT_EQ(t->count, kRam.size());
+
+  // A descriptor that wraps around the address space is an error naming it.
+  Mb2 w = good_mb2();
+  w.raw_tag(17, efi_mmap_payload({{7, 0xFFFFFFFFFFFFF000ull, 2}}));
+  ASSERT_TRUE(parse2(w.finish(), bi.get()).ok());
+  Status s = build_e820(*bi, t.get());
+  ASSERT_FALSE(s.ok());
+  EXPECT_STREQ(s.error().field, "NumberOfPages");
+  EXPECT_EQ(s.error().item, 0);
+
+  // More ranges than the zero page and the setup_data node can carry: an error, not a cut.
+  std::vector<EfiDesc> many;
+  for (uint64_t i = 0; i < kMaxE820 + 1; ++i) many.push_back({i % 2 ? 7u : 9u, i * 0x1000, 1});
+  Mb2 big = good_mb2();
+  big.raw_tag(17, efi_mmap_payload(many));
+  ASSERT_TRUE(parse2(big.finish(), bi.get()).ok());
+  EXPECT_EQ(build_e820(*bi, t.get()).error().code, Errc::kTooLarge);
+}
+
+TEST(Uefi, EfiHandoverNeedsExitedBootServicesASystemTableAndAMap) {
+  auto bi = std::make_unique<BootInfo>();
+  Bytes copy(4096, 0);
+  // BIOS: nothing, and nothing to explain.
+  ASSERT_TRUE(parse2(good_mb2().finish(), bi.get()).ok());
+  EfiHandover h = plan_efi_handover(*bi, MutableByteSpan(copy.data(), copy.size()), 0x180000);
+  EXPECT_FALSE(h.present);
+  EXPECT_EQ(h.why_not, nullptr);
+
+  Mb2 m = good_mb2();
+  Bytes systab;
+  app64(systab, 0x1F5EB018);
+  m.raw_tag(12, systab);
+  m.raw_tag(17, efi_mmap_payload(kOvmfLike));
+  ASSERT_TRUE(parse2(m.finish(), bi.get()).ok());
+  h = plan_efi_handover(*bi, MutableByteSpan(copy.data(), copy.size()), 0x180000);
+  ASSERT_TRUE(h.present);
+  EXPECT_EQ(std::memcmp(&h.signature, "EL64", 4), 0);
+  EXPECT_EQ(h.systab, 0x1F5EB018u);
+  EXPECT_EQ(h.memmap, 0x180000u);
+  EXPECT_EQ(h.memmap_size, kOvmfLike.size() * 48);
+  EXPECT_EQ(h.desc_size, 48u);
+  EXPECT_EQ(h.desc_version, 1u);
+  EXPECT_EQ(std::memcmp(copy.data(), bi->efi.mmap.data, bi->efi.mmap.size), 0);
+
+  // Too small a copy buffer: no hand-over, and why.
+  h = plan_efi_handover(*bi, MutableByteSpan(copy.data(), 64), 0x180000);
+  EXPECT_FALSE(h.present);
+  EXPECT_STREQ(h.why_not, "the EFI memory map is larger than the launcher's copy of it");
+  bi->efi.boot_services_active = true;
+  h = plan_efi_handover(*bi, MutableByteSpan(copy.data(), copy.size()), 0x180000);
+  EXPECT_STREQ(h.why_not, "the loader left EFI boot services running");
+  bi->efi.boot_services_active = false;
+  bi->efi.has_systab = false;
+  h = plan_efi_handover(*bi, MutableByteSpan(copy.data(), copy.size()), 0x180000);
+  EXPECT_STREQ(h.why_not, "the loader passed no EFI system table");
+}
+
+// Firmware memory for find_acpi_rsdp: an EFI system table, its configuration table, an RSDP.
+struct Firmware {
+  FakeMem mem;
+  uint64_t systab = 0x1F5EB018, tables = 0x1F5EC000, rsdp = 0x1F77D014;
+  explicit Firmware(bool with_acpi20 = true) {
+    Bytes st(120, 0);
+    put64(st, 0, 0x5453595320494249ull);  // "IBI SYST"
+    put64(st, 104, 3);
+    put64(st, 112, tables);
+    Bytes ct;
+    auto entry = [&](const uint8_t* guid, uint64_t ptr) {
+      ct.insert(ct.end(), guid, guid + 16);
+      app64(ct, ptr);
+    };
+    const uint8_t smbios[16] = {0x31, 0x2D, 0x9D, 0xEB};
+    entry(smbios, 0x1F520000);
+    entry(kAcpi10Guid, 0x1F77D000);  // an ACPI 1.0 RSDP elsewhere
+    if (with_acpi20) entry(kAcpi20Guid, rsdp);
+    put64(st, 104, ct.size() / 24);
+    mem.regions[systab] = st;
+    mem.regions[tables] = ct;
+    mem.regions[rsdp] = make_rsdp();
+    Bytes v1 = make_rsdp(0x1234);
+    v1[15] = 0;
+    v1.resize(20);
+    uint8_t sum = 0;
+    v1[8] = 0;
+    for (uint8_t b : v1) sum = static_cast<uint8_t>(sum + b);
+    v1[8] = static_cast<uint8_t>(-sum);
+    mem.regions[0x1F77D000] = v1;
+  }
+};
+
+TEST(Uefi, AcpiRsdpFromTheEfiConfigurationTable) {
+  auto bi = std::make_unique<BootInfo>();
+  Bytes copy = make_rsdp();
+  bi->efi.has_systab = true;
+  bi->efi.systab_64 = true;
+  bi->efi.systab = 0x1F5EB018;
+  bi->acpi_tag = 15;
+  bi->rsdp = ByteSpan(copy.data(), copy.size());
+  {
+    Firmware fw;
+    auto r = find_acpi_rsdp(fw.mem, *bi);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->addr, fw.rsdp);  // the ACPI 2.0 entry wins
+    EXPECT_EQ(r->revision, 2);
+    EXPECT_TRUE(r->loader_copy);
+    EXPECT_TRUE(r->matches);
+  }
+  {  // only the ACPI 1.0 entry: revision 0 RSDP, differs from the loader's copy
+    Firmware fw(false);
+    auto r = find_acpi_rsdp(fw.mem, *bi);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->addr, 0x1F77D000u);
+    EXPECT_EQ(r->revision, 0);
+    EXPECT_FALSE(r->matches);
+  }
+  {  // a corrupted RSDP (extended checksum) is refused
+    Firmware fw;
+    fw.mem.regions[fw.rsdp][30] ^= 1;
+    auto r = find_acpi_rsdp(fw.mem, *bi);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::kBadValue);
+  }
+  {  // a system table without its signature
+    Firmware fw;
+    fw.mem.regions[fw.systab][0] = 'X';
+    EXPECT_FALSE(find_acpi_rsdp(fw.mem, *bi).ok());
+  }
+  {  // a configuration table count that runs off the memory: not found, no read past it
+    Firmware fw;
+    put64(fw.mem.regions[fw.systab], 104, 500);
+    EXPECT_EQ(find_acpi_rsdp(fw.mem, *bi).error().code, Errc::kNotFound);
+  }
+  {  // no system table at all
+    Firmware fw;
+    bi->efi.has_systab = false;
+    EXPECT_EQ(find_acpi_rsdp(fw.mem, *bi).error().code, Errc::kNotFound);
+    bi->efi.has_systab = true;
+  }
+}
+
+TEST(Uefi, ZeroPageCarriesEfiInfoRsdpAndExtendedE820) {
+  Plan p;
+  Mb2 m = good_mb2();
+  Bytes systab;
+  app64(systab, 0x11F5EB018ull);  // above 4 GiB: the high half goes to efi_systab_hi
+  m.raw_tag(12, systab);
+  std::vector<EfiDesc> ds = kOvmfLike;
+  ds.push_back({7, 0x100000000ull, 0x10000});
+  m.raw_tag(17, efi_mmap_payload(ds));
+  Bytes info = m.finish();
+  ASSERT_TRUE(parse2(info, p.bi.get()).ok());
+  Bytes copy(8192, 0);
+  p.req.efi = plan_efi_handover(*p.bi, MutableByteSpan(copy.data(), copy.size()), 0x180000);
+  p.req.acpi_rsdp = 0x1F77D014;
+  p.req.reserved_end = 0x380000;
+  auto plan = p.run();
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  // pref_address (16 MiB) lies in a hole of the EFI map (0x910000..0x2000000): the kernel goes
+  // to the next RAM range that holds init_size.
+  EXPECT_EQ(plan->load_addr, 0x2000000u);
+  EXPECT_EQ(std::memcmp(&p.bp[0x1C0], "EL64", 4), 0);
+  EXPECT_EQ(p.at32(0x1C4), 0x1F5EB018u);  // efi_systab
+  EXPECT_EQ(p.at32(0x1C8), 48u);          // efi_memdesc_size
+  EXPECT_EQ(p.at32(0x1CC), 1u);           // efi_memdesc_version
+  EXPECT_EQ(p.at32(0x1D0), 0x180000u);    // efi_memmap
+  EXPECT_EQ(p.at32(0x1D4), ds.size() * 48);
+  EXPECT_EQ(p.at32(0x1D8), 1u);  // efi_systab_hi
+  EXPECT_EQ(p.at32(0x1DC), 0u);  // efi_memmap_hi
+  EXPECT_EQ(p.at64(0x070), 0x1F77D014u);
+  EXPECT_EQ(p.bp[0x1E8], 9);
+  EXPECT_EQ(p.at64(0x2D0 + 8 * 20), 0x100000000ull);
+  EXPECT_EQ(plan->e820_ext_entries, 0u);
+  EXPECT_EQ(p.bp[0x250], 0x77);  // setup_data untouched without extra entries
+
+  // 200 separate ranges: 128 in the zero page, 72 in one SETUP_E820_EXT node.
+  std::vector<EfiDesc> many = {{7, 0x100000, 0x7F00}};  // RAM for the kernel: 1 MiB .. 128 MiB
+  for (uint64_t i = 0; i < 199; ++i) many.push_back({i % 2 ? 10u : 9u, 0x10000000 + i * 0x1000, 1});
+  Mb2 m2 = good_mb2();
+  m2.raw_tag(17, efi_mmap_payload(many));
+  ASSERT_TRUE(parse2(m2.finish(), p.bi.get()).ok());
+  p.req.efi = EfiHandover();
+  plan = p.run();
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(plan->e820_entries, 200u);
+  EXPECT_EQ(plan->e820_ext_entries, 72u);
+  EXPECT_EQ(p.bp[0x1E8], 128);
+  EXPECT_EQ(p.at64(0x250), 0x170000u);  // hdr.setup_data -> the node
+  auto sd32 = [&](size_t off) {
+    return p.setup_data[off] | (p.setup_data[off + 1] << 8) | (p.setup_data[off + 2] << 16) |
+           (static_cast<uint32_t>(p.setup_data[off + 3]) << 24);
+  };
+  EXPECT_EQ(sd32(0), 0u);  // next
+  EXPECT_EQ(sd32(4), 0u);
+  EXPECT_EQ(sd32(8), 1u);  // SETUP_E820_EXT
+  EXPECT_EQ(sd32(12), 72u * 20);
+  EXPECT_EQ(sd32(16), 0x10000000u + 127 * 0x1000);  // entry 128: the 128th ACPI range
+  EXPECT_EQ(sd32(16 + 16), kE820Nvs);               // EFI ACPI NVS (type 10) -> e820 4
+
+  // No room for the node: refused, not truncated.
+  p.setup_data.resize(32);
+  plan = p.run();
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code, Errc::kTooLarge);
 }
 
 TEST(LinuxBoot, SetupDataEntryGoesAtTheHeadOfTheList) {

@@ -1,5 +1,5 @@
-// The freestanding SHA-2 code (both SHA-256 block functions, SHA-384, SHA-512) against OpenSSL
-// on random buffers of many lengths, fed in one piece and in random pieces.
+// The freestanding SHA code (both SHA-256 block functions, SHA-384, SHA-512, and SHA-1 for PCR
+// banks) against OpenSSL on random buffers of many lengths, fed in one piece and in random pieces.
 #include "tlaunch/policy/sha2.h"
 
 #include <gtest/gtest.h>
@@ -82,7 +82,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{HashAlg::kSha384, Sha256Impl::kAuto, "sha384"},
                       Case{HashAlg::kSha384, Sha256Impl::kPortable, "sha384-portable"},
                       Case{HashAlg::kSha512, Sha256Impl::kAuto, "sha512"},
-                      Case{HashAlg::kSha512, Sha256Impl::kPortable, "sha512-portable"}),
+                      Case{HashAlg::kSha512, Sha256Impl::kPortable, "sha512-portable"},
+                      Case{HashAlg::kSha1, Sha256Impl::kAuto, "sha1"},
+                      Case{HashAlg::kSha1, Sha256Impl::kPortable, "sha1-portable"}),
     [](const ::testing::TestParamInfo<Case>& i) {
       std::string n = i.param.name;
       for (auto& ch : n)
@@ -103,6 +105,16 @@ TEST(Sha2, KnownAnswerAbc) {
       hexd(*d384),
       "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca1"
       "34c825a7");
+  auto d1 = hash_once(h, HashAlg::kSha1, ByteSpan(abc, 3));
+  ASSERT_TRUE(d1.ok());
+  EXPECT_EQ(hexd(*d1), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(d1->size, 20);
+  // The two-block example "abcdbcde...nopq" (56 bytes: the length goes into a second block).
+  const std::string two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  auto d1b = hash_once(h, HashAlg::kSha1,
+                       ByteSpan(reinterpret_cast<const uint8_t*>(two.data()), two.size()));
+  ASSERT_TRUE(d1b.ok());
+  EXPECT_EQ(hexd(*d1b), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
 }
 
 // The SHA-256 block functions agree on multi-block input with any starting state.
@@ -144,7 +156,7 @@ TEST(Sha2, Sha512BlockFunctionsAgree) {
 
 TEST(Sha2, UnsupportedAlgorithmIsAnError) {
   SoftHasher h;
-  auto s = h.begin(HashAlg::kSha1);
+  auto s = h.begin(HashAlg::kSm3_256);
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::kUnsupported);
   EXPECT_EQ(h.finish().size, 0);

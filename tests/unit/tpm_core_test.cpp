@@ -435,6 +435,41 @@ TEST(LaunchNv, CapsAtBufferAndKeepsPartialRead) {
   EXPECT_EQ(r2.error.tpm_rc, 0x146u);
 }
 
+// Issue 16 item 7: nv_index_set= chooses the handle set read first; it cannot hide the owner's
+// policy in the other set (the fake defines one index, answers TPM_RC_HANDLE for any other).
+TEST(LaunchNv, HandleSetOptionCannotHideThePolicy) {
+  Bytes buf(2124);
+  for (uint32_t defined_at : {kVlpIndexTcg, kVlpIndexLegacy}) {
+    FakeNvTpm tpm;
+    tpm.index = defined_at;
+    tpm.data = {2, 0, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (auto preferred : {launch::NvIndexSet::kTcg, launch::NvIndexSet::kLegacy}) {
+      uint32_t used = 0;
+      VlpRead r =
+          read_vlp_either_set(tpm, preferred, MutableByteSpan(buf.data(), buf.size()), &used);
+      EXPECT_EQ(r.source, launch::PolicySource::kNvRead);
+      EXPECT_EQ(used, defined_at);
+      EXPECT_EQ(r.size, 12u);
+    }
+  }
+  // Neither set: absent, reported for the preferred set.
+  FakeNvTpm none;
+  none.defined = false;
+  uint32_t used = 0;
+  VlpRead r = read_vlp_either_set(none, launch::NvIndexSet::kLegacy,
+                                  MutableByteSpan(buf.data(), buf.size()), &used);
+  EXPECT_EQ(r.source, launch::PolicySource::kNvAbsent);
+  EXPECT_EQ(used, kVlpIndexLegacy);
+  // The preferred set's index exists but cannot be read: that is the answer (no fallback).
+  FakeNvTpm broken;
+  broken.data.resize(600);
+  broken.fail_read_call = 0;
+  r = read_vlp_either_set(broken, launch::NvIndexSet::kTcg, MutableByteSpan(buf.data(), buf.size()),
+                          &used);
+  EXPECT_EQ(r.source, launch::PolicySource::kNvUnreadable);
+  EXPECT_EQ(used, kVlpIndexTcg);
+}
+
 TEST(LaunchNv, AbsentUnreadableAndPpWrite) {
   Bytes buf(2124);
   FakeNvTpm absent;

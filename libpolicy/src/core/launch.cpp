@@ -24,6 +24,8 @@ class Run {
       if (!measurable_bank(algs_[i]))
         return with_value(make_error(Errc::kUnsupported, "measurement algorithm not supported"),
                           static_cast<uint16_t>(algs_[i]));
+    for (size_t i = 0; i < num_algs_; ++i)
+      if (algs_[i] == c_.cur_alg) cur_ = i;
     if (in_.num_modules > kMaxModules)
       return with_value(make_error(Errc::kTooLarge, "more modules than a policy can name"),
                         in_.num_modules);
@@ -55,7 +57,9 @@ class Run {
       stop(apply(StepKind::kLoader, TbError::kFatal));
       return ok_status();
     }
-    return verify_all_modules();
+    TLAUNCH_TRY(verify_all_modules());
+    locality_check();
+    return ok_status();
   }
 
  private:
@@ -73,7 +77,8 @@ class Run {
       }
       o_.policy_error = p.error();
     }
-    o_.policy = vlp::default_policy(c_.pcr_map == PcrMap::kDa);
+    // The default policy of the DA mapping for DA and loc0 (its DA shape), of legacy for legacy.
+    o_.policy = vlp::default_policy(c_.pcr_map != PcrMap::kLegacy);
     return TbError::kPolicyNotPresent;
   }
 
@@ -92,6 +97,8 @@ class Run {
   Step& finish_step(Step& s, TbError err) {
     s.error = err;
     s.action = vlp::evaluate_error(o_.policy.policy_type, err);
+    // fail_closed: the owner asked never to boot unmeasured (no TPM, no locality, ...).
+    if (c_.fail_closed && s.action == Action::kUnmeasuredLaunch) s.action = Action::kHalt;
     if (err != TbError::kNone && first_error_ == TbError::kNone) first_error_ = err;
     return s;
   }
@@ -109,20 +116,49 @@ class Run {
     return true;
   }
 
+  // A VL entry (tboot keeps at most kMaxVlEntries); the launcher's command-line event is not one.
   Event* new_event() {
-    if (o_.num_events >= kMaxEvents) {
+    if (vl_entries_ >= kMaxVlEntries) {
       ++o_.dropped_events;
       return nullptr;
     }
+    ++vl_entries_;
     Event* e = &o_.events[o_.num_events++];
     *e = Event();
     return e;
   }
 
+  // The launcher's own command line, H_bank(cmdline) per measurement algorithm, first of all.
+  Status launcher_cmdline_event() {
+    Event& ev = o_.events[o_.num_events++];
+    ev = Event();
+    ev.pcr = map_pcr(c_.pcr_map, 17);
+    ev.kind = EventKind::kLauncherCmdline;
+    ev.num_digests = num_algs_;
+    for (size_t i = 0; i < num_algs_; ++i) {
+      auto d = hash_once(h_, algs_[i], in_.launcher_cmdline);
+      if (!d.ok()) return d.error();
+      ev.digests[i] = *d;
+    }
+    return ok_status();
+  }
+
+  // The launcher's last check: every event can be extended at the locality it holds.
+  void locality_check() {
+    if (o_.action != Action::kContinue) return;
+    for (size_t i = 0; i < o_.num_events; ++i) {
+      if (pcr_extend_locality(o_.events[i].pcr) <= in_.tpm_locality) continue;
+      Step& s = new_step(StepKind::kLocality);
+      s.pcr = o_.events[i].pcr;
+      stop(finish_step(s, TbError::kTpmNotReady));
+      return;
+    }
+  }
+
   // verify_g_policy(): H_bank(policy_control || H_cur(policy)) for PCR 17, copied to 18 with DA.
   Status policy_control_event() {
     Event ev;
-    ev.pcr = 17;
+    ev.pcr = map_pcr(c_.pcr_map, 17);
     ev.kind = EventKind::kPolicyControl;
     ev.num_digests = num_algs_;
     for (size_t i = 0; i < num_algs_; ++i) {
@@ -131,8 +167,8 @@ class Run {
       ev.digests[i] = *d;
     }
     if (Event* e = new_event()) *e = ev;
-    if (c_.pcr_map == PcrMap::kDa) {
-      ev.pcr = 18;
+    if (c_.pcr_map != PcrMap::kLegacy) {
+      ev.pcr = map_pcr(c_.pcr_map, 18);
       if (Event* e = new_event()) *e = ev;
     }
     return ok_status();
@@ -169,6 +205,7 @@ class Run {
   }
 
   Status verify_all_modules() {
+    if (in_.has_launcher_cmdline) TLAUNCH_TRY(launcher_cmdline_event());
     TLAUNCH_TRY(policy_control_event());
 
     // Module 0 is always measured, with no policy check, into PCR 17 (DA) / 18 (legacy).
@@ -176,7 +213,7 @@ class Run {
       auto ev = measure_module(0);
       if (!ev.ok()) return ev.error();
       ev->kind = EventKind::kModule0;
-      ev->pcr = c_.pcr_map == PcrMap::kDa ? 17 : 18;
+      ev->pcr = map_pcr(c_.pcr_map, c_.pcr_map == PcrMap::kLegacy ? 18 : 17);
       if (Event* e = new_event()) *e = *ev;
       Step& s = new_step(StepKind::kModule0);
       s.module = 0;
@@ -199,14 +236,16 @@ class Run {
       // under a "continue" policy is still extended (policy.c verify_module()).
       if (entry.pcr != vlp::kPcrNone) {
         ev->kind = EventKind::kModule;
-        ev->pcr = entry.pcr;
+        ev->pcr = map_pcr(c_.pcr_map, entry.pcr);
         ev->entry = static_cast<int16_t>(idx);
         if (Event* e = new_event()) *e = *ev;
       }
       TbError err = TbError::kNone;
-      if (!c_.embedded) {  // extpol=embedded: tboot skips verification entirely
+      // extpol=embedded: tboot skips verification entirely; this launcher does so only under the
+      // nonfatal policy, since no launcher option may weaken a halt or continue policy.
+      if (!c_.embedded || o_.policy.policy_type != vlp::kContNonFatal) {
         s.verified = entry.hash_type == vlp::kHashImage;
-        if (!in_entry(entry, static_cast<size_t>(idx), ev->digests[0], &s.matched))
+        if (!in_entry(entry, static_cast<size_t>(idx), ev->digests[cur_], &s.matched))
           err = TbError::kModuleVerificationFailed;
       }
       if (stop(finish_step(s, err))) return ok_status();
@@ -220,19 +259,38 @@ class Run {
   Outcome& o_;
   HashAlg algs_[kMaxBanks] = {};
   size_t num_algs_ = 0;
+  size_t cur_ = 0;  // index of cur_alg in algs_: the digest modules are verified with
+  size_t vl_entries_ = 0;
   TbError first_error_ = TbError::kNone;
 };
 
 }  // namespace
 
 size_t measurement_algs(const Config& config, HashAlg out[kMaxBanks]) {
-  if (!config.embedded) {
-    out[0] = config.cur_alg;
-    return 1;
+  size_t n = 0;
+  auto add = [&](HashAlg a) {
+    for (size_t i = 0; i < n; ++i)
+      if (out[i] == a) return;
+    if (n < kMaxBanks) out[n++] = a;
+  };
+  if (!config.embedded) add(config.cur_alg);  // fixed extpol: cur_alg first (verification)
+  if (config.embedded || config.all_banks) {
+    const size_t nb = config.num_banks < kMaxBanks ? config.num_banks : kMaxBanks;
+    for (size_t i = 0; i < nb; ++i) add(config.banks[i]);
   }
-  size_t n = config.num_banks < kMaxBanks ? config.num_banks : kMaxBanks;
-  for (size_t i = 0; i < n; ++i) out[i] = config.banks[i];
+  if (config.embedded) add(config.cur_alg);  // verification under a halt/continue policy
   return n;
+}
+
+uint8_t map_pcr(PcrMap map, uint8_t pcr) {
+  if (map != PcrMap::kLoc0 || pcr < 17 || pcr > 22) return pcr;
+  return pcr == 17 ? 11 : pcr == 18 ? 12 : 13;
+}
+
+uint8_t pcr_extend_locality(uint8_t pcr) {
+  if (pcr == 20) return 1;
+  if (pcr >= 17 && pcr <= 22) return 2;
+  return 0;
 }
 
 const char* policy_source_name(PolicySource s) {
@@ -259,6 +317,8 @@ const char* event_kind_name(EventKind k) {
       return "module0";
     case EventKind::kModule:
       return "module";
+    case EventKind::kLauncherCmdline:
+      return "launcher-cmdline";
   }
   return "unknown";
 }
@@ -275,6 +335,8 @@ const char* step_kind_name(StepKind k) {
       return "module0";
     case StepKind::kModule:
       return "module";
+    case StepKind::kLocality:
+      return "locality";
   }
   return "unknown";
 }

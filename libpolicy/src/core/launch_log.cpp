@@ -16,7 +16,8 @@ constexpr uint8_t kFlagPolicyFromNv = 0x01;
 bool known_kind(uint8_t k) {
   return k == static_cast<uint8_t>(EventKind::kPolicyControl) ||
          k == static_cast<uint8_t>(EventKind::kModule0) ||
-         k == static_cast<uint8_t>(EventKind::kModule);
+         k == static_cast<uint8_t>(EventKind::kModule) ||
+         k == static_cast<uint8_t>(EventKind::kLauncherCmdline);
 }
 
 }  // namespace
@@ -29,6 +30,10 @@ Result<LogRecord> launch_record(Hasher& h, const Config& config, const Input& in
   LaunchEventData f;
   f.kind = ev.kind;
   switch (ev.kind) {
+    case EventKind::kLauncherCmdline:
+      // No component: the digests are H_bank(text) of the line itself.
+      f.text = input.launcher_cmdline;
+      break;
     case EventKind::kPolicyControl: {
       auto p = policy_control_value(h, outcome.policy, config.cur_alg);
       if (!p.ok()) return p.error();
@@ -149,7 +154,9 @@ Result<LaunchEventData> decode_launch_data(ByteSpan data, uint32_t base) {
   const uint32_t module_at = r.abs_offset();
   auto module = r.le16("module");
   if (!module.ok()) return module.error();
-  if (*module >= kMaxModules || (d.kind == EventKind::kPolicyControl && *module != 0))
+  const bool no_module =
+      d.kind == EventKind::kPolicyControl || d.kind == EventKind::kLauncherCmdline;
+  if (*module >= kMaxModules || (no_module && *module != 0))
     return with_value(make_error(Errc::kBadValue, "module index out of range", "module", module_at),
                       *module);
   d.module = *module;
@@ -165,7 +172,10 @@ Result<LaunchEventData> decode_launch_data(ByteSpan data, uint32_t base) {
   const uint32_t count_at = r.abs_offset();
   auto count = r.u8("count");
   if (!count.ok()) return count.error();
-  if (*count == 0 || *count > kMaxBanks || (d.kind == EventKind::kPolicyControl && *count != 1))
+  // The launcher's command line has no component (its digests hash the text itself).
+  const bool cmdline = d.kind == EventKind::kLauncherCmdline;
+  if (*count > kMaxBanks || (cmdline ? *count != 0 : *count == 0) ||
+      (d.kind == EventKind::kPolicyControl && *count != 1))
     return with_value(
         make_error(Errc::kBadValue, "component count out of range", "count", count_at), *count);
   auto value = r.le32("value");
@@ -215,6 +225,8 @@ Status check_launch_event(Hasher& h, const eventlog::Event& event, const LaunchE
     Result<Digest> expect = make_error(Errc::kInternal, "unset");
     if (data.kind == EventKind::kPolicyControl) {
       expect = policy_control_digest(h, data.value, data.components[0], logged.alg);
+    } else if (data.kind == EventKind::kLauncherCmdline) {
+      expect = hash_once(h, logged.alg, data.text);
     } else {
       const Digest* image = data.component(logged.alg);
       if (image == nullptr)

@@ -43,7 +43,8 @@ bool lookup(ByteSpan s, const Word<T> (&table)[N], T* out) {
   return false;
 }
 
-constexpr Word<PcrMap> kPcrMaps[] = {{"da", PcrMap::kDa}, {"legacy", PcrMap::kLegacy}};
+constexpr Word<PcrMap> kPcrMaps[] = {
+    {"da", PcrMap::kDa}, {"legacy", PcrMap::kLegacy}, {"loc0", PcrMap::kLoc0}};
 // tboot's tpm_nv_index_set bit: 1 = TCG set, 0 = the older Intel set.
 constexpr Word<NvIndexSet> kNvSets[] = {{"tcg", NvIndexSet::kTcg},
                                         {"1", NvIndexSet::kTcg},
@@ -133,6 +134,8 @@ uint32_t apply(LauncherOptions* o, ByteSpan key, ByteSpan val) {
   if (eq(key, "error_index"))
     return lookup(val, kOnOff, &o->write_error_index) ? kOptErrorIndex : 0;
   if (eq(key, "debug_exit")) return parse_debug_exit(val, o) ? kOptDebugExit : 0;
+  if (eq(key, "all_banks")) return lookup(val, kOnOff, &o->all_banks) ? kOptAllBanks : 0;
+  if (eq(key, "fail_closed")) return lookup(val, kOnOff, &o->fail_closed) ? kOptFailClosed : 0;
   return 0;
 }
 
@@ -160,7 +163,17 @@ LauncherOptions parse_launcher_options(ByteSpan cmdline) {
   return o;
 }
 
-const char* pcr_map_name(PcrMap m) { return m == PcrMap::kLegacy ? "legacy" : "da"; }
+const char* pcr_map_name(PcrMap m) {
+  switch (m) {
+    case PcrMap::kDa:
+      return "da";
+    case PcrMap::kLegacy:
+      return "legacy";
+    case PcrMap::kLoc0:
+      return "loc0";
+  }
+  return "da";
+}
 
 const char* extpol_name(ExtPol e) {
   switch (e) {
@@ -193,7 +206,8 @@ HashAlg extpol_alg(ExtPol e) {
 }
 
 bool measurable_bank(HashAlg a) {
-  return a == HashAlg::kSha256 || a == HashAlg::kSha384 || a == HashAlg::kSha512;
+  return a == HashAlg::kSha1 || a == HashAlg::kSha256 || a == HashAlg::kSha384 ||
+         a == HashAlg::kSha512;
 }
 
 Config make_config(const LauncherOptions& opts, const HashAlg* allocated, size_t num_allocated,
@@ -201,15 +215,17 @@ Config make_config(const LauncherOptions& opts, const HashAlg* allocated, size_t
   Config config;
   config.pcr_map = opts.pcr_map;
   config.embedded = opts.extpol == ExtPol::kEmbedded;
+  config.all_banks = opts.all_banks && !config.embedded;
+  config.fail_closed = opts.fail_closed;
   config.cur_alg = config.embedded ? HashAlg::kSha256 : extpol_alg(opts.extpol);
   if (notes) *notes = ConfigNotes();
-  if (config.embedded) {
+  if (config.embedded || config.all_banks) {
     for (size_t b = 0; b < num_allocated && config.num_banks < kMaxBanks; ++b) {
       bool seen = false;
       for (size_t k = 0; k < config.num_banks; ++k) seen = seen || config.banks[k] == allocated[b];
       if (measurable_bank(allocated[b]) && !seen) config.banks[config.num_banks++] = allocated[b];
     }
-    if (config.num_banks == 0) {
+    if (config.num_banks == 0 && config.embedded) {
       config.banks[config.num_banks++] = HashAlg::kSha256;
       if (notes) notes->fallback_bank = true;
     }

@@ -233,7 +233,9 @@ SoftHasher::SoftHasher(Sha256Impl impl) {
 }
 
 void SoftHasher::compress256(const uint8_t* data, size_t blocks) {
-  if (sha_ni_) {
+  if (sha1_) {
+    sha1_blocks_generic(s32_, data, blocks);
+  } else if (sha_ni_) {
     sha256_blocks_shani(s32_, data, blocks);
   } else if (bmi2_) {
     sha256_blocks_bmi2(s32_, data, blocks);
@@ -253,7 +255,16 @@ void SoftHasher::compress512(const uint8_t* data, size_t blocks) {
 Status SoftHasher::begin(HashAlg alg) {
   total_ = 0;
   buf_len_ = 0;
+  sha1_ = false;
   switch (alg) {
+    case HashAlg::kSha1: {
+      // FIPS 180-4 §5.3.1.
+      constexpr uint32_t kInit1[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
+      for (size_t i = 0; i < 5; ++i) s32_[i] = kInit1[i];
+      wide_ = false;
+      sha1_ = true;
+      break;
+    }
     case HashAlg::kSha256:
       for (size_t i = 0; i < 8; ++i) s32_[i] = kInit256[i];
       wide_ = false;
@@ -269,7 +280,7 @@ Status SoftHasher::begin(HashAlg alg) {
     default:
       alg_ = HashAlg::kNull;
       return with_value(make_error(Errc::kUnsupported,
-                                   "hash algorithm not implemented by the freestanding SHA-2 code"),
+                                   "hash algorithm not implemented by the freestanding SHA code"),
                         static_cast<uint16_t>(alg));
   }
   alg_ = alg;
@@ -340,8 +351,8 @@ Digest SoftHasher::finish() {
     copy_bytes(d.bytes, out, d.size);
   } else {
     compress256(buf_, 1);
-    d.size = 32;
-    for (size_t i = 0; i < 8; ++i) store_be32(d.bytes + 4 * i, s32_[i]);
+    d.size = sha1_ ? 20 : 32;
+    for (size_t i = 0; i < d.size / 4u; ++i) store_be32(d.bytes + 4 * i, s32_[i]);
   }
   alg_ = HashAlg::kNull;  // finish() ends the computation; begin() starts a new one
   buf_len_ = 0;

@@ -50,6 +50,20 @@ VlpRead read_vlp(Transport& t, uint32_t index, MutableByteSpan buf) {
   return r;
 }
 
+VlpRead read_vlp_either_set(Transport& t, launch::NvIndexSet preferred, MutableByteSpan buf,
+                            uint32_t* index_used) {
+  *index_used = vlp_index(preferred);
+  VlpRead r = read_vlp(t, *index_used, buf);
+  if (r.source != launch::PolicySource::kNvAbsent) return r;
+  const launch::NvIndexSet other = preferred == launch::NvIndexSet::kTcg
+                                       ? launch::NvIndexSet::kLegacy
+                                       : launch::NvIndexSet::kTcg;
+  VlpRead o = read_vlp(t, vlp_index(other), buf);
+  if (o.source == launch::PolicySource::kNvAbsent) return r;
+  *index_used = vlp_index(other);
+  return o;
+}
+
 Status write_error_index(Transport& t, uint32_t index, uint32_t value, bool* defined) {
   *defined = false;
   auto pub = nv_read_public(t, index);

@@ -36,8 +36,9 @@ bl_require_tools() {
 }
 
 # --- GRUB ISO ------------------------------------------------------------------------------------
-# bl_mkiso ISO GRUB_CFG FILE… : builds a BIOS GRUB rescue ISO whose root holds each FILE (by base
-# name) and /boot/grub/grub.cfg. ~0.5 s (docs/reference/boot-lab.md §3).
+# bl_mkiso ISO GRUB_CFG FILE… : builds a GRUB rescue ISO whose root holds each FILE (by base
+# name) and /boot/grub/grub.cfg. ~0.5 s (docs/reference/boot-lab.md §3). BL_ISO=bios (default): GRUB i386-pc only; BL_ISO=hybrid:
+# GRUB i386-pc and x86_64-efi, one image that boots under SeaBIOS and under OVMF.
 bl_mkiso() {
   local iso="$1" cfg="$2"
   shift 2
@@ -47,9 +48,15 @@ bl_mkiso() {
   cp "$cfg" "$tree/boot/grub/grub.cfg"
   local f
   for f in "$@"; do cp "$f" "$tree/"; done
-  # Only the i386-pc platform is installed (grub-pc-bin); pin it so an EFI platform that happens to
-  # be present does not change the image. The output of grub-mkrescue goes to the log only.
-  if ! grub-mkrescue -d /usr/lib/grub/i386-pc -o "$iso" "$tree" >"$iso.mkrescue.log" 2>&1; then
+  # BIOS images pin the i386-pc platform so that an installed EFI platform does not change them;
+  # without -d, grub-mkrescue puts every installed platform into the image (grub-pc-bin and
+  # grub-efi-amd64-bin: BIOS and x86_64 UEFI). Its output goes to the log only.
+  local platform=(-d /usr/lib/grub/i386-pc)
+  if [[ "${BL_ISO:-bios}" == hybrid ]]; then
+    [[ -d /usr/lib/grub/x86_64-efi ]] || bl_skip "GRUB x86_64-efi files missing (install grub-efi-amd64-bin)"
+    platform=()
+  fi
+  if ! grub-mkrescue "${platform[@]}" -o "$iso" "$tree" >"$iso.mkrescue.log" 2>&1; then
     cat "$iso.mkrescue.log" >&2
     rm -rf "$tree"
     bl_die "grub-mkrescue failed for $iso"
@@ -179,6 +186,9 @@ bl_swtpm_unix_stop() {
 # --- QEMU ------------------------------------------------------------------------------------------
 # bl_qemu ISO SERIAL_LOG TIMEOUT_S [SWTPM_SOCK] : boots the ISO under TCG with the serial port in
 # SERIAL_LOG and an isa-debug-exit device; prints QEMU's exit status (124 = timeout) on stdout.
+#   BL_FIRMWARE=seabios (default) | ovmf: OVMF boots with OVMF_CODE_4M.fd and a fresh copy of
+#     OVMF_VARS_4M.fd next to SERIAL_LOG (removed afterwards), so no boot sees another's variables.
+#   BL_TPM_IF=tis (default) | crb: QEMU's tpm-tis or tpm-crb device in front of swtpm.
 #   exit status 0     guest powered off (ACPI)
 #   (v << 1) | 1      guest wrote v to port 0xf4 (isa-debug-exit)
 # Always -accel tcg: /dev/kvm may exist without working VT-x and a KVM guest then hangs silently.
@@ -191,9 +201,26 @@ bl_qemu() {
     -monitor none -serial "file:$log" -display none
     -device isa-debug-exit,iobase=0xf4,iosize=0x04
     -boot d -cdrom "$iso")
+  local vars=""
+  case "${BL_FIRMWARE:-seabios}" in
+    seabios) ;;
+    ovmf)
+      vars="$(dirname "$log")/OVMF_VARS.fd"
+      cp "$BL_OVMF_DIR/OVMF_VARS_4M.fd" "$vars"
+      args+=(-drive "if=pflash,format=raw,readonly=on,file=$BL_OVMF_DIR/OVMF_CODE_4M.fd"
+        -drive "if=pflash,format=raw,file=$vars")
+      ;;
+    *) bl_die "BL_FIRMWARE must be seabios or ovmf" ;;
+  esac
   if [[ -n "$sock" ]]; then
+    local dev
+    case "${BL_TPM_IF:-tis}" in
+      tis) dev=tpm-tis ;;
+      crb) dev=tpm-crb ;;
+      *) bl_die "BL_TPM_IF must be tis or crb" ;;
+    esac
     args+=(-chardev "socket,id=chrtpm,path=$sock" -tpmdev emulator,id=tpm0,chardev=chrtpm
-      -device tpm-tis,tpmdev=tpm0)
+      -device "$dev,tpmdev=tpm0")
   fi
   if [[ -n "${BL_QEMU_EXTRA+set}" ]]; then
     args+=("${BL_QEMU_EXTRA[@]}")
@@ -201,7 +228,18 @@ bl_qemu() {
   local rc=0
   timeout --kill-after=5 "$timeout_s" qemu-system-x86_64 "${args[@]}" \
     </dev/null >"$log.qemu-stdout" 2>"$log.qemu-stderr" || rc=$?
+  [[ -z "$vars" ]] || rm -f "$vars"
   echo "$rc"
+}
+
+# Where Debian's ovmf package puts the firmware images.
+BL_OVMF_DIR=${BL_OVMF_DIR:-/usr/share/OVMF}
+
+# bl_require_ovmf : skip when the UEFI parts of the lab are not installed (scripts/deps has them).
+bl_require_ovmf() {
+  [[ -r "$BL_OVMF_DIR/OVMF_CODE_4M.fd" && -r "$BL_OVMF_DIR/OVMF_VARS_4M.fd" ]] ||
+    bl_skip "OVMF firmware missing in $BL_OVMF_DIR (install ovmf)"
+  [[ -d /usr/lib/grub/x86_64-efi ]] || bl_skip "GRUB x86_64-efi files missing (install grub-efi-amd64-bin)"
 }
 
 # --- serial log ------------------------------------------------------------------------------------

@@ -189,8 +189,10 @@ class LogCli(unittest.TestCase):
             return json.load(f)
 
     def predict_log(self, initrd="initrd.img", name="launch.log"):
+        # The launcher's own line as the spec gives it: the launcher measures it first.
         self.run_tl("predict", "--policy", "out/vlp.pol", "--module", "vmlinuz " + self.cmdline,
-                    "--module", initrd, "--as-loaded", "raw", "--log", name)
+                    "--module", initrd, "--as-loaded", "raw", "--launcher-cmdline",
+                    "logging=serial", "--log", name)
         with open(self.path(name), "rb") as f:
             return f.read()
 
@@ -238,7 +240,12 @@ class LogCli(unittest.TestCase):
             self.assertEqual(pcr, want["pcr"])
             self.assertEqual(dig["sha256"].hex(), want["digests"]["sha256"])
             d = launch_data(data)
-            if want["kind"] == "policy-control":
+            if want["kind"] == "launcher-cmdline":
+                # The launcher's own command line: no component, the digest hashes the text.
+                self.assertEqual((d["kind"], d["module"], d["comps"]), (3, 0, {}))
+                self.assertEqual(d["text"], b"logging=serial")
+                self.assertEqual(dig["sha256"], H("sha256", b"logging=serial"))
+            elif want["kind"] == "policy-control":
                 self.assertEqual((d["kind"], d["flags"], d["value"]), (0, 1, 1))
                 vlp = self.read("out/vlp.pol")
                 self.assertEqual(d["comps"]["sha256"], H("sha256", vlp))
@@ -274,7 +281,7 @@ class LogCli(unittest.TestCase):
         ref = self.build_spec("continue")
         self.predict_log()
         out, _ = self.run_tl("log", "verify", "launch.log", "--reference", "out/reference.json")
-        self.assertIn("the 4 launcher events match", out)
+        self.assertIn("the 5 launcher events match", out)
         # The initrd changed after the policy was built; a continue policy boots it and the
         # launcher logs what it extended.
         tampered = bytearray(self.read("initrd.img"))
@@ -410,7 +417,7 @@ class LogCli(unittest.TestCase):
                 f.write(data)
         doc = json.loads(self.run_tl("log", "show", "--root", root, "--json")[0])
         self.assertTrue(doc["source"].endswith("setup_data/1/data"))
-        self.assertEqual(doc["launcher_events"], 4)
+        self.assertEqual(doc["launcher_events"], 5)
         doc = json.loads(self.run_tl("log", "show", "--root", root, "--source", "firmware",
                                      "--json")[0])
         self.assertTrue(doc["source"].endswith("binary_bios_measurements"))
@@ -421,7 +428,7 @@ class LogCli(unittest.TestCase):
             f.write(fw + launcher[len(spec_id(["sha256"])):])
         doc = json.loads(self.run_tl("log", "show", "--root", root, "--json")[0])
         self.assertTrue(doc["source"].endswith("binary_bios_measurements"))
-        self.assertEqual(doc["launcher_events"], 4)
+        self.assertEqual(doc["launcher_events"], 5)
         self.run_tl("log", "verify", "--root", root, "--reference", "out/reference.json")
         _, err = self.run_tl("log", "show", "--root", self.path("nothing"), rc=IO)
         self.assertIn("securityfs", err)

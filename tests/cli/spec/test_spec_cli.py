@@ -160,7 +160,9 @@ class BuildExample(Scratch):
         with open(os.path.join(out, "vlp.pol"), "rb") as f:
             version, ptype, alg, control, entries = parse_vlp(f.read())
         self.assertEqual((version, ptype, alg, control), (2, 2, 0x0B, 1))
-        self.assertEqual(len(entries), 3)
+        # Modules 0 and 1 only: the SINIT ACM takes no module number (tboot and the launcher remove
+        # it before numbering).
+        self.assertEqual(len(entries), 2)
         kernels = [e["kernel"] for e in spec["entries"]]
         initrd = open(os.path.join(base, spec["entries"][0]["initrd"]["file"]), "rb").read()
         kernel = open(os.path.join(base, kernels[0]["file"]), "rb").read()
@@ -170,10 +172,7 @@ class BuildExample(Scratch):
         # Module 1: the initrd as GRUB loads it, i.e. decompressed; the two entries share it.
         want1 = [measurement("sha256", "", gzip.decompress(initrd))]
         self.assertEqual(entries[1], (1, 19, 1, want1))
-        # Module 2: the SINIT ACM as the tlaunch launcher sees it (tboot removes it), its file as
-        # is (--nounzip), no command line, no PCR.
         sinit = open(os.path.join(base, spec["sinits"][0]["file"]), "rb").read()
-        self.assertEqual(entries[2], (2, 255, 1, [measurement("sha256", "", sinit)]))
 
         ref = json.load(open(os.path.join(out, "reference.json")))
         m = ref["entries"][0]["modules"][1]
@@ -190,6 +189,12 @@ class BuildExample(Scratch):
             self.assertEqual(ref["policy"]["digests"]["sha256"], sha("sha256", f.read()).hex())
         launch = ref["entries"][0]["launch"]
         self.assertEqual((launch["verdict"], launch["error"]), ("pass", "TB_ERR_NONE"))
+        # Event 0: the launcher's own command line, measured first.
+        ev0 = launch["events"][0]
+        self.assertEqual((ev0["kind"], ev0["pcr"]), ("launcher-cmdline", 17))
+        self.assertEqual(ev0["digests"]["sha256"],
+                         sha("sha256", spec["launcher"]["cmdline"].encode()).hex())
+        self.assertEqual(ref["sinits"][0]["digests"]["sha256"]["file"], sha("sha256", sinit).hex())
         # The PCR 17 value follows from the event list by extending (TPM2_PCR_Extend).
         pcr17 = bytes(32)
         for ev in launch["events"]:
@@ -354,11 +359,12 @@ class Lcp(Scratch):
         self.assertIn("signature valid", r.stdout)
         self.assertIn("policy hash: matches the data file", r.stdout)
         self.assertIn("data_revocation_counters: 0 3 0", r.stdout)
-        # GRUB loads the data file last, as it is; the VLP accepts any image at its number.
+        # GRUB loads the data file last, as it is; tboot and the launcher take it out of the
+        # module list before numbering, so the VLP names modules 0 and 1 only.
         lines = module_lines(open(os.path.join(out, "grub.cfg")).read())
         self.assertEqual(lines[-1], ("module2", True, "/boot/lcp.data", ""))
         _, _, _, _, entries = parse_vlp(vlp)
-        self.assertEqual(entries[-1], (2, 255, 0, []))
+        self.assertEqual([e[0] for e in entries], [0, 1])
         plan = json.load(open(os.path.join(out, "nv-plan.json")))
         self.assertIn({"index": "po", "file": "lcp.pol",
                        "description": "platform owner LCP policy read by SINIT"}, plan["indices"])

@@ -10,20 +10,23 @@
 //   offset size  field (little-endian)
 //   0      8     signature "tlaunch\0"
 //   8      1     version = 1
-//   9      1     kind: 0 policy control, 1 module 0 (always measured), 2 module per policy entry
-//   10     2     module index (0 for the policy control event)
+//   9      1     kind: 0 policy control, 1 module 0 (always measured), 2 module per policy entry,
+//                  3 the launcher's own command line (its first event)
+//   10     2     module index (0 for the policy control and command-line events)
 //   12     2     policy entry that placed the event, 0xFFFF for none
 //   14     1     flags: bit 0 = the policy in force came from NV (policy control event)
-//   15     1     n: number of component digests (1..4)
+//   15     1     n: number of component digests (1..4; 0 for the command-line event)
 //   16     4     value: policy_control (policy control event), else 0
 //   20     n ×   component digest: algorithm id (2 bytes), digest (its size)
 //                  policy control: P = H_cur(policy) or zeros (vlp.md §6.3), one digest
 //                  module: H_alg(image as loaded), one per measurement algorithm
 //   ..     4     text size
-//   ..           text: the module's command line exactly as hashed (modules), else empty
+//   ..           text: the module's command line exactly as hashed (modules), the launcher's
+//                  command line (command-line event), else empty
 //
 // Consistency (check_launch_event): policy control digest[b] = H_b(value || P); module
-// digest[b] = H_b(H_b(text) || component[b]) — the formulas of measure.h.
+// digest[b] = H_b(H_b(text) || component[b]) — the formulas of measure.h; command line
+// digest[b] = H_b(text).
 #pragma once
 
 #include "tlaunch/policy/eventlog.h"

@@ -38,19 +38,23 @@ inline constexpr uint32_t kOptExtpol = 1u << 5;
 inline constexpr uint32_t kOptShaNi = 1u << 6;
 inline constexpr uint32_t kOptErrorIndex = 1u << 7;
 inline constexpr uint32_t kOptDebugExit = 1u << 8;
+inline constexpr uint32_t kOptAllBanks = 1u << 9;
+inline constexpr uint32_t kOptFailClosed = 1u << 10;
 
 struct LauncherOptions {
   bool log_serial = true;           // logging=serial|vga|memory|none (a comma list)
   LogLevel level = LogLevel::kAll;  // loglvl=none|err|warn|info|detail|all (most verbose wins)
   uint16_t serial_port = 0x3F8;     // serial=<baud>[,<fmt>[,<io port>]]
   uint32_t serial_baud = 115200;
-  PcrMap pcr_map = PcrMap::kDa;                // pcr_map=da|legacy
+  PcrMap pcr_map = PcrMap::kDa;                // pcr_map=da|legacy|loc0
   NvIndexSet nv_index_set = NvIndexSet::kTcg;  // nv_index_set=tcg|1|legacy|0
   ExtPol extpol = ExtPol::kSha256;        // extpol=sha256|sha384|sha512|embedded (agile=sha256)
   Sha256Impl sha256 = Sha256Impl::kAuto;  // sha_ni=auto|on|off
   bool write_error_index = true;          // error_index=on|off
   bool debug_exit = false;                // debug_exit=<io port>|off
   uint16_t debug_exit_port = 0;
+  bool all_banks = false;    // all_banks=on|off: with a fixed extpol, measure for every bank too
+  bool fail_closed = false;  // fail_closed=on|off: halt instead of an unmeasured launch
 
   uint32_t given = 0;  // OptionBit of every option the command line set (valid value)
   // Problems found while parsing (the launcher reports them once its console is up).
@@ -69,15 +73,17 @@ const char* nv_index_set_name(NvIndexSet s);
 HashAlg extpol_alg(ExtPol e);
 
 // Whether the launcher can measure into a PCR bank of this algorithm: it hashes with the
-// freestanding SHA-2 code (SHA-256/384/512). The one bank filter of the project.
+// freestanding SHA code (SHA-1, SHA-256/384/512; no SM3). The one bank filter of the project.
 bool measurable_bank(HashAlg alg);
 
 // The launch configuration from the options and the PCR banks the TPM has allocated (in the
 // TPM's order; `allocated` may contain algorithms the launcher cannot hash, they are skipped):
-//  - pcr_map and the policy algorithm (cur_alg) from pcr_map= / extpol=;
-//  - extpol=embedded: one measurement per allocated bank the launcher can hash, in the TPM's
-//    order, at most kMaxBanks; when there is none, SHA-256 alone (the TPM then ignores the digest
-//    for a bank it does not have, so the PCRs keep their start values — predict says the same).
+//  - pcr_map and the policy algorithm (cur_alg) from pcr_map= / extpol=, fail_closed=;
+//  - extpol=embedded, or a fixed extpol with all_banks=on: one measurement per allocated bank the
+//    launcher can hash, in the TPM's order, at most kMaxBanks (a fixed extpol also measures with
+//    cur_alg, launch.h measurement_algs); with embedded and no such bank, SHA-256 alone (the TPM
+//    then ignores the digest for a bank it does not have, so the PCRs keep their start values —
+//    predict says the same).
 // fallback_bank tells that last case apart so that tools can warn about it.
 struct ConfigNotes {
   bool fallback_bank = false;

@@ -2,6 +2,7 @@
 // launcher (which has no OpenSSL) and for host code that must use exactly the launcher's code
 // (tests, benchmarks). SHA-256 has two block functions: the generic one and one using the x86
 // SHA extensions (SHA-NI: sha256rnds2/sha256msg1/sha256msg2), chosen at run time by CPUID.
+// SHA-1 too, for TPM PCR banks only (sha1.cpp).
 // Core code: only <stdint.h>/<stddef.h> and project headers, no heap, no globals.
 #pragma once
 
@@ -29,12 +30,15 @@ bool cpu_has_bmi2();
 // Exposed for tests and benchmarks; normal users go through SoftHasher.
 void sha256_blocks_generic(uint32_t state[8], const uint8_t* data, size_t blocks);
 void sha512_blocks_generic(uint64_t state[8], const uint8_t* data, size_t blocks);
+// SHA-1: 64-byte blocks (PCR banks only).
+void sha1_blocks_generic(uint32_t state[5], const uint8_t* data, size_t blocks);
 // Require cpu_has_sha_ni() / cpu_has_bmi2(); call only after checking.
 void sha256_blocks_shani(uint32_t state[8], const uint8_t* data, size_t blocks);
 void sha256_blocks_bmi2(uint32_t state[8], const uint8_t* data, size_t blocks);
 void sha512_blocks_bmi2(uint64_t state[8], const uint8_t* data, size_t blocks);
 
-// Streaming SHA-2 implementing Hasher (SHA-256, SHA-384, SHA-512; anything else: kUnsupported).
+// Streaming SHA implementing Hasher (SHA-1, SHA-256, SHA-384, SHA-512; anything else:
+// kUnsupported).
 class SoftHasher final : public Hasher {
  public:
   explicit SoftHasher(Sha256Impl impl = Sha256Impl::kAuto);
@@ -56,6 +60,7 @@ class SoftHasher final : public Hasher {
   bool sha_ni_ = false;
   bool bmi2_ = false;
   bool wide_ = false;     // SHA-384/512: 128-byte blocks and 64-bit words
+  bool sha1_ = false;     // SHA-1: 64-byte blocks, 5 words of state in s32_
   uint32_t s32_[8] = {};  // SHA-256 state
   uint64_t s64_[8] = {};  // SHA-384/512 state
   uint64_t total_ = 0;  // bytes hashed so far (< 2^61 by construction of a 32/64-bit address space)

@@ -104,6 +104,10 @@ json launch_data_json(const eventlog::Event& e) {
     t["policy_control"] = d->value;
     t["policy_source"] = d->policy_from_nv ? "nv" : "default";
     t["policy_digest"] = comps;
+  } else if (d->kind == launch::EventKind::kLauncherCmdline) {
+    bool lossy = false;
+    t["cmdline"] = utf8_lossy(d->text, &lossy);
+    if (lossy) t["cmdline_hex"] = hexs(d->text);
   } else {
     t["module"] = d->module;
     if (d->entry != launch::kNoEntry) t["entry"] = d->entry;
@@ -137,6 +141,8 @@ std::string launch_data_text(const eventlog::Event& e) {
   if (d->kind == launch::EventKind::kPolicyControl) {
     s = "policy control " + hexnum(d->value, 8) + ", policy from " +
         (d->policy_from_nv ? "NV" : "the built-in default") + ", H(policy) " + comps();
+  } else if (d->kind == launch::EventKind::kLauncherCmdline) {
+    s = "the launcher's command line " + quoted(d->text);
   } else {
     s = std::string(d->kind == launch::EventKind::kModule0
                         ? "module 0 (always measured)"

@@ -36,6 +36,31 @@ Expected<LoadedDigests> digest_as_loaded(const std::string& path, LoadMode mode,
   return digest_as_loaded(path, banks, o);
 }
 
+namespace {
+
+// Keeps the first `max` bytes that pass through, and passes them on.
+class HeadTap final : public ByteSink {
+ public:
+  HeadTap(ByteSink& next, std::vector<uint8_t>& head, size_t max)
+      : next_(next), head_(head), max_(max) {}
+  void write(ByteSpan data) override {
+    keep_head(head_, max_, data);
+    next_.write(data);
+  }
+  static void keep_head(std::vector<uint8_t>& head, size_t max, ByteSpan data) {
+    if (head.size() >= max) return;
+    const size_t n = std::min(max - head.size(), data.size);
+    head.insert(head.end(), data.data, data.data + n);
+  }
+
+ private:
+  ByteSink& next_;
+  std::vector<uint8_t>& head_;
+  size_t max_;
+};
+
+}  // namespace
+
 Expected<LoadedDigests> digest_as_loaded(const std::string& path, std::span<const HashAlg> banks,
                                          const LoadOptions& options) {
   if (banks.empty()) return fail(Errc::kUsage, path + ": no hash algorithm requested");
@@ -49,12 +74,15 @@ Expected<LoadedDigests> digest_as_loaded(const std::string& path, std::span<cons
   r.mode = options.mode;
   r.banks.assign(banks.begin(), banks.end());
 
+  constexpr size_t kHead = LoadedDigests::kLoadedHead;
+  std::vector<uint8_t> raw_head;  // the file's first bytes
   if (options.mode == LoadMode::kRaw) {
     if (options.pipeline) (*raw)->start_pipeline(options.buffer_size);
     for (;;) {
       auto chunk = (*reader)->next();
       if (!chunk) return chunk.failure();
       if (chunk->size == 0) break;
+      HeadTap::keep_head(r.head, kHead, *chunk);
       (*raw)->write(*chunk);
     }
     auto d = (*raw)->finish();
@@ -80,7 +108,9 @@ Expected<LoadedDigests> digest_as_loaded(const std::string& path, std::span<cons
   GrubChainOptions copts;
   copts.allow_fallback = options.allow_fallback;
   copts.name = path;
-  GrubFilterChain chain(**loaded, copts, {nullptr, taps[1].get(), taps[2].get()});
+  std::vector<uint8_t> loaded_head;  // the chain's output (the decompressed bytes)
+  HeadTap loaded_tap(**loaded, loaded_head, kHead);
+  GrubFilterChain chain(loaded_tap, copts, {nullptr, taps[1].get(), taps[2].get()});
 
   // When the first chunk shows no filter applies, the loaded bytes are the file's bytes: hash
   // them once and bypass the chain.
@@ -89,6 +119,7 @@ Expected<LoadedDigests> digest_as_loaded(const std::string& path, std::span<cons
     auto chunk = (*reader)->next();
     if (!chunk) return chunk.failure();
     if (chunk->size == 0) break;
+    HeadTap::keep_head(raw_head, kHead, *chunk);
     if (shared) {
       (*loaded)->write(*chunk);
       continue;
@@ -110,6 +141,7 @@ Expected<LoadedDigests> digest_as_loaded(const std::string& path, std::span<cons
     if (!d) return fail(d.failure().code, path + ": " + d.failure().message);
     r.raw = r.image = *d;
     r.raw_size = r.loaded_size = (*reader)->offset();
+    r.head = std::move(raw_head);
     return r;
   }
   auto res = chain.finish();
@@ -122,8 +154,10 @@ Expected<LoadedDigests> digest_as_loaded(const std::string& path, std::span<cons
     auto d = (*loaded)->finish();
     if (!d) return fail(d.failure().code, path + ": " + d.failure().message);
     r.image = *d;
+    r.head = std::move(loaded_head);
   } else if (res->loaded_from == 0) {
     r.image = r.raw;
+    r.head = std::move(raw_head);
   } else {
     auto d = taps[res->loaded_from]->finish();
     if (!d) return fail(d.failure().code, path + ": " + d.failure().message);

@@ -50,6 +50,7 @@ struct LoadedFile {
   uint64_t loaded_size = 0;
   std::vector<std::string> codecs;   // filters that decompressed it, outermost first ("gzip")
   std::vector<BankDigests> digests;  // one per requested algorithm, in request order
+  std::vector<uint8_t> head;         // the first bytes as loaded (tboot's module layout)
   const BankDigests* find(HashAlg alg) const;
 };
 

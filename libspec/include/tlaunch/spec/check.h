@@ -62,8 +62,8 @@ struct EntryCheck {
   std::string launcher;  // multiboot2 path
   std::string launcher_cmdline;
   std::vector<ModuleCheck> modules;  // measured modules, in VLP order
-  // SINIT ACMs and LCP data files a tboot launcher removes before numbering modules (an entry
-  // whose multiboot2 image is tboot*); the tlaunch launcher keeps them as modules.
+  // SINIT ACMs and LCP data files tboot and the tlaunch launcher remove before numbering
+  // modules (tboot's module layout, libpolicy txt_modules.h): "sinit PATH", "lcp-data PATH".
   std::vector<std::string> skipped;
   std::vector<std::string> unresolved;  // GRUB variables used in its module lines
   // The launcher's decision for this entry (launch::evaluate with the real policy).
@@ -91,11 +91,5 @@ nlohmann::json boot_check_json(const BootCheck& c);
 // Word-level difference of two command lines (LCS over blank-separated words): " w" kept,
 // "-w" only in `expected`, "+w" only in `actual`.
 std::vector<std::string> word_diff(const std::string& expected, const std::string& actual);
-
-// What tboot removes from the module list before numbering (docs/reference/vlp.md §6.1): an SINIT
-// ACM (tboot txt/acmod.c is_acmod(): acm_hdr_t.module_type == ACM_TYPE_CHIPSET (2) at offset 0 and
-// module_vendor == 0x8086 at offset 16) or an LCP policy data file ("Intel(R) TXT
-// LCP_POLICY_DATA" at offset 0). Returns "sinit", "lcp-data" or "".
-std::string txt_module_kind(ByteSpan head);
 
 }  // namespace tlaunch::host::spec

@@ -178,7 +178,8 @@ struct LaunchSpec {
   bool other_modules = false;
   uint8_t other_modules_pcr = vlp::kPcrNone;
 
-  bool pcr_map_da = true;
+  launch::PcrMap pcr_map = launch::PcrMap::kDa;  // /pcr_map: da, legacy or loc0
+  bool all_banks = false;  // /all_banks: the launcher runs with all_banks=on (every bank measured)
   std::vector<HashAlg> banks{HashAlg::kSha256};
 
   LauncherSpec launcher;

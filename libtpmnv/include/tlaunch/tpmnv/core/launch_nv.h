@@ -43,6 +43,13 @@ struct VlpRead {
 // refused (kNvPpWrite). An undefined index (TPM_RC_HANDLE) is kNvAbsent.
 VlpRead read_vlp(Transport& t, uint32_t index, MutableByteSpan buf);
 
+// The launcher's read: the VLP index of the handle set `preferred` (nv_index_set=), and when that
+// index is not defined, the other set's. The option chooses a set, it cannot hide the owner's
+// policy: a policy in the other set is in force (issue 16 item 7). *index_used receives the
+// index the result is from.
+VlpRead read_vlp_either_set(Transport& t, launch::NvIndexSet preferred, MutableByteSpan buf,
+                            uint32_t* index_used);
+
 // Writes `value` as 4 bytes little-endian at offset 0 of the error index (tb_error.c
 // write_tb_error_code; authHandle = the index, empty password). *defined tells whether the index
 // exists; an absent index is not an error (nothing is written), one smaller than 4 bytes is.

@@ -52,6 +52,11 @@ struct LoadedDigests {
   std::vector<Digest> image;        // H(bytes as loaded), one per bank (== raw when not compressed)
   std::vector<FilterLayer> layers;  // compression layers whose magic matched, outermost first
   std::vector<std::string> warnings;  // e.g. data after a stream that GRUB ignores
+  // The first bytes as loaded (at most kLoadedHead): what tboot's module layout looks at
+  // (txt_modules.h). Empty only when GRUB would load a partly decompressed stream (a late
+  // fallback inside a nested layer), which no SINIT or LCP file is.
+  std::vector<uint8_t> head;
+  static constexpr size_t kLoadedHead = 64 * 1024;
 
   const Digest* image_digest(HashAlg alg) const;
   const Digest* raw_digest(HashAlg alg) const;
