@@ -1,5 +1,6 @@
-// tlaunch grub SPEC [-o FILE]: the grub.cfg menu entries of a launch spec (tlaunch/spec/grub_cfg.h),
-// on stdout or written atomically to FILE. /etc/grub.d/20_linux_tlaunch calls it.
+// tlaunch grub SPEC [-o FILE]: the grub.cfg menu entries of a launch spec
+// (tlaunch/spec/grub_cfg.h), on stdout or written atomically to FILE. /etc/grub.d/20_linux_tlaunch
+// calls it.
 #include <cstdio>
 
 #include "spec_common.h"

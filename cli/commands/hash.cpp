@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "command.h"
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/loaded_image.h"
 #include "tlaunch/policy/host/grubio/stream_hash.h"
+#include "tlaunch/policy/host/io/file_io.h"
 
 namespace tlaunch::cli {
 namespace {

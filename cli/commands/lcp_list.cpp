@@ -13,12 +13,12 @@
 
 #include "command.h"
 #include "tlaunch/policy/hash_alg.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/lcp/lcp_element_text.h"
 #include "tlaunch/policy/host/lcp/lcp_list_json.h"
 #include "tlaunch/policy/host/lcp/lcp_list_ops.h"
 #include "tlaunch/policy/host/lcp/lcp_sign.h"
-#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/lcp_common.h"
 
 namespace tlaunch::cli {

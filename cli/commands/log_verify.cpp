@@ -2,9 +2,9 @@
 //                         [--pcr-start ff|zero] [--json]
 // Checks a TCG event log: the launcher's event data describes the digests it extended; with --tpm
 // the log replays to the TPM's PCRs (read through libtpmnv's device: the one transport, with the
-// launcher's own PCR_Read marshalling); with --reference the launcher's events are the ones a boot entry of
-// `tlaunch build`'s reference.json expects, naming the first event that differs and what was
-// expected there. Exit 1 when anything differs. man/tlaunch-log.1; JSON:
+// launcher's own PCR_Read marshalling); with --reference the launcher's events are the ones a boot
+// entry of `tlaunch build`'s reference.json expects, naming the first event that differs and what
+// was expected there. Exit 1 when anything differs. man/tlaunch-log.1; JSON:
 // schemas/log-verify.v1.schema.json.
 #include <cstdio>
 

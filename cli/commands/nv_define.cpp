@@ -88,7 +88,8 @@ int run_define(const DefineOptions& o) {
   std::string action = "defined";
   if (cur->has_value()) {
     const NvPublic& have = **cur;
-    std::string diff = compare_definition(*def, have.attributes, have.size, tpmnv::policy_bytes(have));
+    std::string diff =
+        compare_definition(*def, have.attributes, have.size, tpmnv::policy_bytes(have));
     if (!diff.empty())
       return nv::fail(host::fail(
           Errc::kConflict, "NV index " + target->label() + " is already defined differently: " +

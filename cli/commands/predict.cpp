@@ -12,9 +12,10 @@
 // it the launcher finds no policy and uses tboot's built-in default. --launcher-cmdline is the
 // launcher's own command line (the multiboot2 arguments in grub.cfg); --pcr-map and --extpol are
 // short forms of its pcr_map= and extpol= options; the launcher measures that line first, so it
-// must be the exact line (grub.cfg's multiboot2 arguments). --alg (alias --bank) lists the TPM's allocated PCR
-// banks: the banks printed, and the banks extpol=embedded and all_banks=on measure for. Module
-// digests are of the bytes as GRUB loads them (gzip/xz/lzop decompressed by module2) unless
+// must be the exact line (grub.cfg's multiboot2 arguments). --alg (alias --bank) lists the TPM's
+// allocated PCR banks: the banks printed, and the banks extpol=embedded and all_banks=on measure
+// for. Module digests are of the bytes as GRUB loads them (gzip/xz/lzop decompressed by module2)
+// unless
 // --as-loaded raw. SINIT ACMs and an LCP policy-data file among the modules are left out before
 // numbering, as tboot and the launcher do (txt_modules.h). --locality is the highest TPM locality
 // the launcher gets (2 by default; 0 on platforms that give software locality 0 only).
@@ -27,10 +28,10 @@
 #include <vector>
 
 #include "command.h"
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/loaded_image.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/host/grubio/stream_hash.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/launch.h"
 #include "tlaunch/policy/launch_log.h"
 #include "tlaunch/policy/launch_options.h"

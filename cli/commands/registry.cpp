@@ -5,15 +5,15 @@ namespace tlaunch::cli {
 
 // Verb setup functions (one per file in cli/commands/).
 void setup_version(CLI::App&, Invocation&);
-void setup_hash(CLI::App&, Invocation&);  // hash (reference digests as GRUB loads files)
-void setup_vlp_create(CLI::App&, Invocation&);  // vlp create
-void setup_vlp_add(CLI::App&, Invocation&);  // vlp add
-void setup_vlp_del(CLI::App&, Invocation&);  // vlp del
-void setup_vlp_show(CLI::App&, Invocation&);  // vlp show
-void setup_lcp_element(CLI::App&, Invocation&);  // lcp element create|show|wrap-vlp|unwrap-vlp
-void setup_lcp_mlehash(CLI::App&, Invocation&);  // lcp mlehash
-void setup_lcp_list(CLI::App&, Invocation&);     // lcp list create|sign|show|verify|tbs|attach-sig
-void setup_lcp_policy(CLI::App&, Invocation&);   // lcp policy create|show
+void setup_hash(CLI::App&, Invocation&);          // hash (reference digests as GRUB loads files)
+void setup_vlp_create(CLI::App&, Invocation&);    // vlp create
+void setup_vlp_add(CLI::App&, Invocation&);       // vlp add
+void setup_vlp_del(CLI::App&, Invocation&);       // vlp del
+void setup_vlp_show(CLI::App&, Invocation&);      // vlp show
+void setup_lcp_element(CLI::App&, Invocation&);   // lcp element create|show|wrap-vlp|unwrap-vlp
+void setup_lcp_mlehash(CLI::App&, Invocation&);   // lcp mlehash
+void setup_lcp_list(CLI::App&, Invocation&);      // lcp list create|sign|show|verify|tbs|attach-sig
+void setup_lcp_policy(CLI::App&, Invocation&);    // lcp policy create|show
 void setup_nv_catalogue(CLI::App&, Invocation&);  // nv catalogue
 void setup_nv_define(CLI::App&, Invocation&);     // nv define
 void setup_nv_write(CLI::App&, Invocation&);      // nv write
@@ -42,11 +42,13 @@ constexpr CommandEntry kCommands[] = {
     {"vlp", nullptr, setup_vlp_add},
     {"vlp", nullptr, setup_vlp_del},
     {"vlp", nullptr, setup_vlp_show},
-    {"lcp", "Intel TXT Launch Control Policy: elements, lists, policies, MLE hashes", setup_lcp_element},
+    {"lcp", "Intel TXT Launch Control Policy: elements, lists, policies, MLE hashes",
+     setup_lcp_element},
     {"lcp", nullptr, setup_lcp_mlehash},
     {"lcp", nullptr, setup_lcp_list},
     {"lcp", nullptr, setup_lcp_policy},
-    {"nv", "TPM 2.0 NV indices of Intel TXT / tboot: define, write, read, provision", setup_nv_catalogue},
+    {"nv", "TPM 2.0 NV indices of Intel TXT / tboot: define, write, read, provision",
+     setup_nv_catalogue},
     {"nv", nullptr, setup_nv_define},
     {"nv", nullptr, setup_nv_write},
     {"nv", nullptr, setup_nv_read},

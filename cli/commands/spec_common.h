@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "command.h"
-#include "tlaunch/spec/launch_spec.h"
 #include "tlaunch/spec/build.h"
+#include "tlaunch/spec/launch_spec.h"
 
 namespace tlaunch::cli::spec {
 

@@ -1,6 +1,5 @@
 // tlaunch version: prints the version (and, with --json, the supported hash banks).
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "command.h"

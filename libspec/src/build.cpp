@@ -349,8 +349,9 @@ class Builder {
       if (n.size != 0) e.size = static_cast<uint16_t>(n.size);
       if (n.has_attributes) {
         auto a = tpmnv::parse_attributes(n.attributes);
-        if (!a) return fail(a.failure().code, spec_.spec_path + ": " + n.json_path + ": " +
-                                                  a.failure().message);
+        if (!a)
+          return fail(a.failure().code,
+                      spec_.spec_path + ": " + n.json_path + ": " + a.failure().message);
         e.attributes = *a;
       }
       return e;
@@ -518,8 +519,8 @@ class Builder {
     OpenSslHasher h;
     // The launcher's configuration comes from its command line in grub.cfg and the TPM's banks,
     // through the one rule the launcher itself runs (launch_options.h).
-    const launch::Config cfg = launch::config_from_cmdline(
-        as_bytes(spec_.launcher.cmdline), spec_.banks.data(), spec_.banks.size());
+    const launch::Config cfg = launch::config_from_cmdline(as_bytes(spec_.launcher.cmdline),
+                                                           spec_.banks.data(), spec_.banks.size());
     HashAlg algs[launch::kMaxBanks];
     const size_t num_algs = launch::measurement_algs(cfg, algs);
     std::vector<launch::ModuleInput> mods(e.modules.size());

@@ -276,8 +276,8 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
 
     // The launcher's configuration from its command line and the TPM's banks, by the rule the
     // launcher runs (launch_options.h).
-    const launch::Config cfg = launch::config_from_cmdline(
-        as_bytes(ec.launcher_cmdline), in.banks.data(), in.banks.size());
+    const launch::Config cfg = launch::config_from_cmdline(as_bytes(ec.launcher_cmdline),
+                                                           in.banks.data(), in.banks.size());
     if (cfg.embedded)
       out.notes.push_back("entry '" + ec.title +
                           "': extpol=embedded, the launcher verifies modules only under a halt "

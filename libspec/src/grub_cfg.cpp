@@ -1,8 +1,8 @@
 // grub.cfg entries for a launch spec: rendering and reading back (tlaunch/spec/grub_cfg.h has the
 // GRUB facts this relies on).
-#include <map>
-
 #include "tlaunch/spec/grub_cfg.h"
+
+#include <map>
 
 namespace tlaunch::host::spec {
 

@@ -199,10 +199,9 @@ json expand_kernel_rule(const json& rule, const std::string& json_path, const Sy
   // (docs/kernel-updates.md).
   if (rule.value("keep_running", true) && !facts.running_kernel.empty()) {
     x.running = facts.running_kernel;
-    bool installed = std::find(x.installed.begin(), x.installed.end(), x.running) !=
-                     x.installed.end();
-    bool selected =
-        std::find(x.selected.begin(), x.selected.end(), x.running) != x.selected.end();
+    bool installed =
+        std::find(x.installed.begin(), x.installed.end(), x.running) != x.installed.end();
+    bool selected = std::find(x.selected.begin(), x.selected.end(), x.running) != x.selected.end();
     if (installed && !selected) {
       x.selected.push_back(x.running);
       x.running_kept = true;

@@ -1,9 +1,6 @@
 // Launch spec: JSON -> model, with every problem reported by its JSON Pointer path.
 #include "tlaunch/spec/launch_spec.h"
 
-#include "nv.h"
-#include "tlaunch/spec/kernel_rule.h"
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,8 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "nv.h"
 #include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/launch_options.h"
+#include "tlaunch/spec/kernel_rule.h"
 
 namespace tlaunch::host::spec {
 
@@ -165,10 +164,9 @@ class Parser {
         // 1023 bytes, a title with a control character from the version string, ...).
         bool ok = true;
         for (const Issue& is : validate_against_schema(entry_schema(), e)) {
-          issue(pointer_append(path, "kernels"), "the entry made for " +
-                                                     e["kernel"]["file"].get<std::string>() +
-                                                     ": " + (is.path.empty() ? "/" : is.path) +
-                                                     ": " + is.reason);
+          issue(pointer_append(path, "kernels"),
+                "the entry made for " + e["kernel"]["file"].get<std::string>() + ": " +
+                    (is.path.empty() ? "/" : is.path) + ": " + is.reason);
           ok = false;
         }
         if (ok) parse_entry(e, path);

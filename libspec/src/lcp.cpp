@@ -4,11 +4,11 @@
 // lcp_list_ops.h, lcp_policy_ops.h, mlehash.h); nothing here re-implements a format rule.
 #include <algorithm>
 
-#include "tlaunch/spec/build.h"
 #include "tlaunch/policy/host/lcp/lcp_element_build.h"
 #include "tlaunch/policy/host/lcp/lcp_list_ops.h"
 #include "tlaunch/policy/host/lcp/lcp_policy_ops.h"
 #include "tlaunch/policy/host/lcp/mlehash.h"
+#include "tlaunch/spec/build.h"
 
 namespace tlaunch::host::spec {
 

@@ -29,8 +29,7 @@ void resolve_index(NvIndexSpec& n, const char* name, tpmnv::HandleSet set, const
   if (n.has_attributes) {
     auto a = tpmnv::parse_attributes(n.attributes);
     if (!a) {
-      issues.push_back(
-          {pointer_append(n.json_path, "attributes"), a.failure().message});
+      issues.push_back({pointer_append(n.json_path, "attributes"), a.failure().message});
       return;
     }
     attrs = *a;
@@ -48,8 +47,7 @@ void resolve_index(NvIndexSpec& n, const char* name, tpmnv::HandleSet set, const
     return;
   }
   for (const std::string& p : tpmnv::check_definition(cat, *def, false)) {
-    std::string at =
-        n.has_attributes ? pointer_append(n.json_path, "attributes") : n.json_path;
+    std::string at = n.has_attributes ? pointer_append(n.json_path, "attributes") : n.json_path;
     if (p.rfind("size ", 0) == 0) at = pointer_append(n.json_path, "size");
     issues.push_back({at, p});
   }

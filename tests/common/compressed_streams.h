@@ -151,8 +151,7 @@ inline StreamBytes lzop(const StreamBytes& data, const LzopOpts& o = {}) {
     put_be32(f, static_cast<uint32_t>(n));
     put_be32(f, static_cast<uint32_t>(stored ? n : clen));
     if (o.flags & 0x101) put_be32(f, lz_check((o.flags & 0x100) != 0, data.data() + off, n));
-    if ((o.flags & 0x202) && !stored)
-      put_be32(f, lz_check((o.flags & 0x200) != 0, c.data(), clen));
+    if ((o.flags & 0x202) && !stored) put_be32(f, lz_check((o.flags & 0x200) != 0, c.data(), clen));
     const uint8_t* src = stored ? data.data() + off : c.data();
     append(f, src, stored ? n : clen);
   }

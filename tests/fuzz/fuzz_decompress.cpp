@@ -75,11 +75,20 @@ Run run_chain(const Bytes& in, bool allow, size_t chunk) {
   run.ok = true;
   run.result = *r;
   switch (r->loaded_from) {
-    case -1: run.loaded = out.bytes; break;
-    case 0: run.loaded = in; break;
-    case 1: run.loaded = tap1.bytes; break;
-    case 2: run.loaded = tap2.bytes; break;
-    default: tlaunch::fuzz::fuzz_fail(__FILE__, __LINE__, "loaded_from out of range");
+    case -1:
+      run.loaded = out.bytes;
+      break;
+    case 0:
+      run.loaded = in;
+      break;
+    case 1:
+      run.loaded = tap1.bytes;
+      break;
+    case 2:
+      run.loaded = tap2.bytes;
+      break;
+    default:
+      tlaunch::fuzz::fuzz_fail(__FILE__, __LINE__, "loaded_from out of range");
   }
   return run;
 }
@@ -165,8 +174,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 0:
           if (!file.empty()) file[d.pos % file.size()] ^= static_cast<uint8_t>(d.value | 1);
           break;
-        case 1: file.resize(d.pos % (file.size() + 1)); break;
-        case 2: file.insert(file.end(), 1 + d.value % 64, static_cast<uint8_t>(d.pos)); break;
+        case 1:
+          file.resize(d.pos % (file.size() + 1));
+          break;
+        case 2:
+          file.insert(file.end(), 1 + d.value % 64, static_cast<uint8_t>(d.pos));
+          break;
         default:
           file.insert(file.begin() + static_cast<std::ptrdiff_t>(d.pos % (file.size() + 1)),
                       d.value);

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/launch_log.h"
 
 namespace tlaunch::eventlog {

@@ -6,13 +6,12 @@
 #include <lzo/lzo1x.h>
 #include <zlib.h>
 
-#include "../common/compressed_streams.h"
-
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../common/compressed_streams.h"
 #include "tlaunch/policy/host/grubio/decompress.h"
 #include "tlaunch/policy/host/grubio/decompress_codecs.h"
 
@@ -48,8 +47,8 @@ Bytes cat(Bytes a, const Bytes& b) {
   return a;
 }
 
-using testing::GzOpts;
 using testing::gzip;
+using testing::GzOpts;
 using testing::lz_check;
 using testing::lzop;
 using testing::LzopOpts;

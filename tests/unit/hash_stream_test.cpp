@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/loaded_image.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/host/grubio/stream_hash.h"
+#include "tlaunch/policy/host/io/file_io.h"
 
 namespace tlaunch::host {
 namespace {

@@ -62,9 +62,10 @@ std::vector<std::string> ids(const LaunchSpec& s) {
 
 TEST(KernelRule, VersionOrderIsSortV) {
   // What `sort -V` (coreutils 9.1, Debian 12) prints for these, oldest first.
-  std::vector<std::string> want = {"5.10.0-9-amd64", "6.1.0-9-amd64", "6.1.0-10-amd64",
-                                   "6.1.0-50-cloud-amd64", "6.1.0-57-cloud-amd64",
-                                   "6.1.0-57-cloud-amd64.old", "6.10.0-1-amd64"};
+  std::vector<std::string> want = {"5.10.0-9-amd64",       "6.1.0-9-amd64",
+                                   "6.1.0-10-amd64",       "6.1.0-50-cloud-amd64",
+                                   "6.1.0-57-cloud-amd64", "6.1.0-57-cloud-amd64.old",
+                                   "6.10.0-1-amd64"};
   std::vector<std::string> got = want;
   std::reverse(got.begin(), got.end());
   std::sort(got.begin(), got.end(),
@@ -77,9 +78,16 @@ TEST(KernelRule, VersionOrderIsSortV) {
 
 TEST(KernelRule, VersionOrderAgreesWithSortV) {
   // The same list through the real sort -V: the rule picks the kernel grub-mkconfig calls newest.
-  std::vector<std::string> v = {"6.1.0-57-cloud-amd64", "6.1.0-9-amd64", "6.1.0-10-amd64",
-                                "6.1.0-10-rt-amd64", "6.1.0-1a", "6.1.0-1~b", "4.19.0-27-686-pae",
-                                "6.1.0-50-cloud-amd64", "6.10.0-1-amd64", "6.9.12-amd64"};
+  std::vector<std::string> v = {"6.1.0-57-cloud-amd64",
+                                "6.1.0-9-amd64",
+                                "6.1.0-10-amd64",
+                                "6.1.0-10-rt-amd64",
+                                "6.1.0-1a",
+                                "6.1.0-1~b",
+                                "4.19.0-27-686-pae",
+                                "6.1.0-50-cloud-amd64",
+                                "6.10.0-1-amd64",
+                                "6.9.12-amd64"};
   char tmpl[] = "/tmp/tlaunch-sortv-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
   {
@@ -120,7 +128,8 @@ TEST(KernelRule, NewestFirstWithRecoveryEntriesAndTenLinuxCommandLines) {
   EXPECT_EQ(n.modules[1].ref.host_path, b.dir() + "/initrd.img-6.1.0-57-cloud-amd64");
   EXPECT_EQ(n.modules[1].pcr, 19);
   const EntrySpec& r = s->entries[1];
-  EXPECT_EQ(r.title, "Debian GNU/Linux, with tlaunch and Linux 6.1.0-57-cloud-amd64 (recovery mode)");
+  EXPECT_EQ(r.title,
+            "Debian GNU/Linux, with tlaunch and Linux 6.1.0-57-cloud-amd64 (recovery mode)");
   EXPECT_EQ(r.modules[0].cmdline, "root=UUID=ab-12 ro single console=ttyS0 x=1");
   ASSERT_EQ(s->rules.size(), 1u);
   EXPECT_EQ(s->rules[0].json_path, "/entries/0");
@@ -186,7 +195,8 @@ TEST(KernelRule, ProblemsNameTheirJsonPath) {
       << s.failure().message;
   b.kernel("6.1.0-1-amd64");
   // 1023 bytes is the longest command line (tb_polgen's limit): the made entry is checked too.
-  s = parse(b, json{{"root", "/dev/vda"}, {"cmdline_linux", std::string(1000, 'x')},
+  s = parse(b, json{{"root", "/dev/vda"},
+                    {"cmdline_linux", std::string(1000, 'x')},
                     {"cmdline_linux_default", std::string(100, 'y')}});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.failure().message.find("/entries/0/kernels: the entry made for"), std::string::npos)

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "../../launcher/src/decision.cpp"  // NOLINT(bugprone-suspicious-include)
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/measure.h"
 #include "tlaunch/policy/number.h"
 

@@ -1,14 +1,13 @@
 // grub.cfg for launch specs: quoting so that GRUB hands over exactly the spec's command line,
 // reading grub.cfg back as GRUB's lexer would (grub-core/script/yylex.l), the word diff doctor
 // prints, and tboot's recognition of SINIT/LCP data modules.
-#include "tlaunch/spec/grub_cfg.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "tlaunch/spec/check.h"
+#include "tlaunch/spec/grub_cfg.h"
 
 namespace tlaunch::host::spec {
 namespace {

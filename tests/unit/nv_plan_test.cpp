@@ -80,7 +80,8 @@ TEST(NvWrite, LargeDataIsChunkedAndReadBack) {
   WriteOptions plain;
   plain.head_last = false;
   Bytes other = pattern(1900, 9);
-  auto p = write_index(dev, raw_target(pub.handle), pub, ByteSpan(other.data(), other.size()), plain);
+  auto p =
+      write_index(dev, raw_target(pub.handle), pub, ByteSpan(other.data(), other.size()), plain);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->commands, 2u);
   EXPECT_FALSE(p->head_last);

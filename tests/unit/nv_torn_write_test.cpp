@@ -361,8 +361,8 @@ TEST(NvTornWrite, WriteIndexInterruptedAnywhereLeavesOldNewOrInvalid) {
                                       ByteSpan(pr.new_policy.data(), pr.new_policy.size()), o);
           const Bytes nv = idx.data;
           const Launch l = boot(nv, {&kKernelB, &kInitrdB});
-          const bool third = l.outcome.policy_from_nv && l.policy != pr.old_policy &&
-                             l.policy != pr.new_policy;
+          const bool third =
+              l.outcome.policy_from_nv && l.policy != pr.old_policy && l.policy != pr.new_policy;
           if (head_last) {
             EXPECT_FALSE(third) << pr.name << " chunk " << c << " cut before NV_Write " << k;
             if (!l.outcome.policy_from_nv) {
@@ -384,12 +384,11 @@ TEST(NvTornWrite, WriteIndexInterruptedAnywhereLeavesOldNewOrInvalid) {
           dev.fail_write_after = -1;
           tpmnv::WriteOptions again;
           again.head_last = head_last;
-          const Bytes existing(nv.begin(), nv.begin() + static_cast<std::ptrdiff_t>(
-                                                            pr.new_policy.size()));
+          const Bytes existing(nv.begin(),
+                               nv.begin() + static_cast<std::ptrdiff_t>(pr.new_policy.size()));
           again.existing = &existing;
-          auto fix = tpmnv::write_index(dev, target, idx.pub,
-                                        ByteSpan(pr.new_policy.data(), pr.new_policy.size()),
-                                        again);
+          auto fix = tpmnv::write_index(
+              dev, target, idx.pub, ByteSpan(pr.new_policy.data(), pr.new_policy.size()), again);
           ASSERT_TRUE(fix.ok()) << fix.failure().message;
           EXPECT_TRUE(fix->verified);
           EXPECT_EQ(boot(idx.data, {&kKernelB, &kInitrdB}).policy, pr.new_policy) << pr.name;

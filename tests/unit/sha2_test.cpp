@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/io/file_io.h"
 
 namespace tlaunch {
 namespace {

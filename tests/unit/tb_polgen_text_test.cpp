@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/host/grubio/tbpolgen_image.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/vlp/vlp_text.h"
 
 namespace tlaunch {

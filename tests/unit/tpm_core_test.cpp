@@ -281,9 +281,8 @@ TEST(TpmCommands, GetPcrBanks) {
 // TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES, property, count): Part 3 §30.2, Part 2 §10.8.
 TEST(TpmCommands, GetProperties) {
   FakeTransport t;
-  t.replies.push_back(response(
-      kStNoSessions, 0,
-      unhex("01 00000006 00000002 00000117 00000800 0000012c 00000400")));
+  t.replies.push_back(response(kStNoSessions, 0,
+                               unhex("01 00000006 00000002 00000117 00000800 0000012c 00000400")));
   auto p = get_properties(t, kPtNvIndexMax, 22);
   ASSERT_TRUE(p.ok()) << p.error().message;
   EXPECT_EQ(hx(t.sent.at(0)), "8001000000160000017a000000060000011700000016");

@@ -1,10 +1,11 @@
+#include "tlaunch/policy/vlp.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/measure.h"
-#include "tlaunch/policy/vlp.h"
 
 namespace tlaunch {
 namespace {
@@ -39,12 +40,10 @@ TEST(Vlp, DefaultPoliciesMatchTboot) {
   host::OpenSslHasher h;
   auto d = hash_once(h, HashAlg::kSha256, ByteSpan(legacy.data(), legacy.size()));
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(*d, make_digest(HashAlg::kSha256,
-                            [] {
-                              static auto v = unhex(
-                                  "45c82b6a9f259424f78e8a8b7ae58528f78b8dfdb3d9fdc6c1318f119a7b39a2");
-                              return ByteSpan(v.data(), v.size());
-                            }()));
+  EXPECT_EQ(*d, make_digest(HashAlg::kSha256, [] {
+    static auto v = unhex("45c82b6a9f259424f78e8a8b7ae58528f78b8dfdb3d9fdc6c1318f119a7b39a2");
+    return ByteSpan(v.data(), v.size());
+  }()));
 }
 
 // docs/reference/vlp.md §6.3: PCR17 entry digest of the legacy default policy, control = 1 and 0.
@@ -145,12 +144,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"mod132", "02000b0100000000000000018400000000000000", Errc::kBadValue, "mod_num",
                 12},
         BadCase{"pcr24", "02000b0100000000000000010018000000000000", Errc::kBadValue, "pcr", 13},
-        BadCase{"htype2", "02000b01000000000000000100ff020000000000", Errc::kBadValue,
-                "hash_type", 14},
-        BadCase{"hashes_past_end", "02000b01000000000000000100ff010000000001aabb",
-                Errc::kTruncated, "num_hashes", 19},
-        BadCase{"second_entry_bad", "02000b01000000000000000200ff00000000000000ff0300000000"
-                                    "00",
+        BadCase{"htype2", "02000b01000000000000000100ff020000000000", Errc::kBadValue, "hash_type",
+                14},
+        BadCase{"hashes_past_end", "02000b01000000000000000100ff010000000001aabb", Errc::kTruncated,
+                "num_hashes", 19},
+        BadCase{"second_entry_bad",
+                "02000b01000000000000000200ff00000000000000ff0300000000"
+                "00",
                 Errc::kBadValue, "hash_type", 22}),
     [](const ::testing::TestParamInfo<BadCase>& p) { return std::string(p.param.name); });
 
@@ -200,8 +200,7 @@ TEST(Vlp, ErrorActionMap) {
             Action::kUnmeasuredLaunch);
   EXPECT_EQ(vlp::evaluate_error(vlp::kContVerifyFail, TbError::kModuleVerificationFailed),
             Action::kContinue);
-  EXPECT_EQ(vlp::evaluate_error(vlp::kContVerifyFail, TbError::kModulesNotInPolicy),
-            Action::kHalt);
+  EXPECT_EQ(vlp::evaluate_error(vlp::kContVerifyFail, TbError::kModulesNotInPolicy), Action::kHalt);
   EXPECT_EQ(vlp::evaluate_error(vlp::kHalt, TbError::kPolicyNotPresent), Action::kHalt);
   EXPECT_EQ(vlp::evaluate_error(vlp::kHalt, TbError::kNone), Action::kContinue);
   EXPECT_STREQ(vlp::tb_error_name(9), "TB_ERR_MODULE_VERIFICATION_FAILED");

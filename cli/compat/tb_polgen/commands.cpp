@@ -9,9 +9,9 @@
 #include <memory>
 #include <vector>
 
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/host/grubio/tbpolgen_image.h"
+#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/vlp/vlp_text.h"
 #include "tlaunch/policy/measure.h"
 #include "tlaunch/policy/vlp.h"

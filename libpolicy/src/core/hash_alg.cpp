@@ -28,20 +28,34 @@ bool ieq(const char* a, const char* b) {
 
 const char* errc_name(Errc e) {
   switch (e) {
-    case Errc::kOk: return "ok";
-    case Errc::kTruncated: return "truncated";
-    case Errc::kBadValue: return "bad-value";
-    case Errc::kTooLarge: return "too-large";
-    case Errc::kUnsupported: return "unsupported";
-    case Errc::kNotFound: return "not-found";
-    case Errc::kIo: return "io";
-    case Errc::kTpm: return "tpm";
-    case Errc::kTpmUnreachable: return "tpm-unreachable";
-    case Errc::kCrypto: return "crypto";
-    case Errc::kConflict: return "conflict";
-    case Errc::kVerifyFailed: return "verify-failed";
-    case Errc::kUsage: return "usage";
-    case Errc::kInternal: return "internal";
+    case Errc::kOk:
+      return "ok";
+    case Errc::kTruncated:
+      return "truncated";
+    case Errc::kBadValue:
+      return "bad-value";
+    case Errc::kTooLarge:
+      return "too-large";
+    case Errc::kUnsupported:
+      return "unsupported";
+    case Errc::kNotFound:
+      return "not-found";
+    case Errc::kIo:
+      return "io";
+    case Errc::kTpm:
+      return "tpm";
+    case Errc::kTpmUnreachable:
+      return "tpm-unreachable";
+    case Errc::kCrypto:
+      return "crypto";
+    case Errc::kConflict:
+      return "conflict";
+    case Errc::kVerifyFailed:
+      return "verify-failed";
+    case Errc::kUsage:
+      return "usage";
+    case Errc::kInternal:
+      return "internal";
   }
   return "unknown";
 }

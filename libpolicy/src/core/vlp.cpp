@@ -38,12 +38,17 @@ int Policy::find_entry(uint8_t mod_num) const {
 uint8_t policy_digest_size(uint8_t hash_alg, Release release) {
   switch (hash_alg) {
     case 0x00:  // TB_HALG_SHA1_LG
-    case static_cast<uint8_t>(HashAlg::kSha1): return release == Release::kTboot1105 ? 20 : 0;
+    case static_cast<uint8_t>(HashAlg::kSha1):
+      return release == Release::kTboot1105 ? 20 : 0;
     case static_cast<uint8_t>(HashAlg::kSha256):
-    case static_cast<uint8_t>(HashAlg::kSm3_256): return 32;
-    case static_cast<uint8_t>(HashAlg::kSha384): return 48;
-    case static_cast<uint8_t>(HashAlg::kSha512): return 64;
-    default: return 0;
+    case static_cast<uint8_t>(HashAlg::kSm3_256):
+      return 32;
+    case static_cast<uint8_t>(HashAlg::kSha384):
+      return 48;
+    case static_cast<uint8_t>(HashAlg::kSha512):
+      return 64;
+    default:
+      return 0;
   }
 }
 
@@ -72,8 +77,8 @@ Status Policy::add_hash(size_t entry_index, ByteSpan digest) {
     return make_error(Errc::kBadValue, "digest size does not match the policy's hash algorithm",
                       "hashes");
   if (entries_[entry_index].num_hashes == 0xFF || size() + h > kMaxPolicySize)
-    return make_error(Errc::kTooLarge, "cannot add another hash: the policy would exceed 2124 bytes",
-                      "num_hashes");
+    return make_error(Errc::kTooLarge,
+                      "cannot add another hash: the policy would exceed 2124 bytes", "num_hashes");
   size_t at = hash_offset(entry_index + 1);
   size_t used = pool_used();
   move_bytes(hash_pool_ + at + h, hash_pool_ + at, used - at);
@@ -135,9 +140,9 @@ Result<Policy> decode(ByteSpan bytes, Release release) {
     const auto item = static_cast<int32_t>(i);
     const uint32_t at = r.abs_offset();
     if (r.remaining() < kEntryHeaderSize)
-      return with_item(make_error(Errc::kTruncated, "policy entry header extends past the end",
-                                  "entry", at),
-                       item);
+      return with_item(
+          make_error(Errc::kTruncated, "policy entry header extends past the end", "entry", at),
+          item);
     Entry e;
     e.mod_num = *r.u8("mod_num");
     e.pcr = *r.u8("pcr");
@@ -146,9 +151,9 @@ Result<Policy> decode(ByteSpan bytes, Release release) {
     e.num_hashes = *r.u8("num_hashes");
     if (e.mod_num > kMaxModNum && e.mod_num != kModNumAny && e.mod_num != kModNumNv &&
         e.mod_num != kModNumNvRaw)
-      return with_item(with_value(make_error(Errc::kBadValue, "mod_num invalid", "mod_num", at),
-                                  e.mod_num),
-                       item);
+      return with_item(
+          with_value(make_error(Errc::kBadValue, "mod_num invalid", "mod_num", at), e.mod_num),
+          item);
     if (e.pcr > kMaxPcr && e.pcr != kPcrNone)
       return with_item(with_value(make_error(Errc::kBadValue, "pcr invalid", "pcr", at + 1), e.pcr),
                        item);
@@ -159,19 +164,19 @@ Result<Policy> decode(ByteSpan bytes, Release release) {
           item);
     auto hashes = r.bytes(e.num_hashes * h, "hashes");
     if (!hashes.ok())
-      return with_item(with_value(make_error(Errc::kTruncated,
-                                             "policy entry's hashes extend past the end",
-                                             "num_hashes", at + 7),
-                                  e.num_hashes),
-                       item);
+      return with_item(
+          with_value(make_error(Errc::kTruncated, "policy entry's hashes extend past the end",
+                                "num_hashes", at + 7),
+                     e.num_hashes),
+          item);
     // tboot never reads more than MAX_TB_POLICY_SIZE bytes (docs/reference/vlp.md §2.2, §5.2), so a
     // policy that only fits in a larger buffer cannot be used; also keeps the model's fixed
     // capacity.
     if (r.offset() > kMaxPolicySize)
-      return with_item(make_error(Errc::kTooLarge,
-                                  "policy is larger than 2124 bytes (MAX_TB_POLICY_SIZE)", "entry",
-                                  at),
-                       item);
+      return with_item(
+          make_error(Errc::kTooLarge, "policy is larger than 2124 bytes (MAX_TB_POLICY_SIZE)",
+                     "entry", at),
+          item);
     auto idx = p.add_entry(e);
     if (!idx.ok()) return with_item(idx.error(), item);
     for (size_t j = 0; j < e.num_hashes; ++j) {
@@ -228,27 +233,38 @@ Policy default_policy(bool da) {
 
 const char* policy_type_name(uint8_t t) {
   switch (t) {
-    case kContNonFatal: return "TB_POLTYPE_CONT_NON_FATAL";
-    case kContVerifyFail: return "TB_POLTYPE_CONT_VERIFY_FAIL";
-    case kHalt: return "TB_POLTYPE_HALT";
-    default: return "unsupported";
+    case kContNonFatal:
+      return "TB_POLTYPE_CONT_NON_FATAL";
+    case kContVerifyFail:
+      return "TB_POLTYPE_CONT_VERIFY_FAIL";
+    case kHalt:
+      return "TB_POLTYPE_HALT";
+    default:
+      return "unsupported";
   }
 }
 
 const char* policy_type_keyword(uint8_t t) {
   switch (t) {
-    case kContNonFatal: return "nonfatal";
-    case kContVerifyFail: return "continue";
-    case kHalt: return "halt";
-    default: return nullptr;
+    case kContNonFatal:
+      return "nonfatal";
+    case kContVerifyFail:
+      return "continue";
+    case kHalt:
+      return "halt";
+    default:
+      return nullptr;
   }
 }
 
 const char* hash_type_name(uint8_t t) {
   switch (t) {
-    case kHashAny: return "TB_HTYPE_ANY";
-    case kHashImage: return "TB_HTYPE_IMAGE";
-    default: return "unsupported";
+    case kHashAny:
+      return "TB_HTYPE_ANY";
+    case kHashImage:
+      return "TB_HTYPE_IMAGE";
+    default:
+      return "unsupported";
   }
 }
 
@@ -301,9 +317,12 @@ bool tb_error_from_name(const char* name, uint32_t* out) {
 
 const char* action_name(Action a) {
   switch (a) {
-    case Action::kContinue: return "continue";
-    case Action::kUnmeasuredLaunch: return "unmeasured";
-    case Action::kHalt: return "halt";
+    case Action::kContinue:
+      return "continue";
+    case Action::kUnmeasuredLaunch:
+      return "unmeasured";
+    case Action::kHalt:
+      return "halt";
   }
   return "halt";
 }

@@ -36,10 +36,10 @@ void empty_password_session(ByteWriter& w) {
 Status require_sessions_tag(ByteSpan rsp) {
   const uint16_t tag = static_cast<uint16_t>((rsp.data[0] << 8) | rsp.data[1]);
   if (tag != kStSessions)
-    return with_value(make_error(Errc::kBadValue,
-                                 "response without sessions to a command sent with sessions",
-                                 "tag", 0),
-                      tag);
+    return with_value(
+        make_error(Errc::kBadValue, "response without sessions to a command sent with sessions",
+                   "tag", 0),
+        tag);
   return ok_status();
 }
 

@@ -323,8 +323,8 @@ host::HostStatus EsysDevice::define(const NvDefinition& def) {
                                    &index_auth.value, &pub, &tr);
   if (rc != TSS2_RC_SUCCESS)
     return esys_failure(std::string("NV_DefineSpace of ") + label(def.handle) + " by the " +
-                           hierarchy_name(def.hierarchy) + " hierarchy",
-                       rc);
+                            hierarchy_name(def.hierarchy) + " hierarchy",
+                        rc);
   indices_.erase(def.handle);
   indices_.emplace(def.handle, EsysTr(ctx_.get(), tr, EsysTr::Kind::kClose));
   return host::host_ok();
@@ -450,9 +450,9 @@ host::HostStatus EsysDevice::write(const NvPublic& pub, AuthRole role, uint16_t 
                              ESYS_TR_NONE, ESYS_TR_NONE, &buf, offset);
   if (rc != TSS2_RC_SUCCESS)
     return esys_failure("NV_Write of " + std::to_string(data.size) + " bytes at offset " +
-                           std::to_string(offset) + " of " + label(pub.handle) +
-                           " (authorized as " + auth_role_name(role) + ")",
-                       rc);
+                            std::to_string(offset) + " of " + label(pub.handle) +
+                            " (authorized as " + auth_role_name(role) + ")",
+                        rc);
   return host::host_ok();
 }
 
@@ -471,9 +471,9 @@ host::Expected<Bytes> EsysDevice::read(const NvPublic& pub, AuthRole role, uint1
   EsysPtr<TPM2B_MAX_NV_BUFFER> data(raw);
   if (rc != TSS2_RC_SUCCESS)
     return esys_failure("NV_Read of " + std::to_string(size) + " bytes at offset " +
-                           std::to_string(offset) + " of " + label(pub.handle) +
-                           " (authorized as " + auth_role_name(role) + ")",
-                       rc);
+                            std::to_string(offset) + " of " + label(pub.handle) +
+                            " (authorized as " + auth_role_name(role) + ")",
+                        rc);
   return Bytes(data->buffer, data->buffer + data->size);
 }
 

@@ -98,8 +98,7 @@ host::Expected<WriteResult> write_index(NvDevice& dev, const Target& target, con
   const bool head_last = options.head_last && options.offset == 0 && todo.size() >= 2 &&
                          data.size > 0 && data[0] != 0 && !(pub.attributes & attr::kWriteAll);
   if (!head_last) {
-    for (auto [off, len] : todo)
-      TPMNV_TRY(put(off, data.subspan(off - options.offset, len)));
+    for (auto [off, len] : todo) TPMNV_TRY(put(off, data.subspan(off - options.offset, len)));
   } else {
     static constexpr uint8_t kInvalid[1] = {0};
     TPMNV_TRY(put(0, ByteSpan(kInvalid, 1)));

@@ -365,14 +365,14 @@ host::Expected<std::vector<Step>> make_plan(NvDevice& dev, const ProvisionPlan& 
     size_t same_chunks = 0, all_chunks = 0;
     for (auto [off, len] : chunks(0, want.size(), chunk)) {
       ++all_chunks;
-      if (std::equal(want.begin() + off, want.begin() + off + len,
-                     s.current_content.begin() + off))
+      if (std::equal(want.begin() + off, want.begin() + off + len, s.current_content.begin() + off))
         ++same_chunks;
     }
     if (all_chunks > 1 && same_chunks > 0) {
       s.partial = true;
       s.reason = std::to_string(same_chunks) + " of " + std::to_string(all_chunks) + " chunks (" +
-                 std::to_string(chunk) + " bytes each) already hold the content (an interrupted "
+                 std::to_string(chunk) +
+                 " bytes each) already hold the content (an interrupted "
                  "multi-chunk write?); rewriting the others";
     } else {
       s.reason = "content differs from byte " + std::to_string(s.matching_prefix);

@@ -8,9 +8,18 @@
 
 namespace tlaunch {
 
-template <class T> struct RemoveRef { using type = T; };
-template <class T> struct RemoveRef<T&> { using type = T; };
-template <class T> struct RemoveRef<T&&> { using type = T; };
+template <class T>
+struct RemoveRef {
+  using type = T;
+};
+template <class T>
+struct RemoveRef<T&> {
+  using type = T;
+};
+template <class T>
+struct RemoveRef<T&&> {
+  using type = T;
+};
 
 template <class T>
 constexpr typename RemoveRef<T>::type&& move(T&& t) noexcept {

@@ -151,7 +151,8 @@ class ByteWriter {
       overflow_ = true;
       return;
     }
-    for (int i = 0; i < 4; ++i) out_.data[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
+    for (int i = 0; i < 4; ++i)
+      out_.data[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
   }
   void patch_be16(size_t at, uint16_t v) {
     if (at + 2 > pos_) {
@@ -166,7 +167,8 @@ class ByteWriter {
       overflow_ = true;
       return;
     }
-    for (int i = 0; i < 4; ++i) out_.data[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+      out_.data[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (24 - 8 * i));
   }
 
  private:

@@ -23,7 +23,7 @@ struct HashAlgInfo {
   const char* tpm_name;  // "TPM_ALG_SHA256"
   const char* tb_name;   // tboot's print name: "TB_HALG_SHA256"
   uint8_t digest_size;
-  uint16_t lcp_mask;     // LcpHashAlgMask bit (docs/reference/lcp.md §2.2)
+  uint16_t lcp_mask;  // LcpHashAlgMask bit (docs/reference/lcp.md §2.2)
 };
 
 // All algorithms we know, in a stable order.

@@ -100,8 +100,8 @@ Result<size_t> encode(const Policy& policy, MutableByteSpan out);
 // mapping (TPM 2.0).
 Policy default_policy(bool da);
 
-const char* policy_type_name(uint8_t t);  // TB_POLTYPE_* or "unsupported"
-const char* hash_type_name(uint8_t t);    // TB_HTYPE_* or "unsupported"
+const char* policy_type_name(uint8_t t);     // TB_POLTYPE_* or "unsupported"
+const char* hash_type_name(uint8_t t);       // TB_HTYPE_* or "unsupported"
 const char* policy_type_keyword(uint8_t t);  // nonfatal|continue|halt, or nullptr
 
 // tboot error codes (tb_error_t) with HEAD numbering (docs/reference/vlp.md §7.1: HEAD inserted

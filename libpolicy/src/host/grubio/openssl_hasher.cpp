@@ -4,12 +4,18 @@ namespace tlaunch::host {
 
 const EVP_MD* evp_md(HashAlg alg) {
   switch (alg) {
-    case HashAlg::kSha1: return EVP_sha1();
-    case HashAlg::kSha256: return EVP_sha256();
-    case HashAlg::kSha384: return EVP_sha384();
-    case HashAlg::kSha512: return EVP_sha512();
-    case HashAlg::kSm3_256: return EVP_get_digestbyname("SM3");
-    default: return nullptr;
+    case HashAlg::kSha1:
+      return EVP_sha1();
+    case HashAlg::kSha256:
+      return EVP_sha256();
+    case HashAlg::kSha384:
+      return EVP_sha384();
+    case HashAlg::kSha512:
+      return EVP_sha512();
+    case HashAlg::kSm3_256:
+      return EVP_get_digestbyname("SM3");
+    default:
+      return nullptr;
   }
 }
 
@@ -37,7 +43,8 @@ Digest OpenSslHasher::finish() {
   Digest d;
   d.alg = alg_;
   unsigned int n = 0;
-  if (!failed_ && EVP_DigestFinal_ex(ctx_.get(), d.bytes, &n) == 1) d.size = static_cast<uint8_t>(n);
+  if (!failed_ && EVP_DigestFinal_ex(ctx_.get(), d.bytes, &n) == 1)
+    d.size = static_cast<uint8_t>(n);
   return d;
 }
 

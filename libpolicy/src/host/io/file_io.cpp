@@ -38,7 +38,8 @@ Expected<Bytes> read_impl(const std::string& path, size_t max_size, bool prefix)
     return fail(Errc::kIo, path + ": cannot open: " + errno_text(err));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail(Errc::kIo, path + ": cannot stat: " + errno_text(errno));
+  if (::fstat(fd.get(), &st) != 0)
+    return fail(Errc::kIo, path + ": cannot stat: " + errno_text(errno));
   if (S_ISDIR(st.st_mode)) return fail(Errc::kIo, path + ": is a directory, not a file");
   Bytes out;
   if (S_ISREG(st.st_mode)) {
@@ -60,8 +61,8 @@ Expected<Bytes> read_impl(const std::string& path, size_t max_size, bool prefix)
     size_t take = static_cast<size_t>(n);
     if (out.size() + take > max_size) {
       if (!prefix)
-        return fail(Errc::kTooLarge,
-                    path + ": file is larger than the " + std::to_string(max_size) + " bytes allowed");
+        return fail(Errc::kTooLarge, path + ": file is larger than the " +
+                                         std::to_string(max_size) + " bytes allowed");
       take = max_size - out.size();
     }
     out.insert(out.end(), buf, buf + take);
@@ -94,8 +95,8 @@ HostStatus write_file_atomic(const std::string& path, const uint8_t* data, size_
   name.push_back('\0');
   int raw = ::mkstemp(name.data());
   if (raw < 0)
-    return fail(Errc::kIo, path + ": cannot create a temporary file in " + dir + ": " +
-                               errno_text(errno));
+    return fail(Errc::kIo,
+                path + ": cannot create a temporary file in " + dir + ": " + errno_text(errno));
   Fd fd(raw);
   std::string tmp(name.data());
   auto abandon = [&tmp](const std::string& what) {

@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "tlaunch/policy/hash_alg.h"
+#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/lcp/lcp_element_text.h"
-#include "tlaunch/policy/host/grubio/openssl_hasher.h"
 
 namespace tlaunch::lcp::host {
 namespace {

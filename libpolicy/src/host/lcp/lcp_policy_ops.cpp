@@ -1,8 +1,8 @@
 // Host policy operations (see lcp_policy_ops.h).
 #include "tlaunch/policy/host/lcp/lcp_policy_ops.h"
 
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/io/file_io.h"
 
 namespace tlaunch::lcp::host {
 namespace {

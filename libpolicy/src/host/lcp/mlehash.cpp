@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "tlaunch/policy/bytes.h"
-#include "tlaunch/policy/host/io/file_io.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
+#include "tlaunch/policy/host/io/file_io.h"
 
 namespace tlaunch::lcp::host {
 namespace {

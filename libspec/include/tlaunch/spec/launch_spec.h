@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "tlaunch/policy/hash_alg.h"
-#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/host/io/error.h"
+#include "tlaunch/policy/launch_options.h"
 #include "tlaunch/policy/vlp.h"
 
 namespace tlaunch::host::spec {
@@ -89,10 +89,10 @@ struct NvIndexSpec {
   std::string json_path;
   bool define = false;
   uint32_t explicit_handle = 0;  // "handle" as written (0: absent); must equal `handle`
-  uint32_t handle = 0;  // the catalogue handle of the chosen set (libtpmnv catalogue)
-  uint32_t size = 0;    // 0 = derived at build time
-  bool has_attributes = false;  // false = the catalogue's attributes
-  std::string attributes;       // as written: "ownerwrite|authread|..." or "0x...."
+  uint32_t handle = 0;           // the catalogue handle of the chosen set (libtpmnv catalogue)
+  uint32_t size = 0;             // 0 = derived at build time
+  bool has_attributes = false;   // false = the catalogue's attributes
+  std::string attributes;        // as written: "ownerwrite|authread|..." or "0x...."
 };
 
 using HandleSet = launch::NvIndexSet;  // the one handle-set type (launch_options.h)

@@ -36,7 +36,7 @@ struct PlanEntry {
 // A provisioning plan, typed: what `tlaunch nv provision` reads from JSON and what the launch
 // spec library (libspec) hands over directly.
 struct ProvisionPlan {
-  std::string path;         // the plan file (relative content files are next to it)
+  std::string path;  // the plan file (relative content files are next to it)
   std::string description;
   HandleSet handle_set = HandleSet::kTcg;
   std::vector<PlanEntry> entries;

@@ -66,7 +66,7 @@ inline constexpr size_t kMaxBanks = 8;
 // TPMS_NV_PUBLIC (Part 2 §13.5): the one NV public-area type of the project, used by the launcher
 // (core commands), libtpmnv's host side and the CLI.
 struct NvPublic {
-  uint32_t handle = 0;     // nvIndex
+  uint32_t handle = 0;         // nvIndex
   uint16_t name_alg = 0x000B;  // TPM_ALG_SHA256
   uint32_t attributes = 0;     // TPMA_NV
   uint16_t auth_policy_size = 0;
@@ -122,8 +122,7 @@ Result<size_t> build_pcr_extend(MutableByteSpan out, uint32_t pcr, const Digest*
                                 size_t count);
 Result<size_t> build_pcr_read(MutableByteSpan out, uint32_t pcr, uint16_t alg);
 Result<size_t> build_get_capability_pcrs(MutableByteSpan out);
-Result<size_t> build_get_capability_properties(MutableByteSpan out, uint32_t first,
-                                               uint32_t count);
+Result<size_t> build_get_capability_properties(MutableByteSpan out, uint32_t first, uint32_t count);
 
 // Checks the 10-byte response header (tag, size == bytes received, rc). A non-zero rc gives
 // Errc::kTpm with tpm_rc set. On success `body` reads the rest of the response.

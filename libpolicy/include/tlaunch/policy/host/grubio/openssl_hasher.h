@@ -1,9 +1,9 @@
 // Host implementation of the Hasher interface over OpenSSL 3 EVP.
 #pragma once
 
-#include <memory>
-
 #include <openssl/evp.h>
+
+#include <memory>
 
 #include "tlaunch/policy/hash_alg.h"
 

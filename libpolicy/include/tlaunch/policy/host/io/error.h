@@ -15,7 +15,8 @@ struct Failure {
   uint32_t tpm_rc = 0;
 };
 
-// Renders a core decode error: "<context>: <message> (field 'f', entry 2, byte offset 13, value 128)".
+// Renders a core decode error: "<context>: <message> (field 'f', entry 2, byte offset 13, value
+// 128)".
 std::string describe(const Error& e, const std::string& context);
 inline Failure fail(const Error& e, const std::string& context) {
   return Failure{e.code, describe(e, context), e.tpm_rc};

@@ -64,7 +64,7 @@ struct MleHashResult {
   Digest digest;
   bool cmdline_truncated =
       false;  // the command line did not fit and was cut (docs/reference/upstream-quirks.md#q53)
-  size_t cmdline_area = 0;         // CmdlineEndOff - CmdlineStartOff
+  size_t cmdline_area = 0;  // CmdlineEndOff - CmdlineStartOff
 };
 
 // H(image[MleStartOff .. MleEndOff)) after writing `cmdline` into the command line area:
