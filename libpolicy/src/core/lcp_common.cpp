@@ -2,6 +2,8 @@
 // include/hash.h).
 #include "tlaunch/policy/lcp_common.h"
 
+#include "tlaunch/policy/hash_alg.h"
+
 namespace tlaunch::lcp {
 namespace {
 
@@ -68,22 +70,9 @@ bool is_known_element_type(uint32_t type) {
   }
 }
 
-uint8_t lcp_digest_size(uint16_t hash_alg) {
-  switch (hash_alg) {
-    case kAlgSha1:
-      return 20;
-    case kAlgSha256:
-      return 32;
-    case kAlgSha384:
-      return 48;
-    case kAlgSha512:
-      return 64;
-    case kAlgSm3_256:
-      return 32;
-    default:
-      return 0;
-  }
-}
+// The one digest-size table (hash_alg.h): SHA-1, SHA-256/384/512 and SM3-256 are exactly the
+// algorithms an LCP element may use (docs/reference/lcp.md §2.1).
+uint8_t lcp_digest_size(uint16_t hash_alg) { return digest_size(hash_alg); }
 
 uint16_t hash_alg_to_mask(uint16_t hash_alg) {
   switch (hash_alg) {

@@ -1,6 +1,8 @@
 // LCP_POLICY_2, LCP_POLICY_DATA and PolicyHash (docs/reference/lcp.md §3, §4, §6).
 #include "tlaunch/policy/lcp_policy.h"
 
+#include "tlaunch/policy/hash_alg.h"
+
 namespace tlaunch::lcp {
 namespace {
 
@@ -10,19 +12,10 @@ Error at_value(Errc code, const char* message, const char* field, uint32_t offse
 
 }  // namespace
 
+// A policy's PolicyHash may be any algorithm of the digest-size table but SHA-1
+// (docs/reference/lcp.md §3).
 uint8_t policy_hash_size(uint16_t hash_alg) {
-  switch (hash_alg) {
-    case kAlgSha256:
-      return 32;
-    case kAlgSha384:
-      return 48;
-    case kAlgSha512:
-      return 64;
-    case kAlgSm3_256:
-      return 32;
-    default:
-      return 0;
-  }
+  return hash_alg == kAlgSha1 ? 0 : digest_size(hash_alg);
 }
 
 Result<Policy> decode_policy(ByteSpan in, bool allow_trailing) {

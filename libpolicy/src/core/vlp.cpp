@@ -36,20 +36,10 @@ int Policy::find_entry(uint8_t mod_num) const {
 }
 
 uint8_t policy_digest_size(uint8_t hash_alg, Release release) {
-  switch (hash_alg) {
-    case 0x00:  // TB_HALG_SHA1_LG
-    case static_cast<uint8_t>(HashAlg::kSha1):
-      return release == Release::kTboot1105 ? 20 : 0;
-    case static_cast<uint8_t>(HashAlg::kSha256):
-    case static_cast<uint8_t>(HashAlg::kSm3_256):
-      return 32;
-    case static_cast<uint8_t>(HashAlg::kSha384):
-      return 48;
-    case static_cast<uint8_t>(HashAlg::kSha512):
-      return 64;
-    default:
-      return 0;
-  }
+  // SHA-1 (also tboot's legacy 0) only as tboot 1.10.5 takes it; the rest from the one table.
+  if (hash_alg == 0x00 || hash_alg == static_cast<uint8_t>(HashAlg::kSha1))
+    return release == Release::kTboot1105 ? 20 : 0;
+  return digest_size(hash_alg);
 }
 
 Result<size_t> Policy::insert_entry(size_t at, const Entry& e) {
