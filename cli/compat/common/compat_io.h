@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "tlaunch/policy/host/io/file_io.h"
@@ -36,5 +37,14 @@ uint16_t le16_at0(const host::Bytes& data);
 // The little-endian 32-bit field at offset 0 (a policy element's Size, docs/reference/lcp.md §8),
 // 0 if data is shorter.
 uint32_t le32_at0(const host::Bytes& data);
+
+// lcputils.c read_file()/write_file() with their messages, but writing atomically.
+// Reads a whole file. On failure prints lcputils.c read_file()'s message to stderr
+// ("Error: failed to open file F: <strerror>" / "Error: failed to get file length or file is
+// empty.") and returns nothing.
+std::optional<host::Bytes> upstream_read_file(const std::string& path);
+// Writes a file atomically (temp file + rename); on failure prints
+// "Error: failed to open file F for writing: <reason>" and returns false.
+bool upstream_write_file(const std::string& path, const host::Bytes& data);
 
 }  // namespace tlaunch::cli::compat

@@ -266,9 +266,9 @@ int create(const Options& o) {
   if (!built.ok()) return fail("Error: " + built.failure().message + "\n");
   // The data file first, so that a policy never names lists that were not written.
   if (p.policy_type == lcp::kPolicyTypeList &&
-      !lh::upstream_write_file(o.data_file, built->data_bytes))
+      !tlaunch::cli::compat::upstream_write_file(o.data_file, built->data_bytes))
     return 1;
-  return lh::upstream_write_file(o.policy_file, built->policy_bytes) ? 0 : 1;
+  return tlaunch::cli::compat::upstream_write_file(o.policy_file, built->policy_bytes) ? 0 : 1;
 }
 
 // ------------------------------------------------------------------------------ --show
@@ -282,14 +282,14 @@ struct ShownFile {
 // read (upstream's message printed).
 bool read_show_files(const Options& o, std::optional<ShownFile>& pol,
                      std::optional<ShownFile>& data) {
-  auto first = lh::upstream_read_file(o.files[0]);
+  auto first = tlaunch::cli::compat::upstream_read_file(o.files[0]);
   if (!first) return false;
   if (lcp::decode_policy(tlaunch::ByteSpan(first->data(), first->size()), true).ok())
     pol = ShownFile{o.files[0], std::move(*first)};
   else
     data = ShownFile{o.files[0], std::move(*first)};
   if (o.files.size() == 2) {
-    auto second = lh::upstream_read_file(o.files[1]);
+    auto second = tlaunch::cli::compat::upstream_read_file(o.files[1]);
     if (!second) return false;
     if (!pol)
       pol = ShownFile{o.files[1], std::move(*second)};

@@ -287,7 +287,7 @@ bool custom_option(Options& o, int c, const char* arg) {
   }
   if (c != 0) return refuse("Error: unknown option for custom type\n");
   log(o, std::string("cmdline opt: data file: ") + arg + "\n");
-  auto data = tlaunch::lcp::host::upstream_read_file(arg);
+  auto data = tlaunch::cli::compat::upstream_read_file(arg);
   if (!data) return false;
   o.custom.data = std::move(*data);  // several files: the last one wins (custom_elt.c)
   return true;
@@ -379,7 +379,7 @@ bool show_element_file(const Options& o, const std::string& path) {
   log(o, "cmdline opt: file: " + path + "\n");
   std::printf("policy element file: %s\n", path.c_str());
   std::fflush(stdout);
-  auto data = tlaunch::lcp::host::upstream_read_file(path);
+  auto data = tlaunch::cli::compat::upstream_read_file(path);
   if (!data) return false;
   // polelt.c verify_policy_element(): Size >= 12 and Size == file size. Upstream says "data is
   // too small" also when the file is larger than Size (docs/reference/upstream-quirks.md#q22); we

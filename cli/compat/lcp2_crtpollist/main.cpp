@@ -150,7 +150,7 @@ lh::PassphraseSource passphrase(const Options& o) {
 // An element file, checked as polelt.c verify_policy_element() does (Size >= 12 and Size == file
 // length) and decoded; nullopt after printing why not.
 std::optional<Bytes> read_element_file(const std::string& f) {
-  auto data = lh::upstream_read_file(f);
+  auto data = tlaunch::cli::compat::upstream_read_file(f);
   if (!data) return std::nullopt;
   if (data->size() < lcp::kElementHeaderSize ||
       tlaunch::cli::compat::le32_at0(*data) != data->size()) {
@@ -189,7 +189,7 @@ int create(const Options& o) {
   }
   auto list = lh::make_list(o.version, elements, lh::ElementOrder::kEachInFront);
   if (!list.ok()) return fail("Error: " + list.failure().message + "\n");
-  return lh::upstream_write_file(o.out, *list) ? 0 : 1;
+  return tlaunch::cli::compat::upstream_write_file(o.out, *list) ? 0 : 1;
 }
 
 // ------------------------------------------------------------------------------ --sign
@@ -278,7 +278,7 @@ int write_without_sigblock(const Options& o, const lcp::ListView& l, const lh::P
     err("Error: " + p.failure().message + "\n");
     return sign_failed();
   }
-  if (!lh::upstream_write_file(o.out, p->bytes)) return sign_failed();
+  if (!tlaunch::cli::compat::upstream_write_file(o.out, p->bytes)) return sign_failed();
   out("List written without SigBlock to " + o.out + "; add the signature with --addsig\n");
   return 0;
 }
@@ -327,13 +327,13 @@ int sign_and_write(const Options& o, const lcp::ListView& l, const lh::PublicKey
     sign_failed_chain(list21, rsa);
     return sign_failed();
   }
-  if (!lh::upstream_write_file(o.out, *signed_list)) return sign_failed();
+  if (!tlaunch::cli::compat::upstream_write_file(o.out, *signed_list)) return sign_failed();
   out("List signed successfully and written to " + o.out + "\n");
   return 0;
 }
 
 int sign(const Options& o) {
-  auto data = lh::upstream_read_file(o.out);
+  auto data = tlaunch::cli::compat::upstream_read_file(o.out);
   if (!data) return 1;
   const uint8_t major = static_cast<uint8_t>(tlaunch::cli::compat::le16_at0(*data) >> 8);
   if (major != 2 && major != 3) return 1;  // as upstream: nothing to do, no message
@@ -366,7 +366,7 @@ int sign(const Options& o) {
 // replaces the signature of a signed one), verifying it first (upstream verified the list before
 // inserting the signature and so always failed, docs/reference/upstream-quirks.md#q27).
 int addsig(const Options& o) {
-  auto data = lh::upstream_read_file(o.out);
+  auto data = tlaunch::cli::compat::upstream_read_file(o.out);
   if (!data) return 1;
   const uint16_t version = tlaunch::cli::compat::le16_at0(*data);
   if ((version >> 8) == 3) {
@@ -387,7 +387,7 @@ int addsig(const Options& o) {
                       "KEY first\n");
     return 1;
   }
-  auto sig = lh::upstream_read_file(o.sig_file);
+  auto sig = tlaunch::cli::compat::upstream_read_file(o.sig_file);
   if (!sig) return 1;
   if (sig->size() != l.signature.key_bytes)
     return fail("Error: signature file size doesn't match public key size\n");
@@ -403,7 +403,7 @@ int addsig(const Options& o) {
   auto check = lh::list_from_bytes(p->bytes, o.out);
   auto v = check.ok() ? lh::verify_list(check->view) : lh::Expected<lh::ListCheck>(check.failure());
   if (!v.ok() || !v->valid) return fail("Error: signature file does not match policy list\n");
-  return lh::upstream_write_file(o.out, p->bytes) ? 0 : 1;
+  return tlaunch::cli::compat::upstream_write_file(o.out, p->bytes) ? 0 : 1;
 }
 
 // ------------------------------------------------------------------------------ --show
@@ -411,7 +411,7 @@ int show(const Options& o) {
   const std::string& file = o.files[0];
   // Upstream's first read of the file is silent when it cannot be opened.
   if (open_errno(file) != 0) return 1;
-  auto data = lh::upstream_read_file(file);
+  auto data = tlaunch::cli::compat::upstream_read_file(file);
   if (!data) return 1;
   const uint16_t version = tlaunch::cli::compat::le16_at0(*data);
   const uint8_t major = static_cast<uint8_t>(version >> 8);
@@ -453,7 +453,7 @@ int show(const Options& o) {
 int verify(const Options& o) {
   const std::string& file = o.files[0];
   if (open_errno(file) != 0) return fail("Error: failed to read pollist file.\n");
-  auto data = lh::upstream_read_file(file);
+  auto data = tlaunch::cli::compat::upstream_read_file(file);
   if (!data) return fail("Error: failed to read pollist file.\n");
   const uint16_t version = tlaunch::cli::compat::le16_at0(*data);
   const uint8_t major = static_cast<uint8_t>(version >> 8);
