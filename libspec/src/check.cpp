@@ -207,6 +207,262 @@ std::vector<std::string> word_diff(const std::string& expected, const std::strin
   return out;
 }
 
+namespace {
+
+// What the check of every menu entry needs: the input, the policy in force and whether the
+// reference manifest describes it.
+struct CheckContext {
+  explicit CheckContext(const BootCheckInput& input) : in(input) {}
+  const BootCheckInput& in;
+  vlp::Policy policy = vlp::default_policy(true);  // the policy in force
+  bool from_nv = false;                            // policy is the valid VLP read from NV
+  bool reference_usable = false;  // the reference manifest describes this policy's build
+  Bytes all_modules_policy;       // from_nv: the policy with type "nonfatal"
+};
+
+// The policy in force, decided like the launcher (docs/reference/vlp.md §5): a valid NV policy,
+// else default.
+void decide_policy(CheckContext& ctx, BootCheck& out) {
+  const BootCheckInput& in = ctx.in;
+  if (in.source == launch::PolicySource::kNvRead) {
+    auto d = vlp::decode(ByteSpan(in.policy.data(), in.policy.size()));
+    if (d.ok()) {
+      ctx.policy = *d;
+      ctx.from_nv = true;
+    } else {
+      out.policy_note = describe(d.error(), "the VLP in NV is invalid");
+    }
+  } else {
+    out.policy_note = source_reason(in.source);
+  }
+  out.policy_state = ctx.from_nv ? "nv" : "default";
+  if (!ctx.from_nv) out.policy_note += ": the launcher uses its built-in default policy";
+}
+
+// Does the reference manifest describe this policy? Its policy digest against the NV policy's.
+void check_reference(CheckContext& ctx, BootCheck& out) {
+  const json& ref = ctx.in.reference;
+  out.reference_known = ref.is_object() && ref.contains("policy");
+  if (out.reference_known && ctx.from_nv) {
+    Bytes exact(ctx.policy.size(), 0);
+    auto n = vlp::encode(ctx.policy, MutableByteSpan(exact.data(), exact.size()));
+    std::string alg = ref["policy"].value("hash_alg", std::string("sha256"));
+    const HashAlgInfo* info = find_hash_alg_by_name(alg.c_str());
+    OpenSslHasher h;
+    if (n.ok() && info) {
+      auto d = hash_once(h, info->id, ByteSpan(exact.data(), *n));
+      out.reference_matches =
+          d.ok() && ref["policy"]["digests"].value(alg, std::string()) == digest_hex(*d);
+    }
+    if (!out.reference_matches)
+      out.notes.push_back(
+          "the reference manifest describes a different policy than the one in "
+          "NV (the policy was provisioned from another build)");
+  }
+  ctx.reference_usable = out.reference_known && (out.reference_matches || !ctx.from_nv);
+}
+
+// The same policy with type "nonfatal": its decision goes through every module, which tells
+// each module's fate even when the real policy would halt at the first failure. Module
+// verification does not depend on the policy type (docs/reference/vlp.md §6.2).
+HostStatus make_all_modules_policy(CheckContext& ctx) {
+  if (!ctx.from_nv) return host_ok();
+  vlp::Policy p = ctx.policy;
+  p.policy_type = vlp::kContNonFatal;
+  ctx.all_modules_policy.assign(p.size(), 0);
+  auto n =
+      vlp::encode(p, MutableByteSpan(ctx.all_modules_policy.data(), ctx.all_modules_policy.size()));
+  if (!n.ok()) return fail(n.error(), "internal: re-encoding the VLP");
+  return host_ok();
+}
+
+EntryCheck entry_header(const GrubMenuEntry& ge) {
+  EntryCheck ec;
+  ec.line = ge.line;
+  ec.title = ge.title;
+  ec.submenus = ge.submenus;
+  ec.launcher = ge.multiboot2->path;
+  ec.launcher_cmdline = ge.multiboot2->cmdline;
+  ec.unresolved = ge.multiboot2->unresolved;
+  return ec;
+}
+
+// A module2 line of the entry, found and hashed as GRUB loads it (status empty: loaded).
+struct Loaded {
+  const GrubLoad* gl = nullptr;
+  std::string host;
+  std::string status, reason;
+  LoadedFile lf;
+};
+
+std::vector<Loaded> load_modules(const CheckContext& ctx, const GrubMenuEntry& ge,
+                                 const std::vector<HashAlg>& measure_algs, EntryCheck& ec) {
+  std::vector<Loaded> loads;
+  for (const GrubLoad& gl : ge.modules) {
+    for (const auto& u : gl.unresolved) ec.unresolved.push_back(u);
+    Loaded l;
+    l.gl = &gl;
+    l.host = host_path_for(ctx.in.root, gl.path);
+    if (l.host.empty()) {
+      l.status = "missing-file";
+      l.reason = "GRUB cannot load " + gl.path + ": no such file under " + ctx.in.root;
+    } else if (auto lf = hash_loaded_file(l.host, gl.nounzip, measure_algs, gl.cmdline); !lf) {
+      l.status = "unreadable";
+      l.reason = lf.failure().message;
+    } else {
+      l.lf = std::move(*lf);
+    }
+    loads.push_back(std::move(l));
+  }
+  return loads;
+}
+
+// tboot's module layout (txt_modules.h), which the launcher applies too: SINIT ACMs and the LCP
+// data file leave the list before numbering. The rest become ec.modules and the launch inputs;
+// false when GRUB cannot load one of them.
+bool number_modules(const std::vector<Loaded>& loads, const std::vector<HashAlg>& measure_algs,
+                    EntryCheck& ec, std::vector<launch::ModuleInput>& inputs) {
+  std::vector<launch::ModuleHead> heads;
+  for (const Loaded& l : loads)
+    heads.push_back({ByteSpan(l.lf.head.data(), l.lf.head.size()), l.lf.loaded_size});
+  std::vector<launch::TxtModule> kinds(loads.size());
+  launch::classify_txt_modules(heads.data(), heads.size(), kinds.data());
+
+  bool loadable = true;
+  for (size_t i = 0; i < loads.size(); ++i) {
+    const Loaded& l = loads[i];
+    if (kinds[i] != launch::TxtModule::kNone) {
+      ec.skipped.push_back(std::string(launch::txt_module_name(kinds[i])) + " " + l.gl->path);
+      continue;
+    }
+    ModuleCheck m;
+    m.index = ec.modules.size();
+    m.line = l.gl->line;
+    m.grub_path = l.gl->path;
+    m.host_path = l.host;
+    m.cmdline = l.gl->cmdline;
+    m.nounzip = l.gl->nounzip;
+    if (!l.status.empty()) {
+      m.status = l.status;
+      m.reason = l.reason;
+      loadable = false;
+      ec.modules.push_back(std::move(m));
+      continue;
+    }
+    m.loaded_digest = digest_hex(l.lf.digests[0].loaded);
+    m.loaded_size = l.lf.loaded_size;
+    m.measurement = digest_hex(l.lf.digests[0].measurement);
+    launch::ModuleInput mi;
+    mi.num_digests = measure_algs.size();
+    for (size_t a = 0; a < measure_algs.size(); ++a) mi.image[a] = l.lf.digests[a].loaded;
+    inputs.push_back(mi);
+    ec.modules.push_back(std::move(m));
+  }
+  // Command lines point into the ModuleCheck strings, which stay put from here on.
+  for (size_t i = 0; i < inputs.size(); ++i)
+    inputs[i].cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(ec.modules[i].cmdline.data()),
+                                 ec.modules[i].cmdline.size());
+  return loadable;
+}
+
+// Each module's fate under the policy: from a run of the all-modules policy when the policy is
+// from NV (the real one may stop at the first failure).
+void explain_modules(const CheckContext& ctx, const launch::Outcome& each, const std::string& alg,
+                     EntryCheck& ec) {
+  for (ModuleCheck& m : ec.modules) m.status = "ok";
+  for (size_t s = 0; s < each.num_steps; ++s) {
+    const launch::Step& step = each.steps[s];
+    if (step.kind != launch::StepKind::kModule || step.module >= ec.modules.size()) continue;
+    ModuleCheck& m = ec.modules[step.module];
+    m.policy_entry = step.entry;
+    if (step.error == vlp::TbError::kModulesNotInPolicy) {
+      m.status = "not-in-policy";
+      m.reason = "no VLP entry covers module " + std::to_string(m.index) +
+                 " (the policy lists fewer modules than this entry loads)";
+    } else if (step.error == vlp::TbError::kModuleVerificationFailed) {
+      explain_mismatch(m, ec.title, ctx.in, ctx.reference_usable, alg, ctx.policy);
+    } else if (!step.verified) {
+      m.reason = step.entry >= 0 ? "accepted without a check (hash type any)" : "";
+    }
+  }
+}
+
+// The launcher's decision for the entry (launch::evaluate, as the launcher runs it), and each
+// module's fate.
+HostStatus decide_entry(const CheckContext& ctx, const launch::Config& cfg,
+                        const std::vector<launch::ModuleInput>& inputs, const std::string& alg,
+                        EntryCheck& ec) {
+  const BootCheckInput& in = ctx.in;
+  OpenSslHasher h;
+  auto run = [&](const Bytes& bytes, launch::Outcome* o) {
+    launch::Input li;
+    li.source = in.source;
+    if (in.source == launch::PolicySource::kNvRead)
+      li.policy_bytes = ByteSpan(bytes.data(), bytes.size());
+    li.modules = inputs.data();
+    li.num_modules = inputs.size();
+    li.has_launcher_cmdline = true;  // the launcher measures its own line first
+    li.launcher_cmdline = as_bytes(ec.launcher_cmdline);
+    return launch::evaluate(h, cfg, li, o);
+  };
+  auto real = std::make_unique<launch::Outcome>();
+  auto st = run(in.policy, real.get());
+  if (!st.ok()) return fail(st.error(), in.grub_cfg + ": entry '" + ec.title + "'");
+  ec.verdict = real->pass() ? "pass" : "fail";
+  ec.error = tb_error_text(real->error);
+  ec.action = vlp::action_name(real->action);
+
+  auto each = std::make_unique<launch::Outcome>();
+  st = ctx.from_nv ? run(ctx.all_modules_policy, each.get()) : run(in.policy, each.get());
+  if (!st.ok()) return fail(st.error(), in.grub_cfg + ": entry '" + ec.title + "'");
+  explain_modules(ctx, *each, alg, ec);
+  return host_ok();
+}
+
+// One menu entry that starts the launcher.
+Expected<EntryCheck> check_entry(const CheckContext& ctx, const GrubMenuEntry& ge, BootCheck& out) {
+  EntryCheck ec = entry_header(ge);
+  // The launcher's configuration from its command line and the TPM's banks, by the rule the
+  // launcher runs (launch_options.h).
+  const launch::Config cfg = launch::config_from_cmdline(as_bytes(ec.launcher_cmdline),
+                                                         ctx.in.banks.data(), ctx.in.banks.size());
+  if (cfg.embedded)
+    out.notes.push_back("entry '" + ec.title +
+                        "': extpol=embedded, the launcher verifies modules only under a halt "
+                        "or continue policy, and with SHA-256 (tboot verifies none)");
+  HashAlg algs[launch::kMaxBanks];
+  const std::vector<HashAlg> measure_algs(algs, algs + launch::measurement_algs(cfg, algs));
+
+  std::vector<launch::ModuleInput> inputs;
+  const bool loadable =
+      number_modules(load_modules(ctx, ge, measure_algs, ec), measure_algs, ec, inputs);
+  if (!loadable || ec.modules.empty()) {
+    ec.verdict = "fail";
+    ec.error = ec.modules.empty() ? "no module: nothing for the launcher to boot"
+                                  : "GRUB cannot load every module of this entry";
+    ec.action = "none";
+    return ec;
+  }
+  auto st = decide_entry(ctx, cfg, inputs, alg_name(measure_algs[0]), ec);
+  if (!st) return st.failure();
+  return ec;
+}
+
+// Entries of the installed build that grub.cfg does not offer.
+void note_missing_entries(const BootCheckInput& in, BootCheck& out) {
+  if (!in.reference.is_object()) return;
+  for (const json& re : in.reference.value("entries", json::array())) {
+    std::string title = re.value("title", std::string());
+    bool found = std::any_of(out.entries.begin(), out.entries.end(),
+                             [&](const EntryCheck& e) { return e.title == title; });
+    if (!found)
+      out.notes.push_back("the entry '" + title + "' of the installed build is not in " +
+                          in.grub_cfg + " (run update-grub, or tlaunch grub)");
+  }
+}
+
+}  // namespace
+
 Expected<BootCheck> check_boot(const BootCheckInput& in) {
   auto text = read_file(in.grub_cfg, 16u << 20);
   if (!text) return text.failure();
@@ -214,205 +470,20 @@ Expected<BootCheck> check_boot(const BootCheckInput& in) {
   if (!menu) return menu.failure();
 
   BootCheck out;
-  // The policy in force, decided like the launcher (docs/reference/vlp.md §5): a valid NV policy,
-  // else default.
-  vlp::Policy policy = vlp::default_policy(true);
-  bool from_nv = false;
-  if (in.source == launch::PolicySource::kNvRead) {
-    auto d = vlp::decode(ByteSpan(in.policy.data(), in.policy.size()));
-    if (d.ok()) {
-      policy = *d;
-      from_nv = true;
-    } else {
-      out.policy_note = describe(d.error(), "the VLP in NV is invalid");
-    }
-  } else {
-    out.policy_note = source_reason(in.source);
-  }
-  out.policy_state = from_nv ? "nv" : "default";
-  if (!from_nv) out.policy_note += ": the launcher uses its built-in default policy";
-
-  // Does the reference manifest describe this policy?
-  out.reference_known = in.reference.is_object() && in.reference.contains("policy");
-  if (out.reference_known && from_nv) {
-    Bytes exact(policy.size(), 0);
-    auto n = vlp::encode(policy, MutableByteSpan(exact.data(), exact.size()));
-    std::string alg = in.reference["policy"].value("hash_alg", std::string("sha256"));
-    const HashAlgInfo* info = find_hash_alg_by_name(alg.c_str());
-    OpenSslHasher h;
-    if (n.ok() && info) {
-      auto d = hash_once(h, info->id, ByteSpan(exact.data(), *n));
-      out.reference_matches =
-          d.ok() && in.reference["policy"]["digests"].value(alg, std::string()) == digest_hex(*d);
-    }
-    if (!out.reference_matches)
-      out.notes.push_back(
-          "the reference manifest describes a different policy than the one in "
-          "NV (the policy was provisioned from another build)");
-  }
-  const bool reference_usable = out.reference_known && (out.reference_matches || !from_nv);
-
-  // The same policy with type "nonfatal": its decision goes through every module, which tells
-  // each module's fate even when the real policy would halt at the first failure. Module
-  // verification does not depend on the policy type (docs/reference/vlp.md §6.2).
-  Bytes all_modules_policy;
-  if (from_nv) {
-    vlp::Policy p = policy;
-    p.policy_type = vlp::kContNonFatal;
-    all_modules_policy.assign(p.size(), 0);
-    auto n = vlp::encode(p, MutableByteSpan(all_modules_policy.data(), all_modules_policy.size()));
-    if (!n.ok()) return fail(n.error(), "internal: re-encoding the VLP");
-  }
+  CheckContext ctx(in);
+  decide_policy(ctx, out);
+  check_reference(ctx, out);
+  if (auto st = make_all_modules_policy(ctx); !st) return st.failure();
 
   for (const GrubMenuEntry& ge : *menu) {
     if (!ge.multiboot2) continue;
-    EntryCheck ec;
-    ec.line = ge.line;
-    ec.title = ge.title;
-    ec.submenus = ge.submenus;
-    ec.launcher = ge.multiboot2->path;
-    ec.launcher_cmdline = ge.multiboot2->cmdline;
-    ec.unresolved = ge.multiboot2->unresolved;
-
-    // The launcher's configuration from its command line and the TPM's banks, by the rule the
-    // launcher runs (launch_options.h).
-    const launch::Config cfg = launch::config_from_cmdline(as_bytes(ec.launcher_cmdline),
-                                                           in.banks.data(), in.banks.size());
-    if (cfg.embedded)
-      out.notes.push_back("entry '" + ec.title +
-                          "': extpol=embedded, the launcher verifies modules only under a halt "
-                          "or continue policy, and with SHA-256 (tboot verifies none)");
-    HashAlg algs[launch::kMaxBanks];
-    const std::vector<HashAlg> measure_algs(algs, algs + launch::measurement_algs(cfg, algs));
-
-    // Every module as GRUB loads it, then tboot's module layout (txt_modules.h), which the
-    // launcher applies too: SINIT ACMs and the LCP data file leave the list before numbering.
-    struct Loaded {
-      const GrubLoad* gl = nullptr;
-      std::string host;
-      std::string status, reason;  // status empty: loaded
-      LoadedFile lf;
-    };
-    std::vector<Loaded> loads;
-    for (const GrubLoad& gl : ge.modules) {
-      for (const auto& u : gl.unresolved) ec.unresolved.push_back(u);
-      Loaded l;
-      l.gl = &gl;
-      l.host = host_path_for(in.root, gl.path);
-      if (l.host.empty()) {
-        l.status = "missing-file";
-        l.reason = "GRUB cannot load " + gl.path + ": no such file under " + in.root;
-      } else if (auto lf = hash_loaded_file(l.host, gl.nounzip, measure_algs, gl.cmdline); !lf) {
-        l.status = "unreadable";
-        l.reason = lf.failure().message;
-      } else {
-        l.lf = std::move(*lf);
-      }
-      loads.push_back(std::move(l));
-    }
-    std::vector<launch::ModuleHead> heads;
-    for (const Loaded& l : loads)
-      heads.push_back({ByteSpan(l.lf.head.data(), l.lf.head.size()), l.lf.loaded_size});
-    std::vector<launch::TxtModule> kinds(loads.size());
-    launch::classify_txt_modules(heads.data(), heads.size(), kinds.data());
-
-    bool loadable = true;
-    std::vector<launch::ModuleInput> inputs;
-    for (size_t i = 0; i < loads.size(); ++i) {
-      const Loaded& l = loads[i];
-      if (kinds[i] != launch::TxtModule::kNone) {
-        ec.skipped.push_back(std::string(launch::txt_module_name(kinds[i])) + " " + l.gl->path);
-        continue;
-      }
-      ModuleCheck m;
-      m.index = ec.modules.size();
-      m.line = l.gl->line;
-      m.grub_path = l.gl->path;
-      m.host_path = l.host;
-      m.cmdline = l.gl->cmdline;
-      m.nounzip = l.gl->nounzip;
-      if (!l.status.empty()) {
-        m.status = l.status;
-        m.reason = l.reason;
-        loadable = false;
-        ec.modules.push_back(std::move(m));
-        continue;
-      }
-      m.loaded_digest = digest_hex(l.lf.digests[0].loaded);
-      m.loaded_size = l.lf.loaded_size;
-      m.measurement = digest_hex(l.lf.digests[0].measurement);
-      launch::ModuleInput mi;
-      mi.num_digests = measure_algs.size();
-      for (size_t a = 0; a < measure_algs.size(); ++a) mi.image[a] = l.lf.digests[a].loaded;
-      inputs.push_back(mi);
-      ec.modules.push_back(std::move(m));
-    }
-    if (!loadable || ec.modules.empty()) {
-      ec.verdict = "fail";
-      ec.error = ec.modules.empty() ? "no module: nothing for the launcher to boot"
-                                    : "GRUB cannot load every module of this entry";
-      ec.action = "none";
-      out.entries.push_back(std::move(ec));
-      continue;
-    }
-    // Command lines point into the ModuleCheck strings, which stay put from here on.
-    for (size_t i = 0; i < inputs.size(); ++i)
-      inputs[i].cmdline = ByteSpan(reinterpret_cast<const uint8_t*>(ec.modules[i].cmdline.data()),
-                                   ec.modules[i].cmdline.size());
-
-    OpenSslHasher h;
-    auto run = [&](const Bytes& bytes, launch::Outcome* o) {
-      launch::Input li;
-      li.source = in.source;
-      if (in.source == launch::PolicySource::kNvRead)
-        li.policy_bytes = ByteSpan(bytes.data(), bytes.size());
-      li.modules = inputs.data();
-      li.num_modules = inputs.size();
-      li.has_launcher_cmdline = true;  // the launcher measures its own line first
-      li.launcher_cmdline = as_bytes(ec.launcher_cmdline);
-      return launch::evaluate(h, cfg, li, o);
-    };
-    auto real = std::make_unique<launch::Outcome>();
-    auto st = run(in.policy, real.get());
-    if (!st.ok()) return fail(st.error(), in.grub_cfg + ": entry '" + ec.title + "'");
-    ec.verdict = real->pass() ? "pass" : "fail";
-    ec.error = tb_error_text(real->error);
-    ec.action = vlp::action_name(real->action);
-
-    auto each = std::make_unique<launch::Outcome>();
-    st = from_nv ? run(all_modules_policy, each.get()) : run(in.policy, each.get());
-    if (!st.ok()) return fail(st.error(), in.grub_cfg + ": entry '" + ec.title + "'");
-    for (ModuleCheck& m : ec.modules) m.status = "ok";
-    for (size_t s = 0; s < each->num_steps; ++s) {
-      const launch::Step& step = each->steps[s];
-      if (step.kind != launch::StepKind::kModule || step.module >= ec.modules.size()) continue;
-      ModuleCheck& m = ec.modules[step.module];
-      m.policy_entry = step.entry;
-      if (step.error == vlp::TbError::kModulesNotInPolicy) {
-        m.status = "not-in-policy";
-        m.reason = "no VLP entry covers module " + std::to_string(m.index) +
-                   " (the policy lists fewer modules than this entry loads)";
-      } else if (step.error == vlp::TbError::kModuleVerificationFailed) {
-        explain_mismatch(m, ec.title, in, reference_usable, alg_name(measure_algs[0]), policy);
-      } else if (!step.verified) {
-        m.reason = step.entry >= 0 ? "accepted without a check (hash type any)" : "";
-      }
-    }
-    out.entries.push_back(std::move(ec));
+    auto ec = check_entry(ctx, ge, out);
+    if (!ec) return ec.failure();
+    out.entries.push_back(std::move(*ec));
   }
   if (out.entries.empty())
     out.notes.push_back(in.grub_cfg + " has no menu entry that starts a multiboot2 launcher");
-
-  // Entries of the installed build that grub.cfg does not offer.
-  if (in.reference.is_object())
-    for (const json& re : in.reference.value("entries", json::array())) {
-      std::string title = re.value("title", std::string());
-      bool found = std::any_of(out.entries.begin(), out.entries.end(),
-                               [&](const EntryCheck& e) { return e.title == title; });
-      if (!found)
-        out.notes.push_back("the entry '" + title + "' of the installed build is not in " +
-                            in.grub_cfg + " (run update-grub, or tlaunch grub)");
-    }
+  note_missing_entries(in, out);
   return out;
 }
 
