@@ -137,7 +137,9 @@ std::string join_words(const std::vector<std::string>& parts) {
       while (i < p.size() && (p[i] == ' ' || p[i] == '\t')) ++i;
       size_t start = i;
       while (i < p.size() && p[i] != ' ' && p[i] != '\t') ++i;
-      if (i > start) out += (out.empty() ? "" : " ") + p.substr(start, i - start);
+      if (i == start) continue;
+      if (!out.empty()) out += ' ';
+      out.append(p, start, i - start);
     }
   }
   return out;
