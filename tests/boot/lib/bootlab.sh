@@ -148,12 +148,14 @@ bl_wait_pid_gone() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
-# bl_swtpm_unix_start STATE_DIR : starts swtpm for QEMU (unixio control channel in the state dir,
-# --terminate: it exits when QEMU disconnects). Sets BL_SWTPM_SOCK.
+# bl_swtpm_unix_start STATE_DIR : starts swtpm for QEMU (unixio control channel, --terminate: it
+# exits when QEMU disconnects). Sets BL_SWTPM_SOCK. The socket lives in /tmp under a name derived
+# from the state dir: a Unix socket path holds at most 107 bytes (sockaddr_un), which a deep build
+# tree's state dir can exceed.
 bl_swtpm_unix_start() {
   local dir
   dir=$(cd "$1" && pwd)
-  BL_SWTPM_SOCK="$dir/swtpm.sock"
+  BL_SWTPM_SOCK="/tmp/tlaunch-swtpm-$(printf '%s' "$dir" | sha256sum | cut -c1-16).sock"
   rm -f "$BL_SWTPM_SOCK" "$dir/swtpm-qemu.pid"
   swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$BL_SWTPM_SOCK" \
     --terminate --pid file="$dir/swtpm-qemu.pid" --log file="$dir/swtpm-qemu.log" -d \
