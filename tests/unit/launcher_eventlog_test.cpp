@@ -13,6 +13,7 @@
 
 #include "../../launcher/src/acpi.cpp"       // NOLINT(bugprone-suspicious-include)
 #include "../../launcher/src/event_log.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "../common/fake_phys_mem.h"
 #include "tlaunch/policy/host/grubio/openssl_hasher.h"
 #include "tlaunch/policy/launch_options.h"
 
@@ -21,19 +22,7 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-class AcpiMem final : public PhysMem {
- public:
-  std::map<uint64_t, Bytes> regions;
-  bool view(uint64_t addr, uint64_t len, ByteSpan* out) const override {
-    for (const auto& [base, bytes] : regions) {
-      if (addr >= base && addr - base <= bytes.size() && len <= bytes.size() - (addr - base)) {
-        *out = ByteSpan(bytes.data() + (addr - base), static_cast<size_t>(len));
-        return true;
-      }
-    }
-    return false;
-  }
-};
+using test_support::FakeMem;
 
 void le(Bytes& b, size_t at, uint64_t v, int n) {
   if (b.size() < at + n) b.resize(at + n);
@@ -71,7 +60,7 @@ Bytes tpm2_table(uint32_t laml, uint64_t lasa, bool with_log = true) {
 }
 
 struct Machine {
-  AcpiMem mem;
+  FakeMem mem;
   Bytes rsdp_bytes;
   // RSDT at 0x1000 listing FACP (0x2000) and TPM2 (0x3000); XSDT at 0x4000 listing the same.
   explicit Machine(uint32_t laml = 0x10000, uint64_t lasa = 0x7F000000, bool use_xsdt = true) {

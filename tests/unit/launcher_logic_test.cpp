@@ -16,26 +16,14 @@
 #include "../../launcher/src/boot_info.cpp"   // NOLINT(bugprone-suspicious-include)
 #include "../../launcher/src/efi.cpp"         // NOLINT(bugprone-suspicious-include)
 #include "../../launcher/src/linux_boot.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "../common/fake_phys_mem.h"
 
 namespace tlaunch::launcher {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-// Physical memory made of separate buffers at chosen addresses; view() succeeds only inside one.
-class FakeMem final : public PhysMem {
- public:
-  std::map<uint64_t, Bytes> regions;
-  bool view(uint64_t addr, uint64_t len, ByteSpan* out) const override {
-    for (const auto& [base, bytes] : regions) {
-      if (addr >= base && addr - base <= bytes.size() && len <= bytes.size() - (addr - base)) {
-        *out = ByteSpan(bytes.data() + (addr - base), static_cast<size_t>(len));
-        return true;
-      }
-    }
-    return false;
-  }
-};
+using test_support::FakeMem;
 
 void put32(Bytes& b, size_t at, uint32_t v) {
   if (b.size() < at + 4) b.resize(at + 4);
