@@ -15,7 +15,10 @@ Error at_value(Errc code, const char* message, const char* field, uint32_t offse
 // A policy's PolicyHash may be any algorithm of the digest-size table but SHA-1
 // (docs/reference/lcp.md §3).
 uint8_t policy_hash_size(uint16_t hash_alg) {
-  return hash_alg == kAlgSha1 ? 0 : digest_size(hash_alg);
+  const uint8_t d = hash_alg == kAlgSha1 ? 0 : digest_size(hash_alg);
+  // The table never holds more than kMaxDigestSize; saying so here lets GCC bound the copies
+  // into policy_hash (at -O2 it cannot see into digest_size() and warns of an overflow).
+  return d <= kMaxDigestSize ? d : 0;
 }
 
 Result<Policy> decode_policy(ByteSpan in, bool allow_trailing) {
