@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,16 +32,18 @@ void le(Bytes& b, size_t at, uint64_t v, int n) {
 
 // An ACPI table: signature, length, the rest of the 36-byte header zero, then the body.
 Bytes table(const char* sig, const Bytes& body) {
-  Bytes t(36, 0);
+  // Sized once: GCC 12 at -O2 reports a false -Warray-bounds for a 36-byte vector grown by insert.
+  Bytes t(36 + body.size(), 0);
   for (int i = 0; i < 4; ++i) t[i] = static_cast<uint8_t>(sig[i]);
-  t.insert(t.end(), body.begin(), body.end());
+  std::copy(body.begin(), body.end(), t.begin() + 36);
   le(t, 4, t.size(), 4);
   return t;
 }
 
 Bytes rsdp(uint32_t rsdt, uint64_t xsdt, uint8_t revision) {
-  Bytes r = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
-  r.resize(revision >= 2 ? 36 : 20, 0);
+  Bytes r(revision >= 2 ? 36 : 20, 0);  // sized once, as in table()
+  const char sig[] = "RSD PTR ";
+  std::copy(sig, sig + 8, r.begin());
   r[15] = revision;
   le(r, 16, rsdt, 4);
   if (revision >= 2) le(r, 24, xsdt, 8);
