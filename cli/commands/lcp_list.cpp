@@ -155,12 +155,15 @@ void setup_create(CLI::App& list, Invocation& inv) {
   struct Opt {
     std::string version = "0x300", out;
     std::vector<std::string> elements;
+    bool json = false;
   };
   auto o = std::make_shared<Opt>();
   auto* sub = list.add_subcommand("create", "Create an unsigned list from element files");
   sub->add_option("elements", o->elements, "Element files, stored in this order")->required();
   sub->add_option("-o,--output,--out", o->out, "Output list file (written atomically)")->required();
   sub->add_option("--list-version", o->version, "0x300 (default), 0x200 or 0x201");
+  sub->add_flag("--json", o->json,
+                "Print the created list as JSON (schemas/lcp-list.v1.schema.json)");
   on_run(sub, inv, [o]() {
     auto v = parse_list_version(o->version);
     if (!v) return report(v.failure());
@@ -169,7 +172,15 @@ void setup_create(CLI::App& list, Invocation& inv) {
     auto check = lh::list_from_bytes(*bytes, o->out);
     if (!check) return report(check.failure());
     if (int rc = write_or_report(o->out, *bytes); rc != kExitOk) return rc;
-    std::printf("%s: %s\n", o->out.c_str(), describe_list(check->view).c_str());
+    if (o->json) {
+      // As `lcp list show --json` prints the file (schemas/lcp-list.v1.schema.json).
+      nlohmann::json j = {{"version", lh::kJsonVersion},
+                          {"file", o->out},
+                          {"list", lh::list_json(check->view, nullptr)}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      std::printf("%s: %s\n", o->out.c_str(), describe_list(check->view).c_str());
+    }
     return static_cast<int>(kExitOk);
   });
 }
@@ -346,49 +357,105 @@ void setup_show(CLI::App& list, Invocation& inv) {
   });
 }
 
+// The outcome of `lcp list verify`: one result for the text and the JSON
+// (schemas/lcp-list-verify.v1.schema.json) output.
+struct VerifyResult {
+  bool is_signed = false;
+  bool valid = false;                 // the verdict: exit 0 exactly when true
+  std::string reason;                 // why not valid
+  uint16_t scheme = 0, hash_alg = 0;  // signed lists: the scheme and the hash checked with
+  std::string key;
+  uint32_t revocation_counter = 0;
+  int key_matches = -1;  // --pub: 1 same key, 0 another key, -1 not asked or not signed
+};
+
+struct VerifyOptions {
+  std::string file, pub;
+  bool require_signed = false, json = false;
+};
+
+// Failure only when the check could not be made (an unreadable key, LMS in this build).
+Expected<VerifyResult> verify_list_file(const VerifyOptions& o, const lcp::ListView& l) {
+  VerifyResult r;
+  r.is_signed = l.is_signed;
+  if (!l.is_signed) {
+    r.valid = !o.require_signed && o.pub.empty();
+    if (!r.valid) r.reason = "the list is not signed";
+    return r;
+  }
+  auto v = lh::verify_list(l);
+  if (!v) return fail(v.failure().code, o.file + ": " + v.failure().message);
+  r.scheme = l.signature.scheme;
+  r.hash_alg = v->hash_alg;
+  r.revocation_counter = l.signature.revocation_counter;
+  r.valid = v->valid;
+  if (!v->valid) r.reason = "signature does not verify: " + v->reason;
+  // The key a list carries is described when it can be read; a signature that does not verify
+  // may come with a key that cannot, and is reported as not valid, not as a failed check.
+  auto have = lh::list_public_key(l, o.file);
+  if (have) r.key = have->describe();
+  if (!o.pub.empty() && r.valid) {
+    if (!have) return have.failure();
+    auto want = lh::load_public_key(o.pub);
+    if (!want) return want.failure();
+    const bool same = want->modulus == have->modulus && want->x == have->x && want->y == have->y &&
+                      want->algo == have->algo;
+    r.key_matches = same ? 1 : 0;
+    if (!same) {
+      r.valid = false;
+      r.reason = "signed with another key than " + o.pub + " (" + r.key + ")";
+    }
+  }
+  return r;
+}
+
+nlohmann::json verify_json(const VerifyOptions& o, const VerifyResult& r) {
+  nlohmann::json j = {{"$schema", "https://tlaunch.invalid/schemas/lcp-list-verify.v1.schema.json"},
+                      {"version", lh::kJsonVersion},
+                      {"file", o.file},
+                      {"signed", r.is_signed},
+                      {"valid", r.valid},
+                      {"require_signed", o.require_signed}};
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  if (r.is_signed) {
+    j["signature"] = {{"scheme", lh::json_scheme_name(r.scheme)},
+                      {"hash_alg", lh::json_hash_name(r.hash_alg)},
+                      {"revocation_counter", r.revocation_counter},
+                      {"key", r.key}};
+    if (r.key.empty()) j["signature"].erase("key");
+  }
+  if (!o.pub.empty()) {
+    j["expected_key"] = {{"file", o.pub}};
+    if (r.key_matches >= 0) j["expected_key"]["matches"] = r.key_matches == 1;
+  }
+  return j;
+}
+
 void setup_verify(CLI::App& list, Invocation& inv) {
-  struct Opt {
-    std::string file, pub;
-    bool require_signed = false;
-  };
-  auto o = std::make_shared<Opt>();
+  auto o = std::make_shared<VerifyOptions>();
   auto* sub = list.add_subcommand(
       "verify", "Verify a list's signature (exit 0 valid, 1 not valid or not signed as required)");
   sub->add_option("file", o->file, "List file")->required();
   sub->add_option("--pub", o->pub, "The list must be signed with this public key");
   sub->add_flag("--require-signed", o->require_signed, "An unsigned list fails");
+  sub->add_flag("--json", o->json,
+                "Machine-readable verdict (schemas/lcp-list-verify.v1.schema.json)");
   on_run(sub, inv, [o]() {
     auto f = lh::read_list_file(o->file, true);
     if (!f) return report(f.failure());
-    const lcp::ListView& l = f->view;
-    if (!l.is_signed) {
-      if (o->require_signed || !o->pub.empty())
-        return report(
-            tlaunch::host::Failure{Errc::kVerifyFailed, o->file + ": the list is not signed", 0});
+    auto r = verify_list_file(*o, f->view);
+    if (!r) return report(r.failure());
+    if (o->json) {
+      std::printf("%s\n", verify_json(*o, *r).dump(2).c_str());
+    } else if (!r->is_signed && r->valid) {
       std::printf("%s: not signed (nothing to verify)\n", o->file.c_str());
-      return static_cast<int>(kExitOk);
+    } else if (r->valid) {
+      std::printf("%s: signature valid (%s %s, revocation counter %u)\n", o->file.c_str(),
+                  lh::scheme_short_name(r->scheme).c_str(), hash_label(r->hash_alg).c_str(),
+                  r->revocation_counter);
     }
-    auto v = lh::verify_list(l);
-    if (!v)
-      return report(tlaunch::host::fail(v.failure().code, o->file + ": " + v.failure().message));
-    if (!v->valid)
-      return report(tlaunch::host::Failure{
-          Errc::kVerifyFailed, o->file + ": signature does not verify: " + v->reason, 0});
-    if (!o->pub.empty()) {
-      auto want = lh::load_public_key(o->pub);
-      if (!want) return report(want.failure());
-      auto have = lh::list_public_key(l, o->file);
-      if (!have) return report(have.failure());
-      if (want->modulus != have->modulus || want->x != have->x || want->y != have->y ||
-          want->algo != have->algo)
-        return report(tlaunch::host::Failure{
-            Errc::kVerifyFailed,
-            o->file + ": signed with another key than " + o->pub + " (" + have->describe() + ")",
-            0});
-    }
-    std::printf("%s: signature valid (%s %s, revocation counter %u)\n", o->file.c_str(),
-                lh::scheme_short_name(l.signature.scheme).c_str(), hash_label(v->hash_alg).c_str(),
-                l.signature.revocation_counter);
+    if (!r->valid)
+      return report(tlaunch::host::Failure{Errc::kVerifyFailed, o->file + ": " + r->reason, 0});
     return static_cast<int>(kExitOk);
   });
 }

@@ -183,7 +183,8 @@ void setup_create(CLI::App& pol, Invocation& inv) {
   sub->add_option("--max-sinit-min", o->max_sinit_min, "MaxSinitMinVer (default 0xff)");
   sub->add_option("--rev", o->rev, "DataRevocationCounters, up to 8 comma separated numbers");
   sub->add_option("--ctrl", o->ctrl, "PolicyControl (default 0)");
-  sub->add_option("--pol", o->pol, "Output policy file")->required();
+  sub->add_option("-o,--output,--pol", o->pol, "Output policy file (--pol: lcp2_crtpol's name)")
+      ->required();
   sub->add_option("--data", o->data, "Output policy data file (type list)");
   sub->add_option("lists", o->lists, "List files (type list: 1 to 8, same version)");
   sub->add_flag("--json", o->json, "Print the created policy as JSON");

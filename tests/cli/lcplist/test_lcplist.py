@@ -183,7 +183,8 @@ class Base(unittest.TestCase):
         except ImportError:
             self.skipTest("python3-jsonschema not installed (scripts/deps installs it)")
         schemas = {}
-        for n in ("lcp-element.v1.schema.json", "lcp-list.v1.schema.json", "lcp-policy.v1.schema.json"):
+        for n in ("lcp-element.v1.schema.json", "lcp-list.v1.schema.json", "lcp-policy.v1.schema.json",
+                  "lcp-list-verify.v1.schema.json"):
             with open(os.path.join(SOURCE, "schemas", n)) as f:
                 schemas[n] = json.load(f)
         schema = schemas[schema_name]
@@ -545,6 +546,56 @@ class TlaunchList(Base):
                                      os.path.join(VKEYS, "rsa2048_a.pub.pem"))
         self.assertEqual(rc, EXIT_FAILED)
         self.assertIn("another key", err)
+
+    def test_create_and_verify_json(self):
+        # Issue 12 item 9: --json on `lcp list create` and `lcp list verify`.
+        doc = json.loads(self.ok(TLAUNCH, "lcp", "list", "create", "--json", "-o", "l.lst",
+                                 "mle2.elt", "sbios.elt"))
+        self.validate(doc, "lcp-list.v1.schema.json")
+        self.assertEqual(doc, json.loads(self.ok(TLAUNCH, "lcp", "list", "show", "--json", "l.lst")))
+        pub_a = os.path.join(VKEYS, "rsa3072_a.pub.pem")
+        pub_b = os.path.join(VKEYS, "rsa2048_a.pub.pem")
+
+        def verify(*args):
+            rc, out, err = self.run_tool(TLAUNCH, "lcp", "list", "verify", "--json", "l.lst", *args)
+            doc = json.loads(out)
+            self.validate(doc, "lcp-list-verify.v1.schema.json")
+            self.assertEqual(rc == 0, doc["valid"], (rc, doc, err))
+            return rc, doc
+
+        rc, doc = verify()
+        self.assertEqual((rc, doc["signed"]), (0, False))
+        rc, doc = verify("--require-signed")
+        self.assertEqual((rc, doc["reason"]), (EXIT_FAILED, "the list is not signed"))
+        self.ok(TLAUNCH, "lcp", "list", "sign", "l.lst", "--pub", pub_a,
+                "--priv", os.path.join(VKEYS, "rsa3072_a.priv.pem"), "--rev", "7")
+        rc, doc = verify("--pub", pub_a)
+        self.assertEqual(rc, 0)
+        self.assertEqual(doc["signature"]["revocation_counter"], 7)
+        self.assertEqual(doc["signature"]["scheme"], "rsapss")
+        self.assertTrue(doc["expected_key"]["matches"])
+        rc, doc = verify("--pub", pub_b)
+        self.assertEqual(rc, EXIT_FAILED)
+        self.assertFalse(doc["expected_key"]["matches"])
+        self.assertIn("another key", doc["reason"])
+        # One flipped byte of the signature value: not valid, still a document.
+        b = bytearray(self.read("l.lst"))
+        b[-1] ^= 1
+        self.write("l.lst", bytes(b))
+        rc, doc = verify()
+        self.assertEqual(rc, EXIT_FAILED)
+        self.assertIn("signature does not verify", doc["reason"])
+        self.assertNotIn("matches", doc.get("expected_key", {}))
+
+    def test_policy_create_takes_o_as_every_command_does(self):
+        # Issue 12 item 9: -o/--output name the policy file, --pol stays (lcp2_crtpol's name).
+        for opt in ("-o", "--output", "--pol"):
+            with self.subTest(opt=opt):
+                name = "p%s.pol" % opt.strip("-")
+                self.ok(TLAUNCH, "lcp", "policy", "create", "--type", "any", "--alg", "sha256",
+                        "--sign", "rsa-2048-sha256", opt, name)
+        self.assertEqual(self.read("po.pol"), self.read("poutput.pol"))
+        self.assertEqual(self.read("po.pol"), self.read("ppol.pol"))
 
     def test_detached_signing_every_version(self):
         """tbs -> openssl (an HSM stand-in) -> attach-sig, for every list version and algorithm."""

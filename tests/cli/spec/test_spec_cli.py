@@ -117,6 +117,10 @@ class Scratch(unittest.TestCase):
             json.dump(doc, f, indent=2)
         return self.path(name)
 
+    def read_text(self, path):
+        with open(path) as f:
+            return f.read()
+
     def files(self, names):
         """Small module files in the scratch directory; a .gz name is gzip-compressed."""
         for n in names:
@@ -435,6 +439,41 @@ class Lcp(Scratch):
         r = run("version", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
         valid(json.loads(r.stdout), "version.v1.schema.json")
+
+    def test_grub_json_is_what_grub_executes(self):
+        # Issue 12 item 9: `tlaunch grub --json`, the entries read back as GRUB runs them.
+        from jsonschema import Draft202012Validator
+        with open(os.path.join(SCHEMAS, "grub.v1.schema.json")) as f:
+            schema = json.load(f)
+        with open(EXAMPLE) as f:
+            spec = json.load(f)
+        r = run("grub", EXAMPLE, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual([e.message for e in Draft202012Validator(schema).iter_errors(doc)], [])
+        self.assertIsNone(doc["output"])
+        self.assertEqual(doc["grub_cfg"], run("grub", EXAMPLE).stdout)
+        self.assertEqual(len(doc["entries"]), len(spec["entries"]))
+        for got, want in zip(doc["entries"], spec["entries"]):
+            self.assertEqual(got["title"], want["title"])
+            self.assertEqual(got["launcher"]["cmdline"], spec["launcher"]["cmdline"])
+            self.assertEqual(got["modules"][0]["cmdline"], want["kernel"]["cmdline"])
+            self.assertEqual(got["modules"][1]["file"], "/" + want["initrd"]["file"])
+        # A command line GRUB can only get quoted (a doubled blank, a $) arrives unchanged.
+        odd = self.minimal()
+        odd["entries"][0]["kernel"]["cmdline"] = "a  b $HOME 'q'"
+        path = self.write_spec(odd)
+        out = self.path("g.cfg")
+        r = run("grub", path, "-o", out, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual([e.message for e in Draft202012Validator(schema).iter_errors(doc)], [])
+        self.assertEqual(doc["output"], out)
+        self.assertNotIn("grub_cfg", doc)
+        self.assertEqual(doc["entries"][0]["modules"][0]["cmdline"], "a  b $HOME 'q'")
+        self.assertEqual(doc["entries"][0]["modules"][0]["line"],
+                         [i + 1 for i, l in enumerate(self.read_text(out).splitlines())
+                          if l.lstrip().startswith("module2")][0])
 
     def test_detached_signature(self):
         signing = {"alg": "rsa", "public_key": "rsa2048_a.pub.pem"}

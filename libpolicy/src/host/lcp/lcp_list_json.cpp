@@ -24,12 +24,6 @@ std::string hex_word(uint32_t v, int width) {
   return b;
 }
 
-nlohmann::json hash_name(uint16_t alg) {
-  if (alg == kAlgNull) return nullptr;
-  const HashAlgInfo* info = find_hash_alg(alg);
-  return info != nullptr ? nlohmann::json(info->name) : nlohmann::json(hex_word(alg, 4));
-}
-
 std::string key_alg_name(KeyKind k) {
   switch (k) {
     case KeyKind::kRsa:
@@ -46,7 +40,27 @@ std::string key_alg_name(KeyKind k) {
   return "none";
 }
 
-std::string scheme_name(uint16_t s) {
+nlohmann::json measurement_json(const ListView& l) {
+  nlohmann::json m;
+  m["measured_bytes"] = list_measured_bytes(l).size;
+  tlaunch::host::OpenSslHasher h;
+  for (HashAlg a : {HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512, HashAlg::kSm3_256}) {
+    auto d = list_measurement(h, a, l);
+    if (d.ok() && d->size != 0)
+      m[find_hash_alg(static_cast<uint16_t>(a))->name] = hex(d->bytes, d->size);
+  }
+  return m;
+}
+
+}  // namespace
+
+nlohmann::json json_hash_name(uint16_t alg) {
+  if (alg == kAlgNull) return nullptr;
+  const HashAlgInfo* info = find_hash_alg(alg);
+  return info != nullptr ? nlohmann::json(info->name) : nlohmann::json(hex_word(alg, 4));
+}
+
+std::string json_scheme_name(uint16_t s) {
   switch (s) {
     case kAlgRsaSsa:
       return "rsassa";
@@ -65,27 +79,13 @@ std::string scheme_name(uint16_t s) {
   }
 }
 
-nlohmann::json measurement_json(const ListView& l) {
-  nlohmann::json m;
-  m["measured_bytes"] = list_measured_bytes(l).size;
-  tlaunch::host::OpenSslHasher h;
-  for (HashAlg a : {HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512, HashAlg::kSm3_256}) {
-    auto d = list_measurement(h, a, l);
-    if (d.ok() && d->size != 0)
-      m[find_hash_alg(static_cast<uint16_t>(a))->name] = hex(d->bytes, d->size);
-  }
-  return m;
-}
-
-}  // namespace
-
 nlohmann::json list_json(const ListView& l, const ListCheck* check) {
   nlohmann::json j;
   j["format"] = l.is_list2() ? "LCP_POLICY_LIST2" : "LCP_POLICY_LIST2_1";
   j["version"] = hex_word(l.version, 4);
   j["size"] = l.raw.size;
   if (l.is_list2())
-    j["sig_alg"] = l.sig_alg == kAlgNull ? std::string("none") : scheme_name(l.sig_alg);
+    j["sig_alg"] = l.sig_alg == kAlgNull ? std::string("none") : json_scheme_name(l.sig_alg);
   else
     j["key_signature_offset"] = l.key_signature_offset;
   j["policy_elements_size"] = l.elements_size;
@@ -101,13 +101,13 @@ nlohmann::json list_json(const ListView& l, const ListCheck* check) {
   if (l.is_signed) {
     const ListSignatureView& s = l.signature;
     nlohmann::json sj;
-    sj["scheme"] = scheme_name(s.scheme);
+    sj["scheme"] = json_scheme_name(s.scheme);
     sj["key_alg"] = key_alg_name(s.key_kind);
     if (s.key_kind == KeyKind::kRsa || s.key_kind == KeyKind::kEcc)
       sj["key_bits"] = static_cast<unsigned>(s.key_bytes) * 8u;
     else
       sj["public_key_bytes"] = s.key_bytes;
-    sj["hash_alg"] = hash_name(s.hash_alg);
+    sj["hash_alg"] = json_hash_name(s.hash_alg);
     sj["revocation_counter"] = s.revocation_counter;
     sj["signed_bytes"] = l.signed_bytes.size;
     sj["value_offset"] = s.value_offset - l.offset;
@@ -150,7 +150,7 @@ nlohmann::json list_json(const ListView& l, const ListCheck* check) {
     if (check != nullptr) {
       nlohmann::json v;
       v["valid"] = check->valid;
-      if (check->hash_alg != 0) v["hash_alg"] = hash_name(check->hash_alg);
+      if (check->hash_alg != 0) v["hash_alg"] = json_hash_name(check->hash_alg);
       if (!check->valid) v["reason"] = check->reason;
       sj["verification"] = std::move(v);
     }
@@ -218,7 +218,7 @@ std::string policy_version_string(uint16_t v) {
 nlohmann::json policy_json(const Policy& p) {
   nlohmann::json j;
   j["version"] = policy_version_string(p.version);
-  j["hash_alg"] = hash_name(p.hash_alg);
+  j["hash_alg"] = json_hash_name(p.hash_alg);
   j["policy_type"] = p.policy_type == kPolicyTypeList ? "list" : "any";
   j["sinit_min_version"] = p.sinit_min_version;
   j["data_revocation_counters"] = nlohmann::json::array();

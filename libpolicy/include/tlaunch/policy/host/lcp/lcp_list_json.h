@@ -25,6 +25,11 @@ nlohmann::json hash_mask_json(uint16_t mask);
 nlohmann::json sign_mask_json(uint32_t mask);
 // The policy ("policy" definition of the policy schema).
 nlohmann::json policy_json(const Policy& p);
+// A hash algorithm by its schema name ("sha256", ...; "0x...." when unknown; null for
+// TPM_ALG_NULL).
+nlohmann::json json_hash_name(uint16_t alg);
+// A signature scheme by its schema name ("rsassa", "rsapss", "ecdsa", "sm2", ...; "0x....").
+std::string json_scheme_name(uint16_t scheme);
 // "3.0", "3.1", "3.2" (or "0x..." for others).
 std::string policy_version_string(uint16_t v);
 
