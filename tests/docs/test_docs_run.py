@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Docs that run: the commands of the README's tour and of every man page's EXAMPLES section.
+"""Docs that run: the commands of the README's tour, of every man page's EXAMPLES section and of
+docs/walkthrough.md.
 
 Each document gets its own sandbox: a fresh directory holding the input files its examples name
 (sample kernel and initrd, keys, a tboot-like MLE image, a copy of examples/), and its own swtpm
@@ -7,9 +8,22 @@ Each document gets its own sandbox: a fresh directory holding the input files it
 a real TPM. The commands run in the order the document shows them, each with bash, and must exit
 0 (a few are listed in EXPECTED_EXIT with the status the document promises).
 
+Commands of one document share their shell environment (an `eval "$(... start)"` exports what
+the next commands use), not their shell: each runs in a fresh bash.
+
+The walk-through's ```sh blocks all run, in order, except where an HTML comment on the line before
+a block says otherwise, and the comment is the reader's notice too:
+  <!-- docs-run: skip: REASON -->  the block changes the machine itself (install packages, reboot);
+  <!-- docs-run: file PATH -->     the block is the content of a settings file, written to PATH.
+`update-grub` in the sandbox is grub-mkconfig's run of the one helper tlaunch installs
+(/etc/grub.d/20_linux_tlaunch, configured by this build) with the sandbox's settings, into the
+sandbox's /boot/grub/grub.cfg: the real update-grub would rewrite the machine's boot menu, and
+grub-probe cannot name the sandbox's disk (the stub library is tests/cli/spec/test_grubd.py's).
+
 What is rewritten before running, and nothing else:
-  * absolute machine paths the examples use (/boot, /etc/tlaunch, /var/lib/tlaunch, /root,
-    /mnt/image) point into the sandbox's fake root;
+  * absolute machine paths the examples use (/boot, /etc/tlaunch, /etc/default, /var/lib/tlaunch,
+    /root, /mnt/image, /tmp) point into the sandbox's fake root;
+  * `tlaunch apply` without -o writes to the fake root's /var/lib/tlaunch, not the machine's;
   * the swtpm port of the examples (2321) becomes the sandbox's port; `sudo ` is dropped;
   * `tlaunch doctor` and `tlaunch log show|verify|export` without --root get the sandbox's fake
     root (whose setup_data holds the log `tlaunch predict --log` made for the example spec).
@@ -26,6 +40,8 @@ import unittest
 SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
 BIN_DIR = os.environ["TLAUNCH_BIN_DIR"]
 VECTORS = os.environ["TLAUNCH_VECTORS_DIR"]
+GRUBD_SCRIPT = os.environ["TLAUNCH_GRUBD_SCRIPT"]
+GRUB_MKCONFIG_LIB = "/usr/share/grub/grub-mkconfig_lib"
 SWTPM_ENV = os.path.join(SOURCE, "tests", "integration", "swtpm-env.sh")
 KEYS = os.path.join(SOURCE, "tests", "cli", "lcplist", "keys")
 OWNER_PW = "owner-secret"
@@ -42,6 +58,10 @@ EXPECTED_EXIT = {
     "tlaunch doctor --json": 1,
     "sudo tlaunch doctor": 1,
     "tlaunch doctor --json --tcti swtpm:host=127.0.0.1,port=2321 --root /mnt/image": 1,
+    # walkthrough.md: doctor after apply still finds that this boot was not measured (no launcher
+    # ran against the sandbox's swtpm), which is a problem, exit 1.
+    "sudo tlaunch apply /etc/tlaunch/launch-spec.json && sudo update-grub && sudo tlaunch doctor": 1,
+    "tlaunch doctor --root /tmp/root --state-dir /tmp/state": 1,
 }
 
 
@@ -55,6 +75,74 @@ def readme_tour():
         line = re.sub(r"\s+#.*$", "", line).strip()  # trailing comments
         if line and not line.startswith("#"):
             cmds.append(line)
+    return cmds
+
+
+def shell_commands(lines):
+    """Lines of a shell block as commands: a line ending in \\ or inside an open quote goes on."""
+    import shlex
+    cmds, pending = [], ""
+    for line in lines:
+        pending += line + "\n"
+        if pending.rstrip("\n").endswith("\\"):
+            continue
+        try:
+            shlex.split(pending, comments=True)
+        except ValueError:  # no closing quotation
+            continue
+        cmd = pending.strip()
+        pending = ""
+        if cmd and not cmd.startswith("#"):
+            cmds.append(strip_comment(cmd))
+    return cmds
+
+
+def strip_comment(cmd):
+    """The command without a trailing `# comment` (a # after a blank, outside quotes)."""
+    quote, prev = None, " "
+    for i, c in enumerate(cmd):
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and prev in " \t":
+            return cmd[:i].rstrip()
+        prev = c
+    return cmd
+
+
+def walkthrough():
+    """docs/walkthrough.md: every ```sh block's commands, in order; ("file", PATH, text) for a
+    block marked as a settings file; blocks marked skip are left out (their reason is checked)."""
+    text = open(os.path.join(SOURCE, "docs", "walkthrough.md")).read()
+    cmds, marker = [], None
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        m = re.match(r"<!-- docs-run: (skip|file)[: ](.*?) ?-->$", lines[i])
+        if m:
+            marker = (m.group(1), m.group(2).strip())
+            i += 1
+            continue
+        if lines[i].startswith("```"):
+            lang = lines[i][3:].strip()
+            j = i + 1
+            while not lines[j].startswith("```"):
+                j += 1
+            body = lines[i + 1:j]
+            if marker and marker[0] == "skip":
+                assert len(marker[1]) > 10, "a skipped block says why: " + lines[i - 1]
+            elif marker and marker[0] == "file":
+                cmds.append(("file", marker[1], "\n".join(body) + "\n"))
+            elif lang == "sh":
+                cmds.extend(shell_commands(body))
+            marker = None
+            i = j + 1
+            continue
+        if lines[i].strip():
+            marker = None  # a marker belongs to the block right after it
+        i += 1
     return cmds
 
 
@@ -93,7 +181,7 @@ def man_examples(path):
 
 
 def documents():
-    docs = [("README.md", readme_tour())]
+    docs = [("README.md", readme_tour()), ("walkthrough.md", walkthrough())]
     man = os.path.join(SOURCE, "man")
     for name in sorted(os.listdir(man)):
         if re.search(r"\.[18]$", name):
@@ -138,6 +226,12 @@ class Sandbox:
             with open(os.path.join(self.root, "root", name), "w") as f:
                 f.write(OWNER_PW + "\n")
         os.makedirs(os.path.join(self.root, "mnt", "image"))
+        os.makedirs(os.path.join(self.root, "tmp"))
+        os.makedirs(os.path.join(self.root, "etc", "default"))
+        # What the walk-through runs from a checkout: the swtpm fixture.
+        os.makedirs(os.path.join(self.dir, "tests", "integration"))
+        shutil.copy(SWTPM_ENV, os.path.join(self.dir, "tests", "integration"))
+        self.make_update_grub()
         # A tboot VLP as tb_polgen writes it (tlaunch lcp element wrap-vlp's input).
         self.run_checked([os.path.join(BIN_DIR, "tb_polgen"), "--create", "--type", "nonfatal",
                           os.path.join(self.dir, "tboot.pol")])
@@ -150,7 +244,10 @@ class Sandbox:
         if out.returncode != 0:
             raise RuntimeError("swtpm: " + out.stderr)
         self.env = dict(os.environ)
-        self.env["PATH"] = BIN_DIR + os.pathsep + self.env["PATH"]
+        self.env["PATH"] = os.pathsep.join([os.path.join(self.dir, "bin"), BIN_DIR,
+                                            self.env["PATH"]])
+        self.env_file = os.path.join(self.dir, "env.sh")  # the environment commands leave
+        open(self.env_file, "w").close()
         self.env.pop("TLAUNCH_KEY_PASSPHRASE", None)
         for line in out.stdout.splitlines():
             if line.startswith("export "):
@@ -161,6 +258,31 @@ class Sandbox:
         if owner_auth:
             self.run_checked(["tpm2_changeauth", "-c", "owner", OWNER_PW], env=self.env)
 
+    def make_update_grub(self):
+        """update-grub for the sandbox (see the module's docstring)."""
+        bindir, lib = os.path.join(self.dir, "bin"), os.path.join(self.dir, "grub-lib")
+        os.makedirs(bindir)
+        os.makedirs(lib)
+        with open(os.path.join(lib, "grub-mkconfig_lib"), "w") as f:
+            f.write(". %s\n"
+                    "prepare_grub_to_access_device () { echo 'search --no-floppy --fs-uuid "
+                    "--set=root 8f4c2a71-3b0e-4d8a-9c55-0d6a7e2f1b93'; }\n"
+                    "make_system_path_relative_to_its_root () { echo \"$1\" | sed 's|^%s||'; }\n"
+                    % (GRUB_MKCONFIG_LIB, self.root))
+        cfg = os.path.join(self.root, "boot", "grub", "grub.cfg")
+        with open(os.path.join(bindir, "update-grub"), "w") as f:
+            f.write("#!/bin/sh\nset -e\n"
+                    "echo 'Generating grub configuration file ...' >&2\n"
+                    "{ echo '### BEGIN /etc/grub.d/20_linux_tlaunch ###'\n"
+                    "  pkgdatadir=%s GRUB_TLAUNCH_DEFAULTS=%s TLAUNCH_DEFAULTS=/nonexistent \\\n"
+                    "  GRUB_TLAUNCH_BIN=%s GRUB_TLAUNCH_BOOT_DIR=%s sh %s\n"
+                    "  echo '### END /etc/grub.d/20_linux_tlaunch ###'; } > %s.new\n"
+                    "mv %s.new %s\necho done >&2\n"
+                    % (lib, os.path.join(self.root, "etc", "default", "grub-tlaunch"),
+                       os.path.join(BIN_DIR, "tlaunch"), os.path.join(self.root, "boot"),
+                       GRUBD_SCRIPT, cfg, cfg, cfg))
+        os.chmod(os.path.join(bindir, "update-grub"), 0o755)
+
     def run_checked(self, args, env=None):
         r = subprocess.run(args, capture_output=True, text=True, env=env)
         if r.returncode != 0:
@@ -168,20 +290,42 @@ class Sandbox:
 
     def close(self):
         subprocess.run(["bash", SWTPM_ENV, "stop", self.tpm], capture_output=True)
+        tmp = os.path.join(self.root, "tmp")  # a swtpm a document started and did not stop
+        for d in os.listdir(tmp):
+            if os.path.exists(os.path.join(tmp, d, "swtpm.pid")):
+                subprocess.run(["bash", SWTPM_ENV, "stop", os.path.join(tmp, d)], capture_output=True)
         shutil.rmtree(self.dir)
 
     def localize(self, cmd):
-        cmd = re.sub(r"^sudo\s+", "", cmd)
-        cmd = re.sub(r"(?<![\w./])/(boot|etc/tlaunch|var/lib/tlaunch|root|mnt/image)\b",
+        # Each command of a chain (a && b; c) on its own: sudo dropped, defaults pointed at the
+        # fake root.
+        parts = re.split(r"(&&|\|\||;)", cmd)
+        return "".join(p if p in ("&&", "||", ";") else self.localize_one(p) for p in parts)
+
+    def localize_one(self, cmd):
+        cmd = re.sub(r"^(\s*)sudo\s+", r"\1", cmd)
+        cmd = re.sub(r"(?<![\w./])/(boot|etc/tlaunch|etc/default|var/lib/tlaunch|root|mnt/image|tmp)\b",
                      lambda m: self.root + "/" + m.group(1), cmd)
+        # apply's default output directory is the machine's /var/lib/tlaunch.
+        if not re.search(r"\s(-o|--output)\s", cmd):
+            cmd = re.sub(r"\btlaunch apply\b",
+                         "tlaunch apply -o " + self.root + "/var/lib/tlaunch", cmd)
         # doctor looks at the machine it runs on: here, the sandbox's fake root.
-        if re.match(r"tlaunch (doctor|log (show|verify|export))\b", cmd) and "--root" not in cmd:
-            cmd += " --root " + self.root
+        if re.match(r"\s*tlaunch (doctor|log (show|verify|export))\b", cmd) and "--root" not in cmd:
+            cmd = cmd.rstrip() + " --root " + self.root + (" " if cmd != cmd.rstrip() else "")
         return cmd.replace("port=2321", "port=" + self.port)
 
     def run(self, cmd):
-        return subprocess.run(["bash", "-o", "pipefail", "-c", self.localize(cmd)], cwd=self.dir,
+        # The environment a command leaves (export, eval) is the next command's.
+        script = ('. %s\n%s\nrc=$?\nexport -p | grep -vE "^declare -x (PWD|OLDPWD|SHLVL|_)=" > %s\n'
+                  'exit $rc\n' % (self.env_file, self.localize(cmd), self.env_file))
+        return subprocess.run(["bash", "-o", "pipefail", "-c", script], cwd=self.dir,
                               env=self.env, capture_output=True, text=True, timeout=120)
+
+    def write_file(self, path, text):
+        path = self.localize(path)
+        with open(path, "w") as f:
+            f.write(self.localize(text))
 
 
 # The machine's boot log for `tlaunch log` without a file: the launcher's log for the example
@@ -216,7 +360,7 @@ OWNER_AUTH = {"tlaunch-nv.1", "tlaunch-nv-provision.1"}
 class DocsRun(unittest.TestCase):
     def test_every_document_has_examples(self):
         names = [n for n, _ in documents()]
-        for must in ("README.md", "tlaunch-vlp.1", "tlaunch-hash.1", "tlaunch-lcp.1", "tlaunch-nv.1",
+        for must in ("README.md", "walkthrough.md", "tlaunch-vlp.1", "tlaunch-hash.1", "tlaunch-lcp.1", "tlaunch-nv.1",
                      "tlaunch-nv-provision.1", "tlaunch-predict.1", "tlaunch-build.1",
                      "tlaunch-grub.1", "tlaunch-apply.1", "tlaunch-doctor.1", "tb_polgen.8"):
             self.assertIn(must, names)
@@ -250,6 +394,9 @@ class DocsRun(unittest.TestCase):
                         r = box.run(cmd)
                         self.assertEqual(r.returncode, 0, "%s: given: %s" % (cmd, r.stderr))
                     for cmd in cmds:
+                        if isinstance(cmd, tuple):  # ("file", PATH, text)
+                            box.write_file(cmd[1], cmd[2])
+                            continue
                         self.assertNotRegex(cmd, r"\\f[IB]|\.\.\.|<[a-z]+>",
                                             "%s: a placeholder cannot be run: %s" % (name, cmd))
                         r = box.run(cmd)
