@@ -73,6 +73,7 @@ Expected<uint16_t> pick_scheme(const std::string& s, const lh::PublicKey& pub, u
 struct SignOptions {
   std::string list, out, pub, priv, sigalg, hashalg, passphrase, passphrase_file, sig;
   unsigned rev = 0;
+  bool json = false;
 };
 
 void add_sign_options(CLI::App* sub, SignOptions& o, bool with_priv) {
@@ -151,6 +152,30 @@ int write_or_report(const std::string& path, const Bytes& bytes) {
   return kExitOk;
 }
 
+// What create, sign and attach-sig print about the list they wrote: a line, or with --json the
+// document `lcp list show --json` prints for the file (schemas/lcp-list.v1.schema.json).
+void print_written_list(const std::string& out, const lcp::ListView& view, bool json,
+                        const char* note) {
+  if (!json) {
+    std::printf("%s: %s%s\n", out.c_str(), describe_list(view).c_str(), note);
+    return;
+  }
+  lh::ListCheck check;
+  const lh::ListCheck* cp = nullptr;
+  if (view.is_signed) {
+    auto v = lh::verify_list(view);
+    if (v) check = *v;
+    cp = v ? &check : nullptr;
+  }
+  nlohmann::json j = {
+      {"version", lh::kJsonVersion}, {"file", out}, {"list", lh::list_json(view, cp)}};
+  std::printf("%s\n", j.dump(2).c_str());
+}
+
+void add_json_flag(CLI::App* sub, bool& json) {
+  sub->add_flag("--json", json, "Print the list written as JSON (schemas/lcp-list.v1.schema.json)");
+}
+
 void setup_create(CLI::App& list, Invocation& inv) {
   struct Opt {
     std::string version = "0x300", out;
@@ -162,8 +187,7 @@ void setup_create(CLI::App& list, Invocation& inv) {
   sub->add_option("elements", o->elements, "Element files, stored in this order")->required();
   sub->add_option("-o,--output,--out", o->out, "Output list file (written atomically)")->required();
   sub->add_option("--list-version", o->version, "0x300 (default), 0x200 or 0x201");
-  sub->add_flag("--json", o->json,
-                "Print the created list as JSON (schemas/lcp-list.v1.schema.json)");
+  add_json_flag(sub, o->json);
   on_run(sub, inv, [o]() {
     auto v = parse_list_version(o->version);
     if (!v) return report(v.failure());
@@ -172,15 +196,7 @@ void setup_create(CLI::App& list, Invocation& inv) {
     auto check = lh::list_from_bytes(*bytes, o->out);
     if (!check) return report(check.failure());
     if (int rc = write_or_report(o->out, *bytes); rc != kExitOk) return rc;
-    if (o->json) {
-      // As `lcp list show --json` prints the file (schemas/lcp-list.v1.schema.json).
-      nlohmann::json j = {{"version", lh::kJsonVersion},
-                          {"file", o->out},
-                          {"list", lh::list_json(check->view, nullptr)}};
-      std::printf("%s\n", j.dump(2).c_str());
-    } else {
-      std::printf("%s: %s\n", o->out.c_str(), describe_list(check->view).c_str());
-    }
+    print_written_list(o->out, check->view, o->json, "");
     return static_cast<int>(kExitOk);
   });
 }
@@ -191,6 +207,7 @@ void setup_sign(CLI::App& list, Invocation& inv) {
   add_sign_options(sub, *o, true);
   sub->add_option("-o,--output,--out", o->out,
                   "Output file (default: the list file, replaced atomically)");
+  add_json_flag(sub, o->json);
   on_run(sub, inv, [o]() {
     auto p = prepare(*o);
     if (!p) return report(p.failure());
@@ -205,7 +222,7 @@ void setup_sign(CLI::App& list, Invocation& inv) {
     auto back = lh::list_from_bytes(*bytes, out);
     if (!back) return report(back.failure());
     if (int rc = write_or_report(out, *bytes); rc != kExitOk) return rc;
-    std::printf("%s: %s\n", out.c_str(), describe_list(back->view).c_str());
+    print_written_list(out, back->view, o->json, "");
     return static_cast<int>(kExitOk);
   });
 }
@@ -255,6 +272,7 @@ void setup_attach(CLI::App& list, Invocation& inv) {
                   "Signature file: RSA big-endian (K bytes); ECDSA/SM2 DER or raw r||s")
       ->required();
   sub->add_option("-o,--output,--out", o->out, "Output list file")->required();
+  add_json_flag(sub, o->json);
   on_run(sub, inv, [o]() {
     auto p = prepare(*o);
     if (!p) return report(p.failure());
@@ -270,7 +288,7 @@ void setup_attach(CLI::App& list, Invocation& inv) {
     auto back = lh::list_from_bytes(*bytes, o->out);
     if (!back) return report(back.failure());
     if (int rc = write_or_report(o->out, *bytes); rc != kExitOk) return rc;
-    std::printf("%s: %s (signature verified)\n", o->out.c_str(), describe_list(back->view).c_str());
+    print_written_list(o->out, back->view, o->json, " (signature verified)");
     return static_cast<int>(kExitOk);
   });
 }

@@ -548,7 +548,7 @@ class TlaunchList(Base):
         self.assertIn("another key", err)
 
     def test_create_and_verify_json(self):
-        # Issue 12 item 9: --json on `lcp list create` and `lcp list verify`.
+        # Issue 12 item 9: --json on `lcp list create`, `sign` and `verify`.
         doc = json.loads(self.ok(TLAUNCH, "lcp", "list", "create", "--json", "-o", "l.lst",
                                  "mle2.elt", "sbios.elt"))
         self.validate(doc, "lcp-list.v1.schema.json")
@@ -567,8 +567,11 @@ class TlaunchList(Base):
         self.assertEqual((rc, doc["signed"]), (0, False))
         rc, doc = verify("--require-signed")
         self.assertEqual((rc, doc["reason"]), (EXIT_FAILED, "the list is not signed"))
-        self.ok(TLAUNCH, "lcp", "list", "sign", "l.lst", "--pub", pub_a,
-                "--priv", os.path.join(VKEYS, "rsa3072_a.priv.pem"), "--rev", "7")
+        doc = json.loads(self.ok(TLAUNCH, "lcp", "list", "sign", "--json", "l.lst", "--pub", pub_a,
+                                 "--priv", os.path.join(VKEYS, "rsa3072_a.priv.pem"), "--rev", "7"))
+        self.validate(doc, "lcp-list.v1.schema.json")
+        self.assertTrue(doc["list"]["signature"]["verification"]["valid"])
+        self.assertEqual(doc, json.loads(self.ok(TLAUNCH, "lcp", "list", "show", "--json", "l.lst")))
         rc, doc = verify("--pub", pub_a)
         self.assertEqual(rc, 0)
         self.assertEqual(doc["signature"]["revocation_counter"], 7)
@@ -617,8 +620,11 @@ class TlaunchList(Base):
                     cmd = ["openssl", "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-inkey", priv,
                            "-in", self.path("tbs.bin"), "-out", self.path("sig.bin")]
                 subprocess.run(cmd, cwd=self.dir, check=True, capture_output=True)
-                self.ok(TLAUNCH, "lcp", "list", "attach-sig", "u.lst", "--pub", pub, "--rev", "5",
-                        "--sig", "sig.bin", "-o", "s.lst", *extra)
+                doc = json.loads(self.ok(TLAUNCH, "lcp", "list", "attach-sig", "u.lst", "--pub", pub,
+                                         "--rev", "5", "--sig", "sig.bin", "-o", "s.lst", "--json", *extra))
+                self.validate(doc, "lcp-list.v1.schema.json")
+                self.assertTrue(doc["list"]["signature"]["verification"]["valid"])
+                self.assertEqual(doc["list"]["signature"]["revocation_counter"], 5)
                 s = self.read("s.lst")
                 self.assertEqual(parse_list(s)["tbs"], self.read("tbs.bin"))
                 self.assertTrue(self.openssl_verify(s, pub))
