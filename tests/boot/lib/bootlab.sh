@@ -27,6 +27,8 @@ bl_check() {
 }
 # bl_eq GOT EXPECTED : equality, showing both when they differ.
 bl_eq() { [[ "$1" == "$2" ]] || { echo "bootlab:        got '$1', expected '$2'" >&2; return 1; }; }
+# bl_not COMMAND… : true when the command fails.
+bl_not() { ! "$@"; }
 
 # bl_require_tools CMD… : skip (not fail) when a host tool of the lab is not installed.
 bl_require_tools() {
@@ -242,6 +244,62 @@ bl_require_ovmf() {
   [[ -r "$BL_OVMF_DIR/OVMF_CODE_4M.fd" && -r "$BL_OVMF_DIR/OVMF_VARS_4M.fd" ]] ||
     bl_skip "OVMF firmware missing in $BL_OVMF_DIR (install ovmf)"
   [[ -d /usr/lib/grub/x86_64-efi ]] || bl_skip "GRUB x86_64-efi files missing (install grub-efi-amd64-bin)"
+}
+
+# --- platforms -------------------------------------------------------------------------------------
+# bl_platform FIRMWARE INTERFACE : one cell of the platform matrix {seabios, ovmf} x {tis, crb}
+# (issue 16) for bl_mkiso and bl_qemu: exports BL_FIRMWARE and BL_TPM_IF, and BL_ISO=hybrid under
+# OVMF (whose GRUB is x86_64-efi); skips when OVMF is not installed. Sets what a launch measures
+# on that TPM interface:
+#   BL_PCR_MAP      the launcher's pcr_map= (and a launch spec's /pcr_map): da, or loc0 on CRB —
+#                   QEMU's tpm-crb gives locality 0 only, where PCR 17-19 cannot be extended
+#                   (launcher/README.md, "PCR mappings and localities")
+#   BL_LAUNCH_PCRS  the PCRs the launch extends: "17 18 19" (da), "11 12 13" (loc0)
+# shellcheck disable=SC2034  # BL_PCR_MAP and BL_LAUNCH_PCRS are for the scripts that source this
+bl_platform() {
+  local fw="$1" iface="$2"
+  case "$fw" in seabios | ovmf) ;; *) bl_die "bl_platform: firmware seabios or ovmf, not '$fw'" ;; esac
+  case "$iface" in tis | crb) ;; *) bl_die "bl_platform: interface tis or crb, not '$iface'" ;; esac
+  export BL_FIRMWARE="$fw" BL_TPM_IF="$iface"
+  if [[ "$fw" == ovmf ]]; then
+    bl_require_ovmf
+    export BL_ISO=hybrid
+  fi
+  if [[ "$iface" == crb ]]; then
+    BL_PCR_MAP=loc0 BL_LAUNCH_PCRS="11 12 13"
+  else
+    BL_PCR_MAP=da BL_LAUNCH_PCRS="17 18 19"
+  fi
+}
+
+# bl_expect_tpm_interface LOG : the launcher found the interface of QEMU's device (BL_TPM_IF).
+bl_expect_tpm_interface() {
+  local want=TIS/FIFO
+  [[ "${BL_TPM_IF:-tis}" != crb ]] || want=CRB
+  bl_check "launcher log: the TPM interface QEMU's tpm-${BL_TPM_IF:-tis} presents ($want)" \
+    bl_log_has "$1" "^tlaunch: TPM: $want interface, "
+}
+
+# bl_expect_platform_linux LOG : what Linux kept of the platform (BL_FIRMWARE). ACPI always, with
+# the TPM2 table (on UEFI from the RSDP the launcher passes and the EFI configuration table); on
+# OVMF also EFI with its runtime services (Linux registers its EFI variable operations only when
+# they work; lib/init), after the launcher's EFI hand-over.
+bl_expect_platform_linux() {
+  local log="$1"
+  bl_check "Linux has ACPI, with the TPM2 table" bl_log_has "$log" '^TLAUNCH-GUEST: acpi: yes tables=.*TPM2'
+  if [[ "${BL_FIRMWARE:-seabios}" == ovmf ]]; then
+    bl_check "launcher: EFI system table and memory map handed to Linux" \
+      bl_log_has "$log" '^tlaunch: UEFI: EFI64 system table 0x[0-9a-f]+, memory map [0-9]+ bytes .* handed to Linux$'
+    bl_check "launcher: e820 table from the EFI memory map" \
+      bl_log_has "$log" '^tlaunch: Linux: .* e820 entries \(from the EFI memory map\)'
+    bl_check "launcher: the firmware's RSDP from the EFI configuration table, as GRUB's ACPI tag" \
+      bl_log_has "$log" "^tlaunch: ACPI: RSDP revision 2 at 0x[0-9a-f]+ \\(EFI configuration table, same as the loader's ACPI tag\\)$"
+    bl_check "Linux has EFI and its runtime services" \
+      bl_log_has "$log" '^TLAUNCH-GUEST: efi: yes runtime=yes '
+  else
+    bl_check "BIOS path: no EFI hand-over" bl_not bl_log_has "$log" '^tlaunch: UEFI:'
+    bl_check "Linux has no EFI (BIOS)" bl_log_has "$log" '^TLAUNCH-GUEST: efi: no$'
+  fi
 }
 
 # --- serial log ------------------------------------------------------------------------------------
