@@ -16,19 +16,18 @@
 
 namespace tlaunch::launcher {
 
-class Crb final : public TpmDevice {
+class Crb final : public MmioTpmDevice {
  public:
-  Crb(MmioBus& bus, const TimeSource& clock) : bus_(bus), clock_(clock) {}
+  // Localities 1–4 only once probe() has read CapLocality.
+  Crb(MmioBus& bus, const TimeSource& clock) : MmioTpmDevice(bus, clock, false) {}
 
   TpmInterface kind() const override { return TpmInterface::kCrb; }
   // Checks that the CRB interface is active and its registers valid, and reads the command and
   // response buffer addresses and sizes (from locality 0's page).
   Result<uint32_t> probe() override;
-  bool has_locality(uint8_t loc) const override { return loc == 0 || (loc <= 4 && all_loc_); }
   int active_locality() override;
   void release_locality(uint8_t loc) override;
   Status request_locality(uint8_t loc) override;
-  uint8_t locality() const override { return loc_; }
 
   Status send(ByteSpan command) override;
   Result<size_t> receive(MutableByteSpan out) override;
@@ -39,17 +38,10 @@ class Crb final : public TpmDevice {
   uint32_t response_buffer_size() const { return rsp_size_; }
 
  private:
-  uint32_t reg(uint8_t loc, uint32_t off) const {
-    return kTpmBase + uint32_t{loc} * kLocalityStride + off;
-  }
   Status wait_reg(uint32_t off, uint32_t mask, uint32_t want, uint32_t ms, const char* what);
   Status cancel();
   Status go_idle();
 
-  MmioBus& bus_;
-  const TimeSource& clock_;
-  uint8_t loc_ = 0;
-  bool all_loc_ = false;
   uint32_t cmd_addr_ = 0, cmd_size_ = 0, rsp_addr_ = 0, rsp_size_ = 0;
   bool started_ = false;  // a command was started and its response not yet collected
 };

@@ -10,34 +10,25 @@
 
 namespace tlaunch::launcher {
 
-class Tis final : public TpmDevice {
+class Tis final : public MmioTpmDevice {
  public:
-  Tis(MmioBus& bus, const TimeSource& clock) : bus_(bus), clock_(clock) {}
+  // A FIFO TPM has localities 0–4 unless probe() finds CapLocality clear.
+  Tis(MmioBus& bus, const TimeSource& clock) : MmioTpmDevice(bus, clock, true) {}
 
   TpmInterface kind() const override { return TpmInterface::kFifo; }
   // Checks that a FIFO TPM answers at locality 0; returns its DID_VID register.
   Result<uint32_t> probe() override;
-  bool has_locality(uint8_t loc) const override { return loc == 0 || (loc <= 4 && all_loc_); }
   int active_locality() override;
   void release_locality(uint8_t loc) override;
   Status request_locality(uint8_t loc) override;
-  uint8_t locality() const override { return loc_; }
 
   Status send(ByteSpan command) override;
   Result<size_t> receive(MutableByteSpan out) override;
 
  private:
-  uint32_t reg(uint8_t loc, uint32_t off) const {
-    return kTpmBase + uint32_t{loc} * kLocalityStride + off;
-  }
   uint32_t status();
   Status wait_status(uint32_t mask, uint32_t want, uint32_t ms, const char* what);
   Result<uint32_t> wait_burst();
-
-  MmioBus& bus_;
-  const TimeSource& clock_;
-  uint8_t loc_ = 0;
-  bool all_loc_ = true;
 };
 
 }  // namespace tlaunch::launcher

@@ -67,6 +67,31 @@ class TpmDevice : public tpm::Transport {
   ~TpmDevice() = default;
 };
 
+// What the two register interfaces at 0xFED40000 share: the bus and clock they wait on, the
+// locality pages (kTpmBase + loc * kLocalityStride), the locality commands go to and whether
+// localities 1–4 exist. Tis and Crb add their register flows.
+class MmioTpmDevice : public TpmDevice {
+ public:
+  bool has_locality(uint8_t loc) const final {
+    return loc == 0 || (loc <= kMaxLocality && all_loc_);
+  }
+  uint8_t locality() const final { return loc_; }
+
+ protected:
+  // all_localities: what the interface assumes before probe() reads CapLocality.
+  MmioTpmDevice(MmioBus& bus, const TimeSource& clock, bool all_localities)
+      : bus_(bus), clock_(clock), all_loc_(all_localities) {}
+  ~MmioTpmDevice() = default;
+  static uint32_t reg(uint8_t loc, uint32_t off) {
+    return kTpmBase + uint32_t{loc} * kLocalityStride + off;
+  }
+
+  MmioBus& bus_;
+  const TimeSource& clock_;
+  uint8_t loc_ = 0;
+  bool all_loc_;
+};
+
 // The launcher sends every command through one link that remembers a TPM that stopped
 // answering: after the first transport failure (kTpmUnreachable: a bounded wait expired), every
 // further command fails at once with that error instead of waiting out the timeouts again, so a
