@@ -208,11 +208,11 @@ void setup_create(CLI::App& pol, Invocation& inv) {
     for (const auto& l : lists) ptrs.push_back(&l);
     auto built = lh::build_policy(*p, ptrs);
     if (!built) return report(built.failure());
-    if (!built->data_bytes.empty()) {
-      auto w = tlaunch::host::write_file_atomic(o->data, built->data_bytes);
-      if (!w) return report(w.failure());
-    }
-    auto w = tlaunch::host::write_file_atomic(o->pol, built->policy_bytes);
+    // The data file and the policy name each other (PolicyHash): both are written, or neither.
+    std::vector<tlaunch::host::FileWrite> files;
+    if (!built->data_bytes.empty()) files.push_back({o->data, built->data_bytes});
+    files.push_back({o->pol, built->policy_bytes});
+    auto w = tlaunch::host::write_files_atomic(files);
     if (!w) return report(w.failure());
     if (o->json) {
       nlohmann::json j = {{"version", lh::kJsonVersion},

@@ -141,12 +141,14 @@ host::HostStatus write_dir(const std::string& dir, const host::spec::BuildResult
     if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
       return host::fail(Errc::kIo, part + ": cannot create the directory: " + std::strerror(errno));
   }
+  // The outputs name each other (grub.cfg the policy's command lines, reference.json the
+  // policy's digests): the changed ones are replaced together or not at all.
+  std::vector<host::FileWrite> files;
   for (size_t i = 0; i < built.files.size(); ++i) {
     if (status[i].state == FileState::kUnchanged) continue;
-    auto w = host::write_file_atomic(status[i].path, built.files[i].data);
-    if (!w) return w.failure();
+    files.push_back({status[i].path, built.files[i].data});
   }
-  return host::host_ok();
+  return host::write_files_atomic(files);
 }
 
 }  // namespace tlaunch::cli::spec

@@ -600,6 +600,19 @@ class TlaunchList(Base):
         self.assertEqual(self.read("po.pol"), self.read("poutput.pol"))
         self.assertEqual(self.read("po.pol"), self.read("ppol.pol"))
 
+    def test_policy_and_data_file_change_together(self):
+        # The data file and the policy name each other: a policy that cannot be written leaves
+        # the old data file (before, the data file was replaced first).
+        self.ok(TLAUNCH, "lcp", "list", "create", "-o", "l.lst", "mle2.elt")
+        self.write("p.dat", b"old data file")
+        rc, out, err = self.run_tool(TLAUNCH, "lcp", "policy", "create", "--type", "list", "--alg",
+                                     "sha256", "--sign", "rsa-2048-sha256", "-o", "no/such/dir/p.pol",
+                                     "--data", "p.dat", "l.lst")
+        self.assertEqual(rc, 4, err)
+        self.assertIn("no/such/dir/p.pol", err)
+        self.assertEqual(self.read("p.dat"), b"old data file")
+        self.assertEqual(sorted(n for n in os.listdir(self.dir) if n.startswith("p.")), ["p.dat"])
+
     def test_detached_signing_every_version(self):
         """tbs -> openssl (an HSM stand-in) -> attach-sig, for every list version and algorithm."""
         cases = [("0x200", "rsa2048_a", VKEYS, []), ("0x201", "rsa3072_a", VKEYS, ["--hashalg", "sha384"]),

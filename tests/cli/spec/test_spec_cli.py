@@ -440,6 +440,30 @@ class Lcp(Scratch):
         self.assertEqual(r.returncode, 0, r.stderr)
         valid(json.loads(r.stdout), "version.v1.schema.json")
 
+    def test_build_outputs_change_together(self):
+        # The outputs name each other: when one cannot be written, none is replaced. (A file in
+        # the way is found while comparing, before any write; write_dir's all-or-nothing staging
+        # for errors that only writing finds, such as a full disk, is tests/unit/file_io_test.cpp's.)
+        spec = self.write_spec(self.minimal())
+        out = self.path("out")
+        self.assertEqual(run("build", spec, "-o", out).returncode, 0)
+        before = {}
+        for n in ("vlp.pol", "grub.cfg"):
+            with open(os.path.join(out, n), "rb") as f:
+                before[n] = f.read()
+        changed = self.minimal()
+        changed["entries"][0]["kernel"]["cmdline"] = "root=/dev/vda2 ro"
+        spec = self.write_spec(changed)
+        os.remove(os.path.join(out, "reference.json"))
+        os.mkdir(os.path.join(out, "reference.json"))  # in the way of the last output
+        r = run("build", spec, "-o", out)
+        self.assertEqual(r.returncode, EXIT_IO, r.stderr)
+        self.assertIn("reference.json: is a directory", r.stderr)
+        for n, data in before.items():
+            with open(os.path.join(out, n), "rb") as f:
+                self.assertEqual(f.read(), data, n)
+        self.assertEqual(sorted(os.listdir(out)), ["grub.cfg", "nv-plan.json", "reference.json", "vlp.pol"])
+
     def test_grub_json_is_what_grub_executes(self):
         # Issue 12 item 9: `tlaunch grub --json`, the entries read back as GRUB runs them.
         from jsonschema import Draft202012Validator

@@ -86,10 +86,19 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-HostStatus write_file_atomic(const std::string& path, const uint8_t* data, size_t size) {
-  std::string dir = ".";
+namespace {
+
+std::string dir_of(const std::string& path) {
   std::string::size_type slash = path.rfind('/');
-  if (slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Step 1 of an atomic write: the data in a temporary file next to `path` (same directory, so
+// the rename cannot cross file systems), with the mode the file will have, fsynced. Returns the
+// temporary name; on failure nothing is left behind.
+Expected<std::string> stage_file(const std::string& path, const uint8_t* data, size_t size) {
+  const std::string dir = dir_of(path);
   std::string tmpl = path + ".tmp.XXXXXX";
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
@@ -126,10 +135,50 @@ HostStatus write_file_atomic(const std::string& path, const uint8_t* data, size_
   }
   if (::fsync(fd.get()) != 0) return abandon(path + ": fsync failed: " + errno_text(errno));
   if (::close(fd.release()) != 0) return abandon(path + ": close failed: " + errno_text(errno));
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return abandon(path + ": rename failed: " + errno_text(errno));
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return tmp;
+}
+
+// Step 2: the staged file replaces `path` (rename), then the directory entry is made durable.
+HostStatus commit_file(const std::string& tmp, const std::string& path) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return fail(Errc::kIo, path + ": rename failed: " + errno_text(e));
+  }
+  Fd dfd(::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd.get() >= 0) (void)::fsync(dfd.get());
+  return host_ok();
+}
+
+}  // namespace
+
+HostStatus write_file_atomic(const std::string& path, const uint8_t* data, size_t size) {
+  auto tmp = stage_file(path, data, size);
+  if (!tmp) return tmp.failure();
+  return commit_file(*tmp, path);
+}
+
+HostStatus write_files_atomic(const std::vector<FileWrite>& files) {
+  std::vector<std::string> staged;
+  for (const auto& f : files) {
+    auto tmp = stage_file(f.path, f.data.data(), f.data.size());
+    if (!tmp) {
+      for (const auto& t : staged) ::unlink(t.c_str());
+      return tmp.failure();
+    }
+    staged.push_back(*tmp);
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto c = commit_file(staged[i], files[i].path);
+    if (!c) {
+      for (size_t j = i + 1; j < staged.size(); ++j) ::unlink(staged[j].c_str());
+      std::string done;
+      for (size_t j = 0; j < i; ++j) done += (done.empty() ? "" : ", ") + files[j].path;
+      auto f = c.failure();
+      if (!done.empty()) f.message += " (already replaced: " + done + ")";
+      return f;
+    }
+  }
   return host_ok();
 }
 

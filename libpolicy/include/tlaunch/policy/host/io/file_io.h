@@ -24,6 +24,16 @@ HostStatus write_file_atomic(const std::string& path, const uint8_t* data, size_
 inline HostStatus write_file_atomic(const std::string& path, const Bytes& data) {
   return write_file_atomic(path, data.data(), data.size());
 }
+// Several files that belong together (a policy and its data file, a build's outputs): every
+// file is first written to a temporary file next to it and fsynced, and only when all of them
+// are (no error of space, permission or a missing directory) does any of them replace its
+// target, by rename. So a failure while writing changes no file. A rename failing in the second
+// step (which needs no space) is reported with the files already replaced.
+struct FileWrite {
+  std::string path;
+  Bytes data;
+};
+HostStatus write_files_atomic(const std::vector<FileWrite>& files);
 bool file_exists(const std::string& path);
 
 std::string hex(const uint8_t* data, size_t size);
