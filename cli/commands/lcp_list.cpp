@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -154,22 +155,33 @@ int write_or_report(const std::string& path, const Bytes& bytes) {
 
 // What create, sign and attach-sig print about the list they wrote: a line, or with --json the
 // document `lcp list show --json` prints for the file (schemas/lcp-list.v1.schema.json).
+// A signed list's signature check for show and the JSON documents (a check that cannot be made
+// is an invalid signature with its reason); nothing for an unsigned list.
+std::optional<lh::ListCheck> check_signature(const lcp::ListView& view) {
+  if (!view.is_signed) return std::nullopt;
+  auto v = lh::verify_list(view);
+  if (v) return *v;
+  lh::ListCheck failed;
+  failed.is_signed = true;
+  failed.reason = v.failure().message;
+  return failed;
+}
+
+// The document `lcp list show --json` prints (schemas/lcp-list.v1.schema.json).
+void print_list_json(const std::string& file, const lcp::ListView& view,
+                     const std::optional<lh::ListCheck>& check) {
+  nlohmann::json j = {{"version", lh::kJsonVersion},
+                      {"file", file},
+                      {"list", lh::list_json(view, check ? &*check : nullptr)}};
+  std::printf("%s\n", j.dump(2).c_str());
+}
+
 void print_written_list(const std::string& out, const lcp::ListView& view, bool json,
                         const char* note) {
-  if (!json) {
+  if (json)
+    print_list_json(out, view, check_signature(view));
+  else
     std::printf("%s: %s%s\n", out.c_str(), describe_list(view).c_str(), note);
-    return;
-  }
-  lh::ListCheck check;
-  const lh::ListCheck* cp = nullptr;
-  if (view.is_signed) {
-    auto v = lh::verify_list(view);
-    if (v) check = *v;
-    cp = v ? &check : nullptr;
-  }
-  nlohmann::json j = {
-      {"version", lh::kJsonVersion}, {"file", out}, {"list", lh::list_json(view, cp)}};
-  std::printf("%s\n", j.dump(2).c_str());
 }
 
 void add_json_flag(CLI::App* sub, bool& json) {
@@ -344,26 +356,12 @@ void setup_show(CLI::App& list, Invocation& inv) {
   on_run(sub, inv, [o]() {
     auto f = lh::read_list_file(o->file, true);
     if (!f) return report(f.failure());
-    lh::ListCheck check;
-    const lh::ListCheck* cp = nullptr;
-    if (f->view.is_signed) {
-      auto v = lh::verify_list(f->view);
-      if (v) {
-        check = *v;
-        cp = &check;
-      } else {
-        check.is_signed = true;
-        check.reason = v.failure().message;
-        cp = &check;
-      }
-    }
-    if (o->json) {
-      nlohmann::json j = {
-          {"version", lh::kJsonVersion}, {"file", o->file}, {"list", lh::list_json(f->view, cp)}};
-      std::printf("%s\n", j.dump(2).c_str());
-    } else {
+    const std::optional<lh::ListCheck> check = check_signature(f->view);
+    const lh::ListCheck* cp = check ? &*check : nullptr;
+    if (o->json)
+      print_list_json(o->file, f->view, check);
+    else
       std::fputs(text_show(*f, cp, o->elements).c_str(), stdout);
-    }
     // Everything is printed either way; a signature that does not verify is a failed check, as
     // for `lcp list verify` and lcp2_crtpollist --show (exit 1).
     if (cp != nullptr && !cp->valid) {
