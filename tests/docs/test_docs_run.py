@@ -18,7 +18,7 @@ a block says otherwise, and the comment is the reader's notice too:
 `update-grub` in the sandbox is grub-mkconfig's run of the one helper tlaunch installs
 (/etc/grub.d/20_linux_tlaunch, configured by this build) with the sandbox's settings, into the
 sandbox's /boot/grub/grub.cfg: the real update-grub would rewrite the machine's boot menu, and
-grub-probe cannot name the sandbox's disk (the stub library is tests/cli/spec/test_grubd.py's).
+grub-probe cannot name the sandbox's disk (tests/common/grub-mkconfig-stub stands in for it).
 
 What is rewritten before running, and nothing else:
   * absolute machine paths the examples use (/boot, /etc/tlaunch, /etc/default, /var/lib/tlaunch,
@@ -41,7 +41,7 @@ SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
 BIN_DIR = os.environ["TLAUNCH_BIN_DIR"]
 VECTORS = os.environ["TLAUNCH_VECTORS_DIR"]
 GRUBD_SCRIPT = os.environ["TLAUNCH_GRUBD_SCRIPT"]
-GRUB_MKCONFIG_LIB = "/usr/share/grub/grub-mkconfig_lib"
+GRUB_STUB_LIB_DIR = os.path.join(SOURCE, "tests", "common", "grub-mkconfig-stub")
 SWTPM_ENV = os.path.join(SOURCE, "tests", "integration", "swtpm-env.sh")
 KEYS = os.path.join(SOURCE, "tests", "cli", "lcplist", "keys")
 OWNER_PW = "owner-secret"
@@ -260,25 +260,21 @@ class Sandbox:
 
     def make_update_grub(self):
         """update-grub for the sandbox (see the module's docstring)."""
-        bindir, lib = os.path.join(self.dir, "bin"), os.path.join(self.dir, "grub-lib")
+        bindir = os.path.join(self.dir, "bin")
         os.makedirs(bindir)
-        os.makedirs(lib)
-        with open(os.path.join(lib, "grub-mkconfig_lib"), "w") as f:
-            f.write(". %s\n"
-                    "prepare_grub_to_access_device () { echo 'search --no-floppy --fs-uuid "
-                    "--set=root 8f4c2a71-3b0e-4d8a-9c55-0d6a7e2f1b93'; }\n"
-                    "make_system_path_relative_to_its_root () { echo \"$1\" | sed 's|^%s||'; }\n"
-                    % (GRUB_MKCONFIG_LIB, self.root))
         cfg = os.path.join(self.root, "boot", "grub", "grub.cfg")
         with open(os.path.join(bindir, "update-grub"), "w") as f:
             f.write("#!/bin/sh\nset -e\n"
                     "echo 'Generating grub configuration file ...' >&2\n"
                     "{ echo '### BEGIN /etc/grub.d/20_linux_tlaunch ###'\n"
-                    "  pkgdatadir=%s GRUB_TLAUNCH_DEFAULTS=%s TLAUNCH_DEFAULTS=/nonexistent \\\n"
+                    "  pkgdatadir=%s TLAUNCH_STUB_ROOT=%s \\\n"
+                    "  TLAUNCH_STUB_FS_UUID=8f4c2a71-3b0e-4d8a-9c55-0d6a7e2f1b93 \\\n"
+                    "  GRUB_TLAUNCH_DEFAULTS=%s TLAUNCH_DEFAULTS=/nonexistent \\\n"
                     "  GRUB_TLAUNCH_BIN=%s GRUB_TLAUNCH_BOOT_DIR=%s sh %s\n"
                     "  echo '### END /etc/grub.d/20_linux_tlaunch ###'; } > %s.new\n"
                     "mv %s.new %s\necho done >&2\n"
-                    % (lib, os.path.join(self.root, "etc", "default", "grub-tlaunch"),
+                    % (GRUB_STUB_LIB_DIR, self.root,
+                       os.path.join(self.root, "etc", "default", "grub-tlaunch"),
                        os.path.join(BIN_DIR, "tlaunch"), os.path.join(self.root, "boot"),
                        GRUBD_SCRIPT, cfg, cfg, cfg))
         os.chmod(os.path.join(bindir, "update-grub"), 0o755)

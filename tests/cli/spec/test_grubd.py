@@ -2,8 +2,9 @@
 """The grub-mkconfig helper /etc/grub.d/20_linux_tlaunch (grub.d/20_linux_tlaunch, configured by
 CMake): discovery mode (entries per installed kernel, as 10_linux writes them) and spec mode
 (exactly `tlaunch grub SPEC`). Output checked with grub-script-check and by reading the module
-lines back with GRUB's quoting rules. grub-probe cannot answer without a real disk, so a stub
-library sources GRUB's own grub-mkconfig_lib and replaces the two functions that call it."""
+lines back with GRUB's quoting rules. grub-probe cannot answer without a real disk, so the stub
+library tests/common/grub-mkconfig-stub sources GRUB's own grub-mkconfig_lib and replaces the two
+functions that call it."""
 import gzip
 import os
 import shutil
@@ -17,7 +18,7 @@ TLAUNCH = os.environ["TLAUNCH"]
 SOURCE = os.environ["TLAUNCH_SOURCE_DIR"]
 SCRIPT = os.environ["TLAUNCH_GRUBD_SCRIPT"]
 EXAMPLE = os.path.join(SOURCE, "examples", "launch-spec.json")
-REAL_LIB = "/usr/share/grub/grub-mkconfig_lib"
+STUB_LIB_DIR = os.path.join(SOURCE, "tests", "common", "grub-mkconfig-stub")
 
 
 class GrubD(unittest.TestCase):
@@ -25,12 +26,6 @@ class GrubD(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="tlaunch-grubd-")
         self.boot = os.path.join(self.tmp, "boot")
         os.mkdir(self.boot)
-        os.mkdir(os.path.join(self.tmp, "lib"))
-        with open(os.path.join(self.tmp, "lib", "grub-mkconfig_lib"), "w") as f:
-            f.write(". %s\n"
-                    "prepare_grub_to_access_device () { echo 'search --no-floppy --fs-uuid --set=root 1111-2222'; }\n"
-                    "make_system_path_relative_to_its_root () { echo \"$1\" | sed 's|^%s||'; }\n"
-                    % (REAL_LIB, self.tmp))
         self.defaults = os.path.join(self.tmp, "grub-tlaunch")
         open(self.defaults, "w").close()
 
@@ -42,7 +37,8 @@ class GrubD(unittest.TestCase):
             f.write(gzip.compress(data, mtime=0) if gz else data)
 
     def run_script(self, **env):
-        e = {"PATH": os.environ["PATH"], "pkgdatadir": os.path.join(self.tmp, "lib"),
+        e = {"PATH": os.environ["PATH"], "pkgdatadir": STUB_LIB_DIR,
+             "TLAUNCH_STUB_FS_UUID": "1111-2222", "TLAUNCH_STUB_ROOT": self.tmp,
              "GRUB_TLAUNCH_DEFAULTS": self.defaults, "GRUB_TLAUNCH_BOOT_DIR": self.boot,
              "GRUB_TLAUNCH_BIN": TLAUNCH, "GRUB_DEVICE": "/dev/vda1", "GRUB_DEVICE_BOOT": "/dev/vda1",
              "TLAUNCH_DEFAULTS": os.path.join(self.tmp, "tlaunch-defaults")}
